@@ -1,0 +1,15 @@
+"""datacheck: find the dataset bugs that make a neural network train without learning."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "profile"]
+
+
+def __getattr__(name: str):
+    # Lazy so that `import datacheck` stays cheap (no pandas/pyarrow until needed).
+    if name == "profile":
+        from datacheck.api import profile
+
+        return profile
+    raise AttributeError(f"module 'datacheck' has no attribute {name!r}")

@@ -1,0 +1,118 @@
+"""The Python API: ``datacheck.profile``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from datacheck.errors import ConfigError
+from datacheck.report.findings import DatasetSummary, Report
+
+
+def select_checks(checks: Iterable[str] | None = None, skip: Iterable[str] | None = None,
+                  params: dict[str, dict[str, Any]] | None = None, batch_size: int | None = None):
+    """Instantiate the registered checks to run.
+
+    Parameters
+    ----------
+    checks : iterable of str, optional
+        Only these ids (default: all registered).
+    skip : iterable of str, optional
+        Ids to leave out.
+    params : dict, optional
+        Check id -> parameter overrides.
+    batch_size : int, optional
+        Sets the ``batch_size`` parameter of every check that has one.
+
+    Returns
+    -------
+    list of Check
+    """
+    from datacheck.checks import REGISTRY, get_check
+
+    wanted = list(checks) if checks else list(REGISTRY)
+    skipped = set(skip or ())
+    for cid in [*wanted, *skipped, *(params or {})]:
+        get_check(cid)
+    out = []
+    for cid in wanted:
+        if cid in skipped:
+            continue
+        cls = get_check(cid)
+        kwargs = dict((params or {}).get(cid, {}))
+        if batch_size is not None and "batch_size" in cls.params:
+            kwargs.setdefault("batch_size", batch_size)
+        out.append(cls(**kwargs))
+    return out
+
+
+def summarize(dataset) -> DatasetSummary:
+    """The ``dataset`` part of the report: modality, label, classes and split sizes."""
+    import numpy as np
+
+    splits = {}
+    for name, split in dataset.splits.items():
+        labelled = split.y[split.y >= 0]
+        splits[name] = {"n_samples": len(split), "n_classes": int(len(np.unique(labelled)))}
+    return DatasetSummary(dataset.modality, dataset.label, tuple(dataset.classes), splits,
+                          tuple(dataset.notes))
+
+
+def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, test: Any = None,
+            label: str | None = None, split_col: str | None = None,
+            checks: Iterable[str] | None = None, skip: Iterable[str] | None = None,
+            params: dict[str, dict[str, Any]] | None = None, batch_size: int | None = None,
+            seed: int = 0, workers: int | None = None,
+            progress: Callable[[str, int], Callable[[int], None]] | None = None,
+            **options: Any) -> Report:
+    """Profile a dataset and return the report.
+
+    Parameters
+    ----------
+    path_or_train : str, pathlib.Path, DataFrame or tuple, optional
+        A path in any layout of DESIGN.md section 4, or the training split as an object.
+    train, val, test : DataFrame, pyarrow.Table or tuple (X, y), optional
+        Splits given as objects.
+    label : str, optional
+        The label column (tables and manifests).
+    split_col : str, optional
+        The split column of a single table.
+    checks, skip : iterable of str, optional
+        Which check ids to run, and which to leave out.
+    params : dict, optional
+        Check id -> parameter overrides, e.g. ``{"label_order": {"batch_size": 64}}``.
+    batch_size : int, optional
+        Training batch size, used by checks that reason about batches.
+    seed : int, default=0
+        Seed of every random choice, so the same input gives the same findings.
+    workers : int, optional
+        Processes for image decoding; default all available CPUs.
+    progress : callable, optional
+        ``progress(description, total)`` -> ``advance(n)``, for long steps.
+    **options
+        Further run-wide options read by checks (e.g. ``model``, ``norm``).
+
+    Returns
+    -------
+    Report
+    """
+    from datacheck.checks import CheckContext
+    from datacheck.checks.runner import run_checks
+    from datacheck.data import from_objects, load
+    from datacheck.scan import scan
+
+    if seed is None or int(seed) != seed:
+        raise ConfigError(f"The 'seed' parameter must be an int. Got {seed!r} instead.")
+    selected = select_checks(checks, skip, params, batch_size)
+    if isinstance(path_or_train, (str, Path)):
+        if train is not None:
+            raise ConfigError("Pass either a path or train=..., not both.")
+        dataset = load(path_or_train, label=label, split_col=split_col)
+    else:
+        train = path_or_train if path_or_train is not None else train
+        dataset = from_objects({"train": train, "val": val, "test": test}, label=label)
+    result = scan(dataset, workers=workers, progress=progress)
+    ctx = CheckContext(dataset, result, {"seed": int(seed), **options})
+    outcomes, findings = run_checks(ctx, selected)
+    return Report(source=dataset.source, dataset=summarize(dataset), checks=tuple(outcomes),
+                  findings=tuple(findings))

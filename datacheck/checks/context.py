@@ -1,0 +1,53 @@
+"""The context a check reads: the dataset, its scan, and a cache of shared derived data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from datacheck.data.dataset import Dataset
+from datacheck.scan.result import ScanResult, SplitScan
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may read; expensive derived data is computed once and cached.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The loaded dataset.
+    scan : ScanResult
+        The scan of every split.
+    options : dict
+        Run-wide options (``seed``, ``model``, ``norm``...), read-only for checks.
+    """
+
+    dataset: Dataset
+    scan: ScanResult
+    options: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Return the value stored under ``key``, computing it once with ``compute()``."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names; label codes index into this list."""
+        return self.dataset.classes
+
+    @property
+    def seed(self) -> int:
+        """Random seed of the run."""
+        return int(self.options.get("seed", 0))
+
+    def splits(self) -> list[SplitScan]:
+        """Scans of every split, in canonical order."""
+        return list(self.scan.splits.values())
+
+    def sample_ids(self, split: str, indices) -> list[str]:
+        """Report names of samples of one split (paths relative to the source, or ``split[row]``)."""
+        return self.dataset.splits[split].sample_ids(indices)

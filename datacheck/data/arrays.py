@@ -1,0 +1,96 @@
+"""Load ``.npz`` archives of arrays into a ``Dataset``: layout 4 of DESIGN.md section 4."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
+from datacheck.errors import InputError
+
+_PAIR = re.compile(r"^(x|y)(?:_(\w+))?$", re.IGNORECASE)
+
+
+def arrays_to_dataset(pairs: dict[str, tuple[np.ndarray, np.ndarray]], *, source: str,
+                      label: str | None = "y") -> Dataset:
+    """Build an array ``Dataset`` from ``{split: (x, y)}``.
+
+    Parameters
+    ----------
+    pairs : dict of str to (numpy.ndarray, numpy.ndarray)
+        Split name -> (samples, labels); samples' first axis is the sample axis.
+    source : str
+        The source as given.
+    label : str or None
+        Name to report for the label.
+
+    Returns
+    -------
+    Dataset
+    """
+    for name, (x, y) in pairs.items():
+        if x.ndim == 0 or len(x) != len(y):
+            raise InputError(source, f"split {name!r}: {len(x) if x.ndim else 0} samples but {len(y)} labels")
+        if y.ndim != 1:
+            y = np.asarray(y)
+            if y.ndim == 2 and y.shape[1] > 1:
+                raise InputError(source, f"split {name!r}: labels have shape {y.shape}; "
+                                         "pass class indices, not one-hot rows")
+    classes, codes = encode_labels({n: np.asarray(y).reshape(-1) for n, (_, y) in pairs.items()})
+    splits = {n: Split(name=n, y=codes[n], array=np.asarray(x)) for n, (x, _) in pairs.items()}
+    return Dataset("array", splits, classes, label=label, ordered=True, source=source)
+
+
+def load_npz(path: Path, *, source: str) -> Dataset:
+    """Load ``x_train, y_train[, x_val, y_val][, x_test, y_test]`` or ``X, y`` from one archive.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.npz`` file.
+    source : str
+        The source as given.
+
+    Returns
+    -------
+    Dataset
+    """
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(path, f"cannot be read as a .npz archive ({exc})") from None
+    return arrays_to_dataset(_pair_up(arrays, path), source=source)
+
+
+def load_npz_folder(files: list[Path], *, source: str) -> Dataset:
+    """Load one archive per split (``train.npz``, ``test.npz``), each with ``x``/``X`` and ``y``."""
+    pairs = {}
+    for f in files:
+        ds = load_npz(f, source=str(f))
+        if len(ds.splits) == 1:
+            split = next(iter(ds.splits.values()))
+            y = np.array(ds.classes, dtype=object)[split.y]
+            pairs[normalize_split_name(f.stem)] = (split.array, y)
+        else:
+            for name, split in ds.splits.items():
+                pairs[name] = (split.array, np.array(ds.classes, dtype=object)[split.y])
+    return arrays_to_dataset(pairs, source=source)
+
+
+def _pair_up(arrays: dict[str, np.ndarray], path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    xs, ys = {}, {}
+    for key, value in arrays.items():
+        m = _PAIR.match(key)
+        if not m:
+            continue
+        split = normalize_split_name(m.group(2) or "train")
+        (xs if m.group(1).lower() == "x" else ys)[split] = value
+    pairs = {s: (xs[s], ys[s]) for s in xs if s in ys}
+    if not pairs:
+        raise InputError(path, "expected arrays named x_train and y_train (optionally x_val, y_val, "
+                               f"x_test, y_test) or X and y; found {', '.join(sorted(arrays)) or 'none'}")
+    return pairs

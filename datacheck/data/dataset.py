@@ -1,0 +1,166 @@
+"""The in-memory description of a dataset: named splits of samples and labels.
+
+A ``Dataset`` never holds decoded images: an image split holds file references, and the scan
+decodes them once, in worker processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+MODALITIES = ("image", "tabular", "array")
+SPLIT_ALIASES = {"val": "val", "valid": "val", "validation": "val", "dev": "val",
+                 "train": "train", "training": "train", "test": "test", "testing": "test"}
+SPLIT_ORDER = ("train", "val", "test")
+
+
+def normalize_split_name(name: str) -> str:
+    """Map ``valid``/``validation``/``dev`` to ``val`` and ``training`` to ``train``.
+
+    Parameters
+    ----------
+    name : str
+        A split name as found in folder names, file names or a split column.
+
+    Returns
+    -------
+    str
+        The canonical name; unknown names are returned lower-cased and stripped.
+    """
+    key = str(name).strip().lower()
+    return SPLIT_ALIASES.get(key, key)
+
+
+@dataclass
+class Split:
+    """One split of a dataset.
+
+    Exactly one of ``table``, ``array`` and ``paths`` is set, by modality.
+
+    Parameters
+    ----------
+    name : str
+        Canonical split name (``train``, ``val``, ``test`` or another).
+    y : numpy.ndarray
+        Label codes, int64, indexes into ``Dataset.classes``; -1 where the label is missing.
+    table : pyarrow.Table or None
+        Tabular features (label and split columns removed).
+    array : numpy.ndarray or None
+        Array samples, first axis the sample axis.
+    paths : list of str or None
+        Image paths relative to ``root``, POSIX separators.
+    root : pathlib.Path or None
+        Folder the image paths are relative to.
+    ignored : list of str
+        Files found beside the samples that are not samples (non-image files in class folders).
+    """
+
+    name: str
+    y: np.ndarray
+    table: object | None = None
+    array: np.ndarray | None = None
+    paths: list[str] | None = None
+    root: Path | None = None
+    ignored: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(len(self.y))
+
+    def sample_id(self, index: int) -> str:
+        """Name of one sample for reports: an image's relative path, else ``split[row]``."""
+        if self.paths is not None:
+            return self.paths[index]
+        return f"{self.name}[{int(index)}]"
+
+    def sample_ids(self, indices: Sequence[int] | np.ndarray) -> list[str]:
+        """Names of several samples, in the order given."""
+        return [self.sample_id(int(i)) for i in indices]
+
+
+@dataclass
+class Dataset:
+    """Named splits with labels, and what is known about where they came from.
+
+    Parameters
+    ----------
+    modality : str
+        ``image``, ``tabular`` or ``array``.
+    splits : dict of str to Split
+        In canonical order (train, val, test, then others).
+    classes : list of str
+        Class names; ``Split.y`` indexes into this list.
+    label : str or None
+        Name of the label column or field.
+    ordered : bool
+        Whether row order is meaningful (a table, an array, a manifest; not an image folder).
+    source : str
+        The path or description as given by the user.
+    notes : list of str
+        Facts about how it was read, for the report.
+    """
+
+    modality: str
+    splits: dict[str, Split]
+    classes: list[str]
+    label: str | None = "label"
+    ordered: bool = True
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.modality not in MODALITIES:
+            raise ValueError(f"modality must be one of {MODALITIES}, got {self.modality!r}")
+        order = {name: i for i, name in enumerate(SPLIT_ORDER)}
+        self.splits = dict(sorted(self.splits.items(), key=lambda kv: (order.get(kv[0], 9), kv[0])))
+
+    @property
+    def n_classes(self) -> int:
+        """Number of distinct classes across all splits."""
+        return len(self.classes)
+
+    @property
+    def train(self) -> Split:
+        """The training split: ``train`` if present, else the first split."""
+        return self.splits.get("train") or next(iter(self.splits.values()))
+
+    def split_names(self) -> list[str]:
+        """Split names in canonical order."""
+        return list(self.splits)
+
+
+def encode_labels(label_arrays: dict[str, np.ndarray]) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Encode raw labels of several splits into shared integer codes.
+
+    Parameters
+    ----------
+    label_arrays : dict of str to numpy.ndarray
+        Raw labels per split (any dtype; None/NaN means missing).
+
+    Returns
+    -------
+    classes : list of str
+        Sorted class names (numbers sort numerically, then are rendered as strings; a float
+        label with integral values is rendered as an integer).
+    codes : dict of str to numpy.ndarray
+        int64 codes per split, -1 for a missing label.
+    """
+    import pandas as pd
+
+    names = list(label_arrays)
+    parts = [np.asarray(label_arrays[n]) for n in names]
+    values = np.concatenate(parts) if parts else np.array([], dtype=object)
+    if values.dtype.kind == "f" and np.all(np.isnan(values) | (values == np.round(values))):
+        as_int = np.where(np.isnan(values), np.nan, values)
+        values = pd.array(as_int, dtype="Int64")
+    codes_all, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    classes = [str(u) for u in np.asarray(uniques, dtype=object).tolist()]
+    codes_all = codes_all.astype(np.int64, copy=False)
+    codes, start = {}, 0
+    for n, part in zip(names, parts):
+        codes[n] = codes_all[start:start + len(part)]
+        start += len(part)
+    return classes, codes

@@ -1,0 +1,88 @@
+"""Recognise which layout of DESIGN.md section 4 a path holds, and load it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datacheck.data.arrays import load_npz, load_npz_folder
+from datacheck.data.dataset import SPLIT_ALIASES, Dataset, normalize_split_name
+from datacheck.data.images import class_folders, load_image_folders, load_manifest, looks_like_manifest
+from datacheck.data.tables import TABLE_SUFFIXES, load_table_files, read_table, tables_to_dataset
+from datacheck.errors import InputError
+
+LAYOUT_HELP = ("expected {train,val,test}/<class>/<image>, <class>/<image>, "
+               "{train,test}.csv|parquet, a .csv/.parquet file, a .npz file, or a manifest .csv")
+
+
+def load(path: str | Path, *, label: str | None = None, split_col: str | None = None) -> Dataset:
+    """Load a dataset from a path in any layout of DESIGN.md section 4.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file or folder.
+    label : str, optional
+        The label column of a table or manifest; default the first of ``label, target, class, y``.
+    split_col : str, optional
+        The split column of a single table; default ``split`` when present.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    InputError
+        When the path is missing, empty or in no known layout.
+    """
+    source = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise InputError(source, "no such file or folder")
+    if p.is_file():
+        return _load_file(p, label=label, split_col=split_col, source=source)
+    return _load_folder(p, label=label, split_col=split_col, source=source)
+
+
+def _load_file(p: Path, *, label, split_col, source) -> Dataset:
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        return load_npz(p, source=source)
+    if suffix in TABLE_SUFFIXES:
+        table = read_table(p)
+        path_col = looks_like_manifest(table.column_names)
+        if path_col is not None:
+            return load_manifest(p, table, path_col, label=label, split_col=split_col, source=source)
+        return load_table_files({"train": p}, label=label, split_col=split_col, source=source)
+    raise InputError(source, f"unsupported file type {suffix or '(none)'}; {LAYOUT_HELP}")
+
+
+def _load_folder(p: Path, *, label, split_col, source) -> Dataset:
+    entries = [e for e in p.iterdir() if not e.name.startswith(".")]
+    if not entries:
+        raise InputError(source, "the folder is empty")
+    files = [e for e in entries if e.is_file()]
+    split_dirs = {normalize_split_name(d.name): d for d in class_folders(p) if d.name.lower() in SPLIT_ALIASES}
+    if split_dirs:
+        return load_image_folders(split_dirs, p, source=source)
+    tables = {normalize_split_name(f.stem): f for f in files
+              if f.suffix.lower() in TABLE_SUFFIXES and f.stem.lower() in SPLIT_ALIASES}
+    if tables:
+        return load_table_files(tables, label=label, split_col=None, source=source)
+    npz = sorted(f for f in files if f.suffix.lower() == ".npz")
+    if len(npz) == 1:
+        return load_npz(npz[0], source=source)
+    if npz:
+        return load_npz_folder(npz, source=source)
+    single = sorted(f for f in files if f.suffix.lower() in TABLE_SUFFIXES)
+    if len(single) == 1:
+        return _load_file(single[0], label=label, split_col=split_col, source=source)
+    if class_folders(p):
+        return load_image_folders({"train": p}, p, source=source)
+    if len(single) > 1:
+        raise InputError(source, f"several tables ({', '.join(f.name for f in single[:5])}) and none "
+                                 "named train/val/test; pass one file")
+    raise InputError(source, f"no dataset layout recognised; {LAYOUT_HELP}")
+
+
+__all__ = ["load", "tables_to_dataset", "LAYOUT_HELP"]

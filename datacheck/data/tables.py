@@ -1,0 +1,194 @@
+"""Load tables (CSV, Parquet) into a ``Dataset``: layout 3 of DESIGN.md section 4."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
+from datacheck.errors import InputError
+
+LABEL_CANDIDATES = ("label", "target", "class", "y")
+SPLIT_CANDIDATES = ("split",)
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".tsv")
+
+
+def read_table(path: Path):
+    """Read one CSV/TSV/Parquet file into a pyarrow Table.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    pyarrow.Table
+
+    Raises
+    ------
+    InputError
+        When the file cannot be parsed or holds no rows.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            table = pq.read_table(path)
+        else:
+            parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",")
+            table = pacsv.read_csv(path, parse_options=parse)
+    except (pa.ArrowInvalid, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(path, f"cannot be read as a {suffix.lstrip('.')} table ({first})") from None
+    if table.num_rows == 0:
+        raise InputError(path, "the table has no rows")
+    return table
+
+
+def find_column(names: list[str], wanted: str | None, candidates: tuple[str, ...],
+                what: str, path: Path, required: bool) -> str | None:
+    """Pick a column: the one asked for, else the first candidate present (case-insensitive).
+
+    Parameters
+    ----------
+    names : list of str
+        Column names of the table.
+    wanted : str or None
+        The name the user gave, if any.
+    candidates : tuple of str
+        Names tried in order when none was given.
+    what : str
+        What the column is, for the error message (``label``, ``split``).
+    path : pathlib.Path
+        The file, for the error message.
+    required : bool
+        Whether a missing column is an error.
+
+    Returns
+    -------
+    str or None
+    """
+    if wanted is not None:
+        if wanted in names:
+            return wanted
+        raise InputError(path, f"no {what} column {wanted!r} (columns: {', '.join(names[:12])})")
+    lowered = {n.lower(): n for n in names}
+    for cand in candidates:
+        if cand in lowered:
+            return lowered[cand]
+    if required:
+        raise InputError(
+            path, f"no {what} column found: pass --{what} COL or name one of "
+                  f"{', '.join(candidates)} (columns: {', '.join(names[:12])})")
+    return None
+
+
+def split_table(table, split_col: str):
+    """Split a table by the values of its split column.
+
+    Returns
+    -------
+    dict of str to pyarrow.Table
+        Canonical split name -> rows of that split, order preserved.
+    """
+    import pyarrow.compute as pc
+
+    values = table.column(split_col).cast("string")
+    out = {}
+    for raw in pc.unique(values).to_pylist():
+        if raw is None:
+            continue
+        mask = pc.equal(values, raw)
+        name = normalize_split_name(raw)
+        part = table.filter(mask).drop_columns([split_col])
+        out[name] = part if name not in out else _concat(out[name], part)
+    nulls = pc.sum(pc.is_null(values)).as_py() or 0
+    if nulls:
+        out.setdefault("unassigned", table.filter(pc.is_null(values)).drop_columns([split_col]))
+    return out
+
+
+def _concat(a, b):
+    import pyarrow as pa
+
+    return pa.concat_tables([a, b])
+
+
+def tables_to_dataset(tables: dict[str, object], *, label: str | None, path: Path,
+                      source: str, notes: list[str] | None = None) -> Dataset:
+    """Build a tabular ``Dataset`` from per-split tables that still hold the label column.
+
+    Parameters
+    ----------
+    tables : dict of str to pyarrow.Table
+        Split name -> table.
+    label : str or None
+        Label column given by the user; else the first of ``label, target, class, y``.
+    path : pathlib.Path
+        Where the tables came from, for error messages.
+    source : str
+        The source as the user gave it.
+    notes : list of str, optional
+        Facts about how the data was read.
+
+    Returns
+    -------
+    Dataset
+    """
+    first = next(iter(tables.values()))
+    label_col = find_column(first.column_names, label, LABEL_CANDIDATES, "label", path, True)
+    raw, feats = {}, {}
+    for name, table in tables.items():
+        if label_col not in table.column_names:
+            raise InputError(path, f"split {name!r} has no label column {label_col!r}")
+        raw[name] = _column_values(table.column(label_col))
+        feats[name] = table.drop_columns([label_col])
+    classes, codes = encode_labels(raw)
+    splits = {n: Split(name=n, y=codes[n], table=feats[n]) for n in tables}
+    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source,
+                   notes=list(notes or []))
+
+
+def _column_values(column) -> np.ndarray:
+    """A pyarrow column as a numpy array (numbers stay numbers, strings become objects)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.to_numpy()
+
+
+def load_table_files(files: dict[str, Path], *, label: str | None, split_col: str | None,
+                     source: str) -> Dataset:
+    """Load one table per split (``train.csv``, ``test.parquet``) or one table with a split column.
+
+    Parameters
+    ----------
+    files : dict of str to pathlib.Path
+        Split name -> file; a single file is keyed ``train``.
+    label, split_col : str or None
+        Column names given by the user.
+    source : str
+        The source as given.
+
+    Returns
+    -------
+    Dataset
+    """
+    tables = {}
+    for name, f in files.items():
+        table = read_table(f)
+        sc = find_column(table.column_names, split_col, SPLIT_CANDIDATES, "split-col", f, False)
+        if sc is not None and len(files) == 1:
+            tables.update(split_table(table, sc))
+        else:
+            if sc is not None:
+                table = table.drop_columns([sc])
+            tables[name] = table
+    path = next(iter(files.values()))
+    return tables_to_dataset(tables, label=label, path=path, source=source)

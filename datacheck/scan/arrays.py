@@ -1,0 +1,135 @@
+"""Per-sample statistics of image arrays (NHWC, NCHW or NHW), vectorized in chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from datacheck.scan.hashing import hash_rows
+from datacheck.scan.images import MAX_CHANNELS, THUMB, ImageChunk
+
+_CHANNEL_COUNTS = (1, 3, 4)
+_ROWS_PER_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class ArrayInfo:
+    """What an array split looks like.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The full shape, samples first.
+    dtype : str
+        numpy dtype name.
+    layout : str
+        ``NHWC``, ``NCHW``, ``NHW`` (one channel, no channel axis), ``features`` (2-D),
+        ``ambiguous`` (4-D with both axes 1 and 3 channel-like) or ``unexpected`` (other ranks).
+    value_min, value_max : float
+        Over the finite values.
+    """
+
+    shape: tuple[int, ...]
+    dtype: str
+    layout: str
+    value_min: float
+    value_max: float
+
+
+def infer_layout(shape: tuple[int, ...]) -> str:
+    """Name the layout of an array of samples from its shape alone.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Samples first.
+
+    Returns
+    -------
+    str
+        See ``ArrayInfo.layout``.
+    """
+    if len(shape) == 2:
+        return "features"
+    if len(shape) == 3:
+        return "NHW"
+    if len(shape) != 4:
+        return "unexpected"
+    first, last = shape[1] in _CHANNEL_COUNTS, shape[3] in _CHANNEL_COUNTS
+    if last and not first:
+        return "NHWC"
+    if first and not last:
+        return "NCHW"
+    return "ambiguous"
+
+
+def to_nhwc(x: np.ndarray, layout: str) -> np.ndarray:
+    """A view of image samples as (n, h, w, c)."""
+    if layout == "NCHW":
+        return np.moveaxis(x, 1, 3)
+    if layout == "NHW":
+        return x[..., None]
+    return x
+
+
+def array_image_stats(x: np.ndarray, layout: str) -> ImageChunk:
+    """Per-sample image statistics of an image array, like ``decode_images`` gives for files.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Samples in ``layout`` (NHWC, NCHW or NHW).
+    layout : str
+        As returned by ``infer_layout``.
+
+    Returns
+    -------
+    ImageChunk
+        Thumbnails are scaled to 0..255 from the split's own finite range.
+    """
+    from datacheck.scan.images import _empty_chunk
+
+    img = to_nhwc(x, layout)
+    n, h, w, c = img.shape
+    c_used = min(c, MAX_CHANNELS)
+    out = _empty_chunk(n)
+    out.ok[:] = True
+    out.height[:], out.width[:], out.channels[:] = h, w, c
+    out.mode = [_mode_name(c, x.dtype)] * n
+    out.n_bytes[:] = x[0].nbytes if n else 0
+    finite_vals = x[np.isfinite(x)] if x.dtype.kind == "f" else x
+    lo = float(finite_vals.min()) if finite_vals.size else 0.0
+    hi = float(finite_vals.max()) if finite_vals.size else 0.0
+    rows = np.minimum(np.arange(THUMB) * h // THUMB, h - 1)
+    cols = np.minimum(np.arange(THUMB) * w // THUMB, w - 1)
+    for s in range(0, n, _ROWS_PER_CHUNK):
+        part = img[s:s + _ROWS_PER_CHUNK, :, :, :c_used]
+        flat = part.reshape(len(part), h * w, c_used).astype(np.float64)
+        out.mean[s:s + len(part), :c_used] = np.nanmean(flat, axis=1) if x.dtype.kind == "f" else flat.mean(axis=1)
+        out.std[s:s + len(part), :c_used] = flat.std(axis=1)
+        out.min[s:s + len(part), :c_used] = flat.min(axis=1)
+        out.max[s:s + len(part), :c_used] = flat.max(axis=1)
+        gray = part[:, rows][:, :, cols].astype(np.float64).mean(axis=3)
+        scaled = (gray - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(gray)
+        out.thumb[s:s + len(part)] = np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8)
+        if x.dtype == np.uint8:
+            for ch in range(c_used):
+                out.hist[ch] += np.bincount(part[..., ch].ravel(), minlength=256)
+    out.hash[:] = hash_rows(np.ascontiguousarray(x).reshape(n, -1)) if n else out.hash
+    return out
+
+
+def _mode_name(channels: int, dtype: np.dtype) -> str:
+    base = {1: "L", 3: "RGB", 4: "RGBA"}.get(channels, f"{channels}ch")
+    return base if dtype == np.uint8 else f"{base};{np.dtype(dtype).name}"
+
+
+def array_info(x: np.ndarray) -> ArrayInfo:
+    """Shape, dtype, layout and value range of an array split."""
+    if x.dtype.kind in "fiub" and x.size:
+        vals = x[np.isfinite(x)] if x.dtype.kind == "f" else x
+        lo, hi = (float(vals.min()), float(vals.max())) if vals.size else (float("nan"), float("nan"))
+    else:
+        lo = hi = float("nan")
+    return ArrayInfo(tuple(int(s) for s in x.shape), str(x.dtype), infer_layout(x.shape), lo, hi)

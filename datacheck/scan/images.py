@@ -1,0 +1,193 @@
+"""Decode image files once, in worker processes, into per-sample statistics.
+
+Each worker decodes a chunk of files and returns plain numpy arrays (no per-image dicts):
+size, mode, per-channel mean/std/min/max, a content hash of the decoded pixels, a 16x16
+grayscale thumbnail and a 256-bin histogram per channel. A file that cannot be decoded is
+recorded with its error, never raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+THUMB = 16
+MAX_CHANNELS = 3
+_CHUNK = 256
+_IN_PROCESS_BELOW = 600
+
+
+@dataclass
+class ImageChunk:
+    """Statistics of a run of images, in input order."""
+
+    ok: np.ndarray          # bool (k,)
+    error: list             # str or None per image
+    n_bytes: np.ndarray     # int64 (k,)
+    height: np.ndarray      # int32 (k,)
+    width: np.ndarray       # int32 (k,)
+    channels: np.ndarray    # int8 (k,)
+    mode: list              # PIL mode per image ("" when unreadable)
+    mean: np.ndarray        # float32 (k, 3), NaN for absent channels
+    std: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    hash: np.ndarray        # uint64 (k,)
+    thumb: np.ndarray       # uint8 (k, 16, 16)
+    hist: np.ndarray        # int64 (3, 256), pixels of 8-bit images only
+
+
+def _empty_chunk(k: int) -> ImageChunk:
+    nan = np.full((k, MAX_CHANNELS), np.nan, dtype=np.float32)
+    return ImageChunk(
+        ok=np.zeros(k, bool), error=[None] * k, n_bytes=np.zeros(k, np.int64),
+        height=np.zeros(k, np.int32), width=np.zeros(k, np.int32), channels=np.zeros(k, np.int8),
+        mode=[""] * k, mean=nan.copy(), std=nan.copy(), min=nan.copy(), max=nan.copy(),
+        hash=np.zeros(k, np.uint64), thumb=np.zeros((k, THUMB, THUMB), np.uint8),
+        hist=np.zeros((MAX_CHANNELS, 256), np.int64),
+    )
+
+
+def _pixels(im) -> np.ndarray:
+    """The image as an (h, w, c) array with c in 1..3; alpha dropped, palette expanded."""
+    if im.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBA", "RGBX", "LA", "1"):
+        im = im.convert("L" if im.mode in ("LA", "1") else "RGB")
+    arr = np.asarray(im)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    return arr[:, :, :MAX_CHANNELS]
+
+
+def decode_chunk(root: str, paths: list[str]) -> ImageChunk:
+    """Decode ``paths`` (relative to ``root``) and summarise each image.
+
+    Parameters
+    ----------
+    root : str
+        Folder the paths are relative to.
+    paths : list of str
+        Relative POSIX paths.
+
+    Returns
+    -------
+    ImageChunk
+    """
+    from PIL import Image
+
+    out = _empty_chunk(len(paths))
+    groups: dict[tuple, list[tuple[int, np.ndarray]]] = {}
+    for i, rel in enumerate(paths):
+        full = os.path.join(root, rel)
+        try:
+            out.n_bytes[i] = os.path.getsize(full)
+            if out.n_bytes[i] == 0:
+                raise ValueError("empty file (0 bytes)")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(full) as im:
+                    im.load()
+                    mode = im.mode
+                    arr = _pixels(im)
+                    gray = im if im.mode == "L" else im.convert("L")
+                    thumb = gray.resize((THUMB, THUMB), Image.Resampling.BOX)
+        except Exception as exc:  # noqa: BLE001 - any decode failure is a finding, not a crash
+            out.error[i] = _describe(exc)
+            continue
+        out.ok[i] = True
+        out.mode[i] = mode
+        out.height[i], out.width[i], out.channels[i] = arr.shape
+        out.thumb[i] = np.asarray(thumb)
+        h = hashlib.blake2b(arr.tobytes(), digest_size=8, person=repr(arr.shape).encode()[:16])
+        out.hash[i] = int.from_bytes(h.digest(), "little")
+        groups.setdefault((arr.shape, arr.dtype.str), []).append((i, arr))
+    for (shape, _), items in groups.items():
+        _group_stats(out, [i for i, _ in items], np.stack([a for _, a in items]))
+    return out
+
+
+def _group_stats(out: ImageChunk, index: list[int], stack: np.ndarray) -> None:
+    """Per-channel statistics of same-shape images at once (vectorized over the group)."""
+    k, h, w, c = stack.shape
+    flat = stack.reshape(k, h * w, c)
+    f = flat.astype(np.float32)
+    out.mean[index, :c] = f.mean(axis=1)
+    out.std[index, :c] = f.std(axis=1)
+    out.min[index, :c] = flat.min(axis=1)
+    out.max[index, :c] = flat.max(axis=1)
+    if stack.dtype == np.uint8:
+        for ch in range(c):
+            out.hist[ch] += np.bincount(flat[:, :, ch].ravel(), minlength=256)
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = "not an image" if type(exc).__name__ == "UnidentifiedImageError" else type(exc).__name__
+    return f"{name}: {text}" if text and name not in text else (text or name)
+
+
+def concat_chunks(chunks: list[ImageChunk]) -> ImageChunk:
+    """Join chunks (in order) into one."""
+    if not chunks:
+        return _empty_chunk(0)
+    cat = np.concatenate
+    return ImageChunk(
+        ok=cat([c.ok for c in chunks]), error=list(chain.from_iterable(c.error for c in chunks)),
+        n_bytes=cat([c.n_bytes for c in chunks]), height=cat([c.height for c in chunks]),
+        width=cat([c.width for c in chunks]), channels=cat([c.channels for c in chunks]),
+        mode=list(chain.from_iterable(c.mode for c in chunks)), mean=cat([c.mean for c in chunks]),
+        std=cat([c.std for c in chunks]), min=cat([c.min for c in chunks]),
+        max=cat([c.max for c in chunks]), hash=cat([c.hash for c in chunks]),
+        thumb=cat([c.thumb for c in chunks]), hist=sum(c.hist for c in chunks),
+    )
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def decode_images(root: Path, paths: list[str], *, workers: int | None = None,
+                  advance: Callable[[int], None] | None = None) -> ImageChunk:
+    """Decode every image once, in worker processes for large sets.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        Folder the paths are relative to.
+    paths : list of str
+        Relative paths.
+    workers : int, optional
+        Worker processes; default the number of CPUs available. 1 decodes in this process.
+    advance : callable, optional
+        Called with the number of images finished, for a progress bar.
+
+    Returns
+    -------
+    ImageChunk
+        In the order of ``paths``.
+    """
+    n_workers = workers or available_cpus()
+    chunks = [paths[i:i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    results: list[ImageChunk] = []
+    if n_workers <= 1 or len(paths) < _IN_PROCESS_BELOW:
+        for chunk in chunks:
+            results.append(decode_chunk(str(root), chunk))
+            if advance:
+                advance(len(chunk))
+        return concat_chunks(results)
+    with ProcessPoolExecutor(max_workers=n_workers) as pool:
+        for chunk, res in zip(chunks, pool.map(decode_chunk, [str(root)] * len(chunks), chunks)):
+            results.append(res)
+            if advance:
+                advance(len(chunk))
+    return concat_chunks(results)
