@@ -116,7 +116,7 @@ def array_image_stats(x: np.ndarray, layout: str) -> ImageChunk:
         if x.dtype == np.uint8:
             for ch in range(c_used):
                 out.hist[ch] += np.bincount(part[..., ch].ravel(), minlength=256)
-    out.hash[:] = hash_rows(np.ascontiguousarray(x).reshape(n, -1)) if n else out.hash
+    out.hash[:] = hash_rows(x)
     return out
 
 

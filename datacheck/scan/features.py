@@ -67,7 +67,7 @@ def feature_stats(columns: np.ndarray, names: list[str] | tuple[str, ...]) -> Fe
     n_finite = finite.sum(axis=1)
     n_nan = np.isnan(columns).sum(axis=1)
     n_inf = n - n_finite - n_nan
-    all_finite = n_finite == n
+    all_finite = (n_finite == n) & (n > 0)
     mean = np.full(d, np.nan)
     std = np.full(d, np.nan)
     lo = np.full(d, np.nan)
@@ -78,7 +78,7 @@ def feature_stats(columns: np.ndarray, names: list[str] | tuple[str, ...]) -> Fe
         hi[all_finite] = sub.max(axis=1)
         m = sub.mean(axis=1)
         mean[all_finite] = m
-        std[all_finite] = np.sqrt(np.maximum(np.einsum("ij,ij->i", sub, sub) / n - m * m, 0.0)) if n else np.nan
+        std[all_finite] = np.sqrt(np.maximum(np.einsum("ij,ij->i", sub, sub) / n - m * m, 0.0))
         _refine_std(sub, m, std, all_finite)
     for j in np.flatnonzero(~all_finite & (n_finite > 0)):
         v = columns[j][finite[j]]

@@ -37,6 +37,8 @@ def hash_rows(matrix: np.ndarray) -> np.ndarray:
     numpy.ndarray
         uint64, shape (n,).
     """
+    if len(matrix) == 0:
+        return np.zeros(0, dtype=np.uint64)
     m = np.ascontiguousarray(matrix.reshape(len(matrix), -1))
     if m.dtype.kind == "f":
         m = m + 0.0  # folds -0.0 into 0.0 (a copy, so the input is never mutated)
