@@ -20,7 +20,7 @@ def sample_data() -> Path:
 
 @pytest.fixture(scope="session")
 def digits_split():
-    """scikit-learn digits, shuffled and randomly split 75/25: (X_train, y_train, X_test, y_test)."""
+    """scikit-learn digits, shuffled and randomly split 75/25: (X_train, X_test, y_train, y_test)."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 

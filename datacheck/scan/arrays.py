@@ -101,23 +101,31 @@ def array_image_stats(x: np.ndarray, layout: str) -> ImageChunk:
     finite_vals = x[np.isfinite(x)] if x.dtype.kind == "f" else x
     lo = float(finite_vals.min()) if finite_vals.size else 0.0
     hi = float(finite_vals.max()) if finite_vals.size else 0.0
+    # inf pixels are input_integrity's finding; here they only must not warn.
+    with np.errstate(invalid="ignore", over="ignore"):
+        _fill_chunks(out, img, x.dtype, c_used, lo, hi)
+    out.hash[:] = hash_rows(x)
+    return out
+
+
+def _fill_chunks(out: ImageChunk, img: np.ndarray, dtype: np.dtype, c_used: int, lo: float, hi: float) -> None:
+    """Per-sample statistics, thumbnails and histograms, a few thousand samples at a time."""
+    n, h, w, _ = img.shape
     rows = np.minimum(np.arange(THUMB) * h // THUMB, h - 1)
     cols = np.minimum(np.arange(THUMB) * w // THUMB, w - 1)
     for s in range(0, n, _ROWS_PER_CHUNK):
         part = img[s:s + _ROWS_PER_CHUNK, :, :, :c_used]
         flat = part.reshape(len(part), h * w, c_used).astype(np.float64)
-        out.mean[s:s + len(part), :c_used] = np.nanmean(flat, axis=1) if x.dtype.kind == "f" else flat.mean(axis=1)
+        out.mean[s:s + len(part), :c_used] = np.nanmean(flat, axis=1) if dtype.kind == "f" else flat.mean(axis=1)
         out.std[s:s + len(part), :c_used] = flat.std(axis=1)
         out.min[s:s + len(part), :c_used] = flat.min(axis=1)
         out.max[s:s + len(part), :c_used] = flat.max(axis=1)
         gray = part[:, rows][:, :, cols].astype(np.float64).mean(axis=3)
         scaled = (gray - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(gray)
         out.thumb[s:s + len(part)] = np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8)
-        if x.dtype == np.uint8:
+        if dtype == np.uint8:
             for ch in range(c_used):
                 out.hist[ch] += np.bincount(part[..., ch].ravel(), minlength=256)
-    out.hash[:] = hash_rows(x)
-    return out
 
 
 def _mode_name(channels: int, dtype: np.dtype) -> str:

@@ -1,0 +1,196 @@
+"""``duplicates``: exact copies of samples within a split, and copies with other labels (item 1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from datacheck.checks.base import Check, register
+from datacheck.checks.context import CheckContext
+from datacheck.checks.params import Param
+from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity
+from datacheck.scan.result import SplitScan
+
+
+@dataclass(frozen=True)
+class HashGroups:
+    """Samples of one split grouped by equal content hash (groups of two or more only).
+
+    Parameters
+    ----------
+    members : numpy.ndarray
+        Sample indices, grouped, each group in row order.
+    starts : numpy.ndarray
+        Offset of each group in ``members``.
+    sizes : numpy.ndarray
+        Number of members of each group.
+    """
+
+    members: np.ndarray
+    starts: np.ndarray
+    sizes: np.ndarray
+
+    @property
+    def group_of(self) -> np.ndarray:
+        """The group number of each entry of ``members``."""
+        return np.repeat(np.arange(len(self.sizes)), self.sizes)
+
+
+def hash_groups(hashes: np.ndarray, index: np.ndarray) -> HashGroups:
+    """Group samples with equal hashes, vectorized (one sort).
+
+    Parameters
+    ----------
+    hashes : numpy.ndarray
+        uint64 content hashes of the samples considered.
+    index : numpy.ndarray
+        Their sample indices in the split.
+
+    Returns
+    -------
+    HashGroups
+        Groups of two or more, largest first, then by first member.
+    """
+    order = np.argsort(hashes, kind="stable")
+    h = hashes[order]
+    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[starts, len(h)])
+    keep = sizes > 1
+    starts, sizes = starts[keep], sizes[keep]
+    rank = np.lexsort((index[order][starts], -sizes))
+    starts, sizes = starts[rank], sizes[rank]
+    positions = np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
+    members = index[order][positions]
+    return HashGroups(members, np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64), sizes)
+
+
+@register
+class DuplicatesCheck(Check):
+    """Exact duplicate samples within a split, and identical inputs with different labels.
+
+    What it detects
+    ---------------
+    Samples whose content (decoded pixels, array values or table row, label excluded) is
+    identical to another sample of the same split, grouped; the share of redundant copies;
+    and groups of identical inputs that carry different labels. Copies shared between
+    splits are the ``split_leakage`` check's.
+
+    Why it matters
+    --------------
+    Copies weigh some samples more than others and, when a split is mostly copies, the
+    network sees the same batch again and again. Identical inputs with different labels
+    cannot both be fitted: they are label noise the model is trained to memorize.
+    """
+
+    id = "duplicates"
+    items = (1,)
+    params = {
+        "warning_ratio": Param(
+            0.01, "Share of redundant copies in a split above which duplicates are a warning "
+                  "rather than info.", kind=float, low=0.0, high=1.0),
+        "error_ratio": Param(
+            0.9, "Share of redundant copies above which the split is an error: it is mostly "
+                 "the same samples repeated.", kind=float, low=0.0, high=1.0),
+        "conflict_error_ratio": Param(
+            0.01, "Share of samples in groups of identical inputs with different labels "
+                  "above which the conflicts are an error rather than a warning.",
+            kind=float, low=0.0, high=1.0),
+    }
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        """Group equal hashes per split and report copies and label conflicts."""
+        findings = []
+        for scan in ctx.splits():
+            readable = np.flatnonzero(scan.readable)
+            if len(readable) < 2:
+                continue
+            groups = hash_groups(scan.hashes[readable], readable)
+            if not len(groups.sizes):
+                continue
+            conflict = _conflicting(groups, scan.y)
+            findings += self._copies(ctx, scan, groups, ~conflict, len(readable))
+            findings += self._conflicts(ctx, scan, groups, conflict, len(readable))
+        return findings
+
+    def _copies(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,
+                n_readable: int) -> list[Finding]:
+        if not chosen.any():
+            return []
+        n_copies = int((groups.sizes[chosen] - 1).sum())
+        ratio = n_copies / n_readable
+        if ratio > self.config["error_ratio"]:
+            severity = Severity.ERROR
+        elif ratio > self.config["warning_ratio"]:
+            severity = Severity.WARNING
+        else:
+            severity = Severity.INFO
+        members, n_members, pairs = _selection(ctx, scan.name, groups, chosen)
+        n_groups = int(chosen.sum())
+        return [self.finding(
+            "exact", severity,
+            f"{n_copies} {scan.name} sample{'s are' if n_copies > 1 else ' is an'} exact "
+            f"cop{'ies' if n_copies > 1 else 'y'} of another ({ratio:.1%} of the split, in "
+            f"{n_groups} group{'s' if n_groups > 1 else ''}); "
+            + ("the network sees the same few samples again and again."
+               if severity is Severity.ERROR else "each copy weighs its sample twice in training."),
+            hint="Keep one sample of each group, unless the repetition is deliberate "
+                 "oversampling; find the step that copied them.",
+            split=scan.name,
+            metrics={"n_copies": n_copies, "n_groups": n_groups, "duplicate_ratio": ratio,
+                     "largest_group": int(groups.sizes[chosen].max())},
+            samples=members, n_samples=n_members,
+            evidence=[Evidence("pairs", f"Exact duplicates in {scan.name}", {"pairs": pairs})],
+        )]
+
+    def _conflicts(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,
+                   n_readable: int) -> list[Finding]:
+        if not chosen.any():
+            return []
+        members, n_members, pairs = _selection(ctx, scan.name, groups, chosen)
+        ratio = n_members / n_readable
+        severity = Severity.ERROR if ratio > self.config["conflict_error_ratio"] else Severity.WARNING
+        n_groups = int(chosen.sum())
+        in_groups = groups.members[np.repeat(chosen, groups.sizes)]
+        classes = ctx.classes
+        labels = [classes[c] if c >= 0 else "(missing)" for c in scan.y[in_groups[:MAX_SAMPLES]]]
+        groups_of = np.repeat(np.arange(n_groups), groups.sizes[chosen])[:MAX_SAMPLES]
+        return [self.finding(
+            "label_conflicts", severity,
+            f"{n_groups} group{'s' if n_groups > 1 else ''} of identical {scan.name} inputs "
+            f"({n_members} samples) carr{'y' if n_groups > 1 else 'ies'} different labels; the "
+            "network cannot fit both and learns noise.",
+            hint="Review these samples and give each input its one correct label, or drop them.",
+            split=scan.name, items=(1, 6),
+            metrics={"n_groups": n_groups, "n_conflicting": n_members, "conflict_ratio": ratio},
+            samples=members, n_samples=n_members,
+            evidence=[
+                Evidence("pairs", f"Identical inputs with different labels in {scan.name}",
+                         {"pairs": pairs}),
+                Evidence("table", "Labels of the conflicting samples", {
+                    "columns": ["group", "sample", "label"],
+                    "rows": [[int(g) + 1, sid, lab] for g, sid, lab in zip(groups_of, members, labels)]}),
+            ],
+        )]
+
+
+def _conflicting(groups: HashGroups, y: np.ndarray) -> np.ndarray:
+    """Per group: whether its labelled members carry more than one label (missing ignored)."""
+    labels = y[groups.members]
+    big = np.iinfo(np.int64).max
+    lo = np.minimum.reduceat(np.where(labels >= 0, labels, big), groups.starts)
+    hi = np.maximum.reduceat(labels, groups.starts)
+    return hi > lo
+
+
+def _selection(ctx: CheckContext, split: str, groups: HashGroups, chosen: np.ndarray):
+    """Sample ids of the chosen groups' members (at most 50) and their count, and pairs
+    (first member, each later member), at most 50."""
+    mask = np.repeat(chosen, groups.sizes)
+    members = groups.members[mask]
+    leaders = groups.members[groups.starts][groups.group_of][mask]
+    later = members != leaders
+    pair_rows = np.column_stack([leaders[later], members[later]])[:MAX_SAMPLES]
+    ids = ctx.sample_ids(split, members[:MAX_SAMPLES])
+    pairs = [ctx.sample_ids(split, row) for row in pair_rows]
+    return ids, len(members), pairs

@@ -1,0 +1,313 @@
+"""``input_integrity``: inputs that are nonsense before any model sees them (items 1, 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from datacheck.checks.base import Check, register
+from datacheck.checks.context import CheckContext
+from datacheck.checks.params import Param
+from datacheck.data.dataset import Split
+from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity
+from datacheck.scan.result import SplitScan
+
+_ROWS_PER_CHUNK = 4096
+
+
+@register
+class InputIntegrityCheck(Check):
+    """Inputs a network cannot learn from: missing or infinite values, constants, unreadable files.
+
+    What it detects
+    ---------------
+    NaN (or missing) and infinite values, with the samples and features holding them;
+    constant features; images whose every pixel has one value (all black, flat grey);
+    image files that cannot be decoded (truncated, empty, not an image); non-image files
+    lying in class folders; and a split whose samples are all identical.
+
+    Why it matters
+    --------------
+    One NaN or inf in a batch turns the loss into NaN and the weights after it, so training
+    fails silently from that step on. A constant feature or a blank image carries no signal,
+    an unreadable file crashes a default data loader, and a split made of one sample repeated
+    is the "same batch again and again" bug: the network has nothing to learn.
+    """
+
+    id = "input_integrity"
+    items = (1, 3)
+    params = {
+        "unreadable_error_ratio": Param(
+            0.0, "Share of unreadable image files in a split above which they are an error "
+                 "rather than a warning; by default any is an error, since a default loader "
+                 "crashes on the first one.", kind=float, low=0.0, high=1.0),
+        "constant_image_error_ratio": Param(
+            0.25, "Share of constant (single-value) images in a split above which they are an "
+                  "error rather than a warning.", kind=float, low=0.0, high=1.0),
+    }
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        """Check every split; whole-split problems hide the per-sample ones they explain."""
+        findings: list[Finding] = []
+        for scan in ctx.splits():
+            split = ctx.dataset.splits[scan.name]
+            findings += self._unreadable(scan, split)
+            findings += self._ignored(split)
+            findings += self._non_finite(ctx, scan, split)
+            same = self._constant_split(ctx, scan)
+            findings += same
+            if not same:
+                findings += self._constant_features(scan)
+                findings += self._constant_images(ctx, scan)
+        return findings
+
+    # -- files -----------------------------------------------------------------------------
+
+    def _unreadable(self, scan: SplitScan, split: Split) -> list[Finding]:
+        im = scan.images
+        if im is None or split.paths is None or im.ok.all():
+            return []
+        bad = np.flatnonzero(~im.ok)
+        ratio = len(bad) / scan.n
+        severity = Severity.ERROR if ratio > self.config["unreadable_error_ratio"] else Severity.WARNING
+        shown = bad[:MAX_SAMPLES]
+        ids = split.sample_ids(shown)
+        rows = [[sid, im.error[i] or "unreadable"] for sid, i in zip(ids, shown)]
+        return [self.finding(
+            "unreadable_files", severity,
+            f"{len(bad)} of {scan.n} {scan.name} image files ({ratio:.1%}) cannot be read as images; "
+            "a default image loader will crash on them.",
+            hint="Delete or re-export these files (the table gives each one's error) before training.",
+            split=scan.name,
+            metrics={"n_unreadable": len(bad), "n_empty": int((im.n_bytes[bad] == 0).sum()),
+                     "unreadable_ratio": ratio},
+            samples=ids, n_samples=len(bad),
+            evidence=[Evidence("table", "Unreadable files", {"columns": ["path", "error"], "rows": rows})],
+        )]
+
+    def _ignored(self, split: Split) -> list[Finding]:
+        if not split.ignored:
+            return []
+        n = len(split.ignored)
+        return [self.finding(
+            "ignored_files", Severity.INFO,
+            f"{n} non-image file{'s' if n > 1 else ''} in the {split.name} class folders "
+            f"{'were' if n > 1 else 'was'} ignored.",
+            hint="Move them out of the class folders if a loader of yours might read them as images.",
+            split=split.name, metrics={"n_ignored": n},
+            samples=split.ignored[:MAX_SAMPLES], n_samples=n,
+        )]
+
+    # -- values ----------------------------------------------------------------------------
+
+    def _non_finite(self, ctx: CheckContext, scan: SplitScan, split: Split) -> list[Finding]:
+        counts = _non_finite_counts(scan, split)
+        if counts is None:
+            return []
+        out = []
+        for what, kind, hint in (
+            ("nan", "NaN or missing values",
+             "Impute them (fit the imputer on train only) or drop those samples, and find "
+             "where they come from."),
+            ("inf", "infinite values",
+             "Replace or clip them; infinities usually come from a division by zero or a log "
+             "of zero upstream."),
+        ):
+            per_row, per_feature = counts[what]
+            affected = np.flatnonzero(per_row)
+            if not len(affected):
+                continue
+            # Samples with the most bad values first; ties keep row order.
+            order = affected[np.argsort(-per_row[affected], kind="stable")]
+            metrics = {"sample_ratio": len(affected) / scan.n}
+            detail, evidence = "", []
+            if counts["cells_known"]:
+                n_values = int(per_row.sum())
+                metrics["n_values"] = n_values
+                detail = f"{n_values} value{'s' if n_values > 1 else ''}"
+            if per_feature is not None:
+                names, feature_counts = per_feature
+                metrics["n_features"] = len(names)
+                detail += f" in {_name_list(names)}"
+                rank = np.argsort(-feature_counts, kind="stable")[:MAX_SAMPLES]
+                evidence.append(Evidence("table", f"{kind.capitalize()} per feature", {
+                    "columns": ["feature", f"n_{what}"],
+                    "rows": [[names[j], int(feature_counts[j])] for j in rank]}))
+            noun = "sample holds" if len(affected) == 1 else "samples hold"
+            out.append(self.finding(
+                what, Severity.ERROR,
+                f"{len(affected)} {scan.name} {noun} {kind}"
+                f"{f' ({detail.strip()})' if detail else ''}; one such input turns the loss, "
+                "and then every weight, into NaN.",
+                hint=hint, split=scan.name, metrics=metrics,
+                samples=ctx.sample_ids(scan.name, order[:MAX_SAMPLES]), n_samples=len(affected),
+                evidence=evidence,
+            ))
+        return out
+
+    def _constant_split(self, ctx: CheckContext, scan: SplitScan) -> list[Finding]:
+        readable = np.flatnonzero(scan.readable)
+        hashes = scan.hashes[readable]
+        if len(hashes) < 2 or not (hashes == hashes[0]).all():
+            return []
+        return [self.finding(
+            "constant_split", Severity.ERROR,
+            f"All {len(hashes)} readable {scan.name} samples are identical; the network sees "
+            "the same input again and again.",
+            hint="Check how the samples are built or indexed: a fixed index, a reused buffer or "
+                 "a broadcast usually causes this.",
+            split=scan.name, metrics={"n_identical": len(hashes)},
+            samples=ctx.sample_ids(scan.name, readable[:MAX_SAMPLES]), n_samples=len(hashes),
+        )]
+
+    def _constant_features(self, scan: SplitScan) -> list[Finding]:
+        fs = scan.feature_stats
+        if fs is None or not len(fs.names) or scan.n < 2:
+            return []
+        constant = np.flatnonzero((fs.n_finite > 0) & (fs.n_distinct_lo == 1))
+        if not len(constant):
+            return []
+        n_features = len(fs.names)
+        # Only when nothing varies is there nothing to learn; a few dead columns (digits'
+        # always-blank border pixels) are harmless context.
+        if len(constant) == n_features and not scan.other_columns:
+            severity = Severity.ERROR
+            message = (f"Every one of the {n_features} {scan.name} features is constant; the "
+                       "inputs carry no information.")
+        else:
+            severity = Severity.INFO
+            message = (f"{len(constant)} of {n_features} {scan.name} features "
+                       f"{'are' if len(constant) > 1 else 'is'} constant "
+                       f"({_name_list([fs.names[j] for j in constant])}) and carr"
+                       f"{'y' if len(constant) > 1 else 'ies'} no information.")
+        return [self.finding(
+            "constant_features", severity, message,
+            hint="Drop constant columns, or fix the step that produced them if they should vary.",
+            split=scan.name,
+            metrics={"n_constant": len(constant), "n_features": n_features,
+                     "constant_ratio": len(constant) / n_features},
+            evidence=[Evidence("table", "Constant features", {
+                "columns": ["feature", "value"],
+                "rows": [[fs.names[j], float(fs.min[j])] for j in constant[:MAX_SAMPLES]]})],
+        )]
+
+    def _constant_images(self, ctx: CheckContext, scan: SplitScan) -> list[Finding]:
+        im = scan.images
+        if im is None or not len(im.ok):
+            return []
+        present = _present_channels(im)
+        flat = np.all(~present | (im.min == im.max), axis=1) & im.ok & (im.channels > 0)
+        hits = np.flatnonzero(flat)
+        if not len(hits):
+            return []
+        zero = np.all(~present[hits] | (im.max[hits] == 0), axis=1)
+        ratio = len(hits) / max(int(im.ok.sum()), 1)
+        severity = (Severity.ERROR if ratio > self.config["constant_image_error_ratio"]
+                    else Severity.WARNING)
+        shown = hits[:MAX_SAMPLES]
+        captions = [_value_caption(im.min[i], present[i]) for i in shown]
+        return [self.finding(
+            "constant_images", severity,
+            f"{len(hits)} {scan.name} image{'s are' if len(hits) > 1 else ' is'} a single flat "
+            f"value ({int(zero.sum())} all zero), with nothing to learn from.",
+            hint="Look at how these images were produced (a failed crop, resize or export "
+                 "writes blank images) and drop or regenerate them.",
+            split=scan.name,
+            metrics={"n_constant": len(hits), "n_all_zero": int(zero.sum()), "constant_ratio": ratio},
+            samples=ctx.sample_ids(scan.name, shown), n_samples=len(hits),
+            evidence=[Evidence("images", "Constant images",
+                               {"samples": ctx.sample_ids(scan.name, shown), "captions": captions})],
+        )]
+
+
+def _value_caption(values: np.ndarray, present: np.ndarray) -> str:
+    """``all 0`` or ``all (255, 0, 0)`` for an image's per-channel value."""
+    vals = [f"{v:g}" for v in values[present]]
+    return f"all {vals[0]}" if len(vals) == 1 else f"all ({', '.join(vals)})"
+
+
+def _name_list(names: list[str], limit: int = 5) -> str:
+    """``a, b and c`` or ``a, b, c, d, e and 7 more``."""
+    names = [str(n) for n in names]
+    if len(names) == 1:
+        return names[0]
+    if len(names) <= limit:
+        return ", ".join(names[:-1]) + " and " + names[-1]
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+
+
+def _non_finite_counts(scan: SplitScan, split: Split) -> dict | None:
+    """Per-sample NaN and inf counts, and per-feature counts where features exist.
+
+    Returns
+    -------
+    dict or None
+        ``nan`` and ``inf``: ``(per_row, per_feature)`` with ``per_row`` an int array (n,) and
+        ``per_feature`` a ``(names, counts)`` pair or None; ``cells_known``: whether
+        ``per_row`` counts values (True) or only flags samples (decoded image files).
+        None when the split holds nothing that can be NaN.
+    """
+    if scan.columns is not None:
+        return _table_counts(scan, split)
+    if split.array is not None:
+        return _array_counts(split.array)
+    if scan.images is not None:
+        return _image_file_counts(scan)
+    return None
+
+
+def _table_counts(scan: SplitScan, split: Split) -> dict:
+    fs = scan.feature_stats
+    has_nan = np.flatnonzero(fs.n_nan > 0)
+    has_inf = np.flatnonzero(fs.n_inf > 0)
+    # Only columns the scan already counted as holding NaN/inf are read again, so a clean
+    # 1M-row table costs nothing here.
+    nan_rows = np.isnan(scan.columns[has_nan]).sum(axis=0)
+    inf_rows = np.isinf(scan.columns[has_inf]).sum(axis=0)
+    nan_names = [fs.names[j] for j in has_nan]
+    nan_counts = fs.n_nan[has_nan].tolist()
+    if split.table is not None:
+        import pyarrow.compute as pc
+
+        # Missing values of non-numeric columns are missing inputs too.
+        for name in scan.other_columns:
+            col = split.table.column(name)
+            if col.null_count:
+                nan_rows = nan_rows + pc.is_null(col).to_numpy(zero_copy_only=False)
+                nan_names.append(name)
+                nan_counts.append(col.null_count)
+    return {"nan": (nan_rows, (nan_names, np.asarray(nan_counts, np.int64))),
+            "inf": (inf_rows, ([fs.names[j] for j in has_inf], fs.n_inf[has_inf])),
+            "cells_known": True}
+
+
+def _array_counts(x: np.ndarray) -> dict:
+    n = len(x)
+    nan_rows = np.zeros(n, np.int64)
+    inf_rows = np.zeros(n, np.int64)
+    if x.dtype.kind in "fc" and x.size:
+        flat = x.reshape(n, -1)
+        # Chunks bound the temporary boolean masks of large arrays.
+        for s in range(0, n, _ROWS_PER_CHUNK):
+            part = flat[s:s + _ROWS_PER_CHUNK]
+            nan_rows[s:s + len(part)] = np.isnan(part).sum(axis=1)
+            inf_rows[s:s + len(part)] = np.isinf(part).sum(axis=1)
+    return {"nan": (nan_rows, None), "inf": (inf_rows, None), "cells_known": True}
+
+
+def _image_file_counts(scan: SplitScan) -> dict:
+    # Decoded files give per-channel min/max only: a NaN pixel (float TIFF) makes them NaN,
+    # an infinite one makes them infinite; so samples are flagged, values not counted.
+    im = scan.images
+    present = _present_channels(im) & im.ok[:, None]
+    lo = np.where(present, im.min, 0.0)
+    hi = np.where(present, im.max, 0.0)
+    nan = (np.isnan(lo) | np.isnan(hi)).any(axis=1)
+    inf = (np.isinf(lo) | np.isinf(hi)).any(axis=1) & ~nan
+    return {"nan": (nan.astype(np.int64), None), "inf": (inf.astype(np.int64), None),
+            "cells_known": False}
+
+
+def _present_channels(im) -> np.ndarray:
+    """(n, 3) mask of the channels each image has (the statistics hold NaN for the others)."""
+    width = im.min.shape[1]
+    return np.arange(width)[None, :] < np.minimum(im.channels, width)[:, None]

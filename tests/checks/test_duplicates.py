@@ -1,0 +1,151 @@
+"""duplicates: planted copies and label conflicts; quiet on clean data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import datacheck
+from datacheck.checks.duplicates import hash_groups
+from tests.helpers import loud
+
+CHECK = "duplicates"
+
+
+def profile(*args, **kwargs):
+    return datacheck.profile(*args, checks=[CHECK], workers=1, **kwargs)
+
+
+def by_code(report):
+    return {f.code.split(".", 1)[1]: f for f in report.findings}
+
+
+def pair_set(finding):
+    (pairs,) = [e for e in finding.evidence if e.kind == "pairs"]
+    return {frozenset(p) for p in pairs.data["pairs"]}
+
+
+def train_ids(pairs):
+    return {frozenset(f"train[{i}]" for i in p) for p in pairs}
+
+
+# -- planted defects ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def planted(sample_data):
+    truth = json.loads((sample_data / "defect_duplicates.truth.json").read_text())
+    return truth, by_code(profile(sample_data / "defect_duplicates.csv"))
+
+
+def test_exact_copies_found(planted):
+    truth, found = planted
+    f = found["exact"]
+    assert f.severity.value == "warning" and f.split == "train"
+    assert f.metrics["n_copies"] == truth["exact_duplicates"]["count"]
+    assert pair_set(f) == train_ids(truth["exact_duplicates"]["pairs_train_index"])
+    # Both members of each pair are listed.
+    assert set(f.samples) == {s for p in train_ids(truth["exact_duplicates"]["pairs_train_index"]) for s in p}
+    assert f.n_samples == 2 * truth["exact_duplicates"]["count"]
+
+
+def test_label_conflicts_found(planted):
+    truth, found = planted
+    f = found["label_conflicts"]
+    assert f.severity.value == "error" and f.split == "train"
+    assert f.metrics["n_groups"] == truth["conflicting_labels"]["count"]
+    assert pair_set(f) == train_ids(truth["conflicting_labels"]["pairs_train_index"])
+    table = f.evidence[1].data["rows"]
+    for group in {r[0] for r in table}:
+        assert len({r[2] for r in table if r[0] == group}) == 2
+    assert set(found) == {"exact", "label_conflicts"}
+
+
+def test_copied_png_in_image_folder(tmp_path, sample_data):
+    src = sorted((sample_data / "clean_images" / "train" / "Bag").glob("*.png"))[:30]
+    folder = tmp_path / "train" / "Bag"
+    folder.mkdir(parents=True)
+    for p in src:
+        shutil.copy(p, folder / p.name)
+    shutil.copy(src[3], folder / "copy.png")
+    (f,) = profile(tmp_path).findings
+    assert f.code == f"{CHECK}.exact" and f.severity.value == "warning"
+    assert pair_set(f) == {frozenset({f"train/Bag/{src[3].name}", "train/Bag/copy.png"})}
+
+
+def test_copied_png_in_another_class_is_a_conflict(tmp_path, sample_data):
+    src = sorted((sample_data / "clean_images" / "train" / "Bag").glob("*.png"))[:30]
+    for p in src:
+        (tmp_path / "Bag").mkdir(exist_ok=True)
+        shutil.copy(p, tmp_path / "Bag" / p.name)
+    (tmp_path / "Coat").mkdir()
+    shutil.copy(src[0], tmp_path / "Coat" / "odd.png")
+    (f,) = profile(tmp_path).findings
+    assert f.code == f"{CHECK}.label_conflicts" and f.severity.value == "error"
+    assert set(f.samples) == {f"Bag/{src[0].name}", "Coat/odd.png"}
+
+
+def test_unreadable_files_are_not_duplicates(sample_data):
+    # Three undecodable files share no content, even though none has pixels.
+    assert not profile(sample_data / "defect_corrupt_images").findings
+
+
+def test_a_few_copies_are_info(rng):
+    x = rng.normal(size=(500, 5))
+    x[400] = x[17]
+    y = np.arange(500) % 2
+    y[400] = y[17]
+    (f,) = profile(train=(x, y)).findings
+    assert f.code == f"{CHECK}.exact" and f.severity.value == "info"
+    assert f.samples == ("train[17]", "train[400]")
+
+
+def test_same_batch_repeated_is_an_error(rng):
+    x = np.tile(rng.normal(size=(8, 4)), (30, 1))
+    y = np.tile(np.arange(8) % 2, 30)
+    (f,) = profile(train=(x, y)).findings
+    assert f.code == f"{CHECK}.exact" and f.severity.value == "error"
+    assert f.metrics["n_copies"] == 232 and f.metrics["largest_group"] == 30
+
+
+def test_missing_label_is_no_conflict(rng):
+    df = pd.DataFrame(rng.normal(size=(40, 3)), columns=list("abc"))
+    df["label"] = np.arange(40) % 2
+    df.loc[39] = df.loc[2]
+    df["label"] = df["label"].astype(float)
+    df.loc[39, "label"] = np.nan
+    (f,) = profile(df).findings
+    assert f.code == f"{CHECK}.exact"
+
+
+def test_hash_groups_order_and_members():
+    hashes = np.array([5, 7, 5, 9, 7, 7, 1], dtype=np.uint64)
+    index = np.arange(10, 17)
+    g = hash_groups(hashes, index)
+    assert g.sizes.tolist() == [3, 2]  # largest group first
+    assert g.members.tolist() == [11, 14, 15, 10, 12]
+    assert g.starts.tolist() == [0, 3]
+    empty = hash_groups(np.zeros(0, np.uint64), np.zeros(0, np.int64))
+    assert len(empty.sizes) == 0
+
+
+# -- clean controls ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["clean_images", "clean_tabular", "clean_digits.npz", "clean_manifest"])
+def test_clean_sample_data_is_quiet(sample_data, name):
+    assert not profile(sample_data / name).findings
+
+
+def test_digits_random_split_has_no_duplicates(digits_split):
+    x_train, x_test, y_train, y_test = digits_split
+    assert not profile(train=(x_train, y_train), test=(x_test, y_test)).findings
+
+
+def test_wine_is_quiet(wine_frames):
+    train, test = wine_frames
+    assert not loud(profile(train=train, test=test))

@@ -1,0 +1,197 @@
+"""input_integrity: planted NaN/inf, constants, unreadable files; quiet on clean data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import datacheck
+from tests.helpers import loud
+
+CHECK = "input_integrity"
+
+
+def profile(*args, **kwargs):
+    return datacheck.profile(*args, checks=[CHECK], workers=1, **kwargs)
+
+
+def only(report, code):
+    found = [f for f in report.findings if f.code == f"{CHECK}.{code}"]
+    assert found, f"no {code} finding in {[f.code for f in report.findings]}"
+    return found
+
+
+@pytest.fixture(scope="module")
+def nan_report(sample_data):
+    return profile(sample_data / "defect_nan.csv")
+
+
+@pytest.fixture(scope="module")
+def corrupt_report(sample_data):
+    return profile(sample_data / "defect_corrupt_images")
+
+
+# -- planted defects ---------------------------------------------------------------------
+
+
+def test_nan_cells_listed_by_sample(nan_report, sample_data):
+    truth = json.loads((sample_data / "defect_nan.truth.json").read_text())
+    for split in ("train", "test"):
+        cells = [c for c in truth["cells"] if c["split"] == split and c["value"] == "nan"]
+        finding = [f for f in only(nan_report, "nan") if f.split == split]
+        assert len(finding) == 1
+        f = finding[0]
+        assert f.severity.value == "error"
+        assert set(f.samples) == {f"{split}[{c['split_index']}]" for c in cells}
+        assert f.n_samples == len(cells)
+        assert f.metrics["n_values"] == len(cells)
+        rows = f.evidence[0].data["rows"]
+        assert {r[0] for r in rows} == {c["column"] for c in cells}
+
+
+def test_inf_cells_listed_by_sample(nan_report, sample_data):
+    truth = json.loads((sample_data / "defect_nan.truth.json").read_text())
+    cells = [c for c in truth["cells"] if c["value"] == "inf"]
+    (f,) = only(nan_report, "inf")
+    assert f.severity.value == "error" and f.split == "train"
+    assert set(f.samples) == {f"train[{c['split_index']}]" for c in cells}
+    assert f.metrics["n_values"] == truth["n_inf"]
+
+
+def test_constant_column_is_info(nan_report):
+    found = only(nan_report, "constant_features")
+    assert {f.severity.value for f in found} == {"info"}
+    for f in found:
+        assert f.metrics["n_constant"] == 1
+        assert "const_feature" in f.message
+        assert f.evidence[0].data["rows"][0][0] == "const_feature"
+
+
+def test_unreadable_files_listed_with_errors(corrupt_report):
+    (f,) = only(corrupt_report, "unreadable_files")
+    expected = {"train/Trouser/truncated.png", "train/Bag/notes.png", "train/Bag/empty.png"}
+    assert set(f.samples) == expected and f.n_samples == 3
+    # A default loader crashes on the first unreadable file: an error by default.
+    assert f.severity.value == "error"
+    assert f.metrics["n_empty"] == 1
+    errors = dict(f.evidence[0].data["rows"])
+    assert set(errors) == expected and all(errors.values())
+    assert "empty" in errors["train/Bag/empty.png"]
+
+
+def test_constant_images_listed(corrupt_report):
+    (f,) = only(corrupt_report, "constant_images")
+    assert f.severity.value == "warning"
+    assert set(f.samples) == {"train/Sneaker/black.png", "train/Sneaker/flat.png"}
+    assert f.metrics["n_all_zero"] == 1
+    assert set(f.evidence[0].data["captions"]) == {"all 0", "all 128"}
+
+
+def test_corrupt_images_raise_no_other_finding(corrupt_report):
+    codes = {f.code for f in corrupt_report.findings}
+    assert codes == {f"{CHECK}.unreadable_files", f"{CHECK}.constant_images"}
+
+
+def test_many_unreadable_files_are_an_error(tmp_path, sample_data):
+    src = sorted((sample_data / "clean_images" / "train" / "Bag").glob("*.png"))[:6]
+    folder = tmp_path / "train" / "Bag"
+    folder.mkdir(parents=True)
+    for p in src:
+        shutil.copy(p, folder / p.name)
+    (folder / "zero.png").write_bytes(b"")
+    (folder / "cut.png").write_bytes(src[0].read_bytes()[:40])
+    (folder / "readme.txt").write_text("not an image")
+    report = profile(tmp_path)
+    (f,) = only(report, "unreadable_files")
+    assert f.severity.value == "error"
+    assert set(f.samples) == {"train/Bag/zero.png", "train/Bag/cut.png"}
+    (ignored,) = only(report, "ignored_files")
+    assert ignored.severity.value == "info" and ignored.samples == ("train/Bag/readme.txt",)
+
+
+def test_identical_samples_make_a_constant_split(rng):
+    x = np.tile(rng.normal(size=(1, 6)), (40, 1))
+    report = profile(train=(x, np.arange(40) % 2))
+    (f,) = report.findings
+    assert f.code == f"{CHECK}.constant_split" and f.severity.value == "error"
+    assert f.n_samples == 40
+
+
+def test_nan_and_inf_in_arrays(rng):
+    x = rng.normal(size=(50, 8, 8, 1)).astype(np.float32)
+    x[7, 1, 2, 0] = x[7, 3, 3, 0] = np.nan
+    x[30, 0, 0, 0] = np.nan
+    x[12, 4, 4, 0] = np.inf
+    report = profile(train=(x, np.arange(50) % 3))
+    (nan,) = only(report, "nan")
+    assert nan.samples == ("train[7]", "train[30]")  # most NaN values first
+    assert nan.metrics["n_values"] == 3 and nan.severity.value == "error"
+    (inf,) = only(report, "inf")
+    assert inf.samples == ("train[12]",)
+
+
+def test_inf_in_feature_rows(rng):
+    x = rng.normal(size=(60, 4))
+    x[[9, 41], 2] = -np.inf
+    (f,) = profile(train=(x, np.arange(60) % 2)).findings
+    assert f.code == f"{CHECK}.inf" and f.samples == ("train[9]", "train[41]")
+    assert f.evidence[0].data["rows"] == [["x2", 2]]
+
+
+def test_missing_category_counts_as_missing(rng):
+    df = pd.DataFrame({"a": rng.normal(size=30), "colour": ["red", "blue", "green"] * 10,
+                       "label": np.arange(30) % 2})
+    df.loc[4, "colour"] = None
+    (f,) = profile(df).findings
+    assert f.code == f"{CHECK}.nan" and f.samples == ("train[4]",)
+
+
+def test_constant_images_share_sets_severity(rng):
+    x = rng.integers(1, 255, size=(40, 8, 8, 3), dtype=np.uint8)
+    x[5] = 0
+    (few,) = profile(train=(x, np.arange(40) % 2)).findings
+    assert few.code == f"{CHECK}.constant_images" and few.severity.value == "warning"
+    assert few.samples == ("train[5]",) and few.evidence[0].data["captions"] == ["all (0, 0, 0)"]
+    x[10:30] = 7
+    (many,) = profile(train=(x, np.arange(40) % 2)).findings
+    assert many.severity.value == "error" and many.n_samples == 21
+
+
+def test_every_feature_constant_is_an_error():
+    # Rows differ only by where a value is missing, so the split is not one repeated row.
+    x = np.ones((20, 3))
+    x[3, 0] = np.nan
+    report = profile(train=(x, np.arange(20) % 2))
+    (const,) = only(report, "constant_features")
+    assert const.severity.value == "error" and const.metrics["n_constant"] == 3
+
+
+# -- clean controls ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["clean_images", "clean_tabular", "clean_digits.npz", "clean_manifest"])
+def test_clean_sample_data_is_quiet(sample_data, name):
+    assert not loud(profile(sample_data / name))
+
+
+def test_digits_random_split_is_quiet(digits_split):
+    x_train, x_test, y_train, y_test = digits_split
+    report = profile(train=(x_train, y_train), test=(x_test, y_test))
+    assert not loud(report)
+    # digits' always-blank border pixels are context, not a problem.
+    assert {f.code for f in report.findings} <= {f"{CHECK}.constant_features"}
+
+
+def test_digits_as_images_is_quiet(digits_split):
+    x_train, x_test, y_train, y_test = digits_split
+    report = profile(train=(x_train.reshape(-1, 8, 8), y_train), test=(x_test.reshape(-1, 8, 8), y_test))
+    assert not report.findings
+
+
+def test_wine_is_quiet(wine_frames):
+    train, test = wine_frames
+    assert not profile(train=train, test=test).findings
