@@ -1,0 +1,473 @@
+"""The HTML report: one self-contained, offline file a person can read in a minute.
+
+The page holds no script at all, loads no font and fetches nothing: charts are inline SVG,
+thumbnails are ``data:`` PNGs, and a Content-Security-Policy forbids everything else. Every text
+from the report (file names, labels, messages) goes through Jinja's autoescaping.
+
+Its size grows with the findings shown, never with the dataset: thumbnails are downscaled and
+capped per finding and per report, tables and charts are cut to a fixed number of rows and marks.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import math
+import re
+import importlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from markupsafe import Markup, escape
+
+from datacheck.report import plots
+from datacheck.report.findings import Evidence, Finding, Report, Severity, Status
+from datacheck.report.plots import field, plain
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = "report.html.j2"
+THUMB_PX = 64
+MAX_THUMBS_PER_FINDING = 24
+MAX_SAMPLE_THUMBS = 12
+MAX_PAIRS = 8
+MAX_TABLE_ROWS = 50
+MAX_TABLE_COLS = 20
+MAX_MATRIX = 30
+MAX_CLASSES_SHOWN = 40
+MAX_METRICS = 40
+MAX_RAW_CHARS = 2000
+# Base64 bytes of thumbnails in one report; past it, samples are listed by name only.
+THUMB_BUDGET = 1_500_000
+
+# The items of "37 reasons why your neural network is not working" (the checklist DESIGN.md maps).
+CHECKLIST = {
+    1: "Check your input data", 2: "Try random input", 3: "Check the data loader",
+    4: "Make sure input is connected to output",
+    5: "Is the relationship between input and output too random?",
+    6: "Is there too much noise in the dataset?", 7: "Shuffle the dataset",
+    8: "Reduce class imbalance", 9: "Do you have enough training examples?",
+    10: "Make sure your batches don't contain a single label", 11: "Reduce batch size",
+    12: "Standardize the features", 13: "Do you have too much data augmentation?",
+    14: "Check the preprocessing of your pretrained model",
+    15: "Check the preprocessing for train/validation/test set",
+    16: "Try solving a simpler version of the problem", 17: "Look for correct loss at chance",
+    18: "Check your loss function", 19: "Verify loss input", 20: "Adjust loss weights",
+    21: "Monitor other metrics", 22: "Test any custom layers",
+    23: "Check for frozen layers or variables", 24: "Increase network size",
+    25: "Check for hidden dimension errors", 26: "Explore gradient checking",
+    27: "Solve for a really small dataset", 28: "Check weights initialization",
+    29: "Change your hyperparameters", 30: "Reduce regularization", 31: "Give it time",
+    32: "Switch from train to test mode", 33: "Visualize the training",
+    34: "Try a different optimizer", 35: "Exploding / vanishing gradients",
+    36: "Increase / decrease the learning rate", 37: "Overcoming NaNs",
+}
+
+SEVERITY_TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
+SEVERITY_ANCHORS = {Severity.ERROR: "errors", Severity.WARNING: "warnings", Severity.INFO: "info"}
+STATUS_ORDER = {Status.ERRORED: 0, Status.FAILED: 1, Status.PASSED: 2, Status.SKIPPED: 3}
+_ROW_ID = re.compile(r"^.+\[\d+\]$")
+
+
+def write_html(report: Report, path: str | Path, *, source_root: str | Path | None = None) -> int:
+    """Write the report as one self-contained HTML file.
+
+    Parameters
+    ----------
+    report : Report
+        What to render (from a run or from ``Report.from_dict``).
+    path : str or pathlib.Path
+        The file to write.
+    source_root : str or pathlib.Path, optional
+        The dataset folder that image sample ids are relative to; when given, the images shown
+        in findings are embedded as downscaled thumbnails.
+
+    Returns
+    -------
+    int
+        Size of the written file in bytes.
+    """
+    data = render_html(report, source_root=source_root).encode("utf-8")
+    Path(path).write_bytes(data)
+    return len(data)
+
+
+def render_html(report: Report, *, source_root: str | Path | None = None) -> str:
+    """The report as HTML text; see ``write_html``."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("datacheck.report", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = plots.fmt_num
+    thumbs = _Thumbs(Path(source_root) if source_root is not None and report.dataset.modality == "image"
+                     else None)
+    docs = _Docs()
+    findings = [_finding_view(i, f, thumbs, docs) for i, f in enumerate(report.findings)]
+    seen: set[str] = set()
+    for view in findings:  # "Why it matters" reads once per check: open at its first finding only
+        view["why_open"] = view["check"] not in seen
+        seen.add(view["check"])
+    groups = [{"severity": sev.value, "title": SEVERITY_TITLES[sev], "anchor": SEVERITY_ANCHORS[sev],
+               "findings": [v for v in findings if v["severity"] == sev.value]}
+              for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
+    return env.get_template(TEMPLATE).render(
+        report=report, summary=_summary_view(report), groups=[g for g in groups if g["findings"]],
+        checks=_checks_view(report, findings, docs), thumb_styles=Markup("".join(thumbs.styles)),
+        thumbs_capped=thumbs.capped, thumb_px=THUMB_PX)
+
+
+# -- thumbnails -------------------------------------------------------------------------------
+
+class _Thumbs:
+    """Downscaled PNG thumbnails of image samples, each embedded once as a CSS class."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root.resolve() if root is not None else None
+        if self.root is not None and self.root.is_file():
+            self.root = self.root.parent
+        self.cache: dict[str, dict | None] = {}
+        self.styles: list[str] = []
+        self.size = 0
+        self.capped = False
+
+    def get(self, sample_id: str) -> dict | None:
+        """``{"css", "w", "h", "pixelated"}`` for a sample (``css`` None if unreadable), or None."""
+        if self.root is None or _ROW_ID.match(sample_id):
+            return None
+        if sample_id in self.cache:
+            return self.cache[sample_id]
+        path = (self.root / sample_id).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            return None  # outside the dataset (a hand-edited JSON) or gone: name it only
+        if self.size >= THUMB_BUDGET:
+            self.capped = True
+            return None
+        try:
+            png, w, h, small = _encode_thumb(path)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is "unreadable", shown as such
+            log.debug("no thumbnail for %s: %s", path, exc)
+            thumb = {"css": None, "w": THUMB_PX, "h": THUMB_PX, "pixelated": False}
+        else:
+            css = f"t{len(self.styles)}"
+            b64 = base64.b64encode(png).decode("ascii")
+            self.styles.append(f".{css}{{background-image:url(data:image/png;base64,{b64})}}\n")
+            self.size += len(b64)
+            scale = THUMB_PX / max(w, h)
+            thumb = {"css": css, "w": max(round(w * scale), 2), "h": max(round(h * scale), 2),
+                     "pixelated": small}
+        self.cache[sample_id] = thumb
+        return thumb
+
+
+def _encode_thumb(path: Path) -> tuple[bytes, int, int, bool]:
+    """PNG bytes of the image downscaled to at most THUMB_PX, its size, and whether it was small."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.draft("RGB", (THUMB_PX * 2, THUMB_PX * 2))  # JPEG: decode at reduced scale
+        w, h = im.size
+        if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+            arr = np.asarray(im, dtype=np.float64)
+            lo, hi = float(arr.min()), float(arr.max())
+            arr = (arr - lo) / ((hi - lo) or 1.0) * 255.0
+            im = Image.fromarray(arr.astype(np.uint8), "L")
+        elif im.mode in ("1", "L", "LA"):
+            im = im.convert("L")
+        else:
+            im = im.convert("RGB")
+        small = max(w, h) < THUMB_PX
+        im.thumbnail((THUMB_PX, THUMB_PX))
+        buf = io.BytesIO()
+        im.save(buf, format="PNG", optimize=True)
+    return buf.getvalue(), w, h, small
+
+
+class _Gallery:
+    """Thumbnails for one finding: at most MAX_THUMBS_PER_FINDING, so size follows findings."""
+
+    def __init__(self, thumbs: _Thumbs) -> None:
+        self.thumbs = thumbs
+        self.left = MAX_THUMBS_PER_FINDING
+
+    def sample(self, sample_id: Any, caption: Any = None) -> dict:
+        sid = str(sample_id)
+        thumb = None
+        if self.left > 0:
+            thumb = self.thumbs.get(sid)
+            self.left -= thumb is not None
+        return {"id": sid, "name": sid.rsplit("/", 1)[-1], "caption": "" if caption is None else str(caption),
+                "thumb": thumb}
+
+
+# -- docstrings -------------------------------------------------------------------------------
+
+class _Docs:
+    """The "What it detects" / "Why it matters" sections of each check's docstring."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str, dict[str, str]] = {}
+
+    def get(self, check_id: str) -> dict[str, str]:
+        if check_id not in self.cache:
+            self.cache[check_id] = doc_sections(_check_doc(check_id))
+        return self.cache[check_id]
+
+
+def _check_doc(check_id: str) -> str:
+    """The docstring of a check or smoke probe; empty when this version does not know it."""
+    try:
+        if check_id.startswith("smoke."):
+            importlib.import_module("datacheck.smoke")
+            from datacheck.smoke._base import get_probe
+
+            return get_probe(check_id).doc()
+        from datacheck.checks import get_check
+
+        return get_check(check_id).doc()
+    except Exception:  # noqa: BLE001 - a report from another version may name unknown checks
+        return ""
+
+
+def doc_sections(doc: str) -> dict[str, str]:
+    """Split a numpydoc docstring into ``{"summary": ..., "<section, lower case>": text}``."""
+    lines = doc.splitlines()
+    sections: dict[str, list[str]] = {"summary": []}
+    current, i = "summary", 0
+    while i < len(lines):
+        underline = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if lines[i].strip() and len(underline) >= 3 and set(underline) == {"-"}:
+            current = lines[i].strip().lower()
+            sections[current] = []
+            i += 2
+            continue
+        sections[current].append(lines[i])
+        i += 1
+    return {k: "\n".join(v).strip() for k, v in sections.items()}
+
+
+_INLINE = [(re.compile(r"``(.+?)``"), r"<code>\1</code>"), (re.compile(r"`([^`]+?)`"), r"<code>\1</code>"),
+           (re.compile(r"(?<![\w*])\*([^*\s][^*]*?)\*(?![\w*])"), r"<em>\1</em>")]
+
+
+def inline_markup(text: str) -> Markup:
+    """Escape ``text``, then render ``code`` and *emphasis* (the only markup docstrings use)."""
+    out = str(escape(text))
+    for pattern, repl in _INLINE:
+        out = pattern.sub(repl, out)
+    return Markup(out)
+
+
+def rst_blocks(text: str) -> Markup:
+    """Paragraphs and ``-`` bullet lists of a docstring section as escaped HTML."""
+    html = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        if not lines:
+            continue
+        if lines[0].startswith(("- ", "* ")):
+            items: list[str] = []
+            for ln in lines:
+                if ln.startswith(("- ", "* ")):
+                    items.append(ln[2:])
+                elif items:
+                    items[-1] += " " + ln
+            html.append("<ul>" + "".join(f"<li>{inline_markup(it)}</li>" for it in items) + "</ul>")
+        else:
+            html.append(f"<p>{inline_markup(' '.join(lines))}</p>")
+    return Markup("".join(html))
+
+
+# -- views: plain dicts the template reads ------------------------------------------------------
+
+def _metric_value(name: str, value: Any) -> str:
+    if isinstance(value, float) and name.endswith("_ratio") and 0.0 <= value <= 1.0:
+        return plots.fmt_pct(value)
+    if isinstance(value, Mapping):
+        text = ", ".join(f"{k}: {plots.fmt_num(v)}" for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(plots.fmt_num(v) for v in value)
+    else:
+        return plots.fmt_num(value)
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
+def _finding_view(index: int, f: Finding, thumbs: _Thumbs, docs: _Docs) -> dict:
+    gallery = _Gallery(thumbs)
+    evidence = [_evidence_view(e, gallery) for e in f.evidence]
+    has_pictures = any(e.get("grid") for e in evidence)
+    samples = [gallery.sample(s) if not has_pictures and i < MAX_SAMPLE_THUMBS else
+               {"id": s, "thumb": None} for i, s in enumerate(f.samples)]
+    doc = docs.get(f.check)
+    return {
+        "anchor": f"finding-{index + 1}", "severity": f.severity.value, "check": f.check,
+        "code": f.code, "split": f.split, "message": inline_markup(f.message),
+        "hint": inline_markup(f.hint) if f.hint else None,
+        "why": rst_blocks(doc.get("why it matters", "")),
+        "items": [(n, CHECKLIST.get(n, "")) for n in f.checklist],
+        "metrics": [(k, _metric_value(k, v)) for k, v in list(f.metrics.items())[:MAX_METRICS]],
+        "evidence": evidence,
+        "sample_thumbs": [s for s in samples if s["thumb"]],
+        "samples": list(f.samples), "n_samples": f.n_samples,
+        "n_unlisted": max(f.n_samples - len(f.samples), 0),
+    }
+
+
+def _evidence_view(ev: Evidence, gallery: _Gallery) -> dict:
+    """What the template needs to draw one piece of evidence; raw data if it cannot be drawn."""
+    view: dict[str, Any] = {"kind": ev.kind, "title": ev.title, "note": None}
+    drawers = {"bars": plots.bars_svg, "sequence": plots.sequence_svg,
+               "histogram": plots.histogram_svg, "scatter": plots.scatter_svg}
+    try:
+        data = ev.data
+        if not isinstance(data, Mapping):
+            raise ValueError("evidence data must be a mapping")
+        if ev.kind in drawers:
+            view["svg"], view["note"] = drawers[ev.kind](data)
+        elif ev.kind == "table":
+            view["table"] = _table_view(data)
+        elif ev.kind == "matrix":
+            view["matrix"] = _matrix_view(data)
+        elif ev.kind == "images":
+            view.update(_images_view(data, gallery))
+        elif ev.kind == "pairs":
+            view.update(_pairs_view(data, gallery))
+        else:
+            raise ValueError(f"unknown evidence kind {ev.kind!r}")
+    except Exception as exc:  # noqa: BLE001 - odd evidence must not stop the report
+        log.warning("could not draw %s evidence %r: %s", ev.kind, ev.title, exc)
+        raw = json.dumps(plain(ev.data), indent=1, default=str)
+        if len(raw) > MAX_RAW_CHARS:
+            raw = raw[:MAX_RAW_CHARS] + "…"
+        view = {"kind": "raw", "title": ev.title, "raw": raw,
+                "note": f"This {ev.kind} evidence could not be drawn ({type(exc).__name__}: {exc})."}
+    return view
+
+
+def _cell(value: Any) -> dict:
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    text = plots.fmt_num(value) if numeric or value is None else str(value)
+    return {"text": text if len(text) <= 200 else text[:199] + "…", "num": numeric}
+
+
+def _table_view(data: Mapping[str, Any]) -> dict:
+    rows = field(data, "rows")
+    first = plain(rows[0]) if len(rows) else None
+    columns = plain(field(data, "columns")) or (list(first) if isinstance(first, Mapping) else [])
+    columns = [str(c) for c in columns]
+    shown = []
+    for row in plain(rows[:MAX_TABLE_ROWS]):
+        cells = [row.get(c) for c in columns] if isinstance(row, Mapping) else list(row)
+        shown.append([_cell(v) for v in cells[:MAX_TABLE_COLS]])
+    return {"columns": columns[:MAX_TABLE_COLS], "rows": shown,
+            "more_rows": max(len(rows) - MAX_TABLE_ROWS, 0),
+            "more_cols": max(len(columns) - MAX_TABLE_COLS, 0)}
+
+
+def _matrix_view(data: Mapping[str, Any]) -> dict:
+    """A heat table; on a square matrix the diagonal and the rest are shaded on separate scales."""
+    values = [plots.floats(r) for r in field(data, "values")]
+    if not values:
+        raise ValueError("matrix needs 'values'")
+    n_rows, n_cols = len(values), max(len(r) for r in values)
+    grid = np.vstack([np.r_[r, np.full(n_cols - len(r), np.nan)] for r in values])
+    rows = [str(r) for r in plain(field(data, "rows")) or range(n_rows)]
+    cols = [str(c) for c in plain(field(data, "columns")) or range(n_cols)]
+    square = n_rows == n_cols and rows == cols
+    finite = np.where(np.isfinite(grid), np.abs(grid), 0.0)
+    diag = np.eye(n_rows, n_cols, dtype=bool) if square else np.zeros_like(grid, dtype=bool)
+    max_off = float(finite[~diag].max()) if (~diag).any() else 0.0
+    max_diag = float(finite[diag].max()) if diag.any() else 0.0
+    r_cap, c_cap = min(n_rows, MAX_MATRIX), min(n_cols, MAX_MATRIX)
+    body = []
+    for i in range(r_cap):
+        cells = []
+        for j in range(c_cap):
+            v = float(grid[i, j])
+            top = max_diag if diag[i, j] else max_off
+            level = abs(v) / top if math.isfinite(v) and top > 0 else 0.0
+            rgb = "225,87,89" if square and not diag[i, j] else "78,121,167"
+            alpha = 0.06 + 0.84 * level if level > 0 else 0.0
+            cells.append({"text": plots.fmt_num(v if math.isfinite(v) else None),
+                          "style": f"background:rgba({rgb},{alpha:.2f});"
+                                   + ("color:#fff;" if alpha > 0.55 else ""),
+                          "zero": v == 0})
+        body.append({"label": rows[i] if i < len(rows) else str(i), "cells": cells})
+    return {"columns": [cols[j] if j < len(cols) else str(j) for j in range(c_cap)], "rows": body,
+            "row_label": _label(data, "row_label", "y_label"),
+            "column_label": _label(data, "column_label", "x_label"),
+            "square": square, "more_rows": n_rows - r_cap, "more_cols": n_cols - c_cap}
+
+
+def _label(data: Mapping[str, Any], *keys: str) -> str:
+    value = plain(field(data, *keys, default=""))
+    return "" if value is None else str(value)
+
+
+def _images_view(data: Mapping[str, Any], gallery: _Gallery) -> dict:
+    samples = field(data, "samples")
+    captions = plain(field(data, "captions")[:MAX_THUMBS_PER_FINDING])
+    items = [gallery.sample(s, captions[i] if i < len(captions) else None)
+             for i, s in enumerate(plain(samples[:MAX_THUMBS_PER_FINDING]))]
+    return {"items": items, "grid": any(it["thumb"] for it in items),
+            "more": max(len(samples) - len(items), 0)}
+
+
+def _pairs_view(data: Mapping[str, Any], gallery: _Gallery) -> dict:
+    pairs = field(data, "pairs")
+    shown = [p for p in plain(pairs[:MAX_PAIRS]) if isinstance(p, list) and len(p) >= 2]
+    captions = plain(field(data, "captions")[:MAX_PAIRS])
+    items = [{"a": gallery.sample(a), "b": gallery.sample(b),
+              "caption": str(captions[i]) if i < len(captions) and captions[i] is not None else ""}
+             for i, (a, b, *_) in enumerate(shown)]
+    return {"pairs": items, "grid": any(p["a"]["thumb"] or p["b"]["thumb"] for p in items),
+            "more": max(len(pairs) - len(items), 0)}
+
+
+def _summary_view(report: Report) -> dict:
+    ds = report.dataset
+    counts = report.summary
+    statuses = Counter(Status(o.status).value for o in report.checks)
+    splits = [{"name": name, "n_samples": int(s.get("n_samples", 0) or 0),
+               "n_classes": s.get("n_classes")} for name, s in ds.splits.items()]
+    total = sum(s["n_samples"] for s in splits)
+    for s in splits:
+        s["share"] = plots.fmt_pct(s["n_samples"] / total) if total else "—"
+    if counts["error"]:
+        verdict = ("error", f"{_plural(counts['error'], 'error')}: training will very likely fail "
+                            "or the evaluation is invalid until they are fixed.")
+    elif counts["warning"]:
+        verdict = ("warning", f"No errors; {_plural(counts['warning'], 'warning')} about problems "
+                              "that may hurt training.")
+    else:
+        verdict = ("ok", "No errors and no warnings: nothing found that should stop training.")
+    return {"counts": counts, "statuses": statuses, "verdict": verdict, "splits": splits,
+            "total": total, "classes": list(ds.classes[:MAX_CLASSES_SHOWN]),
+            "more_classes": max(len(ds.classes) - MAX_CLASSES_SHOWN, 0), "n_classes": len(ds.classes),
+            "modality": ds.modality, "label": ds.label, "notes": list(ds.notes)}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def _checks_view(report: Report, findings: Sequence[dict], docs: _Docs) -> list[dict]:
+    first = {}
+    per_check: dict[str, Counter] = {}
+    for v in findings:
+        first.setdefault(v["check"], v["anchor"])
+        per_check.setdefault(v["check"], Counter())[v["severity"]] += 1
+    rows = []
+    for o in sorted(report.checks, key=lambda o: STATUS_ORDER.get(Status(o.status), 9)):
+        counts = per_check.get(o.id, Counter())
+        rows.append({"id": o.id, "status": Status(o.status).value, "duration": o.duration_s,
+                     "reason": o.reason, "anchor": first.get(o.id),
+                     "found": ", ".join(_plural(counts[s], s) for s in ("error", "warning", "info")
+                                        if counts[s]),
+                     "summary": inline_markup(docs.get(o.id).get("summary", "").replace("\n", " "))})
+    return rows
