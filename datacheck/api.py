@@ -99,18 +99,20 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     from datacheck.checks import CheckContext
     from datacheck.checks.runner import run_checks
     from datacheck.data import from_objects, load
+    from datacheck.norms import expected_norm
     from datacheck.scan import scan
 
     if seed is None or int(seed) != seed:
         raise ConfigError(f"The 'seed' parameter must be an int. Got {seed!r} instead.")
     selected = select_checks(checks, skip, params, batch_size)
+    expected_norm(**{k: options.get(k) for k in ("model", "norm", "mean", "std")})  # fail before the scan
     if isinstance(path_or_train, (str, Path)):
         if train is not None:
             raise ConfigError("Pass either a path or train=..., not both.")
         dataset = load(path_or_train, label=label, split_col=split_col)
     else:
         train = path_or_train if path_or_train is not None else train
-        dataset = from_objects({"train": train, "val": val, "test": test}, label=label)
+        dataset = from_objects({"train": train, "val": val, "test": test}, label=label, seed=int(seed))
     result = scan(dataset, workers=workers, progress=progress)
     ctx = CheckContext(dataset, result, {"seed": int(seed), **options})
     outcomes, findings = run_checks(ctx, selected)

@@ -22,7 +22,7 @@ DEFAULT_HTML = "datacheck-report.html"
 FAIL_ON = ("error", "warning", "never")
 
 
-NORMS = ("imagenet", "clip", "inception", "none")
+NORMS = ("imagenet", "clip", "inception", "caffe", "none")
 NOISE_MODELS = ("auto", "linear", "cnn")
 
 

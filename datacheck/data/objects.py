@@ -9,19 +9,23 @@ import numpy as np
 from datacheck.data.arrays import arrays_to_dataset
 from datacheck.data.dataset import Dataset, normalize_split_name
 from datacheck.data.tables import tables_to_dataset
+from datacheck.data.torch_input import is_torch_data, torch_to_dataset
 from datacheck.errors import InputError
 
 
-def from_objects(splits: dict[str, Any], *, label: str | None = None) -> Dataset:
+def from_objects(splits: dict[str, Any], *, label: str | None = None, seed: int = 0) -> Dataset:
     """Build a ``Dataset`` from objects given per split.
 
     Parameters
     ----------
     splits : dict of str to object
-        Split name -> a pandas DataFrame holding the label column, a pyarrow Table, or a tuple
-        ``(X, y)`` of a numpy array (or DataFrame) and labels.
+        Split name -> a pandas DataFrame holding the label column, a pyarrow Table, a tuple
+        ``(X, y)`` of a numpy array (or DataFrame) and labels, or a torch ``Dataset`` or
+        ``DataLoader`` (sampled through its transforms: what the first layer sees).
     label : str, optional
         The label column of DataFrames; default the first of ``label, target, class, y``.
+    seed : int, default=0
+        Seed of the sample drawn from a torch ``Dataset``.
 
     Returns
     -------
@@ -38,6 +42,8 @@ def from_objects(splits: dict[str, Any], *, label: str | None = None) -> Dataset
     splits = {normalize_split_name(k): v for k, v in splits.items() if v is not None}
     if not splits:
         raise InputError("profile()", "no data given: pass a path, or train= (and test=, val=)")
+    if any(is_torch_data(v) for v in splits.values()):
+        return torch_to_dataset(splits, seed=seed)
     kinds = set()
     tables, pairs = {}, {}
     for name, obj in splits.items():

@@ -10,7 +10,7 @@ from datacheck.scan.hashing import hash_rows
 from datacheck.scan.images import MAX_CHANNELS, THUMB, ImageChunk
 
 _CHANNEL_COUNTS = (1, 3, 4)
-_ROWS_PER_CHUNK = 4096
+_CHUNK_BYTES = 64 * 2**20  # float64 working copy per chunk; bounds memory for big images
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,9 @@ def _fill_chunks(out: ImageChunk, img: np.ndarray, dtype: np.dtype, c_used: int,
     n, h, w, _ = img.shape
     rows = np.minimum(np.arange(THUMB) * h // THUMB, h - 1)
     cols = np.minimum(np.arange(THUMB) * w // THUMB, w - 1)
-    for s in range(0, n, _ROWS_PER_CHUNK):
-        part = img[s:s + _ROWS_PER_CHUNK, :, :, :c_used]
+    step = max(1, _CHUNK_BYTES // max(1, h * w * c_used * 8))
+    for s in range(0, n, step):
+        part = img[s:s + step, :, :, :c_used]
         flat = part.reshape(len(part), h * w, c_used).astype(np.float64)
         out.mean[s:s + len(part), :c_used] = np.nanmean(flat, axis=1) if dtype.kind == "f" else flat.mean(axis=1)
         out.std[s:s + len(part), :c_used] = flat.std(axis=1)
