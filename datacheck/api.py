@@ -22,7 +22,7 @@ def select_checks(checks: Iterable[str] | None = None, skip: Iterable[str] | Non
     params : dict, optional
         Check id -> parameter overrides.
     batch_size : int, optional
-        Sets the ``batch_size`` parameter of every check that has one.
+        Sets the ``batch_size`` parameter of every check that has one, over ``params``.
 
     Returns
     -------
@@ -41,7 +41,7 @@ def select_checks(checks: Iterable[str] | None = None, skip: Iterable[str] | Non
         cls = get_check(cid)
         kwargs = dict((params or {}).get(cid, {}))
         if batch_size is not None and "batch_size" in cls.params:
-            kwargs.setdefault("batch_size", batch_size)
+            kwargs["batch_size"] = batch_size  # an explicit batch size wins over a suite's
         out.append(cls(**kwargs))
     return out
 

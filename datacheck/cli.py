@@ -120,6 +120,8 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Stratified sample size for label noise [default: 200000].")
 @click.option("--checks", "only", help="Run only these checks (comma-separated ids).")
 @click.option("--skip", help="Leave out these checks (comma-separated ids).")
+@click.option("--suite", "suite_file", type=click.Path(path_type=Path), default=None,
+              help="Use the check thresholds in this expectation suite (meta.datacheck.params).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Image decoding processes [default: all CPUs].")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
@@ -131,7 +133,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every check's status and info hints.")
 def profile(path: Path, label, split_col, model, norm, mean, std, batch_size, group_col, time_col,
-            noise_model, noise_max_samples, only, skip, seed, workers, html_path, no_html,
+            noise_model, noise_max_samples, only, skip, suite_file, seed, workers, html_path, no_html,
             json_path, fail_on, quiet, verbose) -> None:
     """Profile the dataset at PATH and report what will stop a network from learning."""
     if model and norm:
@@ -143,11 +145,16 @@ def profile(path: Path, label, split_col, model, norm, mean, std, batch_size, gr
     from datacheck.report.json_out import to_json
     from datacheck.report.terminal import render_terminal
 
+    params = None
+    if suite_file is not None:
+        from datacheck.cli_gx import thresholds_from_suite
+
+        params = thresholds_from_suite(suite_file)
     to_stdout = json_path == "-"
     console = _console(stderr=to_stdout, quiet=quiet)
     with _progress(console, not quiet) as progress:
         report = run_profile(str(path), label=label, split_col=split_col, checks=_split_ids(only),
-                             skip=_split_ids(skip), batch_size=batch_size, seed=seed, workers=workers,
+                             skip=_split_ids(skip), params=params, batch_size=batch_size, seed=seed, workers=workers,
                              progress=progress, **options)
     render_terminal(report, console, verbose=verbose)
     if json_path and not to_stdout:
@@ -191,3 +198,10 @@ def list_checks(as_json: bool) -> None:
         params = "\n".join(f"{n}={p['default']!r}: {p['doc']}" for n, p in d["params"].items()) or "-"
         table.add_row(d["id"], ", ".join(map(str, d["checklist"])), first, params)
     console.print(table)
+
+
+# GX commands: great_expectations is imported only when they run.
+from datacheck.cli_gx import suite, validate  # noqa: E402
+
+main.add_command(suite)
+main.add_command(validate)

@@ -8,11 +8,12 @@ from datacheck.checks.context import CheckContext
 from datacheck.checks.params import Param
 
 # Built-in checks (import registers them).
-# from datacheck.checks import input_integrity  # noqa: E402,F401
-# from datacheck.checks import input_shape  # noqa: E402,F401
-# from datacheck.checks import duplicates  # noqa: E402,F401
-# from datacheck.checks import class_balance  # noqa: E402,F401
-# from datacheck.checks import label_order  # noqa: E402,F401
+from datacheck.checks import input_integrity  # noqa: E402,F401
+from datacheck.checks import input_shape  # noqa: E402,F401
+from datacheck.checks import duplicates  # noqa: E402,F401
+from datacheck.checks import class_balance  # noqa: E402,F401
+from datacheck.checks import label_order  # noqa: E402,F401
 from datacheck.checks import feature_scaling  # noqa: E402,F401
+from datacheck.checks import pretrained_norm  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "Check", "CheckContext", "Param", "get_check", "register"]

@@ -222,12 +222,17 @@ class CheckOutcome:
     duration_s: float = 0.0
     reason: str | None = None
 
+    def __post_init__(self) -> None:
+        # Rounded here, not only in to_dict, so a report and its JSON round trip are equal.
+        object.__setattr__(self, "status", Status(self.status))
+        object.__setattr__(self, "duration_s", round(float(self.duration_s), 4))
+
     def to_dict(self) -> dict:
         """Return the JSON form."""
         return {
             "id": self.id,
-            "status": Status(self.status).value,
-            "duration_s": round(float(self.duration_s), 4),
+            "status": self.status.value,
+            "duration_s": self.duration_s,
             "reason": self.reason,
         }
 

@@ -1,0 +1,131 @@
+"""Numeric features far from standardized, with scales far apart (checklist item 12)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from datacheck.checks.base import Check, register
+from datacheck.checks.context import CheckContext
+from datacheck.checks.params import Param
+from datacheck.report.findings import Evidence, Finding, Severity
+from datacheck.scan.features import FeatureStats
+from datacheck.scan.result import SplitScan
+
+_MAX_ROWS = 10
+
+
+@register
+class FeatureScalingCheck(Check):
+    """Numeric features that are far from standardized, on scales far apart.
+
+    What it detects
+    ---------------
+    Numeric features of tables and 2-D arrays (image arrays are ``pretrained_norm``'s) whose
+    training-split statistics are far from standardized, judged on two numbers:
+
+    - the *spread of scales*: how many times larger the largest feature scale is than the
+      smallest, taken as the smaller of the ratio of standard deviations and the ratio of
+      ranges (max - min). A scale only counts as different when both differ: a sparse pixel
+      that is mostly 0 has a small std but shares the unit of its neighbours (digits pixel
+      counts 0..16 are on one scale), and a single outlier widens a range without changing
+      the std.
+    - the *magnitude*: the largest absolute value of a feature that is not standardized.
+
+    Features already standardized (mean near 0, std near 1), within [-1, 1] (so [0, 1] too),
+    binary or one-hot (at most two distinct values), constant, or without finite values are
+    left out of both.
+
+    Why it matters
+    --------------
+    Gradient descent takes steps of one size for every weight: when one input is a thousand
+    times larger than another, the loss surface is a narrow valley, the learning rate that
+    suits the large feature freezes the small one, and inputs in the thousands saturate
+    activations or blow up the first layer's outputs at initialization. Standardizing with
+    statistics fit on the training split (never on test, which leaks) removes the problem.
+    """
+
+    id = "feature_scaling"
+    items = (12,)
+    needs = ("features",)
+    params = {
+        "warn_spread": Param(100.0, "Spread of feature scales (largest over smallest) at which "
+                             "to warn.", low=1.0),
+        "info_spread": Param(10.0, "Spread of feature scales at which to report info.", low=1.0),
+        "warn_magnitude": Param(1000.0, "Largest absolute value of an unscaled feature at which "
+                                "to warn.", low=0.0, low_open=True),
+        "info_magnitude": Param(100.0, "Largest absolute value of an unscaled feature at which "
+                                "to report info.", low=0.0, low_open=True),
+        "mean_tol": Param(0.5, "Largest |mean| of a feature that counts as standardized.", low=0.0),
+        "std_tol": Param(2.0, "A standardized feature's std lies in [1/std_tol, std_tol].", low=1.0),
+    }
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        """Judge the first split with numeric features (train, when there is one)."""
+        split = next(s for s in ctx.splits() if s.columns is not None and s.columns.shape[0])
+        return self._judge(split)
+
+    def _judge(self, split: SplitScan) -> list[Finding]:
+        cfg = self.config
+        st = split.feature_stats
+        considered = _considered(st)
+        if not considered.any():
+            return []
+        mean, std, lo, hi = st.mean, st.std, st.min, st.max
+        magnitude = np.maximum(np.abs(lo), np.abs(hi))
+        standardized = (np.abs(mean) <= cfg["mean_tol"]) & (std >= 1 / cfg["std_tol"]) & (std <= cfg["std_tol"])
+        bounded = (lo >= -1) & (hi <= 1)
+        unscaled = considered & ~standardized & ~bounded
+        if not unscaled.any():
+            return []
+        # The spread counts every considered feature: one raw feature among standardized
+        # ones is exactly the case to catch.
+        std_spread = _spread(std[considered])
+        range_spread = _spread((hi - lo)[considered])
+        spread = min(std_spread, range_spread)
+        big = float(magnitude[unscaled].max())
+        if spread >= cfg["warn_spread"] or big >= cfg["warn_magnitude"]:
+            severity = Severity.WARNING
+        elif spread >= cfg["info_spread"] or big >= cfg["info_magnitude"]:
+            severity = Severity.INFO
+        else:
+            return []
+        names = np.asarray(st.names, dtype=object)
+        worst = _worst_first(np.flatnonzero(unscaled), std, magnitude)
+        top = int(np.flatnonzero(unscaled)[np.argmax(magnitude[unscaled])])
+        rows = [[names[j], float(mean[j]), float(std[j]), float(lo[j]), float(hi[j])]
+                for j in worst[:_MAX_ROWS]]
+        n_considered, n_unscaled = int(considered.sum()), int(unscaled.sum())
+        message = (f"{n_unscaled} of {n_considered} numeric features in {split.name} are far from "
+                   f"standardized: feature scales are {spread:,.0f}x apart (std "
+                   f"{np.min(std[considered]):.3g} to {np.max(std[considered]):.3g}) and values "
+                   f"reach {big:,.4g} ({names[top]}).")
+        return [self.finding(
+            "unscaled", severity, message, split=split.name,
+            hint=("Standardize the features with a scaler fit on the training split only "
+                  "(sklearn's StandardScaler().fit(X_train)), then apply that same transform "
+                  "to val and test."),
+            metrics={"n_features": n_considered, "n_unscaled": n_unscaled,
+                     "n_large_magnitude": int((unscaled & (magnitude >= cfg["warn_magnitude"])).sum()),
+                     "scale_spread": spread, "std_spread": std_spread,
+                     "range_spread": range_spread, "max_magnitude": big},
+            evidence=[Evidence("table", f"Features farthest from standardized ({split.name})",
+                               {"columns": ["feature", "mean", "std", "min", "max"],
+                                "rows": rows})],
+        )]
+
+
+def _considered(st: FeatureStats) -> np.ndarray:
+    """Features whose scale means something: finite, neither constant nor binary/one-hot."""
+    return (st.n_finite > 0) & (st.n_distinct_lo > 2) & np.isfinite(st.std) & (st.std > 0)
+
+
+def _spread(scales: np.ndarray) -> float:
+    """Largest over smallest of positive scales (1.0 when there is nothing to compare)."""
+    positive = scales[scales > 0]
+    return float(positive.max() / positive.min()) if positive.size else 1.0
+
+
+def _worst_first(index: np.ndarray, std: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    """Order features by how many decades their std or magnitude sits away from 1."""
+    off = np.maximum(np.abs(np.log10(std[index])), np.log10(np.maximum(magnitude[index], 1.0)))
+    return index[np.argsort(-off, kind="stable")]

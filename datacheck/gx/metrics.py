@@ -1,0 +1,108 @@
+"""The math behind datacheck's GX expectations, on plain numpy/pandas (no GX here).
+
+The same numbers datacheck's checks compute (``label_order``: longest run and share of
+single-label batches; ``class_balance``: imbalance ratio and smallest class against a fair share;
+``split_leakage``: rows shared between splits), so that a suite and a profile agree.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+# A run this unlikely anywhere in a random order of the labels is not chance.
+RUN_CHANCE = 1e-6
+
+
+def label_codes(values) -> np.ndarray:
+    """Integer codes of label values (nulls removed first), in order of appearance."""
+    series = pd.Series(values)
+    codes, _ = pd.factorize(series[series.notna()], use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False)
+
+
+def longest_run(codes: np.ndarray) -> int:
+    """Length of the longest block of consecutive equal codes (0 for no codes)."""
+    if len(codes) == 0:
+        return 0
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    return int(np.diff(np.append(starts, len(codes))).max())
+
+
+def single_label_batch_ratio(codes: np.ndarray, batch_size: int) -> float:
+    """Share of the full batches of ``batch_size`` consecutive samples holding one label.
+
+    The last partial batch is dropped, as ``DataLoader(drop_last=True)`` would; 0.0 when
+    there is no full batch.
+    """
+    n_batches = len(codes) // batch_size
+    if n_batches == 0:
+        return 0.0
+    rows = np.sort(codes[:n_batches * batch_size].reshape(n_batches, batch_size), axis=1)
+    return float(np.count_nonzero(rows[:, 0] == rows[:, -1]) / n_batches)
+
+
+def class_counts(codes: np.ndarray) -> np.ndarray:
+    """Samples per class present (every count > 0)."""
+    counts = np.bincount(codes) if len(codes) else np.zeros(0, np.int64)
+    return counts[counts > 0]
+
+
+def imbalance_ratio(counts: np.ndarray) -> float:
+    """Largest class count over smallest (1.0 when balanced; NaN without classes)."""
+    return float(counts.max() / counts.min()) if len(counts) else math.nan
+
+
+def min_class_share(counts: np.ndarray) -> float:
+    """The smallest class count over a fair share (samples over classes): 1.0 when
+    balanced, as datacheck's ``class_balance`` measures rare classes (NaN without classes)."""
+    return float(counts.min() * len(counts) / counts.sum()) if len(counts) else math.nan
+
+
+def longest_run_bound(counts: np.ndarray, chance: float = RUN_CHANCE) -> int | None:
+    """Longest run a random order of these labels exceeds with probability below ``chance``.
+
+    A run of length ``L`` of class ``c`` starting at a given position has probability at
+    most ``p_c ** L`` (drawing without replacement), so by the union bound over ``n``
+    positions and ``k`` classes ``P(longest >= L) <= n * k * p_max ** L``.
+
+    Returns
+    -------
+    int or None
+        The bound, or None when one class holds every sample (any run is possible).
+    """
+    n, k = int(counts.sum()), len(counts)
+    p_max = counts.max() / n if n else 1.0
+    if k < 2 or p_max >= 1.0:
+        return None
+    length = math.ceil((math.log(n) + math.log(k) - math.log(chance)) / -math.log(p_max))
+    return int(min(max(length, 1), n))
+
+
+def leaked_rows(frame: pd.DataFrame, split: pd.Series) -> np.ndarray:
+    """Which rows have content (all of ``frame``'s columns) that also occurs in another split.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The columns that define a row's content (features, or an image's content hash).
+    split : pandas.Series
+        Split of each row, aligned with ``frame``; rows with a null split are never leaked.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over the rows. Rows whose compared columns are all null (an unreadable
+        image's hash) do not count as equal to each other.
+    """
+    keep = split.notna().to_numpy() & frame.notna().any(axis=1).to_numpy()
+    mask = np.zeros(len(frame), bool)
+    if not keep.any():
+        return mask
+    hashes = pd.util.hash_pandas_object(frame[keep], index=False).to_numpy()
+    codes, _ = pd.factorize(split[keep])
+    pairs = pd.DataFrame({"h": hashes, "s": codes})
+    mask[keep] = (pairs.groupby("h")["s"].transform("nunique") > 1).to_numpy()
+    return mask

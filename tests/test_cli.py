@@ -1,0 +1,138 @@
+"""The command line: every layout, the JSON contract on stdout, exit codes and clear errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from datacheck.cli import main
+
+
+def invoke(*args):
+    """Run the CLI in-process; stdout and stderr are kept apart."""
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def profile_json(path, *extra):
+    result = invoke("profile", path, "--json", "-", "--no-html", "--fail-on", "never", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("name, modality", [
+    ("clean_images", "image"), ("clean_tabular", "tabular"), ("clean_digits.npz", "array"),
+    ("clean_manifest", "image"), ("defect_sorted_labels.csv", "tabular"),
+])
+def test_each_layout_profiles_to_the_json_contract(sample_data, name, modality):
+    report = profile_json(sample_data / name)
+    assert report["schema_version"] == 1
+    assert report["dataset"]["modality"] == modality
+    assert set(report["dataset"]["splits"]) >= {"train", "test"}
+    assert report["summary"] == {s: sum(f["severity"] == s for f in report["findings"])
+                                 for s in ("error", "warning", "info")}
+    ids = {c["id"] for c in report["checks"]}
+    assert {"class_balance", "label_order", "input_integrity", "input_shape", "duplicates",
+            "feature_scaling"} <= ids
+    for check in report["checks"]:
+        assert check["status"] in ("passed", "failed", "skipped", "errored")
+        assert check["status"] != "errored", check
+
+
+@pytest.mark.parametrize("name", ["clean_images", "clean_tabular", "clean_digits.npz", "clean_manifest"])
+def test_clean_samples_exit_0_even_on_warnings(sample_data, name):
+    result = invoke("profile", sample_data / name, "--no-html", "--fail-on", "warning")
+    assert result.exit_code == 0, result.output
+
+
+def test_exit_code_1_on_errors_and_fail_on_levels(sample_data):
+    path = sample_data / "defect_sorted_labels.csv"
+    assert invoke("profile", path, "--no-html").exit_code == 1
+    assert invoke("profile", path, "--no-html", "--fail-on", "never").exit_code == 0
+
+
+def test_json_to_file_and_terminal_summary(sample_data, tmp_path):
+    out = tmp_path / "r.json"
+    result = invoke("profile", sample_data / "defect_imbalance", "--json", out, "--no-html")
+    report = json.loads(out.read_text())
+    assert any(f["code"].startswith("class_balance.") for f in report["findings"])
+    assert "error(s)" in result.stdout and "class_balance" in result.stdout
+
+
+def test_checks_and_skip_select(sample_data):
+    report = profile_json(sample_data / "clean_tabular", "--checks", "class_balance,label_order", "--skip", "label_order")
+    assert [c["id"] for c in report["checks"]] == ["class_balance"]
+
+
+def _one_line_error(result, *needles):
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_missing_path(tmp_path):
+    _one_line_error(invoke("profile", tmp_path / "nope"), "nope", "no such file")
+
+
+def test_empty_folder(tmp_path):
+    _one_line_error(invoke("profile", tmp_path), str(tmp_path), "empty")
+
+
+def test_csv_without_label_column(tmp_path):
+    pd.DataFrame({"a": [1, 2], "b": [3, 4]}).to_csv(tmp_path / "t.csv", index=False)
+    _one_line_error(invoke("profile", tmp_path / "t.csv"), "t.csv", "label")
+
+
+def test_unknown_check_id(sample_data):
+    _one_line_error(invoke("profile", sample_data / "clean_tabular", "--checks", "nosuch"), "nosuch")
+
+
+def test_bad_option_value(sample_data):
+    result = invoke("profile", sample_data / "clean_tabular", "--fail-on", "sometimes")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_non_image_file_and_truncated_png_are_findings(tmp_path):
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for cls in ("a", "b"):
+            d = tmp_path / split / cls
+            d.mkdir(parents=True)
+            for i in range(8):
+                Image.fromarray(rng.integers(0, 255, (12, 12), dtype=np.uint8)).save(d / f"{i}.png")
+    good = (tmp_path / "train" / "a" / "0.png").read_bytes()
+    (tmp_path / "train" / "a" / "cut.png").write_bytes(good[: len(good) // 2])
+    (tmp_path / "train" / "b" / "readme.png").write_text("not an image")
+    report = profile_json(tmp_path)
+    bad = {s for f in report["findings"] if f["check"] == "input_integrity" for s in f["samples"]}
+    assert {"train/a/cut.png", "train/b/readme.png"} <= bad
+    assert report["dataset"]["splits"]["train"]["n_samples"] == 18
+
+
+def test_checks_command_lists_every_check():
+    from datacheck.checks import REGISTRY
+
+    result = invoke("checks", "--json")
+    listed = json.loads(result.stdout)
+    assert [c["id"] for c in listed] == list(REGISTRY)
+    assert all(c["checklist"] for c in listed)
+    table = invoke("checks").stdout
+    for cid in REGISTRY:
+        assert cid in table
+
+
+def test_installed_entry_point_runs(sample_data):
+    exe = shutil.which("datacheck") or str(__import__("pathlib").Path(sys.executable).with_name("datacheck"))
+    proc = subprocess.run([exe, "profile", str(sample_data / "nope")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
