@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "profile"]
+__all__ = ["__version__", "profile", "smoke"]
 
 
 def __getattr__(name: str):
@@ -12,4 +12,8 @@ def __getattr__(name: str):
         from datacheck.api import profile
 
         return profile
+    if name == "smoke":
+        import importlib
+
+        return importlib.import_module("datacheck.smoke")  # a callable module: datacheck.smoke(model, loader)
     raise AttributeError(f"module 'datacheck' has no attribute {name!r}")

@@ -58,13 +58,42 @@ def summarize(dataset) -> DatasetSummary:
                           tuple(dataset.notes))
 
 
+def run_smoke(dataset, settings: dict[str, Any] | None = None):
+    """Run the model-side smoke probes on a dataset's training split.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The loaded dataset.
+    settings : dict, optional
+        ``model``, ``steps``, ``device``, ``batch_size``, ``seed`` (None values use the defaults).
+
+    Returns
+    -------
+    outcomes : list of CheckOutcome
+    findings : list of Finding
+
+    Raises
+    ------
+    ConfigError
+        When torch is not installed, or a setting is invalid.
+    """
+    try:
+        from datacheck.smoke import smoke_dataset
+        import torch  # noqa: F401 - only to say clearly what is missing
+    except ImportError:
+        raise ConfigError("The smoke run needs PyTorch: pip install 'datacheck[torch]'.") from None
+    kwargs = {k: v for k, v in (settings or {}).items() if v is not None}
+    return smoke_dataset(dataset, **kwargs)
+
+
 def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, test: Any = None,
             label: str | None = None, split_col: str | None = None,
             checks: Iterable[str] | None = None, skip: Iterable[str] | None = None,
             params: dict[str, dict[str, Any]] | None = None, batch_size: int | None = None,
             seed: int = 0, workers: int | None = None,
             progress: Callable[[str, int], Callable[[int], None]] | None = None,
-            **options: Any) -> Report:
+            smoke: dict[str, Any] | bool | None = None, **options: Any) -> Report:
     """Profile a dataset and return the report.
 
     Parameters
@@ -89,6 +118,9 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         Processes for image decoding; default all available CPUs.
     progress : callable, optional
         ``progress(description, total)`` -> ``advance(n)``, for long steps.
+    smoke : bool or dict, optional
+        Also run the model-side smoke probes after the data checks (True, or settings for
+        ``run_smoke``: ``model``, ``steps``, ``device``); needs ``datacheck[torch]``.
     **options
         Further run-wide options read by checks (e.g. ``model``, ``norm``).
 
@@ -116,5 +148,10 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     result = scan(dataset, workers=workers, progress=progress)
     ctx = CheckContext(dataset, result, {"seed": int(seed), **options})
     outcomes, findings = run_checks(ctx, selected)
+    if smoke:
+        settings = {"batch_size": batch_size, "seed": int(seed), **(smoke if isinstance(smoke, dict) else {})}
+        more_outcomes, more_findings = run_smoke(dataset, settings)
+        outcomes += more_outcomes
+        findings += more_findings
     return Report(source=dataset.source, dataset=summarize(dataset), checks=tuple(outcomes),
                   findings=tuple(findings))

@@ -8,22 +8,20 @@ error (one line; ``--debug`` shows the traceback).
 from __future__ import annotations
 
 import logging
-import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import click
 
+from datacheck.cli_output import console_for, emit, output_options, progress_bars
 from datacheck.errors import DatacheckError
 
-EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
-DEFAULT_HTML = "datacheck-report.html"
-FAIL_ON = ("error", "warning", "never")
+EXIT_USAGE, EXIT_INTERNAL = 2, 3
+DEFAULT_HTML = Path("datacheck-report.html")
 
 
 NORMS = ("imagenet", "clip", "inception", "caffe", "none")
 NOISE_MODELS = ("auto", "linear", "cnn")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 def _floats(value: str | None) -> tuple[float, ...] | None:
@@ -37,38 +35,6 @@ def _floats(value: str | None) -> tuple[float, ...] | None:
 
 def _split_ids(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
-
-
-def _console(stderr: bool, quiet: bool):
-    from rich.console import Console
-
-    return Console(stderr=stderr, quiet=quiet, highlight=False, soft_wrap=False)
-
-
-@contextmanager
-def _progress(console, enabled: bool) -> Iterator:
-    """A ``progress(description, total) -> advance(n)`` factory drawing rich progress bars."""
-    if not enabled or not console.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
-        def factory(description: str, total: int):
-            task = bar.add_task(description, total=total)
-            return lambda n: bar.advance(task, n)
-
-        yield factory
-
-
-def _exit_code(report, fail_on: str) -> int:
-    from datacheck.report.findings import Severity
-
-    if fail_on == "never":
-        return 0
-    worst = report.worst()
-    return EXIT_FINDINGS if worst is not None and worst >= Severity(fail_on) else 0
 
 
 class _Group(click.Group):
@@ -124,53 +90,73 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Use the check thresholds in this expectation suite (meta.datacheck.params).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Image decoding processes [default: all CPUs].")
-@click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
-              help=f"Write the HTML report here [default: {DEFAULT_HTML}].")
-@click.option("--no-html", is_flag=True, help="Do not write the HTML report.")
-@click.option("--json", "json_path", default=None, help="Write the JSON report to FILE, or '-' for stdout.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
-              help="Exit 1 when a finding is at or above this severity.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Show every check's status and info hints.")
+@click.option("--smoke", "with_smoke", is_flag=True,
+              help="Also run the model-side smoke probes (needs datacheck[torch]) with the default model.")
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+              help="Device of the smoke run.")
+@output_options
 def profile(path: Path, label, split_col, model, norm, mean, std, batch_size, group_col, time_col,
-            noise_model, noise_max_samples, only, skip, suite_file, seed, workers, html_path, no_html,
-            json_path, fail_on, quiet, verbose) -> None:
-    """Profile the dataset at PATH and report what will stop a network from learning."""
+            noise_model, noise_max_samples, only, skip, suite_file, seed, workers, with_smoke, device,
+            html_path, no_html, json_path, fail_on, quiet, verbose) -> None:
+    """Profile the dataset at PATH and report what will stop a network from learning.
+
+    The HTML report goes to datacheck-report.html unless --html or --no-html says otherwise.
+    """
     if model and norm:
         raise click.UsageError("--model and --norm are exclusive: give one.")
     options = {k: v for k, v in dict(model=model, norm=norm, mean=mean, std=std, group_col=group_col,
                                      time_col=time_col, noise_model=noise_model,
                                      noise_max_samples=noise_max_samples).items() if v is not None}
     from datacheck.api import profile as run_profile
-    from datacheck.report.json_out import to_json
-    from datacheck.report.terminal import render_terminal
 
     params = None
     if suite_file is not None:
         from datacheck.cli_gx import thresholds_from_suite
 
         params = thresholds_from_suite(suite_file)
-    to_stdout = json_path == "-"
-    console = _console(stderr=to_stdout, quiet=quiet)
-    with _progress(console, not quiet) as progress:
+    console = console_for(json_path, quiet)
+    with progress_bars(console, not quiet) as progress:
         report = run_profile(str(path), label=label, split_col=split_col, checks=_split_ids(only),
-                             skip=_split_ids(skip), params=params, batch_size=batch_size, seed=seed, workers=workers,
-                             progress=progress, **options)
-    render_terminal(report, console, verbose=verbose)
-    if json_path and not to_stdout:
-        Path(json_path).write_text(to_json(report), encoding="utf-8")
-        console.print(f"JSON report: {json_path}")
-    if not no_html:
-        from datacheck.report.html import write_html
+                             skip=_split_ids(skip), params=params, batch_size=batch_size, seed=seed,
+                             workers=workers, progress=progress,
+                             smoke={"device": device} if with_smoke else None, **options)
+    emit(report, console, source=path, html_path=html_path, no_html=no_html, json_path=json_path,
+         fail_on=fail_on, verbose=verbose, default_html=DEFAULT_HTML)
 
-        target = html_path or Path(DEFAULT_HTML)
-        source_root = path if path.is_dir() else path.parent
-        size = write_html(report, target, source_root=source_root)
-        console.print(f"HTML report: {target} ({size / 1024:,.0f} KiB)")
-    if to_stdout:
-        sys.stdout.write(to_json(report) + "\n")
-        sys.stdout.flush()
-    sys.exit(_exit_code(report, fail_on))
+
+@main.command("smoke")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--model", help="torchvision architecture name (random init) or module:factory "
+                              "[default: a small CNN for images, an MLP for tables].")
+@click.option("--steps", type=click.IntRange(min=10), default=None, help="Length of the short training run [default: 100].")
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--label", help="Label column (tables and manifests).")
+@click.option("--split-col", help="Split column of a single table.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@output_options
+def smoke(path: Path, model, steps, device, batch_size, label, split_col, seed, html_path, no_html,
+          json_path, fail_on, quiet, verbose) -> None:
+    """Train briefly on PATH's training split and check the model side (loss, gradients, NaN...)."""
+    from datacheck.api import run_smoke, summarize
+    from datacheck.data import load
+    from datacheck.report.findings import Report
+
+    dataset = load(path, label=label, split_col=split_col)
+    console = console_for(json_path, quiet)
+    with console.status("smoke training", spinner="dots") if not quiet and console.is_terminal else _null():
+        outcomes, findings = run_smoke(dataset, {"model": model, "steps": steps, "device": device,
+                                                 "batch_size": batch_size, "seed": seed})
+    report = Report(source=dataset.source, dataset=summarize(dataset), checks=tuple(outcomes),
+                    findings=tuple(findings))
+    emit(report, console, source=path, html_path=html_path, no_html=no_html, json_path=json_path,
+         fail_on=fail_on, verbose=verbose)
+
+
+def _null():
+    from contextlib import nullcontext
+
+    return nullcontext()
 
 
 @main.command("checks")
@@ -180,14 +166,15 @@ def list_checks(as_json: bool) -> None:
     import json
 
     from datacheck.checks import REGISTRY
+    from datacheck.smoke import describe_probes
 
-    described = [cls.describe() for cls in REGISTRY.values()]
+    described = [cls.describe() for cls in REGISTRY.values()] + list(describe_probes())
     if as_json:
         click.echo(json.dumps(described, indent=2))
         return
     from rich.table import Table
 
-    console = _console(stderr=False, quiet=False)
+    console = console_for(None, quiet=False)
     table = Table(show_header=True, header_style="bold")
     table.add_column("check", no_wrap=True)
     table.add_column("items", no_wrap=True)

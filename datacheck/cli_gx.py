@@ -8,12 +8,12 @@ thresholds (``thresholds_from_suite``) is plain JSON and works without it.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from datacheck.cli_output import console_for, emit, output_options
 from datacheck.errors import DatacheckError, InputError
 
 GX_MISSING = "great_expectations is not installed; install it with: pip install 'datacheck[gx]'"
@@ -126,34 +126,11 @@ def suite(path: Path, output: Path, label, split_col, batch_size, name, workers)
 @click.option("--label", help="Label column (default: the suite's, else the loader's choice).")
 @click.option("--split-col", help="Split column of a single table (default: split).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Image decoding processes.")
-@click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
-              help="Also write the HTML report here.")
-@click.option("--json", "json_path", default=None, help="Write the JSON report to FILE, or '-' for stdout.")
-@click.option("--fail-on", type=click.Choice(("error", "warning", "never")), default="error",
-              show_default=True, help="Exit 1 when a finding is at or above this severity.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Show info findings and hints.")
-def validate(path: Path, suite_file: Path, label, split_col, workers, html_path, json_path,
+@output_options
+def validate(path: Path, suite_file: Path, label, split_col, workers, html_path, no_html, json_path,
              fail_on, quiet, verbose) -> None:
     """Run the expectation suite FILE on the dataset at PATH and report what fails."""
-    from datacheck.cli import _console, _exit_code
-    from datacheck.report.json_out import to_json
-    from datacheck.report.terminal import render_terminal
-
     dgx = _require_gx()
     report = dgx.validate_suite(path, suite_file, label=label, split_col=split_col, workers=workers)
-    to_stdout = json_path == "-"
-    console = _console(stderr=to_stdout, quiet=quiet)
-    render_terminal(report, console, verbose=verbose)
-    if json_path and not to_stdout:
-        Path(json_path).write_text(to_json(report), encoding="utf-8")
-        console.print(f"JSON report: {json_path}")
-    if html_path:
-        from datacheck.report.html import write_html
-
-        size = write_html(report, html_path, source_root=path if path.is_dir() else path.parent)
-        console.print(f"HTML report: {html_path} ({size / 1024:,.0f} KiB)")
-    if to_stdout:
-        sys.stdout.write(to_json(report) + "\n")
-        sys.stdout.flush()
-    sys.exit(_exit_code(report, fail_on))
+    emit(report, console_for(json_path, quiet), source=path, html_path=html_path, no_html=no_html,
+         json_path=json_path, fail_on=fail_on, verbose=verbose)

@@ -1,0 +1,124 @@
+"""``smoke.frozen_params``: parameters that do not train (item 23)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from datacheck.checks.params import Param
+from datacheck.report.findings import Evidence, Finding, Severity
+from datacheck.smoke._base import Probe, Skip, register
+from datacheck.smoke._context import SmokeContext
+from datacheck.smoke._hooks import names_list
+from datacheck.smoke._trace import get_trace
+
+
+def _table(title: str, names: list[str], reason: str) -> Evidence:
+    return Evidence("table", title, {"columns": ["parameter", "reason"],
+                                     "rows": [[n, reason] for n in names[:200]]})
+
+
+@register
+class FrozenParamsProbe(Probe):
+    """Parameters that cannot or do not change during training.
+
+    What it detects, in the short training run (``steps`` steps with a copy of your optimizer):
+    trainable parameters missing from the optimizer (error), parameters that never receive a
+    gradient, i.e. are not connected to the loss (error), parameters whose gradient is zero at
+    every step (error), and parameters that never changed although they had a gradient (warning:
+    a learning rate of 0, or a warm-up from 0; AdamW's weight decay moves even zero-gradient
+    parameters). Parameters with ``requires_grad=False`` are a warning when the optimizer holds
+    them (you meant to train them) and a note otherwise (fine-tuning with a frozen backbone).
+    Why it matters: a frozen layer leaves the model training with a fraction of its capacity;
+    the loss still falls, so nothing looks wrong.
+
+    Parameters
+    ----------
+    report_unchanged : bool, default=True
+        Whether to warn about parameters that had a gradient but never changed.
+    """
+
+    id = "smoke.frozen_params"
+    items = (23,)
+    params = {
+        "report_unchanged": Param(True, "Warn about parameters that had a gradient but never changed.", bool),
+    }
+
+    def run(self, ctx: SmokeContext) -> list[Finding]:
+        findings: list[Finding] = []
+        held = ctx.optimizer_names()
+        model = ctx.template
+        off = [n for n, p in model.named_parameters() if not p.requires_grad]
+        if off:
+            in_opt = [n for n in off if held is not None and n in held[0]]
+            if in_opt:
+                findings.append(self.finding(
+                    "requires_grad_off", Severity.WARNING,
+                    f"{len(in_opt)} parameter tensors held by the optimizer have requires_grad=False "
+                    f"({names_list(in_opt)}), so they never train.",
+                    hint="Set requires_grad=True on the layers you mean to train (look for a leftover "
+                         "freeze loop), or leave them out of the optimizer if freezing is intended.",
+                    metrics={"params": in_opt, "n_params": len(in_opt)},
+                    evidence=[_table("Frozen parameters held by the optimizer", in_opt, "requires_grad=False")]))
+            rest = [n for n in off if n not in in_opt]
+            if rest:
+                findings.append(self.finding(
+                    "frozen", Severity.INFO,
+                    f"{len(rest)} parameter tensors are frozen (requires_grad=False), e.g. {names_list(rest)}.",
+                    hint="Fine if you are fine-tuning on purpose.",
+                    metrics={"params": rest, "n_params": len(rest)}))
+        trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+        if held is not None:
+            names, foreign = held
+            missing = [n for n in trainable if n not in names]
+            if missing:
+                lead = ("The optimizer holds none of the model's parameters (was it built for another "
+                        "instance of the model?)" if not names else
+                        f"{len(missing)} trainable parameter tensors are missing from the optimizer "
+                        f"({names_list(missing)})")
+                findings.append(self.finding(
+                    "not_in_optimizer", Severity.ERROR, lead + ", so they never update.",
+                    hint="Build the optimizer from model.parameters() after the model is complete "
+                         "(and after moving it to its device), and include every parameter group.",
+                    metrics={"params": missing, "n_params": len(missing), "n_foreign": foreign},
+                    evidence=[_table("Parameters missing from the optimizer", missing, "not in optimizer")]))
+        trace = get_trace(ctx)
+        if trace.n_steps == 0:
+            raise Skip("the loss was not finite at the first step (see smoke.nan_origin)")
+        present = trace.grad_present.any(axis=0)
+        with np.errstate(invalid="ignore"):
+            nonzero = (np.nan_to_num(trace.grad_norms, nan=0.0) != 0).any(axis=0)
+        in_opt = set(trace.lrs)
+        no_grad = [n for n, p in zip(trace.names, present) if not p]
+        zero = [n for n, p, z in zip(trace.names, present, nonzero) if p and not z]
+        if no_grad:
+            findings.append(self.finding(
+                "no_grad", Severity.ERROR,
+                f"{len(no_grad)} trainable parameter tensors never receive a gradient "
+                f"({names_list(no_grad)}): they are not connected to the loss.",
+                hint="Look for .detach(), .data, .item() or numpy round trips in forward, layers that "
+                     "are defined but never called, or outputs that never reach the loss.",
+                metrics={"params": no_grad, "n_params": len(no_grad), "steps": trace.n_steps},
+                evidence=[_table("Parameters without gradient", no_grad, "grad is None")]))
+        if zero:
+            findings.append(self.finding(
+                "zero_grad", Severity.ERROR,
+                f"{len(zero)} parameter tensors get an all-zero gradient at every one of "
+                f"{trace.n_steps} steps ({names_list(zero)}).",
+                hint="Look for dead ReLUs before the layer, a multiplication by zero, a mask that "
+                     "blocks the path, or an output the loss ignores.",
+                metrics={"params": zero, "n_params": len(zero), "steps": trace.n_steps},
+                evidence=[_table("Parameters with all-zero gradient", zero, "grad == 0")]))
+        if self.config["report_unchanged"] and trace.has_optimizer:
+            unchanged = [n for n, p, z, c in zip(trace.names, present, nonzero, trace.changed)
+                         if p and z and not c and n in in_opt]
+            if unchanged:
+                lr0 = sorted({trace.lrs[n] for n in unchanged})
+                findings.append(self.finding(
+                    "unchanged", Severity.WARNING,
+                    f"{len(unchanged)} parameter tensors have gradients but did not change in "
+                    f"{trace.n_steps} optimizer steps ({names_list(unchanged)}).",
+                    hint="Check their parameter group's learning rate (a warm-up starting at 0 looks "
+                         "frozen), and whether the optimizer's step is skipped.",
+                    metrics={"params": unchanged, "n_params": len(unchanged), "group_lrs": lr0,
+                             "skipped_steps": len(trace.skipped_steps)}))
+        return findings

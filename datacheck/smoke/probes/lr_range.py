@@ -1,0 +1,156 @@
+"""``smoke.lr_range``: a learning-rate range test (item 36)."""
+
+from __future__ import annotations
+
+import math
+
+from datacheck.checks.params import Param
+from datacheck.errors import ConfigError
+from datacheck.report.findings import Evidence, Finding, Severity
+from datacheck.smoke._base import Probe, Skip, register
+from datacheck.smoke._context import SmokeContext, train_step
+from datacheck.smoke._hooks import fmt
+
+
+def valley(losses: list[float]) -> int:
+    """Index of the suggested rate: two thirds down the longest decreasing run of the
+    smoothed loss (fastai's ``valley``)."""
+    n = len(losses)
+    lds = [1] * n
+    start = end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+        if lds[end] < lds[i]:
+            end = i
+            start = end - lds[end]
+    sections = (end - start) / 3
+    return min(n - 1, max(0, start + int(sections) + int(sections / 2)))
+
+
+@register
+class LrRangeProbe(Probe):
+    """An exponential learning-rate sweep, with a suggested rate.
+
+    What it detects: a configured learning rate (of the optimizer you pass; without one there
+    is nothing to compare and the suggestion is only noted) more than ``max_distance`` times
+    away from the suggested one (warning), or a loss that never drops by ``min_drop`` at any rate
+    (warning: nothing is learnable at any step size; read on a 10-step running mean of the
+    raw loss, since the smoothed curve lags). A copy of the model is trained with a
+    copy of your optimizer for up to ``n_steps`` steps while the rate grows exponentially
+    from ``start_lr`` to ``end_lr``; the loss is smoothed (exponential average, ``beta``) and
+    the sweep stops once it exceeds ``diverge_factor`` times its best. The suggestion is the
+    "valley": two thirds down the longest stretch over which the smoothed loss keeps falling.
+    Your weights are untouched (it runs on a copy).
+    Why it matters: a rate 10x too high diverges or bounces; 10x too low trains so slowly that
+    the run looks broken. The sweep costs about 100 steps.
+
+    Parameters
+    ----------
+    start_lr, end_lr : float, default=1e-7, 10.0
+        Range of the sweep.
+    n_steps : int, default=100
+        Most steps of the sweep.
+    beta : float, default=0.98
+        Smoothing of the loss.
+    diverge_factor : float, default=4.0
+        Stop when the smoothed loss exceeds this times its best.
+    max_distance : float, default=10.0
+        Warn when the configured rate is more than this factor from the suggestion.
+    min_drop : float, default=0.1
+        Warn when the loss (10-step running mean) never falls this fraction below its start.
+    """
+
+    id = "smoke.lr_range"
+    items = (36,)
+    needs = ("trainable",)
+    params = {
+        "start_lr": Param(1e-7, "Smallest rate of the sweep.", float, 0, None, low_open=True),
+        "end_lr": Param(10.0, "Largest rate of the sweep.", float, 0, None, low_open=True),
+        "n_steps": Param(100, "Most steps of the sweep.", int, 10, None),
+        "beta": Param(0.98, "Exponential smoothing of the loss.", float, 0, 1, high_open=True),
+        "diverge_factor": Param(4.0, "Stop when the smoothed loss exceeds this times its best.",
+                                float, 1, None, low_open=True),
+        "max_distance": Param(10.0, "Warn when the configured rate is this factor from the suggestion.",
+                              float, 1, None),
+        "min_drop": Param(0.1, "Warn when the loss (10-step mean) never falls this fraction below its start.",
+                          float, 0, 1, low_open=True, high_open=True),
+    }
+
+    def validate(self) -> None:
+        if self.config["start_lr"] >= self.config["end_lr"]:
+            raise ConfigError(f"The parameters of {self.id} must satisfy start_lr < end_lr. Got "
+                              f"start_lr={self.config['start_lr']!r}, end_lr={self.config['end_lr']!r} instead.")
+
+    def run(self, ctx: SmokeContext) -> list[Finding]:
+        cfg = self.config
+        configured = ctx.configured_lr()
+        with ctx.seeded(9):
+            model = ctx.fresh_model().train()
+            opt = ctx.make_optimizer(model)
+            if opt is None:
+                raise Skip("the optimizer holds none of the model's parameters (see smoke.frozen_params)")
+            scaler = ctx.grad_scaler()
+            lrs, smooth, raw = [], [], []
+            avg, best = 0.0, math.inf
+            n = cfg["n_steps"]
+            for i in range(n):
+                lr = cfg["start_lr"] * (cfg["end_lr"] / cfg["start_lr"]) ** (i / (n - 1))
+                for group in opt.param_groups:
+                    group["lr"] = lr
+                value = train_step(ctx, model, opt, scaler, *ctx.batch(i))
+                if not math.isfinite(value):
+                    break
+                avg = cfg["beta"] * avg + (1 - cfg["beta"]) * value
+                s = avg / (1 - cfg["beta"] ** (i + 1))
+                lrs.append(lr)
+                smooth.append(s)
+                raw.append(value)
+                if i > 0 and s > cfg["diverge_factor"] * best:
+                    break
+                best = min(best, s)
+        if len(smooth) < 10:
+            raise Skip(f"the sweep diverged after {len(smooth)} steps, too few to read")
+        k = valley(smooth)
+        suggested = lrs[k]
+        # The drop is read on a 10-step running mean of the raw loss: the beta-smoothed curve
+        # lags by ~1/(1-beta) steps, which hides a late drop in a 100-step sweep.
+        window = 10
+        running = [sum(raw[i:i + window]) / window for i in range(len(raw) - window + 1)]
+        drop = 1 - min(running) / running[0] if running[0] > 0 else 0.0
+        metrics = {"configured_lr": configured, "suggested_lr": suggested,
+                   "min_loss_lr": lrs[smooth.index(min(smooth))], "loss_drop": drop,
+                   "steps": len(smooth)}
+        evidence = (Evidence("scatter", "Smoothed loss against learning rate",
+                             {"x": lrs, "y": smooth, "series": "loss", "log_x": True,
+                              "marks": {"configured": configured, "suggested": suggested}}),)
+        if drop < cfg["min_drop"]:
+            return [self.finding(
+                "no_drop", Severity.WARNING,
+                f"Over a sweep from {fmt(cfg['start_lr'])} to {fmt(lrs[-1])} the loss (10-step mean) "
+                f"never fell more than {fmt(100 * drop)}% below its start: no learning rate makes it learn.",
+                hint="Look at the other smoke probes (frozen_params, gradients, zero_input): something "
+                     "stops learning independently of the step size.",
+                metrics=metrics, evidence=evidence)]
+        if ctx.optimizer is None:
+            # no rate was configured (the default Adam's is ours): nothing to be far from
+            return [self.finding(
+                "suggestion", Severity.INFO,
+                f"A learning-rate range test suggests a rate near {fmt(suggested)} for this model.",
+                hint="Use it as a starting point; pass your optimizer to compare with its rate.",
+                metrics=metrics, evidence=evidence)]
+        factor = configured / suggested
+        if factor > cfg["max_distance"] or factor < 1 / cfg["max_distance"]:
+            direction = "higher" if factor > 1 else "lower"
+            return [self.finding(
+                "far_from_suggestion", Severity.WARNING,
+                f"The configured learning rate {fmt(configured)} is {fmt(max(factor, 1 / factor))}x "
+                f"{direction} than the {fmt(suggested)} that a range test suggests.",
+                hint=f"Try a learning rate near {fmt(suggested)} (with warm-up if you go higher).",
+                metrics=metrics, evidence=evidence)]
+        return [self.finding(
+            "suggestion", Severity.INFO,
+            f"The configured learning rate {fmt(configured)} is within {fmt(cfg['max_distance'])}x of "
+            f"the {fmt(suggested)} that a range test suggests.",
+            hint="", metrics=metrics, evidence=evidence)]

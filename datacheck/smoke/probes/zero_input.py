@@ -1,0 +1,82 @@
+"""``smoke.zero_input``: does the model learn more from the inputs than from nothing? (item 2)."""
+
+from __future__ import annotations
+
+import math
+
+from datacheck.checks.params import Param
+from datacheck.report.findings import Finding, Severity
+from datacheck.smoke._base import Probe, Skip, register
+from datacheck.smoke._context import SmokeContext, adam, eval_loss, train_step
+from datacheck.smoke._hooks import fmt
+from datacheck.smoke._torch import torch
+
+
+@register
+class ZeroInputProbe(Probe):
+    """A seeded twin trained on zeroed inputs against one trained on the real inputs.
+
+    What it detects: inputs that carry no usable signal for the model: labels shuffled apart
+    from the inputs, a model that ignores its input (multiplied by zero, overwritten, detached
+    before the first layer), inputs wiped by preprocessing. Two identical copies train for
+    ``steps`` Adam steps with the same seed, one on the real batches, one on zeros; both are
+    then scored on real held-out batches (the last ``holdout_ratio`` of the batches read, or
+    the training batches when fewer than 5 were read). The real twin's loss must be at least
+    ``min_gain`` lower.
+    Why it matters: a model that learns only the label prior still shows a falling loss, so
+    the training curve looks healthy while nothing is learnt from the data.
+
+    Parameters
+    ----------
+    lr : float, default=1e-3
+        Adam's learning rate for both twins.
+    min_gain : float, default=0.1
+        The real twin's held-out loss must be at most (1 - min_gain) times the zero twin's.
+    holdout_ratio : float, default=0.2
+        Share of the batches read that is kept for scoring.
+    """
+
+    id = "smoke.zero_input"
+    items = (2,)
+    needs = ("float_input", "trainable")
+    params = {
+        "lr": Param(1e-3, "Adam's learning rate for both twins.", float, 0, None, low_open=True),
+        "min_gain": Param(0.1, "Real must beat zeros by this fraction of the zero twin's loss.",
+                          float, 0, 1, low_open=True, high_open=True),
+        "holdout_ratio": Param(0.2, "Share of the batches kept for scoring.", float, 0, 1,
+                               low_open=True, high_open=True),
+    }
+
+    def run(self, ctx: SmokeContext) -> list[Finding]:
+        batches = ctx.batches(ctx.max_batches)
+        if len(batches) >= 5:
+            n_hold = max(1, round(len(batches) * self.config["holdout_ratio"]))
+            train, held = batches[:-n_hold], batches[-n_hold:]
+            scored_on = "held-out batches"
+        else:
+            train = held = batches
+            scored_on = "the training batches (fewer than 5 batches)"
+        scores = []
+        for zeros in (False, True):
+            with ctx.seeded(5):
+                model = ctx.fresh_model().train()
+                opt, scaler = adam(model, self.config["lr"]), ctx.grad_scaler()
+                for step in range(ctx.steps):
+                    x, y = train[step % len(train)]
+                    train_step(ctx, model, opt, scaler, torch.zeros_like(x) if zeros else x, y)
+                scores.append(eval_loss(ctx, model, held))
+        real, zero = scores
+        if not (math.isfinite(real) and math.isfinite(zero)):
+            raise Skip("a twin's loss is not finite (smoke.nan_origin looks for where it comes from)")
+        metrics = {"real_loss": real, "zero_loss": zero, "ratio": real / zero if zero > 0 else None,
+                   "steps": ctx.steps, "scored_on": scored_on}
+        if real <= (1 - self.config["min_gain"]) * zero:
+            return []
+        return [self.finding(
+            "no_gain", Severity.ERROR,
+            f"After {ctx.steps} steps, a copy trained on the real inputs scores a loss of {fmt(real)} on "
+            f"{scored_on}, no better than a twin trained on all-zero inputs ({fmt(zero)}): the model "
+            "learns nothing from its inputs.",
+            hint="Check that inputs and labels stay paired (no separate shuffles), that the model's "
+                 "forward uses its input, and that preprocessing does not blank the data.",
+            metrics=metrics)]
