@@ -18,9 +18,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# Run as a script, this folder is sys.path[0]; benchmarks/profile.py would then shadow the
-# standard library's `profile`, which torch imports.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 BUDGET_S = 60.0
 

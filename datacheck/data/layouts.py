@@ -53,7 +53,7 @@ def _load_file(p: Path, *, label, split_col, source) -> Dataset:
         path_col = looks_like_manifest(table.column_names)
         if path_col is not None:
             return load_manifest(p, table, path_col, label=label, split_col=split_col, source=source)
-        return load_table_files({"train": p}, label=label, split_col=split_col, source=source)
+        return load_table_files({"train": p}, label=label, split_col=split_col, source=source, read={p: table})
     raise InputError(source, f"unsupported file type {suffix or '(none)'}; {LAYOUT_HELP}")
 
 

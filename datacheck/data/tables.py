@@ -164,7 +164,7 @@ def _column_values(column) -> np.ndarray:
 
 
 def load_table_files(files: dict[str, Path], *, label: str | None, split_col: str | None,
-                     source: str) -> Dataset:
+                     source: str, read: dict[Path, object] | None = None) -> Dataset:
     """Load one table per split (``train.csv``, ``test.parquet``) or one table with a split column.
 
     Parameters
@@ -175,6 +175,8 @@ def load_table_files(files: dict[str, Path], *, label: str | None, split_col: st
         Column names given by the user.
     source : str
         The source as given.
+    read : dict of pathlib.Path to pyarrow.Table, optional
+        Tables already read, so no file is read twice.
 
     Returns
     -------
@@ -182,7 +184,7 @@ def load_table_files(files: dict[str, Path], *, label: str | None, split_col: st
     """
     tables = {}
     for name, f in files.items():
-        table = read_table(f)
+        table = (read or {}).get(f) or read_table(f)
         sc = find_column(table.column_names, split_col, SPLIT_CANDIDATES, "split-col", f, False)
         if sc is not None and len(files) == 1:
             tables.update(split_table(table, sc))

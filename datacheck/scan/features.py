@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from datacheck.scan.parallel import run_blocks
+
+# Rows per block: a block and its temporaries stay in a core's L2 cache.
+_BLOCK = 1 << 15
+
 
 @dataclass(frozen=True)
 class FeatureStats:
@@ -48,8 +53,12 @@ class FeatureStats:
         }, index=list(self.names))
 
 
-def feature_stats(columns: np.ndarray, names: list[str] | tuple[str, ...]) -> FeatureStats:
+def feature_stats(columns: np.ndarray, names: list[str] | tuple[str, ...], *,
+                  workers: int | None = None) -> FeatureStats:
     """Compute per-feature statistics of a column-major matrix.
+
+    Each column is read in cache-sized blocks, once, with its features spread over threads;
+    a column holding NaN or inf (rare) is redone on its finite values.
 
     Parameters
     ----------
@@ -57,48 +66,75 @@ def feature_stats(columns: np.ndarray, names: list[str] | tuple[str, ...]) -> Fe
         float64, shape (n_features, n_rows): one contiguous row per feature.
     names : sequence of str
         Feature names.
+    workers : int, optional
+        Threads; default the CPUs available.
 
     Returns
     -------
     FeatureStats
     """
     d, n = columns.shape
-    finite = np.isfinite(columns)
-    n_finite = finite.sum(axis=1)
-    n_nan = np.isnan(columns).sum(axis=1)
-    n_inf = n - n_finite - n_nan
-    all_finite = (n_finite == n) & (n > 0)
-    mean = np.full(d, np.nan)
-    std = np.full(d, np.nan)
-    lo = np.full(d, np.nan)
-    hi = np.full(d, np.nan)
-    if all_finite.any():
-        sub = columns[all_finite]
-        lo[all_finite] = sub.min(axis=1)
-        hi[all_finite] = sub.max(axis=1)
-        m = sub.mean(axis=1)
-        mean[all_finite] = m
-        std[all_finite] = np.sqrt(np.maximum(np.einsum("ij,ij->i", sub, sub) / n - m * m, 0.0))
-        _refine_std(sub, m, std, all_finite)
-    for j in np.flatnonzero(~all_finite & (n_finite > 0)):
-        v = columns[j][finite[j]]
-        lo[j], hi[j], mean[j], std[j] = v.min(), v.max(), v.mean(), v.std()
-    distinct = np.zeros(d, dtype=np.int64)
-    has = n_finite > 0
-    distinct[has & (lo == hi)] = 1
-    for j in np.flatnonzero(has & (lo != hi)):
-        col = columns[j]
-        third = col[np.isfinite(col) & (col != lo[j]) & (col != hi[j])]
-        distinct[j] = 2 if len(third) == 0 else 3
-    return FeatureStats(tuple(names), n, n_finite, n_nan, n_inf, mean, std, lo, hi, distinct)
+    # n_finite, n_nan, mean, std, min, max, n_distinct_lo per feature
+    stats = np.zeros((d, 7))
+    # threads only pay off on long columns
+    run_blocks(lambda j: _column_stats(columns[j], stats[j]), range(d), workers if n >= _BLOCK else 1)
+    count = stats[:, :2].astype(np.int64)
+    return FeatureStats(tuple(names), n, count[:, 0], count[:, 1], n - count.sum(axis=1),
+                        stats[:, 2], stats[:, 3], stats[:, 4], stats[:, 5],
+                        stats[:, 6].astype(np.int64))
 
 
-def _refine_std(sub: np.ndarray, m: np.ndarray, std: np.ndarray, rows: np.ndarray) -> None:
-    """Recompute std exactly where the one-pass formula may have cancelled catastrophically."""
-    scale = np.maximum(np.abs(m), 1e-300)
-    risky = std[rows] < 1e-6 * scale
-    for k in np.flatnonzero(risky):
-        std[np.flatnonzero(rows)[k]] = sub[k].std()
+def _column_stats(col: np.ndarray, out: np.ndarray) -> None:
+    """Statistics of one feature into ``out`` (see ``feature_stats``)."""
+    n = len(col)
+    total = square = 0.0
+    lo, hi = np.inf, -np.inf
+    scratch = np.empty(min(n, _BLOCK))
+    for s in range(0, n, _BLOCK):
+        part = col[s:s + _BLOCK]
+        t = float(np.add.reduce(part))
+        if not np.isfinite(t):  # a NaN or inf in the block (or an overflow): take the slow road
+            out[:] = _nonfinite_column_stats(col)
+            return
+        total += t
+        # not np.dot: BLAS may start threads of its own for it, which then fight ours
+        sq = np.multiply(part, part, out=scratch[:len(part)])
+        square += float(np.add.reduce(sq))
+        lo, hi = min(lo, float(part.min())), max(hi, float(part.max()))
+    if n == 0:
+        out[:] = (0, 0, np.nan, np.nan, np.nan, np.nan, 0)
+        return
+    mean = total / n
+    std = float(np.sqrt(np.maximum(square / n - mean * mean, 0.0)))
+    if std < 1e-6 * max(abs(mean), 1e-300):
+        std = float(col.std())  # the one-pass formula may have cancelled catastrophically
+    out[:] = (n, 0, mean, std, lo, hi, _distinct_lo(col, lo, hi))
+
+
+def _nonfinite_column_stats(col: np.ndarray) -> tuple:
+    """``_column_stats`` of a feature holding NaN or inf, over its finite values."""
+    finite = np.isfinite(col)
+    n_nan = int(np.isnan(col).sum())
+    v = col[finite]
+    if not len(v):
+        return 0, n_nan, np.nan, np.nan, np.nan, np.nan, 0
+    lo, hi = float(v.min()), float(v.max())
+    return len(v), n_nan, float(v.mean()), float(v.std()), lo, hi, _distinct_lo(v, lo, hi)
+
+
+def _distinct_lo(col: np.ndarray, lo: float, hi: float) -> int:
+    """1, 2 or 3+ distinct finite values: a third exists iff some value lies strictly inside.
+
+    Blocks are searched in order and the search stops at the first inside value, so a
+    continuous feature costs one small block; a binary one is read in full.
+    """
+    if lo == hi:
+        return 1
+    for s in range(0, len(col), _BLOCK):
+        part = col[s:s + _BLOCK]
+        if np.logical_and(part > lo, part < hi).any():
+            return 3
+    return 2
 
 
 def numeric_columns(table) -> tuple[np.ndarray, list[str], list[str]]:
@@ -128,8 +164,18 @@ def numeric_columns(table) -> tuple[np.ndarray, list[str], list[str]]:
         else:
             other.append(name)
     out = np.empty((len(parts), table.num_rows), dtype=np.float64)
-    for j, col in enumerate(parts):
-        if col.null_count:
-            col = col.cast(pa.float64()).fill_null(float("nan"))
-        out[j] = col.to_numpy()
+    run_blocks(lambda j: _fill_row(out[j], parts[j]), range(len(parts)),
+               None if table.num_rows >= _BLOCK else 1)
     return out, numeric, other
+
+
+def _fill_row(row: np.ndarray, col) -> None:
+    """Copy a numeric pyarrow column into ``row``, chunk by chunk (no concatenated copy)."""
+    import pyarrow as pa
+
+    if col.null_count:
+        col = col.cast(pa.float64()).fill_null(float("nan"))
+    start = 0
+    for chunk in col.chunks:
+        row[start:start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        start += len(chunk)

@@ -20,11 +20,7 @@ _BLOCK = 1 << 15
 
 def _mix(h: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser, in place on a uint64 array."""
-    h ^= h >> np.uint64(30)
-    h *= _MIX1
-    h ^= h >> np.uint64(27)
-    h *= _MIX2
-    h ^= h >> np.uint64(31)
+    _mix_into(h, np.empty_like(h))
     return h
 
 
@@ -45,6 +41,15 @@ def hash_rows(matrix: np.ndarray) -> np.ndarray:
     if len(matrix) == 0:
         return np.zeros(0, dtype=np.uint64)
     m = np.ascontiguousarray(matrix.reshape(len(matrix), -1))
+    out = np.empty(len(m), dtype=np.uint64)
+    # Blocks of rows: the running hashes of a block (and the cache lines of the words being
+    # read) stay in cache from one word to the next, and blocks spread over threads.
+    run_blocks(lambda s: _hash_row_block(m[s:s + _BLOCK], out[s:s + _BLOCK]), range(0, len(m), _BLOCK))
+    return out
+
+
+def _hash_row_block(m: np.ndarray, h: np.ndarray) -> None:
+    """``hash_rows`` of a contiguous block of rows, into ``h``."""
     if m.dtype.kind == "f":
         m = m + 0.0  # folds -0.0 into 0.0 (a copy, so the input is never mutated)
         m[np.isnan(m)] = np.nan
@@ -54,22 +59,20 @@ def hash_rows(matrix: np.ndarray) -> np.ndarray:
     if pad:
         raw = np.concatenate([raw, np.zeros((len(raw), pad), np.uint8)], axis=1)
     words = raw.view(np.uint64)
-    h = np.full(len(m), np.uint64(width), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(words.shape[1]):
-            h ^= words[:, j]
-            h *= _PRIME
-            h = _mix(h)
-    return h
+    h[:] = width
+    tmp = np.empty_like(h)
+    for j in range(words.shape[1]):
+        np.bitwise_xor(h, words[:, j], out=h)
+        np.multiply(h, _PRIME, out=h)
+        _mix_into(h, tmp)
 
 
 def hash_columns(columns: np.ndarray, *, workers: int | None = None) -> np.ndarray:
-    """Row hashes of a column-major float64 matrix, as if by folding columns one by one.
+    """Row hashes of a column-major float64 matrix, without transposing it.
 
-    Equal to starting from zeros and applying ``combine(h, hash_rows(col.reshape(-1, 1)))``
-    for each column in order, but computed in blocks of rows small enough for every
-    temporary to stay in cache, with no allocation per step, in threads (numpy releases the
-    GIL): the naive form streams ~20 full-length temporaries through memory per column.
+    Equal to ``hash_rows(columns.T)``: a table row hashes like the same numbers in a 2-D
+    array. Computed in blocks of rows small enough for the running hashes to stay in cache,
+    with no allocation per step, in threads (numpy releases the GIL).
 
     Parameters
     ----------
@@ -83,34 +86,28 @@ def hash_columns(columns: np.ndarray, *, workers: int | None = None) -> np.ndarr
     numpy.ndarray
         uint64, shape (n_rows,).
     """
-    n = columns.shape[1]
-    out = np.zeros(n, dtype=np.uint64)
-    if columns.shape[0] == 0 or n == 0:
-        return out
-    starts = range(0, n, _BLOCK)
-    run_blocks(lambda s: _hash_column_block(columns[:, s:s + _BLOCK], out[s:s + _BLOCK]),
-               starts, workers)
+    d, n = columns.shape
+    out = np.full(n, np.uint64(8 * d), dtype=np.uint64)
+    if d:
+        run_blocks(lambda s: _hash_column_block(columns[:, s:s + _BLOCK], out[s:s + _BLOCK]),
+                   range(0, n, _BLOCK), workers)
     return out
 
 
 def _hash_column_block(block: np.ndarray, h: np.ndarray) -> None:
-    """``hash_columns`` over one block of rows, into ``h`` (zeros on entry)."""
+    """``hash_rows`` of the rows of one block of columns, into ``h`` (the row width on entry)."""
     k = block.shape[1]
     word = np.empty(k, dtype=np.float64)
     bits = word.view(np.uint64)
     tmp = np.empty(k, dtype=np.uint64)
     nan = np.empty(k, dtype=bool)
-    width = np.uint64(8)
     for col in block:
         np.add(col, 0.0, out=word)  # folds -0.0 into 0.0, as hash_rows does
         np.isnan(word, out=nan)
         if nan.any():
             word[nan] = np.nan
-        np.bitwise_xor(bits, width, out=bits)  # hash_rows of one 8-byte word: mix((8 ^ w) * P)
-        np.multiply(bits, _PRIME, out=bits)
-        _mix_into(bits, tmp)
-        np.multiply(h, _PRIME, out=h)  # combine(h, part): mix((h * P) ^ part)
         np.bitwise_xor(h, bits, out=h)
+        np.multiply(h, _PRIME, out=h)
         _mix_into(h, tmp)
 
 

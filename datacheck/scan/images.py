@@ -9,6 +9,7 @@ recorded with its error, never raised.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -19,10 +20,16 @@ from typing import Callable
 
 import numpy as np
 
+from datacheck.scan.parallel import available_cpus  # noqa: F401 - public here since the start
+from datacheck.scan.thumbs import box_thumbnails, luma
+
 THUMB = 16
 MAX_CHANNELS = 3
 _CHUNK = 256
 _IN_PROCESS_BELOW = 600
+# Modes whose thumbnails are made per group from the pixels (same as Pillow's, faster).
+_GROUP_THUMB_MODES = ("L", "RGB")
+_MIN_THUMB_GROUP = 8
 
 
 @dataclass
@@ -83,34 +90,85 @@ def decode_chunk(root: str, paths: list[str]) -> ImageChunk:
     from PIL import Image
 
     out = _empty_chunk(len(paths))
-    groups: dict[tuple, list[tuple[int, np.ndarray]]] = {}
-    for i, rel in enumerate(paths):
-        full = os.path.join(root, rel)
-        try:
-            out.n_bytes[i] = os.path.getsize(full)
-            if out.n_bytes[i] == 0:
-                raise ValueError("empty file (0 bytes)")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with Image.open(full) as im:
-                    im.load()
-                    mode = im.mode
-                    arr = _pixels(im)
-                    gray = im if im.mode == "L" else im.convert("L")
-                    thumb = gray.resize((THUMB, THUMB), Image.Resampling.BOX)
-        except Exception as exc:  # noqa: BLE001 - any decode failure is a finding, not a crash
-            out.error[i] = _describe(exc)
-            continue
-        out.ok[i] = True
-        out.mode[i] = mode
-        out.height[i], out.width[i], out.channels[i] = arr.shape
-        out.thumb[i] = np.asarray(thumb)
-        h = hashlib.blake2b(arr.tobytes(), digest_size=8, person=repr(arr.shape).encode()[:16])
-        out.hash[i] = int.from_bytes(h.digest(), "little")
-        groups.setdefault((arr.shape, arr.dtype.str), []).append((i, arr))
-    for (shape, _), items in groups.items():
-        _group_stats(out, [i for i, _ in items], np.stack([a for _, a in items]))
+    # (shape, dtype) -> [(index, pixels, thumbnail still to make)]
+    groups: dict[tuple, list[tuple[int, np.ndarray, bool]]] = {}
+    with warnings.catch_warnings():  # once per chunk: it is not free to enter per image
+        warnings.simplefilter("ignore")
+        for i, rel in enumerate(paths):
+            full = os.path.join(root, rel)
+            try:
+                n_bytes, mode, arr, thumb = _decode_from_memory(full, Image)
+            except Exception:  # noqa: BLE001 - redone by name below, for the exact error and size
+                try:
+                    n_bytes, mode, arr, thumb = _decode_by_name(full, Image, out, i)
+                except Exception as exc:  # noqa: BLE001 - any decode failure is a finding, not a crash
+                    out.error[i] = _describe(exc)
+                    continue
+            out.ok[i] = True
+            out.n_bytes[i] = n_bytes
+            out.mode[i] = mode
+            out.height[i], out.width[i], out.channels[i] = arr.shape
+            if thumb is not None:
+                out.thumb[i] = thumb
+            h = hashlib.blake2b(np.ascontiguousarray(arr), digest_size=8,
+                                person=repr(arr.shape).encode()[:16])
+            out.hash[i] = int.from_bytes(h.digest(), "little")
+            groups.setdefault((arr.shape, arr.dtype.str), []).append((i, arr, thumb is None))
+    for items in groups.values():
+        index = [i for i, _, _ in items]
+        stack = np.stack([a for _, a, _ in items])
+        _group_stats(out, index, stack)
+        todo = np.array([pending for _, _, pending in items])
+        if todo.any():
+            _group_thumbs(out, np.asarray(index)[todo], stack[todo])
     return out
+
+
+def _decode_from_memory(full: str, Image) -> tuple[int, str, np.ndarray, np.ndarray | None]:
+    """Read a file whole and decode it from memory (one read, not Pillow's many small ones).
+
+    Returns the size in bytes, the mode, the pixels (``_pixels``) and the thumbnail, or None
+    for L and RGB images, whose thumbnails ``_group_thumbs`` makes for a whole group at once.
+    Raises on any problem; the caller then decodes by name for Pillow's own error message.
+    """
+    with open(full, "rb") as fh:
+        data = fh.read()
+    if not data:
+        raise ValueError("empty file (0 bytes)")
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        mode = im.mode
+        arr = _pixels(im)
+        thumb = None if mode in _GROUP_THUMB_MODES else _thumb(im, Image)
+    return len(data), mode, arr, thumb
+
+
+def _decode_by_name(full: str, Image, out: ImageChunk, i: int) -> tuple[int, str, np.ndarray, np.ndarray]:
+    """Decode one file by name, recording its size first (its error, if any, names the path)."""
+    out.n_bytes[i] = os.path.getsize(full)
+    if out.n_bytes[i] == 0:
+        raise ValueError("empty file (0 bytes)")
+    with Image.open(full) as im:
+        im.load()
+        return int(out.n_bytes[i]), im.mode, _pixels(im), _thumb(im, Image)
+
+
+def _thumb(im, Image) -> np.ndarray:
+    gray = im if im.mode == "L" else im.convert("L")
+    return np.asarray(gray.resize((THUMB, THUMB), Image.Resampling.BOX))
+
+
+def _group_thumbs(out: ImageChunk, index: np.ndarray, stack: np.ndarray) -> None:
+    """Thumbnails of same-shape L (c=1) or RGB (c=3) images, as Pillow would make them one by one."""
+    gray = stack[..., 0] if stack.shape[3] == 1 else luma(stack)
+    # A few images of one size (photos of every size) gain nothing from a stack, and
+    # box_thumbnails checks itself against Pillow once per size: ask Pillow, image by image.
+    thumbs = box_thumbnails(gray, THUMB) if len(gray) >= _MIN_THUMB_GROUP else None
+    if thumbs is None:
+        from PIL import Image
+
+        thumbs = [np.asarray(Image.fromarray(g).resize((THUMB, THUMB), Image.Resampling.BOX)) for g in gray]
+    out.thumb[index] = thumbs
 
 
 def _group_stats(out: ImageChunk, index: list[int], stack: np.ndarray) -> None:
@@ -147,13 +205,6 @@ def concat_chunks(chunks: list[ImageChunk]) -> ImageChunk:
         max=cat([c.max for c in chunks]), hash=cat([c.hash for c in chunks]),
         thumb=cat([c.thumb for c in chunks]), hist=sum(c.hist for c in chunks),
     )
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def decode_images(root: Path, paths: list[str], *, workers: int | None = None,

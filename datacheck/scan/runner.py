@@ -10,7 +10,7 @@ import numpy as np
 from datacheck.data.dataset import Dataset, Split
 from datacheck.scan.arrays import array_image_stats, array_info
 from datacheck.scan.features import feature_stats, numeric_columns
-from datacheck.scan.hashing import combine, hash_rows, hash_table_rows
+from datacheck.scan.hashing import combine, hash_columns, hash_rows, hash_table_rows
 from datacheck.scan.images import decode_images
 from datacheck.scan.result import ScanResult, SplitScan
 
@@ -71,16 +71,9 @@ def _scan_array(split: Split) -> SplitScan:
 def _scan_table(split: Split) -> SplitScan:
     table = split.table
     columns, numeric, other = numeric_columns(table)
-    hashes = _hash_columns(columns)
+    hashes = hash_columns(columns)
     if other:
         hashes = combine(hashes, hash_table_rows(table.select(other)))
     return SplitScan(split.name, split.y, hashes, columns=columns,
                      feature_stats=feature_stats(columns, numeric), other_columns=other)
 
-
-def _hash_columns(columns: np.ndarray) -> np.ndarray:
-    """Row hashes of a column-major matrix, one contiguous column at a time."""
-    h = np.zeros(columns.shape[1], dtype=np.uint64)
-    for col in columns:
-        h = combine(h, hash_rows(col.reshape(-1, 1)))
-    return h

@@ -1,0 +1,225 @@
+"""Benchmark ``datacheck.profile`` against the bare floor, both measured in the same run.
+
+Two datasets are generated once (setup, not timed) and cached under ``--cache``:
+
+- a 1,000,000 x 50 Parquet table (45 float64 and 5 integer features) with a ``label`` column;
+  its floor is reading the file with ``pyarrow.parquet.read_table``;
+- 60,000 28x28 grayscale PNGs in class folders (Fashion-MNIST's training images when Debian's
+  ``dataset-fashion-mnist`` is installed, else random blobs); its floor is decoding every file
+  with Pillow in one process, ``np.asarray(Image.open(p))`` each.
+
+Each line prints the floor, the full profile time and their ratio. Targets (2 cores): the table
+profile within 3x of the Parquet read, the image profile at most 1x the one-process decode.
+
+After one untimed call of each, the floor and the profile are timed alternately,
+``--repeat`` times (default 3), and the best of each is kept; CPU seconds (this process and the decoding workers) are printed beside
+the wall times, since on a machine shared with other jobs they are the steadier number.
+
+Usage::
+
+    python benchmarks/profile_speed.py            # full size
+    python benchmarks/profile_speed.py --quick    # 100,000 rows and 6,000 images, a sanity run
+    python benchmarks/profile_speed.py --only table --repeat 5 --cache /data/bench
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file's name shadows the standard library's ``profile`` (which cProfile imports) for
+# anything run from this folder: put the repository root in its place on the import path.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import argparse  # noqa: E402
+import gzip  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+           "Bag", "Boot")
+TABLE_TARGET = 3.0
+IMAGE_TARGET = 1.0
+
+
+# --------------------------------------------------------------------------- setup (not timed)
+
+def make_table(path: Path, n_rows: int, seed: int = 0) -> None:
+    """Write an ``n_rows`` x 50 feature Parquet table with a 10-class ``label`` column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for j in range(45):
+        columns[f"f{j:02d}"] = rng.standard_normal(n_rows) * (j + 1) + j
+    for j in range(45, 50):
+        columns[f"f{j:02d}"] = rng.poisson(3 + j, n_rows).astype(np.int64)
+    columns["label"] = rng.integers(0, 10, n_rows)
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(pa.table(columns), tmp)
+    tmp.rename(path)
+
+
+def _fashion_images(n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first ``n`` Fashion-MNIST training images and labels, if the idx files are installed."""
+    images, labels = FASHION_DIR / "train-images-idx3-ubyte.gz", FASHION_DIR / "train-labels-idx1-ubyte.gz"
+    if not (images.exists() and labels.exists()):
+        return None
+    x = np.frombuffer(gzip.decompress(images.read_bytes()), np.uint8, offset=16).reshape(-1, 28, 28)
+    y = np.frombuffer(gzip.decompress(labels.read_bytes()), np.uint8, offset=8)
+    return (x[:n], y[:n]) if len(x) >= n else None
+
+
+def _blob_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random smooth blobs with a class-dependent position, as stand-in 28x28 images."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n).astype(np.uint8)
+    grid = np.arange(28, dtype=np.float32)
+    cy = (y % 5 * 4 + 6 + rng.normal(0, 1.5, n)).astype(np.float32)[:, None, None]
+    cx = (y // 5 * 10 + 9 + rng.normal(0, 1.5, n)).astype(np.float32)[:, None, None]
+    d2 = (grid[None, :, None] - cy) ** 2 + (grid[None, None, :] - cx) ** 2
+    x = 255 * np.exp(-d2 / 30) + rng.normal(0, 12, (n, 28, 28))
+    return np.clip(x, 0, 255).astype(np.uint8), y
+
+
+def _write_pngs(args: tuple[str, list[tuple[str, np.ndarray]]]) -> None:
+    from PIL import Image
+
+    root, items = args
+    for rel, pixels in items:
+        Image.fromarray(pixels, mode="L").save(os.path.join(root, rel))
+
+
+def make_images(root: Path, n: int) -> str:
+    """Write ``n`` 28x28 L PNGs as ``root/<class>/<index>.png``; return where they came from."""
+    data = _fashion_images(n)
+    source = "Fashion-MNIST training images" if data is not None else "random blobs"
+    x, y = data if data is not None else _blob_images(n)
+    tmp = root.with_name(root.name + ".tmp")
+    for name in CLASSES:
+        (tmp / name).mkdir(parents=True, exist_ok=True)
+    items = [(f"{CLASSES[int(c)]}/{i:05d}.png", x[i]) for i, c in enumerate(y)]
+    parts = [(str(tmp), items[i:i + 2000]) for i in range(0, len(items), 2000)]
+    with ProcessPoolExecutor() as pool:
+        list(pool.map(_write_pngs, parts))
+    tmp.rename(root)
+    return source
+
+
+# --------------------------------------------------------------------------- timing
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the image decoding workers)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(fn) -> tuple[float, float, object]:
+    """Wall and CPU seconds of one call of ``fn``, and its result."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = fn()
+    return time.perf_counter() - wall, cpu_seconds() - cpu, result
+
+
+def compare(repeat: int, floor_fn, profile_fn):
+    """Best (smallest) wall and CPU times of the floor and the profile, measured alternately.
+
+    One untimed call of each first (imports, the page cache); alternating keeps a burst of
+    load on a shared machine from landing on one side only.
+    """
+    floor_fn()
+    profile_fn()
+    floor, prof, report = [], [], None
+    for _ in range(repeat):
+        wall, cpu, _ = timed(floor_fn)
+        floor.append((wall, cpu))
+        wall, cpu, report = timed(profile_fn)
+        prof.append((wall, cpu))
+    return min(floor), min(prof), report
+
+
+def read_parquet(path: Path):
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)
+
+
+def decode_one_process(paths: list[str]) -> int:
+    from PIL import Image
+
+    total = 0
+    for p in paths:
+        total += np.asarray(Image.open(p)).size
+    return total
+
+
+def list_pngs(root: Path) -> list[str]:
+    return sorted(str(p) for p in root.glob("*/*.png"))
+
+
+def breakdown(report, total: float) -> str:
+    """Load+scan time (the rest of the total) and the slowest checks."""
+    outcomes = sorted(report.checks, key=lambda o: -o.duration_s)
+    in_checks = sum(o.duration_s for o in outcomes)
+    slow = ", ".join(f"{o.id} {o.duration_s:.2f}" for o in outcomes[:5])
+    return f"load+scan {total - in_checks:.2f} s, checks {in_checks:.2f} s ({slow})"
+
+
+def line(name: str, floor_name: str, floor: tuple, took: tuple, target: float) -> str:
+    ratio = took[0] / floor[0]
+    verdict = "ok" if ratio <= target else "MISSED"
+    return (f"{name}: floor ({floor_name}) {floor[0]:.2f} s | profile {took[0]:.2f} s | "
+            f"ratio {ratio:.2f}x (target <= {target:g}x: {verdict}) | "
+            f"CPU s {floor[1]:.2f} vs {took[1]:.2f} ({took[1] / floor[1]:.2f}x)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 rows and 6,000 images")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/datacheck-bench"),
+                        help="where the generated data is kept between runs")
+    parser.add_argument("--only", choices=("table", "images"), help="run one benchmark")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="best of N runs of each timing, floor and profile alternating")
+    args = parser.parse_args(argv)
+
+    import datacheck
+    from datacheck.scan.images import available_cpus
+
+    n_rows, n_images = (100_000, 6_000) if args.quick else (1_000_000, 60_000)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    print(f"datacheck benchmark: {available_cpus()} CPUs, {'quick' if args.quick else 'full'} size, "
+          f"data in {args.cache}")
+
+    if args.only in (None, "table"):
+        path = args.cache / f"table_{n_rows}x50.parquet"
+        if not path.exists():
+            make_table(path, n_rows)
+            print(f"    wrote {path} (not timed)")
+        floor, took, report = compare(args.repeat, lambda: read_parquet(path).num_rows,
+                                      lambda: datacheck.profile(path))
+        print(line(f"table  {n_rows:,} x 50 Parquet", "pyarrow read", floor, took, TABLE_TARGET))
+        print(f"    {breakdown(report, took[0])}")
+
+    if args.only in (None, "images"):
+        root = args.cache / f"images_{n_images}"
+        if not root.exists():
+            print(f"    writing {n_images:,} PNGs from {make_images(root, n_images)} (not timed)")
+        paths = list_pngs(root)
+        floor, took, report = compare(args.repeat, lambda: decode_one_process(paths),
+                                      lambda: datacheck.profile(root))
+        print(line(f"images {len(paths):,} 28x28 PNGs", "Pillow decode, 1 process", floor, took,
+                   IMAGE_TARGET))
+        print(f"    {breakdown(report, took[0])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
