@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, ClassVar
-
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.checks.declared import Declared
 from datacheck.errors import ConfigError
-from datacheck.report.findings import Evidence, Finding, Severity
+from datacheck.report.findings import Finding
 
 REGISTRY: dict[str, type["Check"]] = {}
 
@@ -41,7 +38,7 @@ def _need_unmet(need: str, ctx: CheckContext) -> str | None:
 KNOWN_NEEDS = ("labels", "images", "features", "order", "two_splits")
 
 
-class Check:
+class Check(Declared):
     """A check: declares what it needs and its parameters; turns scan results into findings.
 
     Subclasses set ``id``, ``items`` (checklist item numbers), ``needs`` (from
@@ -49,26 +46,7 @@ class Check:
     "Why it matters" in their docstring, and implement ``run``. They hold no presentation code.
     """
 
-    id: ClassVar[str]
-    items: ClassVar[tuple[int, ...]] = ()
-    needs: ClassVar[tuple[str, ...]] = ()
-    params: ClassVar[dict[str, Param]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        unknown = set(cls.needs) - set(KNOWN_NEEDS)
-        if unknown:
-            raise TypeError(f"{cls.__name__}.needs has unknown needs {sorted(unknown)}")
-
-    def __init__(self, **params: Any) -> None:
-        unknown = set(params) - set(self.params)
-        if unknown:
-            known = ", ".join(sorted(self.params)) or "none"
-            raise ConfigError(f"Unknown parameter(s) {', '.join(sorted(unknown))} for check "
-                              f"{self.id}; its parameters are: {known}.")
-        self.config = {name: p.default for name, p in self.params.items()}
-        for name, value in params.items():
-            self.config[name] = self.params[name].validate(self.id, name, value)
+    known_needs = KNOWN_NEEDS
 
     def skip_reason(self, ctx: CheckContext) -> str | None:
         """Why this check cannot run on ``ctx``, or None; extend for check-specific needs."""
@@ -81,34 +59,6 @@ class Check:
     def run(self, ctx: CheckContext) -> list[Finding]:
         """Return the findings of this check on ``ctx`` (never mutates it)."""
         raise NotImplementedError
-
-    def finding(self, what: str, severity: Severity, message: str, *, hint: str = "",
-                split: str | None = None, metrics: dict | None = None,
-                samples: list[str] | tuple[str, ...] = (), n_samples: int = 0,
-                evidence: list[Evidence] | tuple[Evidence, ...] = (),
-                items: tuple[int, ...] | None = None) -> Finding:
-        """Build a ``Finding`` of this check with code ``<id>.<what>``."""
-        return Finding(check=self.id, code=f"{self.id}.{what}", severity=severity, message=message,
-                       hint=hint, checklist=self.items if items is None else items, split=split,
-                       metrics=metrics or {}, samples=tuple(samples), n_samples=n_samples,
-                       evidence=tuple(evidence))
-
-    @classmethod
-    def doc(cls) -> str:
-        """The class docstring, dedented (the HTML report shows its "Why it matters")."""
-        return inspect.cleandoc(cls.__doc__ or "")
-
-    @classmethod
-    def describe(cls) -> dict:
-        """The id, checklist items, needs, parameters with defaults, and docstring."""
-        return {
-            "id": cls.id,
-            "checklist": list(cls.items),
-            "needs": list(cls.needs),
-            "params": {n: {"default": p.default, "allowed": p.describe(), "doc": p.doc}
-                       for n, p in cls.params.items()},
-            "doc": cls.doc(),
-        }
 
 
 def register(cls: type[Check]) -> type[Check]:

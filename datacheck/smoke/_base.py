@@ -8,13 +8,11 @@ documents "What it detects" and "Why it matters" in its docstring. It reads a
 
 from __future__ import annotations
 
-import inspect
-import itertools
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
 
-from datacheck.checks.params import Param
+from datacheck.checks.declared import Declared
 from datacheck.errors import ConfigError
-from datacheck.report.findings import Evidence, Finding, Severity
+from datacheck.report.findings import Finding
 
 if TYPE_CHECKING:
     from datacheck.smoke._context import SmokeContext
@@ -28,45 +26,15 @@ class Skip(Exception):
     """Raised inside ``Probe.run`` when the probe finds it cannot apply; carries the reason."""
 
 
-class Probe:
+class Probe(Declared):
     """A smoke probe: one model-side question answered by a short, seeded experiment.
 
     Subclasses set ``id`` (``smoke.<name>``), ``items`` (checklist item numbers), ``needs``
     (from ``KNOWN_NEEDS``) and ``params`` (name -> ``Param``), and implement ``run``.
     """
 
-    id: ClassVar[str]
-    items: ClassVar[tuple[int, ...]] = ()
-    needs: ClassVar[tuple[str, ...]] = ()
-    params: ClassVar[dict[str, Param]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        unknown = set(cls.needs) - set(KNOWN_NEEDS)
-        if unknown:
-            raise TypeError(f"{cls.__name__}.needs has unknown needs {sorted(unknown)}")
-
-    def __init__(self, **params: Any) -> None:
-        unknown = set(params) - set(self.params)
-        if unknown:
-            known = ", ".join(sorted(self.params)) or "none"
-            raise ConfigError(f"Unknown parameter(s) {', '.join(sorted(unknown))} for probe "
-                              f"{self.id}; its parameters are: {known}.")
-        self.config = {name: p.default for name, p in self.params.items()}
-        for name, value in params.items():
-            self.config[name] = self.params[name].validate(self.id, name, value)
-        self.validate()
-
-    def validate(self) -> None:
-        """Check relations between parameters (e.g. a warning bound inside an error bound)."""
-
-    def _order(self, *names: str) -> None:
-        """Raise ``ConfigError`` unless the named parameters are non-decreasing."""
-        values = [self.config[n] for n in names]
-        if any(a > b for a, b in itertools.pairwise(values)):
-            pairs = ", ".join(f"{n}={v!r}" for n, v in zip(names, values))
-            raise ConfigError(f"The parameters of {self.id} must satisfy "
-                              f"{' <= '.join(names)}. Got {pairs} instead.")
+    known_needs = KNOWN_NEEDS
+    noun = "probe"
 
     def skip_reason(self, ctx: SmokeContext) -> str | None:
         """Why this probe cannot run on ``ctx``, or None."""
@@ -79,34 +47,6 @@ class Probe:
     def run(self, ctx: SmokeContext) -> list[Finding]:
         """Return the findings of this probe; may raise ``Skip``."""
         raise NotImplementedError
-
-    def finding(self, what: str, severity: Severity, message: str, *, hint: str = "",
-                metrics: dict | None = None, samples: list[str] | tuple[str, ...] = (),
-                n_samples: int = 0, evidence: list[Evidence] | tuple[Evidence, ...] = (),
-                items: tuple[int, ...] | None = None) -> Finding:
-        """Build a ``Finding`` of this probe with code ``<id>.<what>``."""
-        return Finding(check=self.id, code=f"{self.id}.{what}", severity=severity,
-                       message=message, hint=hint,
-                       checklist=self.items if items is None else items, split=None,
-                       metrics=metrics or {}, samples=tuple(samples), n_samples=n_samples,
-                       evidence=tuple(evidence))
-
-    @classmethod
-    def doc(cls) -> str:
-        """The class docstring, dedented."""
-        return inspect.cleandoc(cls.__doc__ or "")
-
-    @classmethod
-    def describe(cls) -> dict:
-        """The id, checklist items, needs, parameters with defaults, and docstring."""
-        return {
-            "id": cls.id,
-            "checklist": list(cls.items),
-            "needs": list(cls.needs),
-            "params": {n: {"default": p.default, "allowed": p.describe(), "doc": p.doc}
-                       for n, p in cls.params.items()},
-            "doc": cls.doc(),
-        }
 
 
 def register(cls: type[Probe]) -> type[Probe]:
