@@ -145,6 +145,7 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     else:
         train = path_or_train if path_or_train is not None else train
         dataset = from_objects({"train": train, "val": val, "test": test}, label=label, seed=int(seed))
+    dataset.set_key_columns({k: options[k] for k in ("group_col", "time_col") if options.get(k)})
     result = scan(dataset, workers=workers, progress=progress)
     ctx = CheckContext(dataset, result, {"seed": int(seed), **options})
     outcomes, findings = run_checks(ctx, selected)

@@ -15,5 +15,8 @@ from datacheck.checks import class_balance  # noqa: E402,F401
 from datacheck.checks import label_order  # noqa: E402,F401
 from datacheck.checks import feature_scaling  # noqa: E402,F401
 from datacheck.checks import pretrained_norm  # noqa: E402,F401
+from datacheck.checks import preprocessing_leakage  # noqa: E402,F401
+from datacheck.checks import split_leakage  # noqa: E402,F401
+from datacheck.checks import split_consistency  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "Check", "CheckContext", "Param", "get_check", "register"]

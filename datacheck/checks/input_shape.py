@@ -9,7 +9,6 @@ from datacheck.checks.context import CheckContext
 from datacheck.checks.params import Param
 from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity
 
-_IMAGE_LAYOUTS = ("NHWC", "NCHW", "NHW")
 # Modes whose values are not 8-bit: next to 8-bit images they reach the network on another scale.
 _WIDE_MODES = ("I", "F")
 
@@ -23,16 +22,15 @@ class InputShapeCheck(Check):
     For image files: odd image sizes in an otherwise uniform set, images whose height and
     width are the majority's swapped, grayscale images inside an RGB set (or the reverse),
     and mixed modes (palette, alpha, 16-bit); a set of widely varying sizes is noted as
-    needing a resize. For arrays: splits stored in different layouts (NHWC and NCHW),
-    splits whose samples have different shapes, layouts that cannot be told from the shape,
-    and arrays of an unexpected rank.
+    needing a resize. For arrays: layouts that cannot be told from the shape, and arrays of
+    an unexpected rank. Splits stored in different layouts or sample shapes are
+    ``split_consistency``'s findings.
 
     Why it matters
     --------------
-    A split stored NCHW next to an NHWC one feeds pixels as channels: the model trains or
-    evaluates on scrambled inputs without any error. Odd sizes and channel counts either
-    crash batching or get silently stretched, and a swapped height and width is the classic
-    transposition bug.
+    Odd sizes and channel counts either crash batching or get silently stretched, a swapped
+    height and width is the classic transposition bug, and an array whose channel axis is
+    ambiguous or missing feeds pixels as channels without any error.
     """
 
     id = "input_shape"
@@ -153,33 +151,11 @@ class InputShapeCheck(Check):
     # -- arrays ----------------------------------------------------------------------------
 
     def _arrays(self, ctx: CheckContext) -> list[Finding]:
-        infos = {s.name: s.array for s in ctx.splits() if s.array is not None}
+        # Splits that disagree in layout or sample shape are split_consistency's finding.
         out = []
-        for name, info in infos.items():
-            out += self._rank(name, info)
-        layouts = {n: i.layout for n, i in infos.items() if i.layout in _IMAGE_LAYOUTS}
-        if len(set(layouts.values())) > 1:
-            described = ", ".join(f"{n} {lay} {infos[n].shape}" for n, lay in layouts.items())
-            out.append(self.finding(
-                "layout_mismatch", Severity.ERROR,
-                f"Splits store images in different layouts ({described}); a model built for "
-                "one reads the other's pixels as channels or fails.",
-                hint="Transpose the odd split(s) to one layout, e.g. `x.transpose(0, 2, 3, 1)` "
-                     "for NCHW to NHWC.",
-                metrics={f"{n}_layout": lay for n, lay in layouts.items()},
-            ))
-            return out
-        shapes = {n: _sample_shape(i) for n, i in infos.items()
-                  if i.layout in (*_IMAGE_LAYOUTS, "features")}
-        if len(set(shapes.values())) > 1:
-            described = ", ".join(f"{n} {'x'.join(map(str, s))}" for n, s in shapes.items())
-            out.append(self.finding(
-                "shape_mismatch", Severity.ERROR,
-                f"Samples have a different shape in each split ({described}); a model built "
-                "for the training split cannot take the others.",
-                hint="Build every split with the same preprocessing so samples share one shape.",
-                metrics={f"{n}_shape": "x".join(map(str, s)) for n, s in shapes.items()},
-            ))
+        for scan in ctx.splits():
+            if scan.array is not None:
+                out += self._rank(scan.name, scan.array)
         return out
 
     def _rank(self, name: str, info) -> list[Finding]:
@@ -270,13 +246,3 @@ def _mode_table(modes: np.ndarray) -> Evidence:
 
 def _channel_name(channels: int) -> str:
     return {1: "one channel (grayscale)", 3: "three channels (RGB)"}.get(channels, f"{channels} channels")
-
-
-def _sample_shape(info) -> tuple[int, ...]:
-    """One sample's shape as (features,) or (height, width, channels)."""
-    shape = info.shape[1:]
-    if info.layout == "NCHW":
-        return (shape[1], shape[2], shape[0])
-    if info.layout == "NHW":
-        return (*shape, 1)
-    return tuple(shape)

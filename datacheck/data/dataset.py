@@ -101,6 +101,9 @@ class Dataset:
         The path or description as given by the user.
     notes : list of str
         Facts about how it was read, for the report.
+    key_columns : list of str
+        Table columns that identify a sample's group or time (``--group-col``, ``--time-col``):
+        kept in ``Split.table`` for the leakage checks, left out of features and row hashes.
     """
 
     modality: str
@@ -110,6 +113,35 @@ class Dataset:
     ordered: bool = True
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    key_columns: list[str] = field(default_factory=list)
+
+    def set_key_columns(self, names: dict[str, str]) -> None:
+        """Mark group/time columns, checking every split's table has them.
+
+        Parameters
+        ----------
+        names : dict of str to str
+            Option name (``group_col``, ``time_col``) -> column name.
+
+        Raises
+        ------
+        InputError
+            When the dataset has no tables or a split lacks the column.
+        """
+        from datacheck.errors import InputError
+
+        for option, column in names.items():
+            flag = "--" + option.replace("_", "-")
+            for split in self.splits.values():
+                if split.table is None:
+                    raise InputError(self.source, f"{flag} {column!r} names a table column, but this "
+                                                  f"{self.modality} dataset has no table")
+                if column not in split.table.column_names:
+                    cols = ", ".join(split.table.column_names[:12])
+                    raise InputError(self.source, f"{flag}: split {split.name!r} has no column "
+                                                  f"{column!r} (columns: {cols})")
+            if column not in self.key_columns:
+                self.key_columns.append(column)
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:

@@ -9,8 +9,10 @@ Two locality-sensitive hashes feed one bucket join:
   one band, while the median-thresholded 64-bit pHash puts thousands of look-alike product
   photos in one bucket. Candidates are confirmed on the thumbnails' pixels (correlation) and
   by a ratio test against the next-closest reference image.
-- table rows: standardized features are cut into randomly offset grid cells over a few
-  features at a time; rows in one cell are candidates, confirmed on every feature.
+- table rows: a few features, in units of their tolerance, are cut into randomly offset grid
+  cells; the smaller split is also filed under the adjacent cells it lies within reach of
+  (multi-probe), the larger is streamed through once, and rows sharing a key are confirmed
+  on every feature.
 
 Both are vectorized: the work is sorting keys and gathering candidate pairs, never a Python
 loop per sample.
@@ -21,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from datacheck.scan.parallel import run_blocks
 
 TABLES = 24
 BITS = 40
@@ -44,11 +48,11 @@ def bucket_join(sorted_keys: np.ndarray, order: np.ndarray, query_keys: np.ndarr
     Parameters
     ----------
     sorted_keys : numpy.ndarray
-        Reference keys (uint64 or float64), sorted.
+        Reference keys (uint64), sorted.
     order : numpy.ndarray
         Reference index of each sorted key (``argsort`` of the unsorted keys).
     query_keys : numpy.ndarray
-        One key per query, same dtype.
+        One uint64 key per query.
     cap : int, optional
         Keep at most this many references per query (a bucket of near-identical samples would
         otherwise make the join quadratic).
@@ -58,8 +62,6 @@ def bucket_join(sorted_keys: np.ndarray, order: np.ndarray, query_keys: np.ndarr
     query_index, ref_index : numpy.ndarray
         int64, one entry per pair.
     """
-    from datacheck.scan.parallel import run_blocks
-
     present = np.zeros(1 << _BITMAP_BITS, bool)
     present[_bucket(sorted_keys)] = True
     starts = list(range(0, len(query_keys), _JOIN_BLOCK))
@@ -88,7 +90,7 @@ def bucket_join(sorted_keys: np.ndarray, order: np.ndarray, query_keys: np.ndarr
 def _bucket(keys: np.ndarray) -> np.ndarray:
     """A ``_BITMAP_BITS``-bit bucket of each key (multiplicative hashing of its bits)."""
     with np.errstate(over="ignore"):
-        mixed = keys.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        mixed = keys * np.uint64(0x9E3779B97F4A7C15)
     return (mixed >> np.uint64(64 - _BITMAP_BITS)).view(np.int64)
 
 
@@ -435,8 +437,6 @@ class RowGrid:
         rows, keys : numpy.ndarray
             Sample index and uint64 key of each entry (one per sample without ``probe``).
         """
-        from datacheck.scan.parallel import run_blocks
-
         n = len(columns[0]) if columns else 0
         starts = list(range(0, n, _KEY_BLOCK))
         parts: list = [None] * len(starts)

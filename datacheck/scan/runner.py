@@ -43,7 +43,7 @@ def scan(dataset: Dataset, *, workers: int | None = None,
         elif split.array is not None:
             out[name] = _scan_array(split)
         else:
-            out[name] = _scan_table(split)
+            out[name] = _scan_table(split, dataset.key_columns)
     return ScanResult(out, time.perf_counter() - start)
 
 
@@ -68,8 +68,9 @@ def _scan_array(split: Split) -> SplitScan:
     return SplitScan(split.name, split.y, hash_rows(flat), array=info)
 
 
-def _scan_table(split: Split) -> SplitScan:
-    table = split.table
+def _scan_table(split: Split, key_columns: list[str]) -> SplitScan:
+    # Group and time columns identify a sample; they are not features of it.
+    table = split.table.drop_columns(key_columns) if key_columns else split.table
     columns, numeric, other = numeric_columns(table)
     hashes = hash_columns(columns)
     if other:

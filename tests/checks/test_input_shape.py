@@ -58,10 +58,10 @@ def test_corrupt_images_flag_each_odd_image(corrupt_report, sample_data):
     assert sizes[(56, 40)] == 1 and sizes[(20, 28)] == 1
 
 
-def test_layout_mismatch_between_splits(sample_data):
-    (f,) = profile(sample_data / "defect_layout.npz").findings
-    assert f.code == f"{CHECK}.layout_mismatch" and f.severity.value == "error"
-    assert f.metrics == {"train_layout": "NHWC", "test_layout": "NCHW"}
+def test_layout_mismatch_between_splits_is_left_to_split_consistency(sample_data):
+    assert not profile(sample_data / "defect_layout.npz").findings
+    both = datacheck.profile(sample_data / "defect_layout.npz", checks=[CHECK, "split_consistency"])
+    assert [f.code for f in both.findings if f.severity.value == "error"] == ["split_consistency.layout"]
 
 
 def test_widely_mixed_sizes_are_info(tmp_path, rng):
@@ -113,19 +113,16 @@ def test_ambiguous_layout_is_info(rng):
     assert f.code == f"{CHECK}.ambiguous_layout" and f.severity.value == "info"
 
 
-def test_feature_count_differs_between_splits(rng):
-    report = profile(train=(rng.normal(size=(40, 6)), np.arange(40) % 2),
-                     test=(rng.normal(size=(20, 5)), np.arange(20) % 2))
-    (f,) = report.findings
-    assert f.code == f"{CHECK}.shape_mismatch" and f.severity.value == "error"
-    assert f.metrics == {"train_shape": "6", "test_shape": "5"}
-
-
-def test_missing_channel_axis_in_one_split(rng):
-    report = profile(train=(rng.normal(size=(40, 8, 8, 1)), np.arange(40) % 2),
-                     test=(rng.normal(size=(20, 8, 8)), np.arange(20) % 2))
-    (f,) = report.findings
-    assert f.code == f"{CHECK}.layout_mismatch" and f.severity.value == "error"
+@pytest.mark.parametrize("train_shape, test_shape, code", [
+    ((40, 6), (20, 5), "split_consistency.sample_shape"),
+    ((40, 8, 8, 1), (20, 8, 8), "split_consistency.layout"),
+    ((40, 8, 8, 3), (20, 3, 8, 8), "split_consistency.layout"),
+])
+def test_splits_that_disagree_get_one_error(rng, train_shape, test_shape, code):
+    report = datacheck.profile(train=(rng.normal(size=train_shape), np.arange(train_shape[0]) % 2),
+                               test=(rng.normal(size=test_shape), np.arange(test_shape[0]) % 2),
+                               checks=[CHECK, "split_consistency"])
+    assert [(f.code, f.severity.value) for f in report.findings] == [(code, "error")]
 
 
 # -- clean controls ----------------------------------------------------------------------

@@ -109,3 +109,17 @@ def test_table_with_text_column_hashes_it():
     df = pd.DataFrame({"num": [1.0, 1.0], "txt": ["a", "b"], "label": [0, 0]})
     s = scan(from_objects({"train": df}))["train"]
     assert s.other_columns == ["txt"] and s.hashes[0] != s.hashes[1]
+
+
+def test_key_columns_are_not_features_or_hashed(wine_frames):
+    import datacheck
+
+    train, test = wine_frames
+    train = train.assign(patient=np.arange(len(train)) * 1000.0)
+    train.iloc[5, :-2] = train.iloc[3, :-2]  # the same sample recorded under another id
+    train.iloc[5, train.columns.get_loc("label")] = train.iloc[3]["label"]
+    test = test.assign(patient=np.arange(len(test)) * 1000.0 + 1e6)
+    report = datacheck.profile(train=train, test=test, group_col="patient",
+                               checks=["feature_scaling", "duplicates"])
+    assert not report.by_check("feature_scaling")
+    assert [f.code for f in report.by_check("duplicates")] == ["duplicates.exact"]

@@ -1,0 +1,1 @@
+"""Helpers shared by ``split_leakage``, ``preprocessing_leakage`` and ``split_consistency``."""

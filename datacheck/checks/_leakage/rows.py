@@ -1,0 +1,107 @@
+"""Near-copy search between the rows of two splits, and its within-split yardstick."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from datacheck.checks._leakage import columns as cols
+from datacheck.checks.context import CheckContext
+from datacheck.scan.near_duplicates import Matches, RowGrid, near_row_pairs
+
+
+@dataclass
+class RowSearch:
+    """A grid over the rows of a reference and an evaluation split, reference keys computed once.
+
+    A feature's tolerance is ``tolerance`` reference standard deviations, or the coarser
+    split's rounding quantum where the two splits were written with different decimals (so
+    rows equal after rounding count as near copies).
+    """
+
+    scale: np.ndarray
+    grid: RowGrid
+    ref_cols: list
+    ref_keys: np.ndarray
+    ref_extra: np.ndarray | None
+    eval_cols: list
+    eval_extra: np.ndarray | None
+
+    @classmethod
+    def build(cls, ctx: CheckContext, ref: str, ev: str, numeric: list[str], other: list[str],
+              tolerance: float) -> "RowSearch | None":
+        """The search over ``numeric`` features (and equality of ``other`` columns), or None
+        when no feature varies enough to key a grid on."""
+        a, b = ctx.scan[ref], ctx.scan[ev]
+        idx = [cols.column_rows(a)[c] for c in numeric]
+        fs = a.feature_stats
+        mean = np.nan_to_num(fs.mean[idx])
+        sd = np.where(np.isfinite(fs.std[idx]), fs.std[idx], 0.0)
+        dec_a, dec_b = cols.split_decimals(ctx, ref, numeric), cols.split_decimals(ctx, ev, numeric)
+        quantum = np.where(dec_a != dec_b,
+                           np.maximum(cols.resolution(dec_a), cols.resolution(dec_b)), 0.0)
+        sharp = tolerance * sd
+        scale = np.maximum.reduce([sharp, quantum * (1 + 1e-6), 1e-12 * np.maximum(1.0, np.abs(mean))])
+        varying = np.flatnonzero((fs.n_distinct_lo[idx] >= 3) & (sd > 0))
+        if not len(varying):
+            return None
+        tight = varying[scale[varying] <= sharp[varying]]
+        grid = RowGrid.make(scale, tight if len(tight) else varying, seed=ctx.seed)
+        ref_cols, eval_cols = cols.feature_rows(a, numeric), cols.feature_rows(b, numeric)
+        return cls(scale, grid, ref_cols, grid.keys(ref_cols)[1],
+                   cols.other_hash(ctx, ref, other) if other else None,
+                   eval_cols, cols.other_hash(ctx, ev, other) if other else None)
+
+    def run(self, held: np.ndarray) -> tuple[Matches, Matches, bool]:
+        """Near matches of the evaluation rows and of held-out reference rows, in one pass.
+
+        Both sets are indexed together and the reference rows streamed through once.
+
+        Parameters
+        ----------
+        held : numpy.ndarray
+            Reference rows whose own matches (other reference rows) measure the chance rate.
+
+        Returns
+        -------
+        eval_matches : Matches
+            Nearest reference row of each matched evaluation row (``query`` = eval row).
+        held_matches : Matches
+            The same for held-out rows (``query`` = position in ``held``).
+        complete : bool
+            False when a crowded cell was cut short (exact copies may then be missed).
+        """
+        n_eval = len(self.eval_cols[0])
+        held_cols = [c[held] for c in self.ref_cols]
+        rows_e, keys_e = self.grid.keys(self.eval_cols, probe=True)
+        rows_h, keys_h = self.grid.keys(held_cols, probe=True)
+        entries = (np.concatenate([rows_e, rows_h + n_eval]), np.concatenate([keys_e, keys_h]))
+        index_cols = [_Stacked(e, h) for e, h in zip(self.eval_cols, held_cols)]
+        index_self = np.concatenate([np.full(n_eval, -1, np.int64), held])
+        extra = None
+        if self.ref_extra is not None:
+            extra = np.concatenate([self.eval_extra, self.ref_extra[held]])
+        found, complete = near_row_pairs(index_cols, entries, self.ref_cols, self.ref_keys,
+                                         self.scale, extra, self.ref_extra, index_self=index_self)
+        ev = found.query < n_eval
+        return (Matches(found.query[ev], found.ref[ev], found.score[ev]),
+                Matches(found.query[~ev] - n_eval, found.ref[~ev], found.score[~ev]), complete)
+
+
+class _Stacked:
+    """Two arrays indexed as one (evaluation rows, then held-out rows), without copying them."""
+
+    def __init__(self, first: np.ndarray, second: np.ndarray) -> None:
+        self.first, self.second = first, second
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.second)
+
+    def __getitem__(self, idx: np.ndarray) -> np.ndarray:
+        n = len(self.first)
+        in_first = idx < n
+        out = np.empty(len(idx), self.first.dtype)
+        out[in_first] = self.first[idx[in_first]]
+        out[~in_first] = self.second[idx[~in_first] - n]
+        return out

@@ -1,0 +1,283 @@
+"""Samples shared across splits: exact and near copies, shared groups, time overlap (item 15)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from datacheck.checks._leakage import columns as cols
+from datacheck.checks._leakage.rows import RowSearch
+from datacheck.checks._leakage.stats import beyond_chance, sample_rows
+from datacheck.checks._leakage.timecol import time_values
+from datacheck.checks.base import Check, register
+from datacheck.checks.context import CheckContext
+from datacheck.checks.params import Param
+from datacheck.report.findings import Evidence, Finding, Severity
+from datacheck.scan.near_duplicates import Matches, bucket_join, match_images
+
+_BASELINE_ROWS = 20000
+_MAX_PAIRS = 25
+
+
+def exact_pairs(ref_hash: np.ndarray, query_hash: np.ndarray, ref_ok: np.ndarray,
+                query_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Query samples whose content hash equals a reference sample's, with that reference.
+
+    Returns
+    -------
+    query, ref : numpy.ndarray
+        int64 indices; the first reference (lowest index) of each matched query.
+    """
+    qidx, ridx = np.flatnonzero(query_ok), np.flatnonzero(ref_ok)
+    if not len(qidx) or not len(ridx):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # Sort the query side (usually the smaller evaluation split) and stream the other.
+    order = qidx[np.argsort(query_hash[qidx])]
+    ri, qi = bucket_join(query_hash[order], order, ref_hash[ridx])
+    ri = ridx[ri]
+    first = np.lexsort((ri, qi))
+    qi, ri = qi[first], ri[first]
+    keep = np.r_[True, qi[1:] != qi[:-1]] if len(qi) else np.zeros(0, bool)
+    return qi[keep], ri[keep]
+
+
+def _flat_images(images) -> np.ndarray:
+    """Decoded images with no variation at all (input_integrity reports those)."""
+    std = np.where(np.isnan(images.std), 0.0, images.std)
+    return std.max(axis=1) == 0
+
+
+@register
+class SplitLeakageCheck(Check):
+    """Samples that appear in more than one split.
+
+    What it detects
+    ---------------
+    Evaluation samples that are exact copies of training samples (same decoded pixels, same
+    array bytes, same row values); near copies: images re-encoded, resized or re-lit (a DCT
+    perceptual hash bucketed with locality-sensitive hashing, confirmed on the thumbnails'
+    pixels and by a ratio test against natural look-alikes), and rows equal to within a small
+    fraction of a standard deviation on every feature or to the coarser split's rounding. With
+    ``group_col``, groups (patients, users, sessions) present in two splits; with ``time_col``,
+    evaluation rows dated before the last training row. Rows that coincide because the
+    features are coarse are told apart from copies by how often training rows coincide among
+    themselves.
+
+    Why it matters
+    --------------
+    A model scored on samples it trained on looks better than it is: the test number no
+    longer measures generalization, and model selection rewards memorization (item 15).
+    """
+
+    id = "split_leakage"
+    items = (15,)
+    needs = ("two_splits",)
+    params = {
+        "error_ratio": Param(0.01, "Share of an evaluation split found leaked at or above which a "
+                                   "finding is an error (below it, a warning).",
+                             float, low=0.0, high=1.0, low_open=True),
+        "image_similarity": Param(0.97, "Least thumbnail pixel correlation of an image near-copy.",
+                                  float, low=0.0, high=1.0, low_open=True),
+        "image_margin": Param(0.25, "Ratio test: a near-copy's dissimilarity (1 - correlation) is at "
+                                    "most this times that of the next-closest image.",
+                              float, low=0.0, high=1.0, low_open=True),
+        "row_tolerance": Param(0.01, "Largest difference on every feature, in training standard "
+                                     "deviations, of a near-copy row (0 turns the search off).",
+                               float, low=0.0),
+    }
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        """Compare every split with each split before it (train, then val, then test)."""
+        keys = cols.key_columns(ctx)
+        names = list(ctx.dataset.splits)
+        out: list[Finding] = []
+        for i, ref in enumerate(names):
+            for ev in names[i + 1:]:
+                if not ctx.scan[ref].n or not ctx.scan[ev].n:
+                    continue
+                out += self._copies(ctx, ref, ev)
+                if "group_col" in keys:
+                    out += self._groups(ctx, ref, ev, keys["group_col"])
+                if "time_col" in keys:
+                    out += self._time(ctx, ref, ev, keys["time_col"])
+        return out
+
+    # ------------------------------------------------------------------------------- copies
+
+    def _copies(self, ctx: CheckContext, ref: str, ev: str) -> list[Finding]:
+        a, b = ctx.scan[ref], ctx.scan[ev]
+        if a.images is not None and b.images is not None:
+            return self._image_copies(ctx, ref, ev)
+        if a.columns is not None and b.columns is not None:
+            return self._row_copies(ctx, ref, ev)
+        q, r = exact_pairs(a.hashes, b.hashes, a.readable, b.readable)
+        return self._report(ctx, "exact_duplicate", ref, ev, q, r, None, True, 0.0)
+
+    def _image_copies(self, ctx: CheckContext, ref: str, ev: str) -> list[Finding]:
+        a, b = ctx.scan[ref], ctx.scan[ev]
+        ok_a = a.images.ok & ~_flat_images(a.images)
+        ok_b = b.images.ok & ~_flat_images(b.images)
+        q, r = exact_pairs(a.hashes, b.hashes, ok_a, ok_b)
+        out = self._report(ctx, "exact_duplicate", ref, ev, q, r, None, True, 0.0)
+        rest = ok_b.copy()
+        rest[q] = False
+        near = match_images(a.images.thumb, ok_a, a.hashes, b.images.thumb, rest,
+                            min_similarity=self.config["image_similarity"],
+                            margin=self.config["image_margin"], seed=ctx.seed)
+        order = np.argsort(-near.score, kind="stable")
+        out += self._report(ctx, "near_duplicate", ref, ev, near.query[order], near.ref[order],
+                            near.score[order], True, 0.0)
+        return out
+
+    def _row_copies(self, ctx: CheckContext, ref: str, ev: str) -> list[Finding]:
+        a, b = ctx.scan[ref], ctx.scan[ev]
+        numeric = cols.common_numeric(ctx, [ref, ev])
+        other = cols.common_other(ctx, [ref, ev]) if ctx.dataset.splits[ref].table is not None else []
+        ha, hb = cols.row_hashes(ctx, ref, numeric, other), cols.row_hashes(ctx, ev, numeric, other)
+        held = sample_rows(a.n, _BASELINE_ROWS, ctx.seed)
+        tol = self.config["row_tolerance"]
+        search = RowSearch.build(ctx, ref, ev, numeric, other, tol) if tol > 0 and numeric else None
+        near, base, complete = search.run(held) if search else (Matches.empty(), Matches.empty(), False)
+        if complete:
+            # Equal rows share every cell, so the grid search has already found them.
+            exact = (near.score == 0) & (ha[near.ref] == hb[near.query])
+            q, r = near.query[exact], near.ref[exact]
+        else:
+            q, r = exact_pairs(ha, hb, np.ones(a.n, bool), np.ones(b.n, bool))
+        if len(q) and self._may_coincide(ctx, ref, numeric):
+            ha_sorted = np.sort(ha)
+            repeats = int(np.count_nonzero(np.searchsorted(ha_sorted, ha, "right")
+                                           - np.searchsorted(ha_sorted, ha, "left") > 1))
+            significant, chance = beyond_chance(len(q), b.n, repeats, a.n)
+        else:
+            significant, chance = bool(len(q)), 0.0
+        out = self._report(ctx, "exact_duplicate", ref, ev, q, r, None, significant, chance)
+        copied = np.zeros(b.n, bool)
+        copied[q] = True
+        keep = ~copied[near.query]
+        near = Matches(near.query[keep], near.ref[keep], near.score[keep])
+        if not len(near):
+            return out
+        base_hits = int(np.count_nonzero(base.score > 0))
+        significant, chance = beyond_chance(len(near), b.n, base_hits, len(held))
+        order = np.argsort(near.score, kind="stable")
+        out += self._report(ctx, "near_duplicate", ref, ev, near.query[order], near.ref[order],
+                            near.score[order], significant, chance)
+        return out
+
+    @staticmethod
+    def _may_coincide(ctx: CheckContext, ref: str, numeric: list[str]) -> bool:
+        """Whether distinct rows can be equal by chance: not when some feature practically
+        never repeats a value (a continuous measurement)."""
+        return not numeric or bool((cols.distinct_ratio(ctx, ref, numeric) < 0.99).all())
+
+    # ------------------------------------------------------------------------------ reports
+
+    def _report(self, ctx: CheckContext, what: str, ref: str, ev: str, q: np.ndarray,
+                r: np.ndarray, score: np.ndarray | None, significant: bool,
+                chance: float) -> list[Finding]:
+        """One finding for matched pairs (query in ``ev``, reference in ``ref``), if any."""
+        n_eval = ctx.scan[ev].n
+        k = len(q)
+        if not k:
+            return []
+        ratio = k / n_eval
+        image = ctx.scan[ev].images is not None
+        unit = "images" if image else ("rows" if ctx.scan[ev].columns is not None else "samples")
+        pairs = [[e, t] for e, t in zip(ctx.sample_ids(ev, q[:_MAX_PAIRS * 2]),
+                                        ctx.sample_ids(ref, r[:_MAX_PAIRS * 2]))]
+        samples = [s for pair in pairs[:_MAX_PAIRS] for s in pair]
+        n_samples = k + len(np.unique(r))
+        metrics = {"n_leaked": k, "leaked_ratio": round(ratio, 6), "n_ref_samples": len(np.unique(r))}
+        data: dict = {"pairs": pairs}
+        if score is not None:
+            data["scores"] = [round(float(s), 4) for s in score[:_MAX_PAIRS * 2]]
+        if not image:
+            metrics["chance_ratio"] = round(chance, 6)
+        if what == "exact_duplicate":
+            how = f"are exact copies of {ref} {unit}"
+        elif image:
+            how = (f"are near copies of {ref} images (re-encoded, resized or re-lit; thumbnail "
+                   f"correlation at least {self.config['image_similarity']:g})")
+            metrics["min_similarity"] = round(float(score.min()), 4)
+        else:
+            how = (f"match a {ref} row to within {self.config['row_tolerance']:g} standard "
+                   f"deviations on every feature (or to the coarser split's rounding)")
+            metrics["max_distance_ratio"] = round(float(score.max()), 4)
+        title = f"{ev} {unit} and the {ref} {unit} they copy"
+        evidence = [Evidence("pairs", title, data)]
+        if not significant:
+            return [self.finding(
+                what, Severity.INFO,
+                f"{k:,} {ev} {unit} ({ratio:.1%}) {how}, about as often as {ref} {unit} "
+                f"coincide among themselves ({chance:.1%}): coarse features repeat by chance.",
+                hint="If they are the same real-world records, deduplicate before splitting.",
+                split=ev, metrics=metrics, samples=samples, n_samples=n_samples, evidence=evidence)]
+        excess = ratio - chance
+        severity = Severity.ERROR if excess >= self.config["error_ratio"] else Severity.WARNING
+        return [self.finding(
+            what, severity,
+            f"{k:,} {ev} {unit} ({ratio:.1%}) {how}, so {ev} scores overstate how well the "
+            f"model generalizes.",
+            hint=(f"Remove them from {ev}, or deduplicate before splitting so that copies land "
+                  f"in one split."),
+            split=ev, metrics=metrics, samples=samples, n_samples=n_samples, evidence=evidence)]
+
+    # ---------------------------------------------------------------------- groups and time
+
+    def _groups(self, ctx: CheckContext, ref: str, ev: str, col: str) -> list[Finding]:
+        import pandas as pd
+
+        ga = pd.Series(ctx.dataset.splits[ref].table.column(col).to_pandas())
+        gb = pd.Series(ctx.dataset.splits[ev].table.column(col).to_pandas())
+        if (ga.dtype.kind in "biuf") != (gb.dtype.kind in "biuf"):
+            ga, gb = ga.astype(str), gb.astype(str)  # 7 and "7" name the same group
+        first_ref = ga[ga.notna()].drop_duplicates()
+        shared = gb.isin(first_ref) & gb.notna()
+        q = np.flatnonzero(shared.to_numpy())
+        if not len(q):
+            return []
+        ref_of = pd.Series(first_ref.index.to_numpy(), index=first_ref.to_numpy())
+        order = np.argsort(gb.iloc[q].astype(str).to_numpy(), kind="stable")
+        q = q[order]
+        r = ref_of.loc[gb.iloc[q].to_numpy()].to_numpy().astype(np.int64)
+        n_groups = int(gb.iloc[q].nunique())
+        ratio = len(q) / ctx.scan[ev].n
+        severity = Severity.ERROR if ratio >= self.config["error_ratio"] else Severity.WARNING
+        pairs = [[e, t] for e, t in zip(ctx.sample_ids(ev, q[:_MAX_PAIRS * 2]),
+                                        ctx.sample_ids(ref, r[:_MAX_PAIRS * 2]))]
+        return [self.finding(
+            "shared_group", severity,
+            f"{n_groups:,} {col} values occur in both {ref} and {ev} ({len(q):,} {ev} rows, "
+            f"{ratio:.1%}), so the model is evaluated on {col} groups it trained on.",
+            hint=f"Split by {col} (e.g. scikit-learn's GroupShuffleSplit) so each group lands in one split.",
+            split=ev, metrics={"n_groups": n_groups, "n_leaked": len(q), "leaked_ratio": round(ratio, 6)},
+            samples=[s for p in pairs[:_MAX_PAIRS] for s in p], n_samples=len(q) + len(np.unique(r)),
+            evidence=[Evidence("pairs", f"{ev} rows and a {ref} row of the same {col}", {"pairs": pairs})])]
+
+    def _time(self, ctx: CheckContext, ref: str, ev: str, col: str) -> list[Finding]:
+        ta, fmt = time_values(ctx.dataset.splits[ref].table.column(col))
+        tb, _ = time_values(ctx.dataset.splits[ev].table.column(col))
+        if not np.isfinite(ta).any() or not np.isfinite(tb).any():
+            return []
+        last = int(np.nanargmax(ta))
+        early = np.flatnonzero(tb < ta[last])
+        if not len(early):
+            return []
+        early = early[np.argsort(tb[early], kind="stable")]
+        ratio = len(early) / ctx.scan[ev].n
+        severity = Severity.ERROR if ratio >= self.config["error_ratio"] else Severity.WARNING
+        table = {"columns": ["split", "rows", "first", "last"],
+                 "rows": [[name, int(np.isfinite(t).sum()), fmt(np.nanmin(t)), fmt(np.nanmax(t))]
+                          for name, t in ((ref, ta), (ev, tb))]}
+        return [self.finding(
+            "time_overlap", severity,
+            f"{len(early):,} {ev} rows ({ratio:.1%}) are dated before the last {ref} row "
+            f"({fmt(ta[last])}), so the model trains on the future of what it is tested on.",
+            hint=f"Split by {col}: train on rows before a cutoff and evaluate on rows after it.",
+            split=ev,
+            metrics={"n_leaked": len(early), "leaked_ratio": round(ratio, 6),
+                     "ref_last": fmt(ta[last]), "eval_first": fmt(np.nanmin(tb))},
+            samples=ctx.sample_ids(ref, [last]) + ctx.sample_ids(ev, early[:49]),
+            n_samples=len(early) + 1,
+            evidence=[Evidence("table", f"{col} range per split", table)])]
+
