@@ -8,8 +8,11 @@ Two datasets are generated once (setup, not timed) and cached under ``--cache``:
   ``dataset-fashion-mnist`` is installed, else random blobs); its floor is decoding every file
   with Pillow in one process, ``np.asarray(Image.open(p))`` each.
 
-Each line prints the floor, the full profile time and their ratio. Targets (2 cores): the table
+Each line prints the floor, the profile time and their ratio. Targets (2 cores): the table
 profile within 3x of the Parquet read, the image profile at most 1x the one-process decode.
+The targets apply to the one-pass checks (every check but ``learnability`` and ``label_noise``,
+which fit models on a sample and are measured by ``label_noise.py``); ``--all-checks`` times the
+whole default profile instead.
 
 After one untimed call of each, the floor and the profile are timed alternately,
 ``--repeat`` times (default 3), and the best of each is kept; CPU seconds (this process and the decoding workers) are printed beside
@@ -24,26 +27,23 @@ Usage::
 
 from __future__ import annotations
 
+import argparse
+import gzip
+import os
+import resource
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-# This file's name shadows the standard library's ``profile`` (which cProfile imports) for
-# anything run from this folder: put the repository root in its place on the import path.
-if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+import numpy as np
 
-import argparse  # noqa: E402
-import gzip  # noqa: E402
-import os  # noqa: E402
-import resource  # noqa: E402
-import time  # noqa: E402
-from concurrent.futures import ProcessPoolExecutor  # noqa: E402
-
-import numpy as np  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Boot")
+MODEL_FITTING = ("learnability", "label_noise")
 TABLE_TARGET = 3.0
 IMAGE_TARGET = 1.0
 
@@ -186,12 +186,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/datacheck-bench"),
                         help="where the generated data is kept between runs")
     parser.add_argument("--only", choices=("table", "images"), help="run one benchmark")
+    parser.add_argument("--all-checks", action="store_true",
+                        help="time every check, the model-fitting ones included")
     parser.add_argument("--repeat", type=int, default=3,
                         help="best of N runs of each timing, floor and profile alternating")
     args = parser.parse_args(argv)
 
     import datacheck
+    from datacheck.checks import REGISTRY
     from datacheck.scan.images import available_cpus
+
+    checks = None if args.all_checks else [c for c in REGISTRY if c not in MODEL_FITTING]
 
     n_rows, n_images = (100_000, 6_000) if args.quick else (1_000_000, 60_000)
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -204,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             make_table(path, n_rows)
             print(f"    wrote {path} (not timed)")
         floor, took, report = compare(args.repeat, lambda: read_parquet(path).num_rows,
-                                      lambda: datacheck.profile(path))
+                                      lambda: datacheck.profile(path, checks=checks))
         print(line(f"table  {n_rows:,} x 50 Parquet", "pyarrow read", floor, took, TABLE_TARGET))
         print(f"    {breakdown(report, took[0])}")
 
@@ -214,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    writing {n_images:,} PNGs from {make_images(root, n_images)} (not timed)")
         paths = list_pngs(root)
         floor, took, report = compare(args.repeat, lambda: decode_one_process(paths),
-                                      lambda: datacheck.profile(root))
+                                      lambda: datacheck.profile(root, checks=checks))
         print(line(f"images {len(paths):,} 28x28 PNGs", "Pillow decode, 1 process", floor, took,
                    IMAGE_TARGET))
         print(f"    {breakdown(report, took[0])}")
