@@ -1,0 +1,142 @@
+"""Are the labels learnable from the inputs at all? (checklist items 2, 4 and 5)"""
+
+from __future__ import annotations
+
+from datacheck.checks.base import Check, register
+from datacheck.checks.context import CheckContext
+from datacheck.checks.params import Param
+from datacheck.models import oof_skip_reason, out_of_fold, relation, split_relation
+from datacheck.report.findings import Evidence, Finding, Severity
+
+# A split is tested on its own from this many samples; below a z-score of SPLIT_Z its
+# out-of-fold accuracy is no better than chance agreement with its own class mix.
+MIN_SPLIT = 30
+SPLIT_Z = 2.0
+# ...while the rest of the data is clearly learnable (skill at least this).
+REST_SKILL = 0.3
+
+
+@register
+class LearnabilityCheck(Check):
+    """Inputs and labels decoupled or only weakly related: cross-validated skill vs chance.
+
+    What it detects
+    ---------------
+    The same out-of-fold predictions as ``label_noise`` give a balanced accuracy, compared
+    with the majority-class and chance baselines. A permutation test (a cheap model refit
+    on a few seeded shufflings of the labels) gives the score labels unrelated to the inputs
+    would reach. Labels no better than that are an error; labels related to the inputs but
+    only weakly (little skill above chance) a warning. Each split is also checked on its
+    own: a split whose labels look unrelated to its inputs while the rest of the data is
+    learnable was probably shuffled or joined on the wrong key.
+
+    Why it matters
+    --------------
+    When labels were shuffled apart from their inputs (a sort applied to one array and not
+    the other, a bad merge, a dataloader that pairs sample i with label j) a network still
+    trains: its loss falls a little as it memorises, then stalls at chance on held-out
+    data. No hyperparameter fixes that, and it is invisible until someone checks whether
+    the inputs predict the labels at all.
+    """
+
+    id = "learnability"
+    items = (2, 4, 5)
+    needs = ("labels",)
+    params = {
+        "weak_skill": Param(0.1, "Skill (balanced accuracy scaled so chance is 0 and perfect is 1) below "
+                            "which a learnable relation counts as weak.", float, 0, 1,
+                            low_open=True, high_open=True),
+        "n_permutations": Param(10, "Label permutations of the permutation test.", int, 2, 1000),
+    }
+
+    def skip_reason(self, ctx: CheckContext) -> str | None:
+        """Also skipped without two learnable classes or without features."""
+        return super().skip_reason(ctx) or oof_skip_reason(ctx)
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        """The overall relation, then any split whose labels look unrelated to its inputs."""
+        oof = out_of_fold(ctx)
+        rel = relation(ctx, self.config["n_permutations"])
+        per_split = split_relation(oof)
+        metrics = {
+            "balanced_accuracy": round(rel.balanced_accuracy, 4),
+            "accuracy": round(rel.accuracy, 4),
+            "majority_accuracy": round(rel.majority_accuracy, 4),
+            "chance_balanced_accuracy": round(rel.chance, 4),
+            "skill": round(rel.skill, 4),
+            "permuted_balanced_accuracy": round(rel.null_mean, 4),
+            "z_score": round(rel.z_score, 2),
+            "p_value": round(rel.p_value, 4),
+            "n_permutations": rel.n_permutations,
+            "n_modelled": oof.n,
+            "model": oof.model,
+        }
+        evidence = [_bars(rel), _split_bars(per_split, rel.chance)]
+        numbers = (f"balanced accuracy {rel.balanced_accuracy:.2f} against {rel.chance:.2f} by chance "
+                   f"and {rel.null_mean:.2f} with permuted labels")
+        context = f" ({'; '.join(oof.notes)})" if oof.notes else ""
+        if not rel.related:
+            return [self.finding(
+                "unrelated", Severity.ERROR,
+                f"The labels look unrelated to the inputs: models trained on the inputs predict "
+                f"held-out labels no better than chance ({numbers}, p = {rel.p_value:.2f}){context}.",
+                hint="Check that labels and inputs are paired correctly (same order, same join key, "
+                     "not shuffled or sorted separately); if they are, the inputs carry no signal about "
+                     "the label and no network will learn it.",
+                metrics=metrics, evidence=evidence)]
+        found = []
+        if rel.skill < self.config["weak_skill"]:
+            found.append(self.finding(
+                "weak", Severity.WARNING,
+                f"The inputs predict the labels only weakly ({numbers}; skill {rel.skill:.2f}){context}.",
+                hint="Expect a network to learn little: check the labels for noise, the inputs for lost "
+                     "information (wrong columns, images shrunk too far), or add informative features.",
+                metrics=metrics, evidence=evidence))
+        else:
+            found.append(self.finding(
+                "score", Severity.INFO,
+                f"Models trained on the inputs predict held-out labels above chance ({numbers})"
+                f"{context}.", metrics=metrics, evidence=evidence))
+        found.extend(self._split_findings(per_split))
+        return found
+
+    def _split_findings(self, per_split: dict[str, dict]) -> list[Finding]:
+        out = []
+        for name, s in per_split.items():
+            rest = [r for other, r in per_split.items() if other != name]
+            n_rest = sum(r["n"] for r in rest)
+            if s["n"] < MIN_SPLIT or s["z_score"] >= SPLIT_Z or not n_rest:
+                continue
+            rest_acc = sum(r["accuracy"] * r["n"] for r in rest) / n_rest
+            rest_chance = sum(r["chance_accuracy"] * r["n"] for r in rest) / n_rest
+            if (rest_acc - rest_chance) / max(1 - rest_chance, 1e-12) < REST_SKILL:
+                continue
+            out.append(self.finding(
+                "split_unrelated", Severity.ERROR,
+                f"The {name} split's labels look unrelated to its inputs: held-out accuracy "
+                f"{s['accuracy']:.2f} against {s['chance_accuracy']:.2f} by chance, while the other "
+                f"splits reach {rest_acc:.2f}.",
+                hint=f"Check how the {name} labels are read and paired with their inputs (order, join "
+                     "key, a shuffle applied to one and not the other).",
+                split=name, metrics={"accuracy": round(s["accuracy"], 4),
+                                     "chance_accuracy": round(s["chance_accuracy"], 4),
+                                     "other_splits_accuracy": round(rest_acc, 4),
+                                     "z_score": round(s["z_score"], 2), "n_modelled": s["n"]}))
+        return out
+
+
+def _bars(rel) -> Evidence:
+    return Evidence("bars", "Balanced accuracy of held-out predictions", {
+        "labels": ["models (out-of-fold)", "permuted labels", "chance"],
+        "series": {"balanced accuracy": [round(rel.balanced_accuracy, 4), round(rel.null_mean, 4),
+                                         round(rel.chance, 4)]},
+    })
+
+
+def _split_bars(per_split: dict[str, dict], chance: float) -> Evidence:
+    names = list(per_split)
+    return Evidence("bars", "Held-out balanced accuracy per split", {
+        "labels": names,
+        "series": {"balanced accuracy": [round(per_split[n]["balanced_accuracy"], 4) for n in names],
+                   "chance": [round(chance, 4)] * len(names)},
+    })

@@ -1,0 +1,13 @@
+"""Out-of-fold models shared by checks: features per modality, model choice, K-fold.
+
+``out_of_fold(ctx)`` computes the out-of-fold predicted probabilities once per profile and
+caches them on the context; ``estimate_noise`` (confident learning) and ``relation``
+(cross-validated skill with a permutation test) read them.
+"""
+
+from datacheck.models.noise import NoiseEstimate, estimate_noise
+from datacheck.models.oof import NOISE_MODELS, OutOfFold, oof_skip_reason, out_of_fold, validate_options
+from datacheck.models.permutation import Relation, relation, split_relation
+
+__all__ = ["NOISE_MODELS", "NoiseEstimate", "OutOfFold", "Relation", "estimate_noise", "oof_skip_reason",
+           "out_of_fold", "relation", "split_relation", "validate_options"]

@@ -1,0 +1,235 @@
+"""Model inputs per modality, built from the scan for the labelled, readable samples.
+
+Tables: numeric features (non-finite values imputed with the median plus a missing-indicator
+column, then standardized) and categorical columns (one-hot over the frequent categories;
+near-unique text such as ids is dropped). Images: the scan's 16x16 grayscale thumbnails plus
+per-channel means and standard deviations. Arrays: the flattened samples when small, else the
+scan's thumbnails; 2-D feature arrays are treated as tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from datacheck.scan.arrays import to_nhwc
+
+# A flattened image array up to this many values per sample is used as is; larger ones fall
+# back to the scan's thumbnails (the model reduces dimensions with PCA either way).
+MAX_FLAT = 1024
+# Categorical columns: one-hot over at most this many frequent categories, the rest pooled.
+MAX_CATEGORIES = 32
+# A text column whose distinct values exceed this share of the rows is an id or free text.
+ID_LIKE_RATIO = 0.5
+
+
+@dataclass
+class Pool:
+    """Which samples the models see: labelled and readable rows of every split.
+
+    Parameters
+    ----------
+    split_names : list of str
+        Names of the splits, indexed by ``split``.
+    split : numpy.ndarray
+        int8 split index per pooled sample.
+    row : numpy.ndarray
+        int64 row of the sample within its split.
+    y : numpy.ndarray
+        int64 class code (into ``Dataset.classes``) per pooled sample.
+    n_available : int
+        Labelled, readable samples before sampling and before rare classes were left out.
+    notes : list of str
+        What was left out or sampled, in words, for the findings.
+    """
+
+    split_names: list[str]
+    split: np.ndarray
+    row: np.ndarray
+    y: np.ndarray
+    n_available: int
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(len(self.y))
+
+    def rows_of(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in the pool and rows in the split of split number ``k``."""
+        at = np.flatnonzero(self.split == k)
+        return at, self.row[at]
+
+
+@dataclass
+class FeatureSet:
+    """A numeric model input for the pooled samples.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 (n, n_features), finite.
+    kind : str
+        ``pixels`` (image-like: PCA then a kernel model) or ``table``.
+    description : str
+        What the features are, for the findings.
+    image_shape : tuple of int or None
+        (channels, height, width) when ``x`` rows are whole images (for a CNN).
+    """
+
+    x: np.ndarray
+    kind: str
+    description: str
+    image_shape: tuple[int, int, int] | None = None
+
+
+def pixel_features(ctx, pool: Pool) -> FeatureSet:
+    """Image features of the pooled samples: flattened small arrays, else thumbnails + colour."""
+    ds = ctx.dataset
+    flats, shapes = [], set()
+    if ds.modality == "array":
+        for k, name in enumerate(pool.split_names):
+            info = ctx.scan.splits[name].array
+            x = ds.splits[name].array
+            if info is None or info.layout not in ("NHWC", "NCHW", "NHW") or x[0].size > MAX_FLAT:
+                flats = None
+                break
+            img = to_nhwc(x, info.layout)
+            shapes.add(img.shape[1:])
+            flats.append((k, img, info))
+    if flats and len(shapes) == 1:
+        h, w, c = shapes.pop()
+        out = np.empty((len(pool), h * w * c), np.float32)
+        for k, img, info in flats:
+            at, rows = pool.rows_of(k)
+            lo, hi = info.value_min, info.value_max
+            scale = 1.0 / (hi - lo) if np.isfinite(hi - lo) and hi > lo else 1.0
+            part = (img[rows].reshape(len(rows), -1).astype(np.float32) - np.float32(lo)) * np.float32(scale)
+            out[at] = np.nan_to_num(part, nan=0.0, posinf=1.0, neginf=0.0)
+        # channels first so that a CNN can reshape rows to (c, h, w)
+        chw = out.reshape(len(pool), h, w, c).transpose(0, 3, 1, 2).reshape(len(pool), -1)
+        return FeatureSet(np.ascontiguousarray(chw), "pixels", f"{h}x{w}x{c} pixels", (c, h, w))
+    return _thumb_features(ctx, pool)
+
+
+def _thumb_features(ctx, pool: Pool) -> FeatureSet:
+    """The scan's 16x16 grayscale thumbnails plus per-channel mean and standard deviation."""
+    thumb = ctx.scan.splits[pool.split_names[0]].images.thumb
+    side = thumb.shape[1]
+    out = np.empty((len(pool), side * side + 6), np.float32)
+    for k, name in enumerate(pool.split_names):
+        im = ctx.scan.splits[name].images
+        at, rows = pool.rows_of(k)
+        out[at, :side * side] = im.thumb[rows].reshape(len(rows), -1) / np.float32(255)
+        for j, stat in enumerate((im.mean, im.std)):
+            vals = stat[rows].astype(np.float32)
+            # a grayscale image has only channel 0: its colour channels equal it
+            vals = np.where(np.isnan(vals), vals[:, :1], vals)
+            out[at, side * side + 3 * j:side * side + 3 * j + 3] = np.nan_to_num(vals) / np.float32(255)
+    return FeatureSet(out, "pixels", f"{side}x{side} grayscale thumbnails and channel statistics",
+                      (1, side, side))
+
+
+def table_features(ctx, pool: Pool) -> FeatureSet:
+    """Standardized numeric features, missing indicators and one-hot categories of a table."""
+    numeric, names_missing = _numeric_block(ctx, pool)
+    categorical, kept, dropped = _categorical_block(ctx, pool)
+    blocks = [b for b in (numeric, categorical) if b.shape[1]]
+    x = np.hstack(blocks) if blocks else np.zeros((len(pool), 0), np.float32)
+    parts = [f"{numeric.shape[1] - len(names_missing)} numeric features"]
+    if names_missing:
+        parts.append(f"{len(names_missing)} missing-value indicators")
+    if kept:
+        parts.append(f"{len(kept)} categorical columns one-hot encoded")
+    if dropped:
+        pool.notes.append(f"id-like text columns left out of the model: {', '.join(dropped)}")
+    return FeatureSet(x, "table", ", ".join(parts))
+
+
+def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
+    """Numeric columns gathered over splits: imputed, indicated, standardized, float32."""
+    scans = [ctx.scan.splits[name] for name in pool.split_names]
+    names = _common([s.feature_stats.names if s.feature_stats else () for s in scans])
+    x = np.empty((len(pool), len(names)), np.float64)
+    for k, scan in enumerate(scans):
+        at, rows = pool.rows_of(k)
+        if names:
+            where = {n: j for j, n in enumerate(scan.feature_stats.names)}
+            x[at] = scan.columns[[where[n] for n in names]][:, rows].T
+    bad = ~np.isfinite(x)
+    with_missing = np.flatnonzero(bad.any(axis=0))
+    if len(with_missing):
+        x[bad] = np.nan
+        sub = x[:, with_missing]
+        median = np.nan_to_num(np.nanmedian(sub, axis=0))
+        rows, cols = np.nonzero(np.isnan(sub))
+        sub[rows, cols] = median[cols]
+        x[:, with_missing] = sub
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    keep = std > 0
+    # clip so that a single extreme value cannot dominate a linear model
+    z = np.clip((x[:, keep] - mean[keep]) / std[keep], -10, 10)
+    indicators = bad[:, with_missing].astype(np.float64)
+    return np.hstack([z, indicators]).astype(np.float32), list(with_missing)
+
+
+def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str]]:
+    """One-hot columns of the frequent categories of each non-numeric table column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = _common([ctx.scan.splits[name].other_columns for name in pool.split_names])
+    blocks, kept, dropped = [], [], []
+    for col in names:
+        parts = []
+        for k, name in enumerate(pool.split_names):
+            _, rows = pool.rows_of(k)
+            column = ctx.dataset.splits[name].table.column(col).take(pa.array(rows))
+            parts.append(pc.cast(column, pa.string(), safe=False) if _castable(column.type) else None)
+        if any(p is None for p in parts):
+            dropped.append(col)
+            continue
+        values = pa.chunked_array([c for p in parts for c in p.chunks], type=pa.string())
+        codes = _frequent_codes(values, len(pool))
+        if codes is None:
+            dropped.append(col)
+            continue
+        order = np.concatenate([pool.rows_of(k)[0] for k in range(len(pool.split_names))])
+        onehot = np.zeros((len(pool), codes.max() + 1), np.float32)
+        onehot[order, codes] = 1.0
+        blocks.append(onehot)
+        kept.append(col)
+    x = np.hstack(blocks) if blocks else np.zeros((len(pool), 0), np.float32)
+    return x, kept, dropped
+
+
+def _common(per_split: list) -> list[str]:
+    """Names present in every split, in the order of the first."""
+    rest = [set(names) for names in per_split[1:]]
+    return [n for n in per_split[0] if all(n in r for r in rest)] if per_split else []
+
+
+def _castable(t) -> bool:
+    import pyarrow as pa
+
+    return (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)
+            or pa.types.is_temporal(t) or pa.types.is_binary(t))
+
+
+def _frequent_codes(values, n: int) -> np.ndarray | None:
+    """Codes of the ``MAX_CATEGORIES - 1`` most frequent values, the rest and nulls pooled.
+
+    None when the column looks like an id or free text (mostly distinct values).
+    """
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values).combine_chunks()
+    raw = encoded.indices.to_numpy(zero_copy_only=False)
+    raw = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, raw).astype(np.int64)
+    n_distinct = len(encoded.dictionary)
+    if n_distinct > max(MAX_CATEGORIES, ID_LIKE_RATIO * n):
+        return None
+    counts = np.bincount(raw[raw >= 0], minlength=n_distinct)
+    top = np.argsort(-counts, kind="stable")[:MAX_CATEGORIES - 1]
+    remap = np.full(n_distinct + 1, len(top), np.int64)  # last slot: rare values and nulls
+    remap[top] = np.arange(len(top))
+    return remap[raw]

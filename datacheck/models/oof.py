@@ -1,0 +1,197 @@
+"""Out-of-fold predicted probabilities, computed once per profile and cached on the context.
+
+Every labelled, readable sample of every split is pooled (a stratified sample when there are
+more than ``noise_max_samples``), turned into features by modality, and predicted by models
+trained on the other folds of a stratified K-fold split. ``label_noise`` and
+``learnability`` both read the result.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from datacheck.errors import ConfigError
+from datacheck.models.estimators import model_factories, reduce_dimensions
+from datacheck.models.features import FeatureSet, Pool, pixel_features, table_features
+from datacheck.models.pool import build_pool, stratified_sample
+
+N_FOLDS = 5
+# Each fold trains on at most this many samples (a stratified sample of the other folds).
+MAX_TRAIN = 25_000
+# Below this many samples BLAS threads cost more than they give (and fight other processes).
+SINGLE_THREAD_BELOW = 20_000
+NOISE_MODELS = ("auto", "cnn")
+DEFAULT_MAX_SAMPLES = 200_000
+
+
+@dataclass
+class OutOfFold:
+    """Out-of-fold probabilities of the pooled samples.
+
+    Parameters
+    ----------
+    pool : Pool
+        Which samples (split, row) were modelled.
+    classes : numpy.ndarray
+        Class codes (into ``Dataset.classes``) of the probability columns.
+    y : numpy.ndarray
+        Given labels as column indices 0..K-1.
+    proba : numpy.ndarray
+        (n, K) out-of-fold probabilities.
+    x : numpy.ndarray
+        (n, d) model inputs (reduced features), for the permutation test.
+    model : str
+        The models, in words.
+    features : str
+        The features, in words.
+    n_folds : int
+        Folds of the split.
+    notes : list of str
+        Sampling, left-out classes or columns, fallbacks, for the findings.
+    """
+
+    pool: Pool
+    classes: np.ndarray
+    y: np.ndarray
+    proba: np.ndarray
+    x: np.ndarray
+    model: str
+    features: str
+    n_folds: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        """Number of modelled samples."""
+        return int(len(self.y))
+
+    def sample_ids(self, ctx, positions) -> list[str]:
+        """Report names of pooled samples, in the order given."""
+        positions = np.asarray(positions, dtype=np.int64)
+        names = self.pool.split_names
+        return [ctx.dataset.splits[names[self.pool.split[p]]].sample_id(int(self.pool.row[p]))
+                for p in positions]
+
+
+def validate_options(options: dict) -> None:
+    """Raise ``ConfigError`` for a bad ``noise_model`` or ``noise_max_samples`` option.
+
+    Parameters
+    ----------
+    options : dict
+        Run-wide options as given to ``datacheck.profile``.
+    """
+    model = options.get("noise_model", "auto")
+    if model not in NOISE_MODELS:
+        raise ConfigError(f"The 'noise_model' option must be one of {', '.join(map(repr, NOISE_MODELS))}. "
+                          f"Got {model!r} instead.")
+    size = options.get("noise_max_samples", DEFAULT_MAX_SAMPLES)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 100:
+        raise ConfigError("The 'noise_max_samples' option must be an int >= 100. "
+                          f"Got {size!r} instead.")
+
+
+def oof_skip_reason(ctx) -> str | None:
+    """Why out-of-fold probabilities cannot be computed for ``ctx``, or None (cheap)."""
+    pool = _pool(ctx)
+    if len(np.unique(pool.y)) < 2:
+        return f"needs at least two classes with {N_FOLDS} or more labelled samples each"
+    if _feature_kind(ctx, pool) is None or not _features(ctx).x.shape[1]:
+        return "the dataset has no features a model can read"
+    return None
+
+
+def out_of_fold(ctx) -> OutOfFold:
+    """The cached out-of-fold probabilities of ``ctx`` (computed on first use).
+
+    Reads the options ``noise_model`` (``auto`` or ``cnn``), ``noise_max_samples`` and
+    ``seed`` from ``ctx.options``.
+    """
+    return ctx.cached("oof", lambda: _compute(ctx))
+
+
+def _pool(ctx) -> Pool:
+    def build():
+        validate_options(ctx.options)
+        size = int(ctx.options.get("noise_max_samples", DEFAULT_MAX_SAMPLES))
+        return build_pool(ctx, max_samples=size, min_per_class=N_FOLDS, seed=ctx.seed)
+    return ctx.cached("oof_pool", build)
+
+
+def _feature_kind(ctx, pool: Pool) -> str | None:
+    """``pixels`` or ``table`` when every pooled split has features of that kind."""
+    scans = [ctx.scan.splits[name] for name in pool.split_names]
+    if ctx.dataset.modality != "tabular" and all(s.images is not None for s in scans):
+        return "pixels"
+    if all(s.columns is not None for s in scans) and (
+            any(s.columns.shape[0] for s in scans) or any(s.other_columns for s in scans)):
+        return "table"
+    return None
+
+
+def _features(ctx) -> FeatureSet:
+    def build():
+        pool = _pool(ctx)
+        return pixel_features(ctx, pool) if _feature_kind(ctx, pool) == "pixels" else table_features(ctx, pool)
+    return ctx.cached("oof_features", build)
+
+
+def _compute(ctx) -> OutOfFold:
+    pool = _pool(ctx)
+    feats = _features(ctx)
+    classes, y = np.unique(pool.y, return_inverse=True)
+    notes = list(pool.notes)
+    seed = ctx.seed
+    x = reduce_dimensions(feats.x, feats.kind, seed)
+    folds = _folds(y, seed)
+    proba, model = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed)
+    if ctx.options.get("noise_model", "auto") == "cnn":
+        if feats.image_shape is None:
+            notes.append("noise_model='cnn' needs image inputs; the default models were used")
+        else:
+            try:
+                from datacheck.models import cnn
+
+                cnn_proba, model = cnn.out_of_fold_proba(feats, y, len(classes), folds, seed)
+                proba = (proba + cnn_proba) / 2
+            except ImportError:
+                notes.append("noise_model='cnn' needs torch (pip install 'datacheck[torch]'); "
+                             "the default models were used")
+    return OutOfFold(pool, classes, y, proba, x, model, feats.description, len(folds), notes)
+
+
+def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified K-fold (train, test) positions; training parts capped at ``MAX_TRAIN``."""
+    from sklearn.model_selection import StratifiedKFold
+
+    n_splits = int(min(N_FOLDS, np.bincount(y).min()))
+    out = []
+    for i, (train, test) in enumerate(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
+            np.zeros(len(y)), y)):
+        if len(train) > MAX_TRAIN:
+            train = train[stratified_sample(y[train], MAX_TRAIN, 1, seed + i)]
+        out.append((train, test))
+    return out
+
+
+def _sklearn_proba(x, y, n_classes, kind, folds, seed) -> tuple[np.ndarray, str]:
+    """Average probabilities of the chosen scikit-learn models, fold by fold."""
+    from threadpoolctl import threadpool_limits
+
+    factories = model_factories(kind, len(folds[0][0]), x.shape[1], seed)
+    proba = np.zeros((len(y), n_classes))
+    limit = 1 if len(y) < SINGLE_THREAD_BELOW else None
+    with threadpool_limits(limits=limit), warnings.catch_warnings():
+        # convergence warnings of a capped solver say nothing a user can act on
+        warnings.simplefilter("ignore")
+        for train, test in folds:
+            for _, make in factories:
+                model = make().fit(x[train], y[train])
+                proba[test[:, None], model.classes_[None, :]] += model.predict_proba(x[test])
+    proba /= len(factories)
+    # a class absent from a training fold got no probability there; renormalize
+    proba /= np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
+    return proba, " + ".join(name for name, _ in factories) + f", {len(folds)}-fold"

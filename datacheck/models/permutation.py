@@ -1,0 +1,149 @@
+"""Are the labels related to the inputs at all? Cross-validated skill and a permutation test.
+
+The observed score is the out-of-fold balanced accuracy; its null distribution comes from a
+cheap model (logistic regression, 3 folds) refit on a few seeded permutations of the labels
+of a stratified subsample. Whether labels are independent of the inputs is decided on the
+z-score of the observed score against that null; the per-split check compares each split's
+out-of-fold accuracy with the agreement that chance gives its own class frequencies.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from datacheck.models.estimators import cheap_factory
+from datacheck.models.oof import OutOfFold, out_of_fold
+from datacheck.models.pool import stratified_sample
+
+PERMUTATION_SAMPLES = 2_000
+PERMUTATION_FOLDS = 3
+# z-score above the permutation null from which labels count as related to the inputs
+RELATED_Z = 3.0
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How well the inputs predict the labels, against chance.
+
+    Parameters
+    ----------
+    balanced_accuracy : float
+        Out-of-fold balanced accuracy of the main models.
+    accuracy : float
+        Out-of-fold accuracy.
+    majority_accuracy : float
+        Accuracy of always predicting the most frequent class.
+    chance : float
+        Balanced accuracy of any predictor unrelated to the labels (1 / K).
+    skill : float
+        ``(balanced_accuracy - chance) / (1 - chance)``: 0 at chance, 1 perfect.
+    null_mean, null_std : float
+        Balanced accuracy of the cheap model under permuted labels.
+    z_score : float
+        Of the observed score against the null.
+    p_value : float
+        Share of permutations scoring at least the observed score (with the usual +1).
+    n_permutations : int
+        Permutations run.
+    related : bool
+        Whether the labels are related to the inputs (``z_score >= RELATED_Z``).
+    """
+
+    balanced_accuracy: float
+    accuracy: float
+    majority_accuracy: float
+    chance: float
+    skill: float
+    null_mean: float
+    null_std: float
+    z_score: float
+    p_value: float
+    n_permutations: int
+    related: bool
+
+
+def relation(ctx, n_permutations: int = 10) -> Relation:
+    """The cached relation test of ``ctx`` (shared by learnability and label_noise)."""
+    return ctx.cached(f"relation:{n_permutations}", lambda: _relation(out_of_fold(ctx), n_permutations, ctx.seed))
+
+
+def balanced_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
+    """Mean recall over the classes present in ``y``."""
+    support = np.bincount(y, minlength=n_classes)
+    hits = np.bincount(y[pred == y], minlength=n_classes)
+    present = support > 0
+    return float(np.mean(hits[present] / support[present])) if present.any() else 0.0
+
+
+def _relation(oof: OutOfFold, n_permutations: int, seed: int) -> Relation:
+    y, k = oof.y, oof.proba.shape[1]
+    pred = oof.proba.argmax(axis=1)
+    observed = balanced_accuracy(y, pred, k)
+    chance = 1.0 / k
+    counts = np.bincount(y, minlength=k)
+    sub = stratified_sample(y, PERMUTATION_SAMPLES, PERMUTATION_FOLDS, seed) if len(y) > PERMUTATION_SAMPLES \
+        else np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    x_s, y_s = oof.x[sub], y[sub]
+    cheap = _cv_score(x_s, y_s, k, seed)
+    null = np.array([_cv_score(x_s, rng.permutation(y_s), k, seed) for _ in range(n_permutations)])
+    # the observed score: the better of the main models on the subsample and the cheap model
+    score = max(balanced_accuracy(y_s, pred[sub], k), cheap)
+    sub_counts = np.bincount(y_s, minlength=k)
+    # sd of balanced accuracy of predictions independent of labels (a floor for few permutations)
+    analytic = np.sqrt(np.sum(chance * (1 - chance) / np.maximum(sub_counts[sub_counts > 0], 1))) / k
+    null_mean = float(null.mean()) if len(null) else chance
+    null_std = float(max(null.std(ddof=1) if len(null) > 1 else 0.0, analytic))
+    z = (score - null_mean) / null_std if null_std > 0 else np.inf
+    p = (1 + int(np.sum(null >= score))) / (1 + len(null))
+    return Relation(
+        balanced_accuracy=observed, accuracy=float(np.mean(pred == y)),
+        majority_accuracy=float(counts.max() / counts.sum()), chance=chance,
+        skill=float((observed - chance) / (1 - chance)), null_mean=null_mean, null_std=null_std,
+        z_score=float(z), p_value=float(p), n_permutations=len(null), related=bool(z >= RELATED_Z))
+
+
+def _cv_score(x: np.ndarray, y: np.ndarray, k: int, seed: int) -> float:
+    """Cross-validated balanced accuracy of the cheap model."""
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    n_splits = int(min(PERMUTATION_FOLDS, np.bincount(y).min()))
+    pred = np.zeros(len(y), np.int64)
+    make = cheap_factory()
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for train, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(x, y):
+            model = make().fit(x[train], y[train])
+            pred[test] = model.predict(x[test])
+    return balanced_accuracy(y, pred, k)
+
+
+def split_relation(oof: OutOfFold) -> dict[str, dict]:
+    """Per split: out-of-fold accuracy against the agreement chance gives its class mix.
+
+    Returns
+    -------
+    dict
+        Split name -> ``{"n": int, "accuracy": float, "chance_accuracy": float, "z_score": float,
+        "balanced_accuracy": float}``.
+    """
+    pred = oof.proba.argmax(axis=1)
+    k = oof.proba.shape[1]
+    out = {}
+    for s, name in enumerate(oof.pool.split_names):
+        at = np.flatnonzero(oof.pool.split == s)
+        if not len(at):
+            continue
+        y_s, p_s = oof.y[at], pred[at]
+        label_mix = np.bincount(y_s, minlength=k) / len(at)
+        pred_mix = np.bincount(p_s, minlength=k) / len(at)
+        p0 = float(np.dot(label_mix, pred_mix))
+        acc = float(np.mean(p_s == y_s))
+        sd = np.sqrt(max(p0 * (1 - p0), 1e-12) / len(at))
+        out[name] = {"n": int(len(at)), "accuracy": acc, "chance_accuracy": p0,
+                     "z_score": float((acc - p0) / sd), "balanced_accuracy": balanced_accuracy(y_s, p_s, k)}
+    return out

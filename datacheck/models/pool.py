@@ -1,0 +1,83 @@
+"""Choose the samples the out-of-fold models see: labelled, readable, sampled when large."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from datacheck.models.features import Pool
+
+
+def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int,
+               splits: list[str] | None = None) -> Pool:
+    """Pool the labelled, readable samples of every split; sample when there are too many.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The dataset and its scan.
+    max_samples : int
+        At most this many samples, drawn stratified by class (seeded).
+    min_per_class : int
+        Classes with fewer samples are left out (a K-fold model cannot learn them).
+    seed : int
+        Seed of the sampling.
+    splits : list of str, optional
+        Only these splits (default all).
+
+    Returns
+    -------
+    Pool
+    """
+    names = [name for name in ctx.scan.splits if splits is None or name in splits]
+    parts = []
+    for k, name in enumerate(names):
+        scan = ctx.scan.splits[name]
+        keep = np.flatnonzero((scan.y >= 0) & scan.readable)
+        parts.append((np.full(len(keep), k, np.int8), keep.astype(np.int64), scan.y[keep].astype(np.int64)))
+    split, row, y = (np.concatenate([p[j] for p in parts]) if parts else np.zeros(0, np.int64)
+                     for j in range(3))
+    n_available = len(y)
+    notes = []
+    counts = np.bincount(y, minlength=len(ctx.classes))
+    rare = np.flatnonzero((counts > 0) & (counts < min_per_class))
+    if len(rare):
+        keep = counts[y] >= min_per_class
+        split, row, y = split[keep], row[keep], y[keep]
+        shown = ", ".join(ctx.classes[c] for c in rare[:5]) + (", ..." if len(rare) > 5 else "")
+        notes.append(f"{len(rare)} classes with fewer than {min_per_class} samples were left out of "
+                     f"the model ({shown})")
+    if len(y) > max_samples:
+        take = stratified_sample(y, max_samples, min_per_class, seed)
+        split, row, y = split[take], row[take], y[take]
+        notes.append(f"a stratified sample of {len(y):,} of {n_available:,} samples was modelled")
+    return Pool(names, split, row, y, n_available, notes)
+
+
+def stratified_sample(y: np.ndarray, size: int, floor: int, seed: int) -> np.ndarray:
+    """Sorted positions of about ``size`` samples, each class in proportion (at least ``floor``).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Non-negative int labels.
+    size : int
+        Wanted sample size.
+    floor : int
+        Keep at least this many of every class (all of a smaller one).
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted positions into ``y``.
+    """
+    rng = np.random.default_rng(seed)
+    counts = np.bincount(y)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    quota = np.minimum(counts, np.maximum(np.round(counts * size / len(y)).astype(np.int64), floor))
+    # a random rank within each class; keep the ranks below the class quota
+    rank = np.empty(len(y), np.int64)
+    shuffled = np.lexsort((rng.random(len(y)), y))
+    rank[shuffled] = np.arange(len(y)) - np.repeat(starts, counts)
+    return np.flatnonzero(rank < quota[y])

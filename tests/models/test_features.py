@@ -1,0 +1,63 @@
+"""Model inputs per modality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from datacheck.checks import CheckContext
+from datacheck.data import from_objects, load
+from datacheck.models.features import pixel_features, table_features
+from datacheck.models.pool import build_pool
+from datacheck.scan import scan
+
+
+def _ctx_pool(ds):
+    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0})
+    return ctx, build_pool(ctx, max_samples=10**6, min_per_class=2, seed=0)
+
+
+def test_table_features_impute_indicate_encode_and_drop_ids():
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame({
+        "a": rng.normal(size=n) * 1000 + 5,
+        "b": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+        "inf": np.where(np.arange(n) == 3, np.inf, 1.0 * np.arange(n)),
+        "const": np.ones(n),
+        "colour": rng.choice(["red", "green", None], n),
+        "id": [f"id-{i}" for i in range(n)],
+        "label": rng.integers(0, 2, n),
+    })
+    ctx, pool = _ctx_pool(from_objects({"train": frame.iloc[:150], "test": frame.iloc[150:]}))
+    feats = table_features(ctx, pool)
+    # a, b, inf standardized (const dropped) + 2 indicators + colour one-hot (red, green, missing)
+    assert feats.x.shape == (n, 3 + 2 + 3) and feats.x.dtype == np.float32
+    assert np.isfinite(feats.x).all()
+    assert np.allclose(feats.x[:, 0].mean(), 0, atol=1e-5) and np.allclose(feats.x[:, 0].std(), 1, atol=1e-3)
+    assert np.array_equal(feats.x[:, 3] == 1, frame["b"].isna().to_numpy())
+    assert feats.kind == "table" and "one-hot" in feats.description
+    assert any("id" in note for note in pool.notes)
+
+
+def test_image_arrays_are_flattened_channels_first_whatever_the_layout():
+    rng = np.random.default_rng(0)
+    nhwc = rng.integers(0, 255, (40, 6, 5, 3), dtype=np.uint8)
+    nchw = np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
+    y = np.repeat([0, 1], 20)
+    feats = [pixel_features(*_ctx_pool(from_objects({"train": (x, y)}))) for x in (nhwc, nchw)]
+    assert feats[0].image_shape == feats[1].image_shape == (3, 6, 5)
+    assert np.array_equal(feats[0].x, feats[1].x)
+    expected = nhwc.transpose(0, 3, 1, 2).reshape(40, -1) / np.float32(nhwc.max() - nhwc.min())
+    assert np.allclose(feats[0].x, expected - nhwc.min() / float(nhwc.max() - nhwc.min()), atol=1e-6)
+
+
+def test_large_image_arrays_and_files_use_thumbnails(sample_data):
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 10)
+    big = rng.integers(0, 255, (20, 40, 40), dtype=np.uint8)
+    feats = pixel_features(*_ctx_pool(from_objects({"train": (big, y)})))
+    assert feats.x.shape == (20, 16 * 16 + 6) and feats.image_shape == (1, 16, 16)
+    ctx, pool = _ctx_pool(load(sample_data / "clean_manifest" / "manifest.csv"))
+    feats = pixel_features(ctx, pool)
+    assert feats.x.shape == (200, 262) and 0 <= feats.x.min() and feats.x.max() <= 1

@@ -1,0 +1,38 @@
+"""The pool of modelled samples: labelled, readable, sampled by class."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from datacheck.checks import CheckContext
+from datacheck.data import from_objects
+from datacheck.models.pool import build_pool, stratified_sample
+from datacheck.scan import scan
+
+
+def test_stratified_sample_keeps_class_shares_and_floor():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [9000, 900, 6])
+    at = stratified_sample(y, 1000, 5, seed=0)
+    counts = np.bincount(y[at])
+    assert np.all(np.diff(at) > 0)
+    assert abs(counts[0] - 910) <= 2 and abs(counts[1] - 91) <= 2 and counts[2] == 5
+    assert np.array_equal(at, stratified_sample(y, 1000, 5, seed=0))
+    assert not np.array_equal(at, stratified_sample(y, 1000, 5, seed=1))
+
+
+def test_pool_drops_unlabelled_and_rare_classes_and_samples():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4))
+    y = np.repeat([0.0, 1.0, 2.0], [200, 97, 3])
+    y[:10] = np.nan  # unlabelled
+    ds = from_objects({"train": (x[:240], y[:240]), "test": (x[240:], y[240:])})
+    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0})
+    pool = build_pool(ctx, max_samples=10_000, min_per_class=5, seed=0)
+    assert len(pool) == 287 and pool.n_available == 290
+    assert pool.split_names == ["train", "test"]
+    assert any("fewer than 5" in note for note in pool.notes)
+    small = build_pool(ctx, max_samples=100, min_per_class=5, seed=0)
+    assert 95 <= len(small) <= 105 and any("stratified sample" in note for note in small.notes)
+    at, rows = small.rows_of(1)
+    assert np.all(small.split[at] == 1) and np.all(rows < 60)
