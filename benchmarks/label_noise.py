@@ -142,9 +142,9 @@ def main() -> None:
     print("-" * len(head))
     for name, x, y, rate in cases:
         c = noise_case(name, x, y, rate, args.seed, args.noise_model, not args.skip_baseline)
-        print(f"{c['name']:28s} {c['true']:6.3f} | {c['rate']:6.3f} {c['p']:5.2f} {c['r']:5.2f} {c['f']:5.2f} "
-              f"{c['s']:5.1f}s {c['severity']:>8s} | {c['b_rate']:8.3f} {c['bp']:5.2f} {c['br']:5.2f} {c['bf']:5.2f} "
-              f"{c['b_s']:5.1f}s | {abs(c['rate'] - c['true']):10.3f} {c['f'] - c['bf']:+6.2f}", flush=True)
+        print(f"{c['name']:28s} {c['true']:6.3f} | {c['rate']:6.3f} {c['p']:5.2f} {c['r']:5.2f} {c['f']:5.3f} "
+              f"{c['s']:5.1f}s {c['severity']:>8s} | {c['b_rate']:8.3f} {c['bp']:5.2f} {c['br']:5.2f} {c['bf']:5.3f} "
+              f"{c['b_s']:5.1f}s | {abs(c['rate'] - c['true']):10.3f} {c['f'] - c['bf']:+6.3f}", flush=True)
     if not args.skip_60k:
         import datacheck
 

@@ -131,13 +131,16 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     from datacheck.checks import CheckContext
     from datacheck.checks.runner import run_checks
     from datacheck.data import from_objects, load
+    from datacheck.models import validate_options
     from datacheck.norms import expected_norm
     from datacheck.scan import scan
 
     if seed is None or int(seed) != seed:
         raise ConfigError(f"The 'seed' parameter must be an int. Got {seed!r} instead.")
     selected = select_checks(checks, skip, params, batch_size)
-    expected_norm(**{k: options.get(k) for k in ("model", "norm", "mean", "std")})  # fail before the scan
+    # Bad options fail here, before a long scan.
+    expected_norm(**{k: options.get(k) for k in ("model", "norm", "mean", "std")})
+    validate_options(options)
     if isinstance(path_or_train, (str, Path)):
         if train is not None:
             raise ConfigError("Pass either a path or train=..., not both.")

@@ -75,7 +75,7 @@ class LabelNoiseCheck(Check):
             "model": oof.model,
             "features": oof.features,
         }
-        context = f" ({'; '.join(oof.notes)})" if oof.notes else ""
+        context = "".join(f"; {note}" for note in oof.notes)
         rel = relation(ctx)
         if not rel.related:
             metrics["balanced_accuracy"] = round(rel.balanced_accuracy, 4)
@@ -89,26 +89,32 @@ class LabelNoiseCheck(Check):
                 metrics=metrics, evidence=[_joint(est.joint, names)])]
         if not len(est.suspects):
             return []
-        warn = (est.widespread_ratio >= self.config["warn_ratio"]
-                or est.noise_ratio >= self.config["warn_total_ratio"])
+        widespread = est.widespread_ratio >= self.config["warn_ratio"]
+        warn = widespread or est.noise_ratio >= self.config["warn_total_ratio"]
         severity = Severity.WARNING if warn else Severity.INFO
         few = est.noise_ratio < self.config["warn_ratio"]
         ids = oof.sample_ids(ctx, est.suspects[:MAX_ROWS])
+        worst = np.argsort(-est.class_ratio, kind="stable")[:MAX_MATRIX]
+        metrics["class_noise_ratio"] = {names[c]: round(float(est.class_ratio[c]), 4)
+                                        for c in worst if est.class_ratio[c] > 0}
         return [self.finding(
-            "noise_rate", severity, _message(est, names, oof.n, severity, few) + context + ".",
+            "noise_rate", severity, _message(est, names, oof.n, severity, few, widespread) + context + ".",
             hint=_hint(severity, few), metrics=metrics, samples=ids, n_samples=len(est.suspects),
             evidence=_evidence(ctx, oof.y, est, names, ids))]
 
 
-def _message(est, names: list[str], n: int, severity: Severity, few: bool) -> str:
+def _message(est, names: list[str], n: int, severity: Severity, few: bool, widespread: bool) -> str:
     head = (f"About {est.noise_ratio:.1%} of the labels look wrong ({len(est.suspects):,} of {n:,} "
             f"samples contradict what models trained on the other samples confidently predict)")
-    if severity is Severity.WARNING:
-        return head
+    if widespread:
+        return head + ", across most classes"
     if few:
         return head + ", too few to point to systematic noise"
-    worst = [names[c] for c in np.argsort(-est.class_ratio, kind="stable")[:MAX_NAMED]]
+    order = np.argsort(-est.class_ratio, kind="stable")[:MAX_NAMED]
+    worst = [names[c] for c in order if est.class_ratio[c] > 0]
     named = ", ".join(worst[:-1]) + f" and {worst[-1]}" if len(worst) > 1 else worst[0]
+    if severity is Severity.WARNING:
+        return head + f", most of them in {named}"
     return (head + f", most of them in {named}: classes that are easy to confuse, or a group of "
             "samples mislabelled together")
 

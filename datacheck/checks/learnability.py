@@ -9,7 +9,7 @@ from datacheck.models import oof_skip_reason, out_of_fold, relation, split_relat
 from datacheck.report.findings import Evidence, Finding, Severity
 
 # A split is tested on its own from this many samples; below a z-score of SPLIT_Z its
-# out-of-fold accuracy is no better than chance agreement with its own class mix.
+# out-of-fold balanced accuracy is no better than its predictions would score by chance.
 MIN_SPLIT = 30
 SPLIT_Z = 2.0
 # ...while the rest of the data is clearly learnable (skill at least this).
@@ -71,10 +71,10 @@ class LearnabilityCheck(Check):
             "n_modelled": oof.n,
             "model": oof.model,
         }
-        evidence = [_bars(rel), _split_bars(per_split, rel.chance)]
+        evidence = [_bars(rel), _split_bars(per_split)]
         numbers = (f"balanced accuracy {rel.balanced_accuracy:.2f} against {rel.chance:.2f} by chance "
                    f"and {rel.null_mean:.2f} with permuted labels")
-        context = f" ({'; '.join(oof.notes)})" if oof.notes else ""
+        context = "".join(f"; {note}" for note in oof.notes)
         if not rel.related:
             return [self.finding(
                 "unrelated", Severity.ERROR,
@@ -103,24 +103,20 @@ class LearnabilityCheck(Check):
     def _split_findings(self, per_split: dict[str, dict]) -> list[Finding]:
         out = []
         for name, s in per_split.items():
-            rest = [r for other, r in per_split.items() if other != name]
-            n_rest = sum(r["n"] for r in rest)
-            if s["n"] < MIN_SPLIT or s["z_score"] >= SPLIT_Z or not n_rest:
-                continue
-            rest_acc = sum(r["accuracy"] * r["n"] for r in rest) / n_rest
-            rest_chance = sum(r["chance_accuracy"] * r["n"] for r in rest) / n_rest
-            if (rest_acc - rest_chance) / max(1 - rest_chance, 1e-12) < REST_SKILL:
+            rest_skill = (s["rest_balanced_accuracy"] - s["rest_chance"]) / max(1 - s["rest_chance"], 1e-12)
+            # rest_skill is NaN when there is no other split to compare with
+            if s["n"] < MIN_SPLIT or s["z_score"] >= SPLIT_Z or not rest_skill >= REST_SKILL:
                 continue
             out.append(self.finding(
                 "split_unrelated", Severity.ERROR,
-                f"The {name} split's labels look unrelated to its inputs: held-out accuracy "
-                f"{s['accuracy']:.2f} against {s['chance_accuracy']:.2f} by chance, while the other "
-                f"splits reach {rest_acc:.2f}.",
+                f"The {name} split's labels look unrelated to its inputs: held-out balanced accuracy "
+                f"{s['balanced_accuracy']:.2f} against {s['chance']:.2f} by chance, while the other "
+                f"splits reach {s['rest_balanced_accuracy']:.2f}.",
                 hint=f"Check how the {name} labels are read and paired with their inputs (order, join "
                      "key, a shuffle applied to one and not the other).",
-                split=name, metrics={"accuracy": round(s["accuracy"], 4),
-                                     "chance_accuracy": round(s["chance_accuracy"], 4),
-                                     "other_splits_accuracy": round(rest_acc, 4),
+                split=name, metrics={"balanced_accuracy": round(s["balanced_accuracy"], 4),
+                                     "chance_balanced_accuracy": round(s["chance"], 4),
+                                     "other_splits_balanced_accuracy": round(s["rest_balanced_accuracy"], 4),
                                      "z_score": round(s["z_score"], 2), "n_modelled": s["n"]}))
         return out
 
@@ -133,10 +129,10 @@ def _bars(rel) -> Evidence:
     })
 
 
-def _split_bars(per_split: dict[str, dict], chance: float) -> Evidence:
+def _split_bars(per_split: dict[str, dict]) -> Evidence:
     names = list(per_split)
     return Evidence("bars", "Held-out balanced accuracy per split", {
         "labels": names,
         "series": {"balanced accuracy": [round(per_split[n]["balanced_accuracy"], 4) for n in names],
-                   "chance": [round(chance, 4)] * len(names)},
+                   "by chance": [round(per_split[n]["chance"], 4) for n in names]},
     })

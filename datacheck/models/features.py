@@ -9,10 +9,11 @@ scan's thumbnails; 2-D feature arrays are treated as tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from datacheck.models.pool import Pool
 from datacheck.scan.arrays import to_nhwc
 
 # A flattened image array up to this many values per sample is used as is; larger ones fall
@@ -22,42 +23,6 @@ MAX_FLAT = 1024
 MAX_CATEGORIES = 32
 # A text column whose distinct values exceed this share of the rows is an id or free text.
 ID_LIKE_RATIO = 0.5
-
-
-@dataclass
-class Pool:
-    """Which samples the models see: labelled and readable rows of every split.
-
-    Parameters
-    ----------
-    split_names : list of str
-        Names of the splits, indexed by ``split``.
-    split : numpy.ndarray
-        int8 split index per pooled sample.
-    row : numpy.ndarray
-        int64 row of the sample within its split.
-    y : numpy.ndarray
-        int64 class code (into ``Dataset.classes``) per pooled sample.
-    n_available : int
-        Labelled, readable samples before sampling and before rare classes were left out.
-    notes : list of str
-        What was left out or sampled, in words, for the findings.
-    """
-
-    split_names: list[str]
-    split: np.ndarray
-    row: np.ndarray
-    y: np.ndarray
-    n_available: int
-    notes: list[str] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return int(len(self.y))
-
-    def rows_of(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Positions in the pool and rows in the split of split number ``k``."""
-        at = np.flatnonzero(self.split == k)
-        return at, self.row[at]
 
 
 @dataclass

@@ -67,7 +67,8 @@ class Relation:
 
 def relation(ctx, n_permutations: int = 10) -> Relation:
     """The cached relation test of ``ctx`` (shared by learnability and label_noise)."""
-    return ctx.cached(f"relation:{n_permutations}", lambda: _relation(out_of_fold(ctx), n_permutations, ctx.seed))
+    return ctx.cached(f"relation:{n_permutations}",
+                      lambda: _relation(out_of_fold(ctx), n_permutations, ctx.seed))
 
 
 def balanced_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
@@ -84,8 +85,9 @@ def _relation(oof: OutOfFold, n_permutations: int, seed: int) -> Relation:
     observed = balanced_accuracy(y, pred, k)
     chance = 1.0 / k
     counts = np.bincount(y, minlength=k)
-    sub = stratified_sample(y, PERMUTATION_SAMPLES, PERMUTATION_FOLDS, seed) if len(y) > PERMUTATION_SAMPLES \
-        else np.arange(len(y))
+    sub = np.arange(len(y))
+    if len(y) > PERMUTATION_SAMPLES:
+        sub = stratified_sample(y, PERMUTATION_SAMPLES, PERMUTATION_FOLDS, seed)
     rng = np.random.default_rng(seed)
     x_s, y_s = oof.x[sub], y[sub]
     cheap = _cv_score(x_s, y_s, k, seed)
@@ -123,27 +125,50 @@ def _cv_score(x: np.ndarray, y: np.ndarray, k: int, seed: int) -> float:
 
 
 def split_relation(oof: OutOfFold) -> dict[str, dict]:
-    """Per split: out-of-fold accuracy against the agreement chance gives its class mix.
+    """Per split: its out-of-fold balanced accuracy, and the same for all the other splits.
+
+    Each is compared with what predictions unrelated to the labels would score given the
+    same predictions and class counts: permuting the labels makes each class's hits
+    hypergeometric, whose mean and variance are exact (covariances between classes are
+    left out, which errs towards a wider null).
 
     Returns
     -------
     dict
-        Split name -> ``{"n": int, "accuracy": float, "chance_accuracy": float, "z_score": float,
-        "balanced_accuracy": float}``.
+        Split name -> ``{"n", "n_classes", "balanced_accuracy", "chance", "z_score",
+        "rest_balanced_accuracy", "rest_chance"}``; splits of fewer than two classes left out.
     """
     pred = oof.proba.argmax(axis=1)
-    k = oof.proba.shape[1]
     out = {}
     for s, name in enumerate(oof.pool.split_names):
-        at = np.flatnonzero(oof.pool.split == s)
-        if not len(at):
+        mine = oof.pool.split == s
+        here, rest = _against_chance(oof.y[mine], pred[mine]), _against_chance(oof.y[~mine], pred[~mine])
+        if here is None:
             continue
-        y_s, p_s = oof.y[at], pred[at]
-        label_mix = np.bincount(y_s, minlength=k) / len(at)
-        pred_mix = np.bincount(p_s, minlength=k) / len(at)
-        p0 = float(np.dot(label_mix, pred_mix))
-        acc = float(np.mean(p_s == y_s))
-        sd = np.sqrt(max(p0 * (1 - p0), 1e-12) / len(at))
-        out[name] = {"n": int(len(at)), "accuracy": acc, "chance_accuracy": p0,
-                     "z_score": float((acc - p0) / sd), "balanced_accuracy": balanced_accuracy(y_s, p_s, k)}
+        out[name] = {"n": int(mine.sum()), "n_classes": here[3], "balanced_accuracy": here[0],
+                     "chance": here[1], "z_score": here[2],
+                     "rest_balanced_accuracy": rest[0] if rest else float("nan"),
+                     "rest_chance": rest[1] if rest else float("nan")}
     return out
+
+
+def _against_chance(y: np.ndarray, pred: np.ndarray) -> tuple[float, float, float, int] | None:
+    """Balanced accuracy, its mean and z-score under permuted labels, and the class count."""
+    if not len(y):
+        return None
+    k = int(max(y.max(), pred.max())) + 1
+    support = np.bincount(y, minlength=k)
+    present = support > 0
+    if present.sum() < 2:
+        return None
+    n = len(y)
+    share = np.bincount(pred, minlength=k) / n  # of predictions per class
+    hits = np.bincount(y[pred == y], minlength=k)
+    n_c, q = support[present], share[present]
+    observed = float(np.mean(hits[present] / n_c))
+    chance = float(np.mean(q))
+    # hypergeometric variance of the hits of each class, as a variance of its recall
+    var = q * (1 - q) * (n - n_c) / max(n - 1, 1) / n_c
+    sd = float(np.sqrt(var.sum())) / len(n_c)
+    z = (observed - chance) / sd if sd > 0 else (np.inf if observed > chance else 0.0)
+    return observed, chance, float(z), int(present.sum())

@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from datacheck.models.features import Pool
+
+@dataclass
+class Pool:
+    """Which samples the models see: labelled and readable rows of every split.
+
+    Parameters
+    ----------
+    split_names : list of str
+        Names of the splits, indexed by ``split``.
+    split : numpy.ndarray
+        int8 split index per pooled sample.
+    row : numpy.ndarray
+        int64 row of the sample within its split.
+    y : numpy.ndarray
+        int64 class code (into ``Dataset.classes``) per pooled sample.
+    n_available : int
+        Labelled, readable samples before sampling and before rare classes were left out.
+    notes : list of str
+        What was left out or sampled, in words, for the findings.
+    """
+
+    split_names: list[str]
+    split: np.ndarray
+    row: np.ndarray
+    y: np.ndarray
+    n_available: int
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(len(self.y))
+
+    def rows_of(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in the pool and rows in the split of split number ``k``."""
+        at = np.flatnonzero(self.split == k)
+        return at, self.row[at]
 
 
-def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int,
-               splits: list[str] | None = None) -> Pool:
+def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
     """Pool the labelled, readable samples of every split; sample when there are too many.
 
     Parameters
@@ -21,14 +56,12 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int,
         Classes with fewer samples are left out (a K-fold model cannot learn them).
     seed : int
         Seed of the sampling.
-    splits : list of str, optional
-        Only these splits (default all).
 
     Returns
     -------
     Pool
     """
-    names = [name for name in ctx.scan.splits if splits is None or name in splits]
+    names = list(ctx.scan.splits)
     parts = []
     for k, name in enumerate(names):
         scan = ctx.scan.splits[name]

@@ -42,7 +42,7 @@ def test_one_shuffled_split_is_an_error_for_that_split(digits_split):
     assert "learnability.unrelated" not in codes
     f = codes["learnability.split_unrelated"]
     assert f.severity.value == "error" and f.split == "test"
-    assert f.metrics["other_splits_accuracy"] > 0.8 and f.metrics["accuracy"] < 0.3
+    assert f.metrics["other_splits_balanced_accuracy"] > 0.8 and f.metrics["balanced_accuracy"] < 0.3
 
 
 def test_weak_relation_is_a_warning():
@@ -76,3 +76,12 @@ def test_same_seed_same_findings_on_images(digits_split):
                               checks=CHECKS, seed=5) for _ in range(2)]
     assert runs[0].by_check("label_noise")
     assert [f.to_dict() for f in runs[0].findings] == [f.to_dict() for f in runs[1].findings]
+
+
+def test_single_class_or_skewed_test_split_is_not_called_unrelated(digits_split):
+    x_train, x_test, y_train, y_test = digits_split
+    threes, fives = y_test == 3, np.flatnonzero(y_test == 5)[:3]
+    for x, y in ((x_test[threes], y_test[threes]),
+                 (np.concatenate([x_test[threes], x_test[fives]]), np.concatenate([y_test[threes], y_test[fives]]))):
+        report = datacheck.profile(train=(x_train, y_train), test=(x, y), checks=["learnability"])
+        assert not loud(report), [f.message for f in loud(report)]
