@@ -8,6 +8,7 @@ error (one line; ``--debug`` shows the traceback).
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -144,19 +145,13 @@ def smoke(path: Path, model, steps, device, batch_size, label, split_col, seed, 
 
     dataset = load(path, label=label, split_col=split_col)
     console = console_for(json_path, quiet)
-    with console.status("smoke training", spinner="dots") if not quiet and console.is_terminal else _null():
+    with console.status("smoke training", spinner="dots") if not quiet and console.is_terminal else nullcontext():
         outcomes, findings = run_smoke(dataset, {"model": model, "steps": steps, "device": device,
                                                  "batch_size": batch_size, "seed": seed})
     report = Report(source=dataset.source, dataset=summarize(dataset), checks=tuple(outcomes),
                     findings=tuple(findings))
     emit(report, console, source=path, html_path=html_path, no_html=no_html, json_path=json_path,
          fail_on=fail_on, verbose=verbose)
-
-
-def _null():
-    from contextlib import nullcontext
-
-    return nullcontext()
 
 
 @main.command("checks")

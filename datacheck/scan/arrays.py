@@ -73,15 +73,15 @@ def to_nhwc(x: np.ndarray, layout: str) -> np.ndarray:
     return x
 
 
-def array_image_stats(x: np.ndarray, layout: str) -> ImageChunk:
+def array_image_stats(x: np.ndarray, info: ArrayInfo) -> ImageChunk:
     """Per-sample image statistics of an image array, like ``decode_images`` gives for files.
 
     Parameters
     ----------
     x : numpy.ndarray
-        Samples in ``layout`` (NHWC, NCHW or NHW).
-    layout : str
-        As returned by ``infer_layout``.
+        Samples in ``info.layout`` (NHWC, NCHW or NHW).
+    info : ArrayInfo
+        From ``array_info(x)``: the layout and the finite value range (computed once there).
 
     Returns
     -------
@@ -90,7 +90,7 @@ def array_image_stats(x: np.ndarray, layout: str) -> ImageChunk:
     """
     from datacheck.scan.images import _empty_chunk
 
-    img = to_nhwc(x, layout)
+    img = to_nhwc(x, info.layout)
     n, h, w, c = img.shape
     c_used = min(c, MAX_CHANNELS)
     out = _empty_chunk(n)
@@ -98,9 +98,7 @@ def array_image_stats(x: np.ndarray, layout: str) -> ImageChunk:
     out.height[:], out.width[:], out.channels[:] = h, w, c
     out.mode = [_mode_name(c, x.dtype)] * n
     out.n_bytes[:] = x[0].nbytes if n else 0
-    finite_vals = x[np.isfinite(x)] if x.dtype.kind == "f" else x
-    lo = float(finite_vals.min()) if finite_vals.size else 0.0
-    hi = float(finite_vals.max()) if finite_vals.size else 0.0
+    lo, hi = (info.value_min, info.value_max) if np.isfinite(info.value_min) else (0.0, 0.0)
     # inf pixels are input_integrity's finding; here they only must not warn.
     with np.errstate(invalid="ignore", over="ignore"):
         _fill_chunks(out, img, x.dtype, c_used, lo, hi)

@@ -62,7 +62,7 @@ def _scan_array(split: Split) -> SplitScan:
         return SplitScan(split.name, split.y, hash_rows(x), columns=columns,
                          feature_stats=feature_stats(columns, names), array=info)
     if info.layout in ("NHWC", "NCHW", "NHW") and x.dtype.kind in "fiub":
-        chunk = array_image_stats(x, info.layout)
+        chunk = array_image_stats(x, info)
         return SplitScan(split.name, split.y, chunk.hash, images=chunk, array=info)
     flat = x.reshape(len(x), -1) if x.ndim and x.dtype.kind in "fiub" else np.zeros((len(split.y), 0))
     return SplitScan(split.name, split.y, hash_rows(flat), array=info)
