@@ -93,7 +93,9 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
             params: dict[str, dict[str, Any]] | None = None, batch_size: int | None = None,
             seed: int = 0, workers: int | None = None,
             progress: Callable[[str, int], Callable[[int], None]] | None = None,
-            smoke: dict[str, Any] | bool | None = None, **options: Any) -> Report:
+            smoke: dict[str, Any] | bool | None = None, engine: str = "local",
+            scheduler: str | None = None, stream: bool | None = None,
+            partitions: int | None = None, **options: Any) -> Report:
     """Profile a dataset and return the report.
 
     Parameters
@@ -121,6 +123,19 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     smoke : bool or dict, optional
         Also run the model-side smoke probes after the data checks (True, or settings for
         ``run_smoke``: ``model``, ``steps``, ``device``); needs ``datacheck[torch]``.
+    engine : {"local", "dask"}, default="local"
+        Where the scan runs: this process, or a Dask cluster (``datacheck[dask]``); the
+        checks run here on the merged scan either way, with the same findings.
+    scheduler : str, optional
+        Address of a running Dask scheduler; with ``engine="dask"`` and none, a local
+        cluster of ``workers`` processes is started for the run.
+    stream : bool, optional
+        Read Parquet features in record batches rather than whole: True always, False never,
+        None (default) when they exceed 1 GiB uncompressed. Checks that compare rows then
+        use a stratified sample of each split (the report says so).
+    partitions : int, optional
+        Scan each split in this many row ranges and merge the results (for testing the
+        merge; the findings do not change).
     **options
         Further run-wide options read by checks (e.g. ``model``, ``norm``).
 
@@ -131,6 +146,7 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     from datacheck.checks import CheckContext
     from datacheck.checks.runner import run_checks
     from datacheck.data import from_objects, load
+    from datacheck.engines import open_engine
     from datacheck.models import validate_options
     from datacheck.norms import expected_norm
     from datacheck.scan import scan
@@ -144,12 +160,17 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     if isinstance(path_or_train, (str, Path)):
         if train is not None:
             raise ConfigError("Pass either a path or train=..., not both.")
-        dataset = load(path_or_train, label=label, split_col=split_col)
+        dataset = load(path_or_train, label=label, split_col=split_col, stream=stream)
     else:
         train = path_or_train if path_or_train is not None else train
         dataset = from_objects({"train": train, "val": val, "test": test}, label=label, seed=int(seed))
     dataset.set_key_columns({k: options[k] for k in ("group_col", "time_col") if options.get(k)})
-    result = scan(dataset, workers=workers, progress=progress)
+    if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int)
+                                   or partitions < 1):
+        raise ConfigError(f"The 'partitions' parameter must be an int >= 1. Got {partitions!r} instead.")
+    with open_engine(engine, scheduler, workers) as running:
+        result = scan(dataset, workers=workers, progress=progress, partitions=partitions,
+                      engine=running, seed=int(seed))
     ctx = CheckContext(dataset, result, {"seed": int(seed), **options})
     outcomes, findings = run_checks(ctx, selected)
     if smoke:

@@ -23,6 +23,7 @@ DEFAULT_HTML = Path("datacheck-report.html")
 NORMS = ("imagenet", "clip", "inception", "caffe", "none")
 NOISE_MODELS = ("auto", "linear", "cnn")
 DEVICES = ("auto", "cpu", "cuda")
+ENGINES = ("local", "dask")
 
 
 def _floats(value: str | None) -> tuple[float, ...] | None:
@@ -90,15 +91,22 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--suite", "suite_file", type=click.Path(path_type=Path), default=None,
               help="Use the check thresholds in this expectation suite (meta.datacheck.params).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Image decoding processes [default: all CPUs].")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Image decoding processes, or local Dask workers [default: all CPUs].")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where the scan runs: this process, or a Dask cluster (datacheck[dask]).")
+@click.option("--scheduler", default=None,
+              help="Dask scheduler address (tcp://host:8786) [default: start a local cluster].")
+@click.option("--stream/--no-stream", default=None,
+              help="Read Parquet in record batches [default: when over 1 GiB uncompressed].")
 @click.option("--smoke", "with_smoke", is_flag=True,
               help="Also run the model-side smoke probes (needs datacheck[torch]) with the default model.")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
               help="Device of the smoke run.")
 @output_options
 def profile(path: Path, label, split_col, model, norm, mean, std, batch_size, group_col, time_col,
-            noise_model, noise_max_samples, only, skip, suite_file, seed, workers, with_smoke, device,
-            html_path, no_html, json_path, fail_on, quiet, verbose) -> None:
+            noise_model, noise_max_samples, only, skip, suite_file, seed, workers, engine, scheduler,
+            stream, with_smoke, device, html_path, no_html, json_path, fail_on, quiet, verbose) -> None:
     """Profile the dataset at PATH and report what will stop a network from learning.
 
     The HTML report goes to datacheck-report.html unless --html or --no-html says otherwise.
@@ -119,8 +127,8 @@ def profile(path: Path, label, split_col, model, norm, mean, std, batch_size, gr
     with progress_bars(console, not quiet) as progress:
         report = run_profile(str(path), label=label, split_col=split_col, checks=_split_ids(only),
                              skip=_split_ids(skip), params=params, batch_size=batch_size, seed=seed,
-                             workers=workers, progress=progress,
-                             smoke={"device": device} if with_smoke else None, **options)
+                             workers=workers, progress=progress, engine=engine, scheduler=scheduler,
+                             stream=stream, smoke={"device": device} if with_smoke else None, **options)
     emit(report, console, source=path, html_path=html_path, no_html=no_html, json_path=json_path,
          fail_on=fail_on, verbose=verbose, default_html=DEFAULT_HTML)
 

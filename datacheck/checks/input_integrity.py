@@ -246,8 +246,8 @@ def _non_finite_counts(scan: SplitScan, split: Split) -> dict | None:
         ``per_row`` counts values (True) or only flags samples (decoded image files).
         None when the split holds nothing that can be NaN.
     """
-    if scan.columns is not None:
-        return _table_counts(scan, split)
+    if scan.flags is not None:
+        return _table_counts(scan)
     if split.array is not None:
         return _array_counts(split.array)
     if scan.images is not None:
@@ -255,26 +255,13 @@ def _non_finite_counts(scan: SplitScan, split: Split) -> dict | None:
     return None
 
 
-def _table_counts(scan: SplitScan, split: Split) -> dict:
-    fs = scan.feature_stats
-    has_nan = np.flatnonzero(fs.n_nan > 0)
-    has_inf = np.flatnonzero(fs.n_inf > 0)
-    # Only columns the scan already counted as holding NaN/inf are read again, so a clean
-    # 1M-row table costs nothing here.
-    nan_rows = np.isnan(scan.columns[has_nan]).sum(axis=0)
-    inf_rows = np.isinf(scan.columns[has_inf]).sum(axis=0)
-    nan_names = [fs.names[j] for j in has_nan]
-    nan_counts = fs.n_nan[has_nan].tolist()
-    if split.table is not None:
-        import pyarrow.compute as pc
-
-        # Missing values of non-numeric columns are missing inputs too.
-        for name in scan.other_columns:
-            col = split.table.column(name)
-            if col.null_count:
-                nan_rows = nan_rows + pc.is_null(col).to_numpy(zero_copy_only=False)
-                nan_names.append(name)
-                nan_counts.append(col.null_count)
+def _table_counts(scan: SplitScan) -> dict:
+    fs, flags = scan.feature_stats, scan.flags
+    nan_rows, inf_rows = flags.dense(scan.n)
+    has_nan, has_inf = np.flatnonzero(fs.n_nan > 0), np.flatnonzero(fs.n_inf > 0)
+    # Missing values of non-numeric columns are missing inputs too.
+    nan_names = [fs.names[j] for j in has_nan] + list(flags.other_nulls)
+    nan_counts = fs.n_nan[has_nan].tolist() + list(flags.other_nulls.values())
     return {"nan": (nan_rows, (nan_names, np.asarray(nan_counts, np.int64))),
             "inf": (inf_rows, ([fs.names[j] for j in has_inf], fs.n_inf[has_inf])),
             "cells_known": True}

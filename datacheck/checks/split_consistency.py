@@ -65,7 +65,7 @@ class SplitConsistencyCheck(Check):
                 found = self._arrays(ctx, ref.name, ev.name)
                 mismatch = any(f.severity is Severity.ERROR for f in found)
                 out += found
-            if ctx.dataset.splits[ref.name].table is not None:
+            if ctx.dataset.splits[ref.name].schema is not None:
                 out += self._columns(ctx, ref.name, ev.name)
             if ref.columns is not None and ev.columns is not None and not mismatch:
                 out += self._features(ctx, ref.name, ev.name)
@@ -147,9 +147,9 @@ class SplitConsistencyCheck(Check):
 
     def _columns(self, ctx: CheckContext, ref: str, ev: str) -> list[Finding]:
         keys = set(cols.key_columns(ctx).values())
-        ta, tb = ctx.dataset.splits[ref].table, ctx.dataset.splits[ev].table
-        names_a = [c for c in ta.column_names if c not in keys]
-        names_b = [c for c in tb.column_names if c not in keys]
+        sa, sb = ctx.dataset.splits[ref].schema, ctx.dataset.splits[ev].schema
+        names_a = [c for c in sa.names if c not in keys]
+        names_b = [c for c in sb.names if c not in keys]
         missing = [c for c in names_a if c not in names_b]
         extra = [c for c in names_b if c not in names_a]
         num_a, num_b = set(ctx.scan[ref].feature_stats.names), set(ctx.scan[ev].feature_stats.names)
@@ -331,7 +331,7 @@ class _FeatureSample:
         fs = scan.feature_stats
         self.n, self.mean, self.std = fs.n_finite[idx], fs.mean[idx], fs.std[idx]
         self.distinct = fs.n_distinct_lo[idx]
-        rows = sample_rows(scan.n, max_rows, ctx.seed)
+        rows = sample_rows(scan.n_column_rows, max_rows, ctx.seed)
         sample = np.stack([c[rows] for c in cols.feature_rows(scan, names)])
         self.values = [v[np.isfinite(v)] for v in sample]
         self.quantiles = np.array([np.percentile(v, [5, 25, 75, 95]) if len(v) else [np.nan] * 4

@@ -130,14 +130,17 @@ class SplitLeakageCheck(Check):
 
     def _row_copies(self, ctx: CheckContext, ref: str, ev: str) -> list[Finding]:
         a, b = ctx.scan[ref], ctx.scan[ev]
+        sampled = a.sampled or b.sampled
         numeric = cols.common_numeric(ctx, [ref, ev])
-        other = cols.common_other(ctx, [ref, ev]) if ctx.dataset.splits[ref].table is not None else []
+        other = cols.common_other(ctx, [ref, ev]) if ctx.dataset.splits[ref].schema is not None else []
         ha, hb = cols.row_hashes(ctx, ref, numeric, other), cols.row_hashes(ctx, ev, numeric, other)
-        held = sample_rows(a.n, _BASELINE_ROWS, ctx.seed)
+        held = sample_rows(a.n_column_rows, _BASELINE_ROWS, ctx.seed)
         tol = self.config["row_tolerance"]
         search = RowSearch.build(ctx, ref, ev, numeric, other, tol) if tol > 0 and numeric else None
         near, base, complete = search.run(held) if search else (Matches.empty(), Matches.empty(), False)
-        if complete:
+        # Positions in the (possibly sampled) feature columns -> split rows.
+        near = Matches(b.split_rows(near.query), a.split_rows(near.ref), near.score)
+        if complete and not sampled:
             # Equal rows share every cell, so the grid search has already found them.
             exact = (near.score == 0) & (ha[near.ref] == hb[near.query])
             q, r = near.query[exact], near.ref[exact]
@@ -158,7 +161,7 @@ class SplitLeakageCheck(Check):
         if not len(near):
             return out
         base_hits = int(np.count_nonzero(base.score > 0))
-        significant, chance = beyond_chance(len(near), b.n, base_hits, len(held))
+        significant, chance = beyond_chance(len(near), b.n_column_rows, base_hits, len(held))
         order = np.argsort(near.score, kind="stable")
         out += self._report(ctx, "near_duplicate", ref, ev, near.query[order], near.ref[order],
                             near.score[order], significant, chance)
@@ -176,7 +179,10 @@ class SplitLeakageCheck(Check):
                 r: np.ndarray, score: np.ndarray | None, significant: bool,
                 chance: float) -> list[Finding]:
         """One finding for matched pairs (query in ``ev``, reference in ``ref``), if any."""
-        n_eval = ctx.scan[ev].n
+        scan_ev, scan_ref = ctx.scan[ev], ctx.scan[ref]
+        # Near copies of rows are searched among the sampled rows of streamed splits.
+        sampled = what == "near_duplicate" and (scan_ev.sampled or scan_ref.sampled)
+        n_eval = scan_ev.n_column_rows if sampled else scan_ev.n
         k = len(q)
         if not k:
             return []
@@ -202,6 +208,9 @@ class SplitLeakageCheck(Check):
         else:
             how = (f"match a {ref} row to within {self.config['row_tolerance']:g} standard "
                    f"deviations on every feature (or to the coarser split's rounding)")
+            if sampled:
+                how = (f"of a sample of {n_eval:,} {how}, searched among {scan_ref.n_column_rows:,} "
+                       f"sampled {ref} rows (the splits are streamed)")
             metrics["max_distance_ratio"] = round(float(score.max()), 4)
         title = f"{ev} {unit} and the {ref} {unit} they copy"
         evidence = [Evidence("pairs", title, data)]

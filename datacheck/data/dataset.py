@@ -39,7 +39,8 @@ def normalize_split_name(name: str) -> str:
 class Split:
     """One split of a dataset.
 
-    Exactly one of ``table``, ``array`` and ``paths`` is set, by modality.
+    Exactly one of ``table``, ``array``, ``paths`` and ``stream`` is set, by modality (a
+    streamed split may also hold its group/time columns in ``table``).
 
     Parameters
     ----------
@@ -57,6 +58,8 @@ class Split:
         Folder the image paths are relative to.
     ignored : list of str
         Files found beside the samples that are not samples (non-image files in class folders).
+    stream : datacheck.data.parquet.StreamedTable or None
+        Features left in Parquet files, read in record batches by the scan.
     """
 
     name: str
@@ -66,6 +69,14 @@ class Split:
     paths: list[str] | None = None
     root: Path | None = None
     ignored: list[str] = field(default_factory=list)
+    stream: object | None = None
+
+    @property
+    def schema(self):
+        """Column names and types of a table split (pyarrow Schema), or None."""
+        if self.stream is not None:
+            return self.stream.schema
+        return self.table.schema if self.table is not None else None
 
     def __len__(self) -> int:
         return int(len(self.y))
@@ -133,15 +144,20 @@ class Dataset:
         for option, column in names.items():
             flag = "--" + option.replace("_", "-")
             for split in self.splits.values():
-                if split.table is None:
+                if split.schema is None:
                     raise InputError(self.source, f"{flag} {column!r} names a table column, but this "
                                                   f"{self.modality} dataset has no table")
-                if column not in split.table.column_names:
-                    cols = ", ".join(split.table.column_names[:12])
+                if column not in split.schema.names:
+                    cols = ", ".join(split.schema.names[:12])
                     raise InputError(self.source, f"{flag}: split {split.name!r} has no column "
                                                   f"{column!r} (columns: {cols})")
             if column not in self.key_columns:
                 self.key_columns.append(column)
+        for split in self.splits.values():
+            if split.stream is not None and self.key_columns:
+                # A streamed split holds its key columns in memory: the leakage checks need
+                # every row's group and time.
+                split.table = split.stream.read_columns(self.key_columns)
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:

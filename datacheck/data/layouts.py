@@ -7,14 +7,18 @@ from pathlib import Path
 from datacheck.data.arrays import load_npz, load_npz_folder
 from datacheck.data.dataset import SPLIT_ALIASES, Dataset, normalize_split_name
 from datacheck.data.images import class_folders, load_image_folders, load_manifest, looks_like_manifest
+from datacheck.data.parquet import STREAM_BYTES, load_streamed, parquet_size
 from datacheck.data.tables import TABLE_SUFFIXES, load_table_files, read_table, tables_to_dataset
 from datacheck.errors import InputError
 
 LAYOUT_HELP = ("expected {train,val,test}/<class>/<image>, <class>/<image>, "
-               "{train,test}.csv|parquet, a .csv/.parquet file, a .npz file, or a manifest .csv")
+               "{train,test}.csv|parquet, a .csv/.parquet file or folder of .parquet files, "
+               "a .npz file, or a manifest .csv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def load(path: str | Path, *, label: str | None = None, split_col: str | None = None) -> Dataset:
+def load(path: str | Path, *, label: str | None = None, split_col: str | None = None,
+         stream: bool | None = None) -> Dataset:
     """Load a dataset from a path in any layout of DESIGN.md section 4.
 
     Parameters
@@ -25,6 +29,9 @@ def load(path: str | Path, *, label: str | None = None, split_col: str | None = 
         The label column of a table or manifest; default the first of ``label, target, class, y``.
     split_col : str, optional
         The split column of a single table; default ``split`` when present.
+    stream : bool, optional
+        Leave Parquet features on disk and let the scan read them in record batches: True
+        always, False never, None (default) when they exceed ``STREAM_BYTES`` uncompressed.
 
     Returns
     -------
@@ -40,14 +47,28 @@ def load(path: str | Path, *, label: str | None = None, split_col: str | None = 
     if not p.exists():
         raise InputError(source, "no such file or folder")
     if p.is_file():
-        return _load_file(p, label=label, split_col=split_col, source=source)
-    return _load_folder(p, label=label, split_col=split_col, source=source)
+        return _load_file(p, label=label, split_col=split_col, source=source, stream=stream)
+    return _load_folder(p, label=label, split_col=split_col, source=source, stream=stream)
 
 
-def _load_file(p: Path, *, label, split_col, source) -> Dataset:
+def _streams(files: list[Path], stream: bool | None) -> bool:
+    """Whether these table files are to be streamed (all Parquet, and big or asked to)."""
+    if stream is False or not files or any(f.suffix.lower() not in PARQUET_SUFFIXES for f in files):
+        return False
+    if stream:
+        return True
+    try:
+        return parquet_size(files) > STREAM_BYTES
+    except Exception:  # noqa: BLE001 - an unreadable footer is reported by the in-memory reader
+        return False
+
+
+def _load_file(p: Path, *, label, split_col, source, stream=None) -> Dataset:
     suffix = p.suffix.lower()
     if suffix == ".npz":
         return load_npz(p, source=source)
+    if _streams([p], stream) and _not_manifest(p):
+        return load_streamed({"train": [p]}, label=label, split_col=split_col, source=source)
     if suffix in TABLE_SUFFIXES:
         table = read_table(p)
         path_col = looks_like_manifest(table.column_names)
@@ -57,7 +78,13 @@ def _load_file(p: Path, *, label, split_col, source) -> Dataset:
     raise InputError(source, f"unsupported file type {suffix or '(none)'}; {LAYOUT_HELP}")
 
 
-def _load_folder(p: Path, *, label, split_col, source) -> Dataset:
+def _not_manifest(p: Path) -> bool:
+    import pyarrow.parquet as pq
+
+    return looks_like_manifest(pq.read_schema(p).names) is None
+
+
+def _load_folder(p: Path, *, label, split_col, source, stream=None) -> Dataset:
     entries = [e for e in p.iterdir() if not e.name.startswith(".")]
     if not entries:
         raise InputError(source, "the folder is empty")
@@ -67,6 +94,8 @@ def _load_folder(p: Path, *, label, split_col, source) -> Dataset:
         return load_image_folders(split_dirs, p, source=source)
     tables = {normalize_split_name(f.stem): f for f in files
               if f.suffix.lower() in TABLE_SUFFIXES and f.stem.lower() in SPLIT_ALIASES}
+    if tables and _streams(list(tables.values()), stream):
+        return load_streamed({k: [f] for k, f in tables.items()}, label=label, split_col=None, source=source)
     if tables:
         return load_table_files(tables, label=label, split_col=None, source=source)
     npz = sorted(f for f in files if f.suffix.lower() == ".npz")
@@ -76,13 +105,30 @@ def _load_folder(p: Path, *, label, split_col, source) -> Dataset:
         return load_npz_folder(npz, source=source)
     single = sorted(f for f in files if f.suffix.lower() in TABLE_SUFFIXES)
     if len(single) == 1:
-        return _load_file(single[0], label=label, split_col=split_col, source=source)
+        return _load_file(single[0], label=label, split_col=split_col, source=source, stream=stream)
+    if len(single) > 1 and all(f.suffix.lower() in PARQUET_SUFFIXES for f in single):
+        return _load_parquet_parts(single, label=label, split_col=split_col, source=source, stream=stream)
     if class_folders(p):
         return load_image_folders({"train": p}, p, source=source)
     if len(single) > 1:
         raise InputError(source, f"several tables ({', '.join(f.name for f in single[:5])}) and none "
                                  "named train/val/test; pass one file")
     raise InputError(source, f"no dataset layout recognised; {LAYOUT_HELP}")
+
+
+def _load_parquet_parts(files: list[Path], *, label, split_col, source, stream) -> Dataset:
+    """A folder of Parquet part files: one table, in file-name order."""
+    if _streams(files, stream):
+        return load_streamed({"train": files}, label=label, split_col=split_col, source=source)
+    import pyarrow as pa
+
+    tables = [read_table(f) for f in files]
+    try:
+        table = pa.concat_tables(tables)
+    except pa.ArrowInvalid as exc:
+        raise InputError(source, f"the parquet files do not share one schema ({exc})") from None
+    return load_table_files({"train": files[0]}, label=label, split_col=split_col, source=source,
+                            read={files[0]: table})
 
 
 __all__ = ["load", "tables_to_dataset", "LAYOUT_HELP"]

@@ -111,7 +111,8 @@ def suite_frame(source, *, label: str | None = None, split_col: str | None = Non
     else:
         from datacheck.data import load
 
-        dataset = load(Path(source), label=label, split_col=split_col)
+        # Expectations are validated on pandas frames: the table is read whole.
+        dataset = load(Path(source), label=label, split_col=split_col, stream=False)
     split_name = split_name or split_col or DEFAULT_SPLIT_COL
     if dataset.modality == "tabular":
         parts, kind = [split.table.to_pandas() for split in dataset.splits.values()], "table"

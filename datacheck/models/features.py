@@ -119,7 +119,7 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
         at, rows = pool.rows_of(k)
         if names:
             where = {n: j for j, n in enumerate(scan.feature_stats.names)}
-            x[at] = scan.columns[[where[n] for n in names]][:, rows].T
+            x[at] = scan.columns[[where[n] for n in names]][:, scan.column_positions(rows)].T
     bad = ~np.isfinite(x)
     with_missing = np.flatnonzero(bad.any(axis=0))
     if len(with_missing):
@@ -148,7 +148,9 @@ def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str
         parts = []
         for k, name in enumerate(pool.split_names):
             _, rows = pool.rows_of(k)
-            column = ctx.dataset.splits[name].table.column(col).take(pa.array(rows))
+            scan = ctx.scan.splits[name]
+            table = scan.other_values if scan.sampled else ctx.dataset.splits[name].table
+            column = table.column(col).take(pa.array(scan.column_positions(rows)))
             parts.append(pc.cast(column, pa.string(), safe=False) if _castable(column.type) else None)
         if any(p is None for p in parts):
             dropped.append(col)

@@ -16,7 +16,8 @@ import numpy as np
 from datacheck.errors import ConfigError
 from datacheck.models.estimators import model_factories, reduce_dimensions
 from datacheck.models.features import FeatureSet, pixel_features, table_features
-from datacheck.models.pool import Pool, build_pool, stratified_sample
+from datacheck.models.pool import Pool, build_pool
+from datacheck.scan.sample import stratified_sample
 
 N_FOLDS = 5
 # Each fold trains on at most this many samples (a stratified sample of the other folds).

@@ -16,7 +16,7 @@ import numpy as np
 
 from datacheck.models.estimators import cheap_factory
 from datacheck.models.oof import OutOfFold, out_of_fold
-from datacheck.models.pool import stratified_sample
+from datacheck.scan.sample import stratified_sample
 
 PERMUTATION_SAMPLES = 2_000
 PERMUTATION_FOLDS = 3

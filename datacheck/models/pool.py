@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from datacheck.scan.sample import stratified_sample
+
 
 @dataclass
 class Pool:
@@ -66,6 +68,8 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
     for k, name in enumerate(names):
         scan = ctx.scan.splits[name]
         keep = np.flatnonzero((scan.y >= 0) & scan.readable)
+        if scan.sampled:  # a streamed split: only the sampled rows' features are at hand
+            keep = np.intersect1d(keep, scan.column_rows, assume_unique=True)
         parts.append((np.full(len(keep), k, np.int8), keep.astype(np.int64), scan.y[keep].astype(np.int64)))
     split, row, y = (np.concatenate([p[j] for p in parts]) if parts else np.zeros(0, np.int64)
                      for j in range(3))
@@ -83,34 +87,8 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
         take = stratified_sample(y, max_samples, min_per_class, seed)
         split, row, y = split[take], row[take], y[take]
         notes.append(f"a stratified sample of {len(y):,} of {n_available:,} samples was modelled")
+    sampled = [name for name in names if ctx.scan.splits[name].sampled]
+    if sampled:
+        notes.append(f"{', '.join(sampled)} streamed: only the rows of {'its' if len(sampled) == 1 else 'their'} "
+                     "stratified row sample were modelled")
     return Pool(names, split, row, y, n_available, notes)
-
-
-def stratified_sample(y: np.ndarray, size: int, floor: int, seed: int) -> np.ndarray:
-    """Sorted positions of about ``size`` samples, each class in proportion (at least ``floor``).
-
-    Parameters
-    ----------
-    y : numpy.ndarray
-        Non-negative int labels.
-    size : int
-        Wanted sample size.
-    floor : int
-        Keep at least this many of every class (all of a smaller one).
-    seed : int
-        Seed of the draw.
-
-    Returns
-    -------
-    numpy.ndarray
-        Sorted positions into ``y``.
-    """
-    rng = np.random.default_rng(seed)
-    counts = np.bincount(y)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    quota = np.minimum(counts, np.maximum(np.round(counts * size / len(y)).astype(np.int64), floor))
-    # a random rank within each class; keep the ranks below the class quota
-    rank = np.empty(len(y), np.int64)
-    shuffled = np.lexsort((rng.random(len(y)), y))
-    rank[shuffled] = np.arange(len(y)) - np.repeat(starts, counts)
-    return np.flatnonzero(rank < quota[y])

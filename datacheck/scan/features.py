@@ -42,6 +42,42 @@ class FeatureStats:
     max: np.ndarray
     n_distinct_lo: np.ndarray
 
+    @classmethod
+    def merge(cls, parts: "list[FeatureStats]") -> "FeatureStats":
+        """Combine the statistics of consecutive row ranges of one split (exact).
+
+        Moments are pooled with Chan's parallel formula; a feature has at most two distinct
+        values in a part only when they are that part's min and max, so distinct counts (capped
+        at 3) merge exactly too.
+
+        Parameters
+        ----------
+        parts : list of FeatureStats
+            Statistics of the same features, over disjoint rows.
+
+        Returns
+        -------
+        FeatureStats
+        """
+        out = parts[0]
+        for part in parts[1:]:
+            out = out._merged(part)
+        return out
+
+    def _merged(self, b: "FeatureStats") -> "FeatureStats":
+        na, nb = self.n_finite.astype(np.float64), b.n_finite.astype(np.float64)
+        n = na + nb
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ma, mb = np.where(na > 0, self.mean, 0.0), np.where(nb > 0, b.mean, 0.0)
+            delta = mb - ma
+            mean = np.where(n > 0, ma + delta * nb / np.maximum(n, 1), np.nan)
+            m2 = (np.where(na > 0, self.std, 0.0) ** 2 * na + np.where(nb > 0, b.std, 0.0) ** 2 * nb
+                  + delta ** 2 * na * nb / np.maximum(n, 1))
+            std = np.where(n > 0, np.sqrt(m2 / np.maximum(n, 1)), np.nan)
+        lo, hi = np.fmin(self.min, b.min), np.fmax(self.max, b.max)
+        return FeatureStats(self.names, self.n + b.n, self.n_finite + b.n_finite, self.n_nan + b.n_nan,
+                            self.n_inf + b.n_inf, mean, std, lo, hi, _merged_distinct(self, b))
+
     def frame(self):
         """The statistics as a pandas DataFrame indexed by feature name."""
         import pandas as pd
@@ -51,6 +87,17 @@ class FeatureStats:
             "mean": self.mean, "std": self.std, "min": self.min, "max": self.max,
             "n_distinct_lo": self.n_distinct_lo,
         }, index=list(self.names))
+
+
+def _merged_distinct(a: FeatureStats, b: FeatureStats) -> np.ndarray:
+    """Distinct finite values (capped at 3) of two parts of each feature."""
+    values = np.stack([a.min, a.max, b.min, b.max], axis=1)
+    present = np.stack([a.n_finite > 0] * 2 + [b.n_finite > 0] * 2, axis=1)
+    values = np.where(present, values, np.nan)
+    ordered = np.sort(values, axis=1)  # NaN last
+    distinct = (np.isfinite(ordered[:, 0]).astype(np.int64)
+                + (np.isfinite(ordered[:, 1:]) & (ordered[:, 1:] != ordered[:, :-1])).sum(axis=1))
+    return np.where((a.n_distinct_lo >= 3) | (b.n_distinct_lo >= 3), 3, np.minimum(distinct, 3))
 
 
 def feature_stats(columns: np.ndarray, names: list[str] | tuple[str, ...], *,

@@ -8,6 +8,7 @@ import numpy as np
 
 from datacheck.scan.arrays import ArrayInfo
 from datacheck.scan.features import FeatureStats
+from datacheck.scan.flags import RowFlags
 from datacheck.scan.images import ImageChunk
 
 
@@ -24,11 +25,19 @@ class SplitScan:
     hashes : numpy.ndarray
         uint64 content hash per sample (decoded pixels, array sample bytes, or table row).
     columns : numpy.ndarray or None
-        Numeric features, column-major: float64 (n_features, n); tables and 2-D arrays.
+        Numeric features, column-major: float64 (n_features, m); tables and 2-D arrays. Every
+        row (m = n) unless the split was streamed, then the rows in ``column_rows``.
+    column_rows : numpy.ndarray or None
+        Sorted int64 split rows of the columns of ``columns`` when they are a sample; None
+        when they hold every row.
     feature_stats : FeatureStats or None
-        Per-feature aggregates of ``columns``.
+        Per-feature aggregates over every row (not only the sampled ones).
+    flags : RowFlags or None
+        Rows with missing or infinite values (tables and 2-D arrays), over every row.
     other_columns : list of str
         Non-numeric feature columns of a table.
+    other_values : pyarrow.Table or None
+        Those columns at ``column_rows``, when the features are a sample.
     images : ImageChunk or None
         Per-sample image statistics (image files and image arrays).
     array : ArrayInfo or None
@@ -39,8 +48,11 @@ class SplitScan:
     y: np.ndarray
     hashes: np.ndarray
     columns: np.ndarray | None = None
+    column_rows: np.ndarray | None = None
     feature_stats: FeatureStats | None = None
+    flags: RowFlags | None = None
     other_columns: list[str] = field(default_factory=list)
+    other_values: object | None = None
     images: ImageChunk | None = None
     array: ArrayInfo | None = None
 
@@ -48,6 +60,26 @@ class SplitScan:
     def n(self) -> int:
         """Number of samples."""
         return int(len(self.y))
+
+    @property
+    def sampled(self) -> bool:
+        """Whether ``columns`` holds a sample of the rows rather than all of them."""
+        return self.column_rows is not None
+
+    @property
+    def n_column_rows(self) -> int:
+        """Number of rows in ``columns`` (0 without columns)."""
+        return 0 if self.columns is None else int(self.columns.shape[1])
+
+    def split_rows(self, positions: np.ndarray) -> np.ndarray:
+        """Split rows of the given positions in ``columns``."""
+        positions = np.asarray(positions, np.int64)
+        return positions if self.column_rows is None else self.column_rows[positions]
+
+    def column_positions(self, rows: np.ndarray) -> np.ndarray:
+        """Positions in ``columns`` of split rows that are in it (see ``column_rows``)."""
+        rows = np.asarray(rows, np.int64)
+        return rows if self.column_rows is None else np.searchsorted(self.column_rows, rows)
 
     @property
     def features(self) -> np.ndarray | None:

@@ -1,4 +1,4 @@
-"""Run the scan over every split of a ``Dataset``."""
+"""Run the scan over every split of a ``Dataset``: plan tasks, run them, merge the results."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ from typing import Callable
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split
-from datacheck.scan.arrays import array_image_stats, array_info
-from datacheck.scan.features import feature_stats, numeric_columns
-from datacheck.scan.hashing import combine, hash_columns, hash_rows, hash_table_rows
-from datacheck.scan.images import decode_images
-from datacheck.scan.result import ScanResult, SplitScan
+from datacheck.scan.arrays import array_info
+from datacheck.scan.result import ScanResult
+from datacheck.scan.sample import split_sample
+from datacheck.scan.tasks import ScanTask, merge_scans
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
+# Rows per task of a streamed split: a task's per-row results are ~20 bytes a row.
+PIECE_ROWS = 1 << 20
 
 
-def scan(dataset: Dataset, *, workers: int | None = None,
-         progress: ProgressFactory | None = None) -> ScanResult:
+def scan(dataset: Dataset, *, workers: int | None = None, progress: ProgressFactory | None = None,
+         partitions: int | None = None, engine=None, seed: int = 0) -> ScanResult:
     """Scan every split once.
 
     Parameters
@@ -28,53 +29,113 @@ def scan(dataset: Dataset, *, workers: int | None = None,
     workers : int, optional
         Image decoding processes; default all available CPUs.
     progress : callable, optional
-        ``progress(description, total)`` returns an ``advance(n)`` callable; used for
-        image decoding, the one long step.
+        ``progress(description, total)`` returns an ``advance(n)`` callable; used for the long
+        steps (image decoding, streamed tables, tasks on a cluster).
+    partitions : int, optional
+        Scan each split as this many row ranges and merge them (the result is the same);
+        default one task per in-memory split (two per cluster worker with an engine) and
+        about a million rows per streamed task.
+    engine : object, optional
+        Runs the tasks elsewhere: ``engine.map(tasks, advance)`` returns their results in
+        order and ``engine.n_workers`` says how many run at once (see
+        ``datacheck.engines``); default this process.
+    seed : int
+        Seed of the row sample kept of streamed splits.
 
     Returns
     -------
     ScanResult
     """
     start = time.perf_counter()
-    out = {}
-    for name, split in dataset.splits.items():
-        if split.paths is not None:
-            out[name] = _scan_image_files(split, workers, progress)
-        elif split.array is not None:
-            out[name] = _scan_array(split)
-        else:
-            out[name] = _scan_table(split, dataset.key_columns)
+    # On a cluster, in-memory splits are cut so that every worker gets a share.
+    in_memory_parts = partitions or (2 * engine.n_workers if engine is not None else None)
+    plans = {name: plan_split(split, dataset.key_columns,
+                              partitions=partitions if split.stream is not None else in_memory_parts,
+                              workers=workers if engine is None else 1, seed=seed)
+             for name, split in dataset.splits.items()}
+    if engine is not None:
+        tasks = [t for plan in plans.values() for t in plan]
+        advance = progress("scanning on the cluster", len(tasks)) if progress else None
+        results = iter(engine.map(tasks, advance))
+        parts = {name: [next(results) for _ in plan] for name, plan in plans.items()}
+    else:
+        parts = {name: _run_here(plan, progress) for name, plan in plans.items()}
+    out = {name: merge_scans(p) for name, p in parts.items()}
     return ScanResult(out, time.perf_counter() - start)
 
 
-def _scan_image_files(split: Split, workers, progress) -> SplitScan:
-    advance = progress(f"decoding {split.name} images", len(split.paths)) if progress else None
-    chunk = decode_images(split.root, split.paths, workers=workers, advance=advance)
-    return SplitScan(split.name, split.y, chunk.hash, images=chunk)
+def _run_here(plan: list[ScanTask], progress: ProgressFactory | None) -> list:
+    """Run one split's tasks in this process, with a progress bar for the long ones."""
+    first = plan[0]
+    if isinstance(first.data, tuple) and len(plan) == 1:
+        advance = progress(f"decoding {first.split} images", first.n) if progress else None
+        return [first.run(advance)]
+    streamed = not isinstance(first.data, (tuple, np.ndarray)) and hasattr(first.data, "batches")
+    advance = (progress(f"reading {first.split} rows", sum(t.n for t in plan))
+               if progress and streamed else None)
+    out = []
+    for task in plan:
+        out.append(task.run())
+        if advance:
+            advance(task.n)
+    return out
 
 
-def _scan_array(split: Split) -> SplitScan:
-    x = split.array
-    info = array_info(x)
-    if info.layout == "features":
-        columns = np.ascontiguousarray(x.T, dtype=np.float64)
-        names = [f"x{j}" for j in range(columns.shape[0])]
-        return SplitScan(split.name, split.y, hash_rows(x), columns=columns,
-                         feature_stats=feature_stats(columns, names), array=info)
-    if info.layout in ("NHWC", "NCHW", "NHW") and x.dtype.kind in "fiub":
-        chunk = array_image_stats(x, info)
-        return SplitScan(split.name, split.y, chunk.hash, images=chunk, array=info)
-    flat = x.reshape(len(x), -1) if x.ndim and x.dtype.kind in "fiub" else np.zeros((len(split.y), 0))
-    return SplitScan(split.name, split.y, hash_rows(flat), array=info)
+def plan_split(split: Split, key_columns: list[str], *, partitions: int | None = None,
+               workers: int | None = None, seed: int = 0) -> list[ScanTask]:
+    """The tasks that scan one split, in row order.
+
+    Parameters
+    ----------
+    split : Split
+        The split.
+    key_columns : list of str
+        Group and time columns, left out of features and hashes.
+    partitions : int, optional
+        Number of row ranges (see ``scan``).
+    workers : int, optional
+        Image decoding processes per task.
+    seed : int
+        Seed of a streamed split's row sample.
+
+    Returns
+    -------
+    list of ScanTask
+        At least one (an empty split gives one empty task).
+    """
+    keys = tuple(key_columns)
+    if split.stream is not None:
+        keep = split_sample(split.y, seed=seed)
+        parts = partitions or max(1, -(-len(split) // PIECE_ROWS))
+        tasks = []
+        for start, n, piece in split.stream.pieces(parts):
+            tasks.append(ScanTask(split.name, start, split.y[start:start + n], piece,
+                                  _keep_in(keep, start, start + n), keys))
+        return tasks or [ScanTask(split.name, 0, split.y[:0], split.stream.schema.empty_table(),
+                                  None if keep is None else keep[:0], keys)]
+    bounds = _bounds(len(split), partitions or 1)
+    if split.paths is not None:
+        root = str(split.root)
+        return [ScanTask(split.name, a, split.y[a:b], (root, split.paths[a:b]),
+                         workers=workers if len(bounds) == 2 else 1)
+                for a, b in zip(bounds[:-1], bounds[1:])]
+    if split.array is not None:
+        info = array_info(split.array)
+        return [ScanTask(split.name, a, split.y[a:b], split.array[a:b], info=info)
+                for a, b in zip(bounds[:-1], bounds[1:])]
+    return [ScanTask(split.name, a, split.y[a:b], split.table.slice(a, b - a), key_columns=keys)
+            for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _scan_table(split: Split, key_columns: list[str]) -> SplitScan:
-    # Group and time columns identify a sample; they are not features of it.
-    table = split.table.drop_columns(key_columns) if key_columns else split.table
-    columns, numeric, other = numeric_columns(table)
-    hashes = hash_columns(columns)
-    if other:
-        hashes = combine(hashes, hash_table_rows(table.select(other)))
-    return SplitScan(split.name, split.y, hashes, columns=columns,
-                     feature_stats=feature_stats(columns, numeric), other_columns=other)
+def _keep_in(keep: np.ndarray | None, a: int, b: int) -> np.ndarray | None:
+    """The sampled rows in [a, b), relative to a."""
+    if keep is None:
+        return None
+    lo, hi = np.searchsorted(keep, [a, b])
+    return keep[lo:hi] - a
 
+
+def _bounds(n: int, parts: int) -> list[int]:
+    """Row boundaries of ``parts`` near-equal ranges of ``n`` rows (at least one range)."""
+    parts = max(1, min(parts, n))
+    return np.linspace(0, n, parts + 1).astype(np.int64).tolist()

@@ -74,7 +74,11 @@ def smoke_dataset(dataset: Any, *, model: str | None = None, steps: int = DEFAUL
     if dataset.modality == "image":
         x, keep = decode_images(split, labelled, rgb=rgb, max_side=224 if rgb else 64, min_side=32 if rgb else 1)
     elif dataset.modality == "tabular":
-        x, keep = table_features(split.table, labelled), labelled
+        if split.stream is not None:  # read only the rows trained on
+            x = table_features(split.stream.take(labelled), np.arange(len(labelled)))
+        else:
+            x = table_features(split.table, labelled)
+        keep = labelled
     else:
         x, keep = array_samples(split.array, labelled, rgb=rgb), labelled
     y = torch.from_numpy(np.asarray(split.y)[keep].astype(np.int64))

@@ -6,7 +6,8 @@ import numpy as np
 
 from datacheck.checks import CheckContext
 from datacheck.data import from_objects
-from datacheck.models.pool import build_pool, stratified_sample
+from datacheck.models.pool import build_pool
+from datacheck.scan.sample import stratified_sample
 from datacheck.scan import scan
 
 

@@ -85,7 +85,9 @@ def row_hashes(ctx: CheckContext, split: str, numeric: list[str], other: list[st
     """
     scan = ctx.scan[split]
     stored = scan.feature_stats.names if scan.feature_stats is not None else ()
-    if list(stored) == list(numeric) and list(scan.other_columns) == list(other):
+    if (list(stored) == list(numeric) and list(scan.other_columns) == list(other)) or scan.sampled:
+        # A streamed split's rows are not all at hand: its own hashes (over every feature)
+        # are what there is; splits whose columns differ are split_consistency's error.
         return scan.hashes
 
     def compute() -> np.ndarray:
@@ -101,9 +103,11 @@ def row_hashes(ctx: CheckContext, split: str, numeric: list[str], other: list[st
 
 
 def other_hash(ctx: CheckContext, split: str, other: list[str]) -> np.ndarray:
-    """Hash of each row over non-numeric columns (uint64)."""
+    """Hash over non-numeric columns of each row of ``scan.columns`` (uint64)."""
+    scan = ctx.scan[split]
+    table = scan.other_values if scan.sampled else ctx.dataset.splits[split].table
     return ctx.cached(f"leakage.other_hash.{split}.{hash(tuple(other))}",
-                      lambda: hash_table_rows(ctx.dataset.splits[split].table.select(other)))
+                      lambda: hash_table_rows(table.select(other)))
 
 
 def decimals(columns: list[np.ndarray], seed: int = 0) -> np.ndarray:
@@ -145,7 +149,7 @@ def distinct_ratio(ctx: CheckContext, split: str, names: list[str]) -> np.ndarra
     """Share of distinct values per feature in a sample of rows (1.0: values never repeat)."""
     def compute() -> np.ndarray:
         scan = ctx.scan[split]
-        rows = sample_rows(scan.n, _DECIMALS_SAMPLE, ctx.seed)
+        rows = sample_rows(scan.n_column_rows, _DECIMALS_SAMPLE, ctx.seed)
         out = np.zeros(len(names))
         for j, col in enumerate(feature_rows(scan, names)):
             v = col[rows]

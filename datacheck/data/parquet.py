@@ -1,0 +1,289 @@
+"""Parquet datasets too large to hold in memory: read in record batches, split by split.
+
+A streamed split keeps its labels (and any group/time columns) in memory and refers to its
+features by row groups of the files; the scan reads them batch by batch, in this process or in
+the workers of a distributed engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
+from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
+from datacheck.errors import InputError
+from datacheck.scan.sample import SAMPLE_ROWS
+
+# Uncompressed size above which a Parquet dataset is streamed rather than read whole.
+STREAM_BYTES = 1 << 30
+# Rows per record batch read at a time: a batch of 20 float64 columns is about 40 MB.
+BATCH_ROWS = 1 << 18
+
+
+@dataclass(frozen=True)
+class ParquetPiece:
+    """Some row groups of one Parquet file, and which of their rows belong to one split.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    row_groups : tuple of int
+        Row groups to read, in order.
+    columns : tuple of str
+        Feature columns to read.
+    split_col : str or None
+        Column naming each row's split, when the file holds several splits.
+    split_values : tuple of str
+        Values of ``split_col`` (as strings) that belong to this split; ``None`` stands for a
+        missing value.
+    """
+
+    path: str
+    row_groups: tuple[int, ...]
+    columns: tuple[str, ...]
+    split_col: str | None = None
+    split_values: tuple = ()
+
+    def batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[object]:
+        """This split's rows of the row groups, as pyarrow Tables of at most ``batch_rows``.
+
+        Yields
+        ------
+        pyarrow.Table
+            The feature columns of consecutive rows.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        read = list(self.columns) + ([self.split_col] if self.split_col else [])
+        with pq.ParquetFile(self.path) as pf:
+            for batch in pf.iter_batches(batch_size=batch_rows, row_groups=list(self.row_groups),
+                                         columns=read):
+                table = pa.Table.from_batches([batch])
+                if self.split_col:
+                    table = table.filter(_in_split(table.column(self.split_col), self.split_values))
+                    table = table.drop_columns([self.split_col])
+                if table.num_rows:
+                    yield table
+
+
+def _in_split(values, wanted: tuple):
+    """Boolean mask of the split column's values that belong to a split."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    strings = values.cast(pa.string())
+    mask = pc.is_in(strings, value_set=pa.array([v for v in wanted if v is not None], pa.string()))
+    mask = pc.fill_null(mask, False)
+    if None in wanted:
+        mask = pc.or_(mask, pc.is_null(strings))
+    return mask
+
+
+@dataclass
+class StreamedTable:
+    """The features of one streamed split: row groups of Parquet files.
+
+    Parameters
+    ----------
+    files : list of str
+        The files, in row order.
+    groups : list of tuple
+        ``(file index, row group, rows of this split in it)`` in row order.
+    columns : tuple of str
+        Feature columns (label and split columns excluded).
+    schema : pyarrow.Schema
+        Their types.
+    split_col : str or None
+        See ``ParquetPiece``.
+    split_values : tuple
+        See ``ParquetPiece``.
+    """
+
+    files: list[str]
+    groups: list[tuple[int, int, int]]
+    columns: tuple[str, ...]
+    schema: object
+    split_col: str | None = None
+    split_values: tuple = ()
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of this split."""
+        return int(sum(g[2] for g in self.groups))
+
+    def pieces(self, parts: int | None = None) -> list[tuple[int, int, ParquetPiece]]:
+        """The row groups in about ``parts`` contiguous pieces (default one per row group).
+
+        Returns
+        -------
+        list of (int, int, ParquetPiece)
+            The split row of each piece's first row, its rows of this split, and the piece;
+            pieces never span files and skip row groups without rows of this split.
+        """
+        groups = [g for g in self.groups if g[2]]
+        per_piece = max(1, self.n_rows // max(1, parts or len(groups) or 1))
+        out, start, current, rows = [], 0, [], 0
+        for g in groups:
+            if current and (g[0] != current[0][0] or rows >= per_piece):
+                out.append((start, rows, self._piece(current)))
+                start += rows
+                current, rows = [], 0
+            current.append(g)
+            rows += g[2]
+        if current:
+            out.append((start, rows, self._piece(current)))
+        return out
+
+    def _piece(self, groups: list[tuple[int, int, int]]) -> ParquetPiece:
+        return ParquetPiece(self.files[groups[0][0]], tuple(g[1] for g in groups), self.columns,
+                            self.split_col, self.split_values)
+
+    def take(self, rows: np.ndarray):
+        """The feature columns of the given split rows (sorted), read in one pass of batches."""
+        import pyarrow as pa
+
+        rows = np.asarray(rows, np.int64)
+        parts, at = [], 0
+        for _, _, piece in self.pieces():
+            for table in piece.batches():
+                lo, hi = np.searchsorted(rows, [at, at + table.num_rows])
+                if hi > lo:
+                    parts.append(table.take(pa.array(rows[lo:hi] - at)))
+                at += table.num_rows
+        return pa.concat_tables(parts) if parts else self.schema.empty_table()
+
+    def read_columns(self, names: list[str]):
+        """Every row of this split, the given columns only (a pyarrow Table)."""
+        import pyarrow as pa
+
+        tables = [t for _, _, p in self.pieces()
+                  for t in ParquetPiece(p.path, p.row_groups, tuple(names), p.split_col,
+                                        p.split_values).batches()]
+        return pa.concat_tables(tables) if tables else self.schema.empty_table().select(names)
+
+
+def parquet_size(files: list[Path]) -> int:
+    """Uncompressed bytes of the row groups of Parquet files, from their footers."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for f in files:
+        meta = pq.ParquetFile(f).metadata
+        total += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    return total
+
+
+def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col: str | None,
+                  source: str) -> Dataset:
+    """A tabular ``Dataset`` whose splits stream their features from Parquet files.
+
+    Only the label (and split) columns are read now.
+
+    Parameters
+    ----------
+    files : dict of str to list of pathlib.Path
+        Split name -> its files; a single dataset (which may hold a split column) is keyed
+        ``train``.
+    label, split_col : str or None
+        Column names given by the user.
+    source : str
+        The source as given.
+
+    Returns
+    -------
+    Dataset
+    """
+    import pyarrow.parquet as pq
+
+    first = files[next(iter(files))][0]
+    try:
+        schema = pq.read_schema(first)
+    except Exception as exc:  # noqa: BLE001 - any unreadable footer is bad input
+        raise InputError(first, f"cannot be read as a parquet table ({exc})") from None
+    names = schema.names
+    label_col = find_column(names, label, LABEL_CANDIDATES, "label", first, True)
+    sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", first, False)
+    sc = sc if len(files) == 1 else None
+    features = tuple(n for n in names if n not in (label_col, sc))
+    feature_schema = _select(schema, features)
+    raw: dict[str, list] = {}
+    groups: dict[str, list] = {}
+    values: dict[str, set] = {}
+    for name, paths in files.items():
+        for k, path in enumerate(paths):
+            _read_keys(path, k, name, label_col, sc, raw, groups, values)
+    if not raw:
+        raise InputError(first, "the table has no rows")
+    classes, codes = encode_labels({n: np.concatenate(v) for n, v in raw.items()})
+    splits = {}
+    for name in raw:
+        split_files = [str(p) for p in (files[name] if name in files else files[next(iter(files))])]
+        stream = StreamedTable(split_files, groups[name], features, feature_schema,
+                               sc, tuple(sorted(values.get(name, ()), key=lambda v: (v is None, v))))
+        splits[name] = Split(name=name, y=codes[name], stream=stream)
+    n = sum(len(c) for c in codes.values())
+    note = (f"{n:,} rows streamed from Parquet in record batches; checks that compare rows "
+            f"(near copies, drift, imputation, label noise) see a stratified sample of at most "
+            f"about {SAMPLE_ROWS:,} rows of each split")
+    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note])
+
+
+def _read_keys(path: Path, file_index: int, name: str, label_col: str, sc: str | None,
+               raw: dict, groups: dict, values: dict) -> None:
+    """Read a file's label (and split) columns and count each split's rows per row group."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+        names = pf.schema_arrow.names
+    except Exception as exc:  # noqa: BLE001 - a damaged file is bad input
+        raise InputError(path, f"cannot be read as a parquet table ({exc})") from None
+    if label_col not in names:
+        raise InputError(path, f"split {name!r} has no label column {label_col!r}")
+    for rg in range(pf.metadata.num_row_groups):
+        table = pf.read_row_group(rg, columns=[label_col] + ([sc] if sc else []))
+        labels = _label_values(table.column(label_col))
+        if sc is None:
+            raw.setdefault(name, []).append(labels)
+            groups.setdefault(name, []).append((file_index, rg, table.num_rows))
+            continue
+        split_of, mapping = _split_names(table.column(sc).cast("string").to_numpy(zero_copy_only=False))
+        for value, split in mapping.items():
+            values.setdefault(split, set()).add(value)
+        for split in sorted(set(split_of.tolist())):
+            mask = split_of == split
+            raw.setdefault(split, []).append(labels[mask])
+            groups.setdefault(split, []).append((file_index, rg, int(mask.sum())))
+
+
+def _split_names(split_raw: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Canonical split name of each row, and of each raw value (None: missing -> unassigned)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(split_raw, use_na_sentinel=True)
+    uniques = list(uniques)
+    canon = [normalize_split_name(u) for u in uniques]
+    mapping = dict(zip(uniques, canon))
+    if (codes < 0).any():
+        mapping[None] = "unassigned"
+    return np.array(canon + ["unassigned"], dtype=object)[codes], mapping
+
+
+def _label_values(column) -> np.ndarray:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.to_numpy(zero_copy_only=False)
+
+
+def _select(schema, names: tuple[str, ...]):
+    import pyarrow as pa
+
+    return pa.schema([schema.field(n) for n in names])

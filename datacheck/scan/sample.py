@@ -1,0 +1,63 @@
+"""Seeded, stratified row samples: which rows of a large split the row-level checks see."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Rows per split kept in full for the checks that compare rows (near copies, drift statistics,
+# imputation signatures, label noise) when a split is streamed rather than held in memory.
+SAMPLE_ROWS = 200_000
+# Rows of every class (missing labels included) kept in such a sample, when a class has them.
+SAMPLE_FLOOR = 50
+
+
+def stratified_sample(y: np.ndarray, size: int, floor: int, seed: int) -> np.ndarray:
+    """Sorted positions of about ``size`` samples, each class in proportion (at least ``floor``).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Non-negative int labels.
+    size : int
+        Wanted sample size.
+    floor : int
+        Keep at least this many of every class (all of a smaller one).
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted positions into ``y``.
+    """
+    rng = np.random.default_rng(seed)
+    counts = np.bincount(y)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    quota = np.minimum(counts, np.maximum(np.round(counts * size / len(y)).astype(np.int64), floor))
+    # a random rank within each class; keep the ranks below the class quota
+    rank = np.empty(len(y), np.int64)
+    shuffled = np.lexsort((rng.random(len(y)), y))
+    rank[shuffled] = np.arange(len(y)) - np.repeat(starts, counts)
+    return np.flatnonzero(rank < quota[y])
+
+
+def split_sample(y: np.ndarray, size: int = SAMPLE_ROWS, seed: int = 0) -> np.ndarray | None:
+    """The rows of a split whose features a streamed scan keeps, or None to keep every row.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Label codes of the split (-1 missing), known before its features are read.
+    size : int
+        Rows to keep at most (about; every class keeps at least ``SAMPLE_FLOOR``).
+    seed : int
+        Seed of the draw: the same rows whatever the partitioning.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Sorted int64 row indices.
+    """
+    if len(y) <= size:
+        return None
+    return stratified_sample(np.asarray(y, np.int64) + 1, size, SAMPLE_FLOOR, seed).astype(np.int64)
