@@ -378,8 +378,9 @@ def match_images(ref_thumbs: np.ndarray, ref_ok: np.ndarray, ref_hash: np.ndarra
 
 _GRID_FEATURES = 6
 _ROW_CAP = 32
-_KEY_BLOCK = 1 << 16
+_KEY_BLOCK = 1 << 15
 _SENTINEL = float(1 << 40)
+_PRESENT_BITS = 22
 
 
 @dataclass(frozen=True)
@@ -422,60 +423,100 @@ class RowGrid:
         """The tolerance in cell widths."""
         return 1.0 / (4.0 * len(self.features))
 
-    def keys(self, columns: list, probe: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Cell keys of every sample, and with ``probe`` the neighbouring cells within reach.
+    def keys(self, columns: list, rows: np.ndarray | None = None) -> np.ndarray:
+        """Cell key of every sample.
 
         Parameters
         ----------
         columns : list of numpy.ndarray
             One float64 array per compared feature, all of the same length.
-        probe : bool
-            Also file each sample under the adjacent cells it is within reach of.
+        rows : numpy.ndarray, optional
+            Key only these positions of ``columns`` (without copying the other features).
 
         Returns
         -------
-        rows, keys : numpy.ndarray
-            Sample index and uint64 key of each entry (one per sample without ``probe``).
+        numpy.ndarray
+            uint64, one key per sample.
         """
-        n = len(columns[0]) if columns else 0
+        parts = self._blocks(columns, rows, probe=False)
+        return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+    def entries(self, columns: list, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Cell key of every sample, and of each adjacent cell the sample is within reach of.
+
+        Parameters
+        ----------
+        columns, rows
+            As for ``keys``.
+
+        Returns
+        -------
+        samples, keys : numpy.ndarray
+            Sample index (position in ``rows`` when given) and uint64 key of each entry.
+        """
+        parts = self._blocks(columns, rows, probe=True)
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _blocks(self, columns: list, rows: np.ndarray | None, probe: bool) -> list:
+        """``_block`` over consecutive blocks of samples, spread over threads."""
+        n = len(rows) if rows is not None else (len(columns[0]) if columns else 0)
         starts = list(range(0, n, _KEY_BLOCK))
         parts: list = [None] * len(starts)
 
         def work(i: int) -> None:
             start = starts[i]
-            parts[i] = self._block([c[start:start + _KEY_BLOCK] for c in columns], start, probe)
+            parts[i] = self._block(columns, start, min(start + _KEY_BLOCK, n), rows, probe)
 
         run_blocks(work, range(len(starts)))
-        if not parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.uint64)
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return parts
 
-    def _block(self, columns: list, start: int, probe: bool) -> tuple[np.ndarray, np.ndarray]:
-        n = len(columns[0])
-        key = np.zeros(n, np.uint64)
-        cells = []
+    def _block(self, columns: list, start: int, stop: int, rows: np.ndarray | None,
+               probe: bool) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Keys of the samples ``start:stop``, and with ``probe`` their entries (``entries``)."""
+        take = slice(start, stop) if rows is None else rows[start:stop]
+        n = stop - start
+        key = np.zeros(n, np.int64)
+        u, c, cell = np.empty(n), np.empty(n), np.empty(n, np.int64)
+        fractions = []
         with np.errstate(over="ignore", invalid="ignore"):
-            for f, a, b, w in zip(self.features, self.slope, self.intercept, self.weights):
-                u = columns[f] * a + b
-                bad = ~np.isfinite(u)
-                if bad.any():
-                    # Missing and infinite values get cells of their own, so NaN meets NaN.
-                    u[bad] = np.where(np.isnan(u[bad]), -_SENTINEL, np.sign(u[bad]) * (_SENTINEL + 1))
-                c = np.floor(u)
-                key += c.astype(np.int64).view(np.uint64) * w
+            for f, a, b, w in zip(self.features, self.slope, self.intercept, self.weights.view(np.int64)):
+                _coordinates(columns[f][take], a, b, out=u)
+                np.floor(u, out=c)
+                np.copyto(cell, c, casting="unsafe")
+                cell *= w
+                key += cell
                 if probe:
-                    cells.append(u - c)
-        rows = np.arange(start, start + n, dtype=np.int64)
-        if not probe:
-            return rows, key
-        out_rows, out_keys = [rows], [key]
+                    fractions.append(u - c)
+        key = key.view(np.uint64)
+        return self._probes(np.arange(start, stop, dtype=np.int64), key, fractions) if probe else key
+
+    def _probes(self, samples: np.ndarray, key: np.ndarray,
+                fractions: list) -> tuple[np.ndarray, np.ndarray]:
+        """Each sample's entry, then one per adjacent cell within reach (``fractions``: the
+        position inside the cell on each key feature)."""
+        out_samples, out_keys = [samples], [key]
         with np.errstate(over="ignore"):
-            for frac, w in zip(cells, self.weights):
+            for frac, w in zip(fractions, self.weights):
                 lower = np.flatnonzero(frac < self.reach)
                 upper = np.flatnonzero(frac > 1.0 - self.reach)
-                out_rows += [rows[lower], rows[upper]]
+                out_samples += [samples[lower], samples[upper]]
                 out_keys += [key[lower] - w, key[upper] + w]
-        return np.concatenate(out_rows), np.concatenate(out_keys)
+        return np.concatenate(out_samples), np.concatenate(out_keys)
+
+
+def _coordinates(values: np.ndarray, slope: float, intercept: float, out: np.ndarray) -> None:
+    """Grid coordinates ``values * slope + intercept``, written to ``out``.
+
+    Missing and infinite values get cells of their own, so NaN meets NaN. A finite sum shows
+    that every coordinate is finite, so the elementwise test runs only when one may not be.
+    """
+    np.multiply(values, slope, out=out)
+    out += intercept
+    if not np.isfinite(out.sum()):
+        bad = ~np.isfinite(out)
+        out[bad] = np.where(np.isnan(out[bad]), -_SENTINEL, np.sign(out[bad]) * (_SENTINEL + 1))
 
 
 def near_row_pairs(index_cols: list, index_entries: tuple, query_cols: list, query_keys: np.ndarray,
@@ -485,18 +526,20 @@ def near_row_pairs(index_cols: list, index_entries: tuple, query_cols: list, que
     """Nearest query row of each index row within the tolerance, found through the grid.
 
     Index the smaller set (with probes) and stream the larger one through it: the cost is
-    one key per streamed row and a sort of the index keys. Rows with equal values share a
-    key, so exact copies are found too (distance 0), unless a cell held more than
-    ``_ROW_CAP`` index rows.
+    one key per streamed row and one sort of the index entries with the few streamed rows
+    that may share their keys; candidates are confirmed feature by feature, so most are
+    dropped after one or two gathers. Rows with equal values share a key, so exact copies
+    are found too (distance 0), unless a cell held more than ``_ROW_CAP`` index rows.
 
     Parameters
     ----------
     index_cols, query_cols : list of numpy.ndarray
-        One float64 array per compared feature.
+        One float64 array per compared feature (index columns may be any object that
+        gathers rows with ``col[positions]``).
     index_entries : tuple of numpy.ndarray
-        ``RowGrid.keys(index_cols, probe=True)``.
+        ``RowGrid.entries(index_cols)``.
     query_keys : numpy.ndarray
-        ``RowGrid.keys(query_cols)[1]``.
+        ``RowGrid.keys(query_cols)``.
     scale : numpy.ndarray
         Tolerance of each feature, in its own units.
     index_extra, query_extra : numpy.ndarray, optional
@@ -512,37 +555,121 @@ def near_row_pairs(index_cols: list, index_entries: tuple, query_cols: list, que
     complete : bool
         False when a crowded cell was cut to ``_ROW_CAP`` candidates.
     """
-    rows, keys = index_entries
-    order = np.argsort(keys)
-    sorted_keys = keys[order]
-    complete = bool(len(sorted_keys) < 2 or _longest_run(sorted_keys) <= _ROW_CAP)
-    qi, ii = bucket_join(sorted_keys, rows[order], query_keys, cap=_ROW_CAP)
-    n_idx = len(index_cols[0])
-    pid = _distinct(qi * n_idx + ii)
-    qi, ii = pid // n_idx, pid % n_idx
+    qi, ii, complete = _grid_join(*index_entries, query_keys, len(index_cols[0]))
     keep = np.ones(len(qi), bool)
     if index_self is not None:
         keep &= index_self[ii] != qi
     if index_extra is not None:
         keep &= index_extra[ii] == query_extra[qi]
-    qi, ii = qi[keep], ii[keep]
-    dist = np.zeros(len(qi))
-    for j, (a_col, b_col) in enumerate(zip(index_cols, query_cols)):
-        a, b = a_col[ii], b_col[qi]
-        d = np.abs(a - b) / scale[j]
-        d[np.isnan(a) & np.isnan(b)] = 0.0
-        d[(a == b) & np.isinf(a)] = 0.0
-        d[np.isnan(d)] = np.inf
-        np.maximum(dist, d, out=dist)
-    close = dist <= 1.0
-    ii, qi, dist = ii[close], qi[close], dist[close]
+    ii, qi, dist = _close_pairs(index_cols, query_cols, scale, ii[keep], qi[keep])
     order = np.lexsort((qi, dist, ii))
     ii, qi, dist = ii[order], qi[order], dist[order]
     first = np.r_[True, ii[1:] != ii[:-1]] if len(ii) else np.zeros(0, bool)
     return Matches(ii[first], qi[first], dist[first]), complete
 
 
-def _longest_run(sorted_values: np.ndarray) -> int:
-    """Length of the longest run of equal values in a sorted array."""
-    edges = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1], True])
-    return int(np.diff(edges).max())
+def _grid_join(index_rows: np.ndarray, index_keys: np.ndarray, query_keys: np.ndarray,
+               n_index: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Pairs (query, index row) that share a grid key, at most ``_ROW_CAP`` index rows per query.
+
+    Queries whose key's top bits no index key has are screened out with a bitmap. The index
+    entries and the remaining queries are then sorted together, once: each packs its key's
+    top bits above a query flag and its own position, so every key's index entries lie right
+    before its queries (the low key bits dropped only add candidates, which the distance
+    check rejects).
+
+    Returns
+    -------
+    query_index, index_row : numpy.ndarray
+        int64, one entry per pair.
+    complete : bool
+        False when some key had more than ``_ROW_CAP`` index entries.
+    """
+    if not len(index_keys):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), True
+    id_bits = max(n_index, len(query_keys)).bit_length()
+    flag, ids = np.uint64(1 << id_bits), np.uint64((1 << id_bits) - 1)
+    high = ~(flag | ids)
+    maybe = _present(index_keys, query_keys)
+    merged = np.sort(np.concatenate([
+        (index_keys & high) | index_rows.view(np.uint64),
+        (query_keys[maybe] & high) | flag | np.arange(len(maybe), dtype=np.uint64)]))
+    at, first, count, complete = _key_runs(merged, high, flag)
+    qi = np.repeat(maybe[(merged[at] & ids).view(np.int64)], count)
+    offset = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    ii = (merged[np.repeat(first, count) + offset] & ids).view(np.int64)
+    return qi, ii, complete
+
+
+def _key_runs(merged: np.ndarray, high: np.uint64,
+              flag: np.uint64) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Where each query's partners lie among the sorted entries of ``_grid_join``.
+
+    Returns
+    -------
+    at : numpy.ndarray
+        Position of each query entry.
+    first, count : numpy.ndarray
+        Position of the first index entry of its key, and how many to pair it with (at most
+        ``_ROW_CAP``).
+    complete : bool
+        False when some key had more than ``_ROW_CAP`` index entries.
+    """
+    key = merged & high
+    new_key = np.r_[True, key[1:] != key[:-1]]
+    starts = np.flatnonzero(new_key)
+    at = np.flatnonzero((merged & flag) != 0)
+    run = np.cumsum(new_key, dtype=np.int64)[at] - 1
+    n_indexed = np.diff(np.r_[starts, len(merged)]) - np.bincount(run, minlength=len(starts))
+    count = np.minimum(n_indexed[run], _ROW_CAP)
+    return at, starts[run], count, bool(n_indexed.max() <= _ROW_CAP)
+
+
+def _present(index_keys: np.ndarray, query_keys: np.ndarray) -> np.ndarray:
+    """Positions of the queries whose key's top ``_PRESENT_BITS`` bits some index key has.
+
+    Grid keys are sums of coordinates times random odd weights, so their top bits are
+    already well mixed.
+    """
+    top = np.uint64(64 - _PRESENT_BITS)
+    present = np.zeros(1 << _PRESENT_BITS, bool)
+    present[(index_keys >> top).view(np.int64)] = True
+    starts = list(range(0, len(query_keys), _JOIN_BLOCK))
+    found: list = [None] * len(starts)
+
+    def probe(i: int) -> None:
+        block = query_keys[starts[i]:starts[i] + _JOIN_BLOCK]
+        found[i] = np.flatnonzero(present[(block >> top).view(np.int64)]) + starts[i]
+
+    run_blocks(probe, range(len(starts)))
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+
+def _close_pairs(index_cols: list, query_cols: list, scale: np.ndarray, ii: np.ndarray,
+                 qi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidate pairs within the tolerance on every feature, and their distance.
+
+    Pairs are dropped as soon as one feature is out of reach, so that later features are
+    gathered for the few candidates left. Two missing values, or two equal infinities, are
+    at distance 0.
+
+    Returns
+    -------
+    ii, qi : numpy.ndarray
+        The close pairs.
+    dist : numpy.ndarray
+        Largest difference over features, in tolerances.
+    """
+    dist = np.zeros(len(ii))
+    with np.errstate(invalid="ignore"):
+        for a_col, b_col, s in zip(index_cols, query_cols, scale):
+            a, b = a_col[ii], b_col[qi]
+            d = np.abs(a - b) / s
+            close = d <= 1.0
+            if not close.all():
+                same = (a == b) | (np.isnan(a) & np.isnan(b))
+                d[same] = 0.0
+                close |= same
+                ii, qi, dist, d = ii[close], qi[close], dist[close], d[close]
+            np.maximum(dist, d, out=dist)
+    return ii, qi, dist

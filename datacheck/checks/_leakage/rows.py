@@ -49,7 +49,7 @@ class RowSearch:
         tight = varying[scale[varying] <= sharp[varying]]
         grid = RowGrid.make(scale, tight if len(tight) else varying, seed=ctx.seed)
         ref_cols, eval_cols = cols.feature_rows(a, numeric), cols.feature_rows(b, numeric)
-        return cls(scale, grid, ref_cols, grid.keys(ref_cols)[1],
+        return cls(scale, grid, ref_cols, grid.keys(ref_cols),
                    cols.other_hash(ctx, ref, other) if other else None,
                    eval_cols, cols.other_hash(ctx, ev, other) if other else None)
 
@@ -73,11 +73,10 @@ class RowSearch:
             False when a crowded cell was cut short (exact copies may then be missed).
         """
         n_eval = len(self.eval_cols[0])
-        held_cols = [c[held] for c in self.ref_cols]
-        rows_e, keys_e = self.grid.keys(self.eval_cols, probe=True)
-        rows_h, keys_h = self.grid.keys(held_cols, probe=True)
+        rows_e, keys_e = self.grid.entries(self.eval_cols)
+        rows_h, keys_h = self.grid.entries(self.ref_cols, rows=held)
         entries = (np.concatenate([rows_e, rows_h + n_eval]), np.concatenate([keys_e, keys_h]))
-        index_cols = [_Stacked(e, h) for e, h in zip(self.eval_cols, held_cols)]
+        index_cols = [_Stacked(e, r, held) for e, r in zip(self.eval_cols, self.ref_cols)]
         index_self = np.concatenate([np.full(n_eval, -1, np.int64), held])
         extra = None
         if self.ref_extra is not None:
@@ -90,18 +89,19 @@ class RowSearch:
 
 
 class _Stacked:
-    """Two arrays indexed as one (evaluation rows, then held-out rows), without copying them."""
+    """Evaluation rows, then some rows of the reference split, indexed as one column without
+    copying either."""
 
-    def __init__(self, first: np.ndarray, second: np.ndarray) -> None:
-        self.first, self.second = first, second
+    def __init__(self, first: np.ndarray, second: np.ndarray, second_rows: np.ndarray) -> None:
+        self.first, self.second, self.second_rows = first, second, second_rows
 
     def __len__(self) -> int:
-        return len(self.first) + len(self.second)
+        return len(self.first) + len(self.second_rows)
 
     def __getitem__(self, idx: np.ndarray) -> np.ndarray:
         n = len(self.first)
         in_first = idx < n
         out = np.empty(len(idx), self.first.dtype)
         out[in_first] = self.first[idx[in_first]]
-        out[~in_first] = self.second[idx[~in_first] - n]
+        out[~in_first] = self.second[self.second_rows[idx[~in_first] - n]]
         return out
