@@ -79,9 +79,15 @@ def _load_file(p: Path, *, label, split_col, source, stream=None) -> Dataset:
 
 
 def _not_manifest(p: Path) -> bool:
+    """Whether a Parquet file's columns do not make it an image manifest."""
     import pyarrow.parquet as pq
 
-    return looks_like_manifest(pq.read_schema(p).names) is None
+    try:
+        names = pq.read_schema(p).names
+    except Exception as exc:  # noqa: BLE001 - any unreadable footer is bad input
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(p, f"cannot be read as a parquet table ({first})") from None
+    return looks_like_manifest(names) is None
 
 
 def _load_folder(p: Path, *, label, split_col, source, stream=None) -> Dataset:

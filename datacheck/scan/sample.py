@@ -41,15 +41,16 @@ def stratified_sample(y: np.ndarray, size: int, floor: int, seed: int) -> np.nda
     return np.flatnonzero(rank < quota[y])
 
 
-def split_sample(y: np.ndarray, size: int = SAMPLE_ROWS, seed: int = 0) -> np.ndarray | None:
+def split_sample(y: np.ndarray, size: int | None = None, seed: int = 0) -> np.ndarray | None:
     """The rows of a split whose features a streamed scan keeps, or None to keep every row.
 
     Parameters
     ----------
     y : numpy.ndarray
         Label codes of the split (-1 missing), known before its features are read.
-    size : int
-        Rows to keep at most (about; every class keeps at least ``SAMPLE_FLOOR``).
+    size : int, optional
+        Rows to keep at most (about; every class keeps at least ``SAMPLE_FLOOR``); default
+        ``SAMPLE_ROWS``.
     seed : int
         Seed of the draw: the same rows whatever the partitioning.
 
@@ -58,6 +59,7 @@ def split_sample(y: np.ndarray, size: int = SAMPLE_ROWS, seed: int = 0) -> np.nd
     numpy.ndarray or None
         Sorted int64 row indices.
     """
+    size = SAMPLE_ROWS if size is None else size
     if len(y) <= size:
         return None
     return stratified_sample(np.asarray(y, np.int64) + 1, size, SAMPLE_FLOOR, seed).astype(np.int64)

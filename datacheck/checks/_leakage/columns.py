@@ -131,10 +131,24 @@ def decimals(columns: list[np.ndarray], seed: int = 0) -> np.ndarray:
     n = len(columns[0])
     rows = np.random.default_rng(seed).choice(n, _DECIMALS_SAMPLE, replace=False) if n > _DECIMALS_SAMPLE else slice(None)
     v = np.stack([c[rows] for c in columns])
-    v = np.where(np.isfinite(v), v, 0.0)[:, :, None] * 10.0 ** np.arange(_MAX_DECIMALS + 1)
-    whole = np.abs(v - np.round(v)) <= np.maximum(1e-8, 8 * np.finfo(float).eps * np.abs(v))
-    ok = whole.all(axis=1)
-    return np.where(ok.any(axis=1), ok.argmax(axis=1), -1).astype(np.int64)
+    v = np.where(np.isfinite(v), v, 0.0)
+    out = np.full(len(columns), -1, np.int64)
+    # Full-precision features (most, in continuous data) fail at the most decimals already;
+    # only the others are searched for their fewest.
+    left = np.flatnonzero(_whole(v, _MAX_DECIMALS))
+    for k in range(_MAX_DECIMALS + 1):
+        if not len(left):
+            break
+        ok = _whole(v[left], k)
+        out[left[ok]] = k
+        left = left[~ok]
+    return out
+
+
+def _whole(v: np.ndarray, k: int) -> np.ndarray:
+    """Per row of ``v``: whether every value times 10**k is an integer (to rounding)."""
+    x = v * 10.0 ** k
+    return (np.abs(x - np.round(x)) <= np.maximum(1e-8, 8 * np.finfo(float).eps * np.abs(x))).all(axis=1)
 
 
 def split_decimals(ctx: CheckContext, split: str, names: list[str]) -> np.ndarray:

@@ -1,0 +1,149 @@
+"""Streamed Parquet: record batches, split columns, part files, row samples for the row checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+import datacheck
+from datacheck.cli import main
+from datacheck.data import load
+from datacheck.errors import InputError
+from tests.helpers import loud, outcome_key
+
+
+def _frame(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([train.assign(split="train"), test.assign(split="test")], ignore_index=True)
+
+
+def _write(frame: pd.DataFrame, path, row_group: int = 40):
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=row_group)
+    return path
+
+
+@pytest.fixture
+def digits_frames(digits_split):
+    xtr, xte, ytr, yte = digits_split
+    cols = [f"p{j}" for j in range(xtr.shape[1])]
+    return (pd.DataFrame(xtr, columns=cols).assign(label=ytr),
+            pd.DataFrame(xte, columns=cols).assign(label=yte))
+
+
+@pytest.fixture
+def small_sample(monkeypatch):
+    """Streamed splits keep a sample of ~400 rows (floor 5 a class) instead of 200,000."""
+    monkeypatch.setattr("datacheck.scan.sample.SAMPLE_ROWS", 400)
+    monkeypatch.setattr("datacheck.scan.sample.SAMPLE_FLOOR", 5)
+
+
+def test_streamed_split_column_matches_in_memory_load(tmp_path, wine_frames):
+    path = _write(_frame(*wine_frames), tmp_path / "wine.parquet", row_group=25)
+    mem, streamed = load(path, stream=False), load(path, stream=True)
+    assert list(streamed.splits) == list(mem.splits) == ["train", "test"]
+    assert streamed.classes == mem.classes
+    for name, split in streamed.splits.items():
+        assert split.stream is not None and split.table is None
+        assert np.array_equal(split.y, mem.splits[name].y)
+        assert split.schema.names == mem.splits[name].table.column_names
+        # every row group of the file holds rows of both splits: pieces cover each split once
+        pieces = split.stream.pieces(3)
+        assert sum(n for _, n, _ in pieces) == len(split) and pieces[0][0] == 0
+        assert split.stream.take(np.array([0, 5, len(split) - 1])).to_pandas().equals(
+            mem.splits[name].table.take([0, 5, len(split) - 1]).to_pandas())
+
+
+@pytest.mark.parametrize("partitions", [None, 1, 2, 7])
+def test_streamed_profile_equals_in_memory_profile(tmp_path, wine_frames, partitions):
+    train, test = wine_frames
+    test = test.copy()
+    test.iloc[:4, :13] = train.iloc[:4, :13].to_numpy()  # planted leak
+    test.iloc[5, 2] = np.nan
+    path = _write(_frame(train, test), tmp_path / "wine.parquet", row_group=30)
+    mem = datacheck.profile(str(path), stream=False)
+    streamed = datacheck.profile(str(path), stream=True, partitions=partitions)
+    assert outcome_key(streamed) == outcome_key(mem)
+    assert any("streamed from Parquet" in note for note in streamed.dataset.notes)
+    assert {f.code for f in loud(streamed)} >= {"split_leakage.exact_duplicate", "input_integrity.nan"}
+
+
+def test_folder_of_part_files_is_one_table(tmp_path, wine_frames):
+    frame = _frame(*wine_frames)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for k, part in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        _write(frame.iloc[part], folder / f"part-{k:03d}.parquet")
+    for stream in (False, True):
+        ds = load(folder, stream=stream)
+        assert {n: len(s) for n, s in ds.splits.items()} == {"train": len(wine_frames[0]), "test": len(wine_frames[1])}
+    assert outcome_key(datacheck.profile(str(folder), stream=True)) == outcome_key(datacheck.profile(str(folder)))
+
+
+def test_large_parquet_is_streamed_automatically(tmp_path, wine_frames, monkeypatch):
+    path = _write(_frame(*wine_frames), tmp_path / "wine.parquet")
+    assert load(path).splits["train"].stream is None
+    monkeypatch.setattr("datacheck.data.layouts.STREAM_BYTES", 0)
+    assert load(path).splits["train"].stream is not None
+
+
+def test_separate_split_files_stream(tmp_path, wine_frames):
+    train, test = wine_frames
+    _write(train, tmp_path / "train.parquet")
+    _write(test, tmp_path / "test.parquet")
+    ds = load(tmp_path, stream=True)
+    assert {n: len(s) for n, s in ds.splits.items()} == {"train": len(train), "test": len(test)}
+    report = datacheck.profile(str(tmp_path), stream=True)
+    assert not loud(report), [f.message for f in loud(report)]
+
+
+def test_sampled_splits_still_see_every_row_for_copies_and_missing_values(tmp_path, digits_frames, small_sample):
+    train, test = (f.copy() for f in digits_frames)
+    test.iloc[10:30, :64] = train.iloc[100:120, :64].to_numpy()
+    test.iloc[200, 7] = np.nan
+    path = _write(_frame(train, test), tmp_path / "digits.parquet", row_group=100)
+    report = datacheck.profile(str(path), stream=True, partitions=3)
+    assert all(c.status.value != "errored" for c in report.checks), [c for c in report.checks if c.reason]
+    leak = next(f for f in report.findings if f.code == "split_leakage.exact_duplicate")
+    assert leak.metrics["n_leaked"] == 20 and leak.severity.value == "error"
+    assert {f"test[{i}]" for i in range(10, 30)} <= set(leak.samples)
+    nan = next(f for f in report.findings if f.code == "input_integrity.nan")
+    assert list(nan.samples) == ["test[200]"]
+    noise = next(o for o in report.checks if o.id == "label_noise")
+    assert noise.status.value == "passed"
+
+
+def test_sampled_clean_dataset_stays_quiet(tmp_path, digits_frames, small_sample):
+    path = _write(_frame(*digits_frames), tmp_path / "digits.parquet", row_group=100)
+    dataset = load(path, stream=True)
+    from datacheck.scan import scan
+
+    result = scan(dataset, partitions=2)
+    assert result["train"].sampled and 350 <= result["train"].n_column_rows <= 450
+    assert result["train"].feature_stats.n == len(dataset.splits["train"])  # statistics see every row
+    report = datacheck.profile(str(path), stream=True)
+    assert not loud(report), [f.message for f in loud(report)]
+
+
+def test_group_column_of_a_streamed_split(tmp_path, wine_frames):
+    train, test = wine_frames
+    train = train.assign(patient=np.arange(len(train)) // 2)
+    test = test.assign(patient=10_000 + np.arange(len(test)))
+    test.loc[test.index[:3], "patient"] = [0, 1, 2]
+    path = _write(_frame(train, test), tmp_path / "wine.parquet")
+    report = datacheck.profile(str(path), stream=True, group_col="patient")
+    shared = next(f for f in report.findings if f.code == "split_leakage.shared_group")
+    assert shared.metrics["n_groups"] == 3
+    with pytest.raises(InputError, match="no column 'visit'"):
+        datacheck.profile(str(path), stream=True, group_col="visit")
+
+
+def test_damaged_parquet_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / "broken.parquet"
+    bad.write_bytes(b"PAR1 this is not a parquet file")
+    result = CliRunner().invoke(main, ["profile", str(bad), "--stream", "--no-html"])
+    assert result.exit_code == 2
+    assert "broken.parquet" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
