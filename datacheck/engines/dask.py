@@ -46,7 +46,7 @@ class DaskEngine:
                 raise ConfigError(f"Cannot reach the Dask scheduler at {self.scheduler!r} ({exc}).") from None
         else:
             self.cluster = LocalCluster(n_workers=self.workers or available_cpus(), threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
+                                        processes=True, dashboard_address=":0")
             self.client = Client(self.cluster)
         return self
 

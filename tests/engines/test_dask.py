@@ -23,7 +23,7 @@ def cluster():
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as running:
+                      dashboard_address=":0") as running:
         yield running.scheduler_address
 
 
