@@ -37,15 +37,15 @@ class HashGroups:
         return np.repeat(np.arange(len(self.sizes)), self.sizes)
 
 
-def hash_groups(hashes: np.ndarray, index: np.ndarray) -> HashGroups:
+def hash_groups(hashes: np.ndarray, index: np.ndarray | None = None) -> HashGroups:
     """Group samples with equal hashes, vectorized (one sort).
 
     Parameters
     ----------
     hashes : numpy.ndarray
         uint64 content hashes of the samples considered.
-    index : numpy.ndarray
-        Their sample indices in the split.
+    index : numpy.ndarray, optional
+        Their sample indices in the split (default their positions).
 
     Returns
     -------
@@ -56,16 +56,18 @@ def hash_groups(hashes: np.ndarray, index: np.ndarray) -> HashGroups:
     if not (quick[1:] == quick[:-1]).any():
         empty = np.zeros(0, np.int64)
         return HashGroups(empty, empty, empty)
+    del quick
     order = np.argsort(hashes, kind="stable")
     h = hashes[order]
     starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
     sizes = np.diff(np.r_[starts, len(h)])
     keep = sizes > 1
     starts, sizes = starts[keep], sizes[keep]
-    rank = np.lexsort((index[order][starts], -sizes))
+    sample = order if index is None else index[order]
+    rank = np.lexsort((sample[starts], -sizes))
     starts, sizes = starts[rank], sizes[rank]
     positions = np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
-    members = index[order][positions]
+    members = sample[positions]
     return HashGroups(members, np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64), sizes)
 
 
@@ -106,15 +108,18 @@ class DuplicatesCheck(Check):
         """Group equal hashes per split and report copies and label conflicts."""
         findings = []
         for scan in ctx.splits():
-            readable = np.flatnonzero(scan.readable)
-            if len(readable) < 2:
+            ok = scan.readable
+            # Every sample readable (always, for tables): no index or copy of the hashes.
+            readable = None if ok.all() else np.flatnonzero(ok)
+            n_readable = scan.n if readable is None else len(readable)
+            if n_readable < 2:
                 continue
-            groups = hash_groups(scan.hashes[readable], readable)
+            groups = hash_groups(scan.hashes if readable is None else scan.hashes[readable], readable)
             if not len(groups.sizes):
                 continue
             conflict = _conflicting(groups, scan.y)
-            findings += self._copies(ctx, scan, groups, ~conflict, len(readable))
-            findings += self._conflicts(ctx, scan, groups, conflict, len(readable))
+            findings += self._copies(ctx, scan, groups, ~conflict, n_readable)
+            findings += self._conflicts(ctx, scan, groups, conflict, n_readable)
         return findings
 
     def _copies(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,

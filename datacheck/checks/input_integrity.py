@@ -112,16 +112,15 @@ class InputIntegrityCheck(Check):
              "Replace or clip them; infinities usually come from a division by zero or a log "
              "of zero upstream."),
         ):
-            per_row, per_feature = counts[what]
-            affected = np.flatnonzero(per_row)
+            (affected, cells), per_feature = counts[what]
             if not len(affected):
                 continue
             # Samples with the most bad values first; ties keep row order.
-            order = affected[np.argsort(-per_row[affected], kind="stable")]
+            order = affected[np.argsort(-cells, kind="stable")]
             metrics = {"sample_ratio": len(affected) / scan.n}
             detail, evidence = "", []
             if counts["cells_known"]:
-                n_values = int(per_row.sum())
+                n_values = int(cells.sum())
                 metrics["n_values"] = n_values
                 detail = f"{n_values} value{'s' if n_values > 1 else ''}"
             if per_feature is not None:
@@ -145,10 +144,11 @@ class InputIntegrityCheck(Check):
         return out
 
     def _constant_split(self, ctx: CheckContext, scan: SplitScan) -> list[Finding]:
-        readable = np.flatnonzero(scan.readable)
-        hashes = scan.hashes[readable]
-        if len(hashes) < 2 or not (hashes == hashes[0]).all():
+        ok = scan.readable
+        hashes = scan.hashes if ok.all() else scan.hashes[ok]  # no copy in the usual case
+        if len(hashes) < 2 or hashes.min() != hashes.max():
             return []
+        readable = np.flatnonzero(ok)
         return [self.finding(
             "constant_split", Severity.ERROR,
             f"All {len(hashes)} readable {scan.name} samples are identical; the network sees "
@@ -241,9 +241,10 @@ def _non_finite_counts(scan: SplitScan, split: Split) -> dict | None:
     Returns
     -------
     dict or None
-        ``nan`` and ``inf``: ``(per_row, per_feature)`` with ``per_row`` an int array (n,) and
-        ``per_feature`` a ``(names, counts)`` pair or None; ``cells_known``: whether
-        ``per_row`` counts values (True) or only flags samples (decoded image files).
+        ``nan`` and ``inf``: ``((rows, cells), per_feature)`` with ``rows`` the affected samples
+        (ascending), ``cells`` their counts, and ``per_feature`` a ``(names, counts)`` pair or
+        None; ``cells_known``: whether ``cells`` counts values (True) or only flags samples
+        (decoded image files).
         None when the split holds nothing that can be NaN.
     """
     if scan.flags is not None:
@@ -255,9 +256,15 @@ def _non_finite_counts(scan: SplitScan, split: Split) -> dict | None:
     return None
 
 
+def _sparse(per_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows with a non-zero count, and their counts."""
+    rows = np.flatnonzero(per_row)
+    return rows, per_row[rows]
+
+
 def _table_counts(scan: SplitScan) -> dict:
     fs, flags = scan.feature_stats, scan.flags
-    nan_rows, inf_rows = flags.dense(scan.n)
+    nan_rows, inf_rows = (flags.nan_rows, flags.nan_cells), (flags.inf_rows, flags.inf_cells)
     has_nan, has_inf = np.flatnonzero(fs.n_nan > 0), np.flatnonzero(fs.n_inf > 0)
     # Missing values of non-numeric columns are missing inputs too.
     nan_names = [fs.names[j] for j in has_nan] + list(flags.other_nulls)
@@ -278,7 +285,7 @@ def _array_counts(x: np.ndarray) -> dict:
             part = flat[s:s + _ROWS_PER_CHUNK]
             nan_rows[s:s + len(part)] = np.isnan(part).sum(axis=1)
             inf_rows[s:s + len(part)] = np.isinf(part).sum(axis=1)
-    return {"nan": (nan_rows, None), "inf": (inf_rows, None), "cells_known": True}
+    return {"nan": (_sparse(nan_rows), None), "inf": (_sparse(inf_rows), None), "cells_known": True}
 
 
 def _image_file_counts(scan: SplitScan) -> dict:
@@ -290,7 +297,7 @@ def _image_file_counts(scan: SplitScan) -> dict:
     hi = np.where(present, im.max, 0.0)
     nan = (np.isnan(lo) | np.isnan(hi)).any(axis=1)
     inf = (np.isinf(lo) | np.isinf(hi)).any(axis=1) & ~nan
-    return {"nan": (nan.astype(np.int64), None), "inf": (inf.astype(np.int64), None),
+    return {"nan": (_sparse(nan.astype(np.int64)), None), "inf": (_sparse(inf.astype(np.int64)), None),
             "cells_known": False}
 
 

@@ -22,6 +22,8 @@ MIN_MINORITY = 20
 # Chernoff bound on the chance of the observed single-label batches under a random order,
 # below which they are not chance: 1e-6 keeps the check quiet for any shuffle.
 _BATCH_LOG_P = np.log(1e-6)
+# Labels read at a time by the run and batch statistics (memory stays a block's).
+_BLOCK = 1 << 20
 _EVAL_SEVERITY = {Severity.ERROR: Severity.WARNING, Severity.WARNING: Severity.INFO}
 
 
@@ -158,6 +160,46 @@ def beats_random_orders(y: np.ndarray, batch_size: int, rng: np.random.Generator
                 and _same_label_pairs_in_sorted_rows(own)[0] > in_batches.max())
 
 
+def _runs(y: np.ndarray) -> tuple[int, int, int]:
+    """Number of runs of one label, and the length and start of the first longest one.
+
+    Read in blocks, the open run carried from one to the next, so memory stays a block's
+    whatever the length of ``y``.
+    """
+    n_runs, best, best_start, open_start = 1, 0, 0, 0
+    for s in range(1, len(y), _BLOCK):
+        e = min(len(y), s + _BLOCK)
+        change = np.flatnonzero(y[s:e] != y[s - 1:e - 1]) + s
+        if not len(change):
+            continue
+        starts = np.concatenate(([open_start], change))
+        lengths = np.diff(starts)
+        i = int(np.argmax(lengths))
+        if lengths[i] > best:
+            best, best_start = int(lengths[i]), int(starts[i])
+        n_runs += len(change)
+        open_start = int(change[-1])
+    if len(y) - open_start > best:
+        best, best_start = len(y) - open_start, open_start
+    return n_runs, best, best_start
+
+
+def _batch_composition(y: np.ndarray, batch_size: int) -> tuple[int, float]:
+    """Single-label batches, and same-label pairs within batches, of consecutive batches.
+
+    The last partial batch is dropped; batches are sorted a block at a time.
+    """
+    n_batches = len(y) // batch_size
+    per_block = max(1, _BLOCK // batch_size)
+    single, same = 0, 0.0
+    for b in range(0, n_batches, per_block):
+        k = min(per_block, n_batches - b)
+        rows = np.sort(y[b * batch_size:(b + k) * batch_size].reshape(k, batch_size), axis=1)
+        single += int(np.count_nonzero(rows[:, 0] == rows[:, -1]))
+        same += float(_same_label_pairs_in_sorted_rows(rows[None])[0])
+    return single, same
+
+
 def order_stats(y: np.ndarray, batch_size: int) -> OrderStats:
     """Runs, longest run and batch composition of a label sequence, against a random order.
 
@@ -176,17 +218,12 @@ def order_stats(y: np.ndarray, batch_size: int) -> OrderStats:
     counts = np.bincount(y)
     probs = _pair_probabilities(counts)
 
-    change = np.flatnonzero(y[1:] != y[:-1]) + 1
-    starts = np.concatenate(([0], change))
-    lengths = np.diff(np.concatenate((starts, [n])))
-    longest = int(np.argmax(lengths))
-    same_neighbours = n - len(starts)
+    n_runs, longest_run, longest_start = _runs(y)
+    same_neighbours = n - n_runs
     mean, var = same_label_null(n - 1, 2 * (n - 2), probs)
 
     n_batches = n // batch_size
-    rows = np.sort(y[:n_batches * batch_size].reshape(n_batches, batch_size), axis=1)
-    single = int(np.count_nonzero(rows[:, 0] == rows[:, -1]))
-    same_in_batches = float(_same_label_pairs_in_sorted_rows(rows[None])[0])
+    single, same_in_batches = _batch_composition(y, batch_size)
     b_pairs = n_batches * batch_size * (batch_size - 1) / 2
     # Ordered pairs of batch pairs sharing a sample: (B-1)(B-2) per sample.
     touching = n_batches * batch_size * (batch_size - 1) * (batch_size - 2)
@@ -194,10 +231,10 @@ def order_stats(y: np.ndarray, batch_size: int) -> OrderStats:
 
     log_e = _log_single_label_chance(counts, n, batch_size)
     return OrderStats(
-        n=n, n_runs=len(starts), n_runs_expected=n - mean,
+        n=n, n_runs=n_runs, n_runs_expected=n - mean,
         runs_z=-_z(same_neighbours, mean, var),
-        longest_run=int(lengths[longest]), longest_run_start=int(starts[longest]),
-        longest_run_label=int(y[starts[longest]]),
+        longest_run=longest_run, longest_run_start=longest_start,
+        longest_run_label=int(y[longest_start]),
         n_batches=n_batches, n_single_label_batches=single,
         expected_single_label_batch_ratio=float(np.exp(log_e)),
         single_label_log_p=_log_binomial_tail_bound(single, n_batches, log_e),
@@ -263,8 +300,10 @@ class LabelOrderCheck(Check):
         findings = []
         train = ctx.dataset.train.name
         for split in ctx.splits():
-            keep = np.flatnonzero(split.y >= 0)
-            y = split.y[keep]
+            labelled = split.y >= 0
+            # All labelled (the usual case): the stored sequence itself, no copy.
+            keep = None if labelled.all() else np.flatnonzero(labelled)
+            y = split.y if keep is None else split.y[keep]
             # Under two batches the order cannot change what a batch holds; with few samples
             # outside the largest class any order may be chance.
             batch = self.config["batch_size"]
@@ -293,7 +332,7 @@ class LabelOrderCheck(Check):
             return "clustered"
         return None
 
-    def _finding(self, ctx: CheckContext, name: str, is_train: bool, keep: np.ndarray,
+    def _finding(self, ctx: CheckContext, name: str, is_train: bool, keep: np.ndarray | None,
                  y: np.ndarray, s: OrderStats, code: str) -> Finding:
         classes = ctx.classes
         batch = self.config["batch_size"]
@@ -317,7 +356,8 @@ class LabelOrderCheck(Check):
         else:
             hint = ("Order does not change a full evaluation, but shuffle before taking a subset of "
                     "this split, and evaluate in eval mode so BatchNorm does not see one-class batches.")
-        run_rows = keep[s.longest_run_start:s.longest_run_start + min(s.longest_run, 50)]
+        run = np.arange(s.longest_run_start, s.longest_run_start + min(s.longest_run, 50))
+        run_rows = run if keep is None else keep[run]
         stride = max(1, -(-len(y) // MAX_SEQUENCE_POINTS))
         evidence = Evidence("sequence", f"{title} labels in stored order"
                             + (f" (one sample in {stride})" if stride > 1 else ""),

@@ -220,9 +220,12 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
             _read_keys(path, k, name, label_col, sc, raw, groups, values)
     if not raw:
         raise InputError(first, "the table has no rows")
-    classes, codes = encode_labels({n: np.concatenate(v) for n, v in raw.items()})
+    for name in raw:  # one split's row-group pieces joined at a time: a lower peak
+        raw[name] = np.concatenate(raw[name])
+    classes, codes = encode_labels(raw)
+    del raw
     splits = {}
-    for name in raw:
+    for name in codes:
         split_files = [str(p) for p in (files[name] if name in files else files[next(iter(files))])]
         stream = StreamedTable(split_files, groups[name], features, feature_schema,
                                sc, tuple(sorted(values.get(name, ()), key=lambda v: (v is None, v))))

@@ -67,9 +67,11 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
     parts = []
     for k, name in enumerate(names):
         scan = ctx.scan.splits[name]
-        keep = np.flatnonzero((scan.y >= 0) & scan.readable)
         if scan.sampled:  # a streamed split: only the sampled rows' features are at hand
-            keep = np.intersect1d(keep, scan.column_rows, assume_unique=True)
+            rows = scan.column_rows
+            keep = rows[(scan.y[rows] >= 0) & scan.readable[rows]]
+        else:
+            keep = np.flatnonzero((scan.y >= 0) & scan.readable)
         parts.append((np.full(len(keep), k, np.int8), keep.astype(np.int64), scan.y[keep].astype(np.int64)))
     split, row, y = (np.concatenate([p[j] for p in parts]) if parts else np.zeros(0, np.int64)
                      for j in range(3))

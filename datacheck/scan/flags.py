@@ -30,13 +30,6 @@ class RowFlags:
     inf_cells: np.ndarray
     other_nulls: dict[str, int] = field(default_factory=dict)
 
-    def dense(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Missing and infinite cells of every one of ``n`` rows (int64 arrays)."""
-        nan, inf = np.zeros(n, np.int64), np.zeros(n, np.int64)
-        nan[self.nan_rows] = self.nan_cells
-        inf[self.inf_rows] = self.inf_cells
-        return nan, inf
-
     @classmethod
     def merge(cls, parts: "list[RowFlags]", offsets: list[int]) -> "RowFlags":
         """Join the flags of consecutive row ranges starting at ``offsets``."""

@@ -60,7 +60,7 @@ def scan(dataset: Dataset, *, workers: int | None = None, progress: ProgressFact
         parts = {name: [next(results) for _ in plan] for name, plan in plans.items()}
     else:
         parts = {name: _run_here(plan, progress) for name, plan in plans.items()}
-    out = {name: merge_scans(p) for name, p in parts.items()}
+    out = {name: merge_scans(p, y=dataset.splits[name].y) for name, p in parts.items()}
     return ScanResult(out, time.perf_counter() - start)
 
 

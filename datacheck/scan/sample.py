@@ -60,6 +60,22 @@ def split_sample(y: np.ndarray, size: int | None = None, seed: int = 0) -> np.nd
         Sorted int64 row indices.
     """
     size = SAMPLE_ROWS if size is None else size
-    if len(y) <= size:
+    n = len(y)
+    if n <= size:
         return None
-    return stratified_sample(np.asarray(y, np.int64) + 1, size, SAMPLE_FLOOR, seed).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    parts = []
+    # Class by class, so that memory stays about one class's row indices, not several
+    # arrays of the split's length.
+    for label, count in _label_counts(y):
+        quota = min(count, max(round(count * size / n), SAMPLE_FLOOR))
+        rows = np.flatnonzero(y == label)
+        parts.append(rows[rng.choice(count, quota, replace=False)])
+    return np.sort(np.concatenate(parts)).astype(np.int64)
+
+
+def _label_counts(y: np.ndarray) -> list[tuple[int, int]]:
+    """(label, count) of the labels present, missing (-1) first, then in label order."""
+    missing = int(np.count_nonzero(y < 0))
+    counts = np.bincount(y[y >= 0] if missing else y)
+    return ([(-1, missing)] if missing else []) + [(int(c), int(counts[c])) for c in np.flatnonzero(counts)]

@@ -98,7 +98,7 @@ class ScanTask:
         if at != self.n:
             raise RuntimeError(f"{self.data.path}: read {at} rows of split {self.split!r}, "
                                f"expected {self.n}; was the file changed during the scan?")
-        return merge_scans(parts)
+        return merge_scans(parts, y=self.y)
 
 
 def scan_table_rows(name: str, table, y: np.ndarray, keep: np.ndarray | None = None,
@@ -176,13 +176,15 @@ def scan_array_rows(name: str, x: np.ndarray, y: np.ndarray, info: ArrayInfo,
     return SplitScan(name, y, hash_rows(flat), array=info)
 
 
-def merge_scans(parts: list[SplitScan]) -> SplitScan:
+def merge_scans(parts: list[SplitScan], y: np.ndarray | None = None) -> SplitScan:
     """One split's scan from the scans of its consecutive row ranges, in order.
 
     Parameters
     ----------
     parts : list of SplitScan
         Non-empty; each with row indices relative to its own first row.
+    y : numpy.ndarray, optional
+        The labels of all the rows when at hand (saves joining the parts' copies).
 
     Returns
     -------
@@ -193,7 +195,7 @@ def merge_scans(parts: list[SplitScan]) -> SplitScan:
         return parts[0]
     first, cat = parts[0], np.concatenate
     offsets = np.cumsum([0] + [p.n for p in parts[:-1]]).tolist()
-    out = SplitScan(first.name, cat([p.y for p in parts]), cat([p.hashes for p in parts]),
+    out = SplitScan(first.name, cat([p.y for p in parts]) if y is None else y, cat([p.hashes for p in parts]),
                     other_columns=list(first.other_columns), array=first.array)
     if first.columns is not None:
         out.columns = np.concatenate([p.columns for p in parts], axis=1)
