@@ -46,16 +46,17 @@ def select_checks(checks: Iterable[str] | None = None, skip: Iterable[str] | Non
     return out
 
 
-def summarize(dataset) -> DatasetSummary:
-    """The ``dataset`` part of the report: modality, label, classes and split sizes."""
+def summarize(dataset, scanned=None) -> DatasetSummary:
+    """The ``dataset`` part of the report: modality, label, classes, split sizes and notes
+    (the dataset's, and the scan's when given)."""
     import numpy as np
 
     splits = {}
     for name, split in dataset.splits.items():
         labelled = split.y[split.y >= 0]
         splits[name] = {"n_samples": len(split), "n_classes": int(len(np.unique(labelled)))}
-    return DatasetSummary(dataset.modality, dataset.label, tuple(dataset.classes), splits,
-                          tuple(dataset.notes))
+    notes = list(dataset.notes) + (scanned.notes if scanned is not None else [])
+    return DatasetSummary(dataset.modality, dataset.label, tuple(dataset.classes), splits, tuple(notes))
 
 
 def run_smoke(dataset, settings: dict[str, Any] | None = None):
@@ -178,5 +179,5 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         more_outcomes, more_findings = run_smoke(dataset, settings)
         outcomes += more_outcomes
         findings += more_findings
-    return Report(source=dataset.source, dataset=summarize(dataset), checks=tuple(outcomes),
+    return Report(source=dataset.source, dataset=summarize(dataset, result), checks=tuple(outcomes),
                   findings=tuple(findings))

@@ -16,7 +16,6 @@ import numpy as np
 from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
 from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
 from datacheck.errors import InputError
-from datacheck.scan.sample import SAMPLE_ROWS
 
 # Uncompressed size above which a Parquet dataset is streamed rather than read whole.
 STREAM_BYTES = 1 << 30
@@ -231,9 +230,8 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
                                sc, tuple(sorted(values.get(name, ()), key=lambda v: (v is None, v))))
         splits[name] = Split(name=name, y=codes[name], stream=stream)
     n = sum(len(c) for c in codes.values())
-    note = (f"{n:,} rows streamed from Parquet in record batches; checks that compare rows "
-            f"(near copies, drift, imputation, label noise) see a stratified sample of at most "
-            f"about {SAMPLE_ROWS:,} rows of each split")
+    note = (f"{n:,} rows streamed from Parquet in record batches; statistics, duplicates and "
+            "exact leakage cover every row")
     return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note])
 
 

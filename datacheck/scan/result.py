@@ -114,10 +114,24 @@ class SplitScan:
 
 @dataclass
 class ScanResult:
-    """Scan results of every split, in the dataset's split order."""
+    """Scan results of every split, in the dataset's split order.
+
+    Parameters
+    ----------
+    splits : dict of str to SplitScan
+        Per split.
+    duration_s : float
+        Wall time of the scan.
+    """
 
     splits: dict[str, SplitScan]
     duration_s: float = 0.0
+
+    @property
+    def notes(self) -> list[str]:
+        """Facts about the scan for the report: which splits' features are a sample."""
+        return [f"{s.name}: the checks that compare rows see a stratified sample of "
+                f"{s.n_column_rows:,} of its {s.n:,} rows" for s in self.splits.values() if s.sampled]
 
     def __getitem__(self, name: str) -> SplitScan:
         return self.splits[name]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from datacheck.data.parquet import ParquetPiece
 from datacheck.scan.arrays import ArrayInfo, array_image_stats
 from datacheck.scan.features import FeatureStats, feature_stats, numeric_columns
 from datacheck.scan.flags import RowFlags, row_flags
@@ -73,8 +74,6 @@ class ScanTask:
         SplitScan
             Of these rows only (row indices relative to ``start``).
         """
-        from datacheck.data.parquet import ParquetPiece
-
         if isinstance(self.data, ParquetPiece):
             return self._run_piece()
         if isinstance(self.data, tuple):

@@ -125,6 +125,8 @@ def test_sampled_clean_dataset_stays_quiet(tmp_path, digits_frames, small_sample
     assert result["train"].feature_stats.n == len(dataset.splits["train"])  # statistics see every row
     report = datacheck.profile(str(path), stream=True)
     assert not loud(report), [f.message for f in loud(report)]
+    assert any(note.startswith("train: the checks that compare rows see a stratified sample of")
+               for note in report.dataset.notes)
 
 
 def test_group_column_of_a_streamed_split(tmp_path, wine_frames):
