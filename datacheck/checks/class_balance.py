@@ -189,7 +189,7 @@ class ClassBalanceCheck(Check):
     def _counts(self, ctx: CheckContext, counts: dict[str, np.ndarray], train: str) -> Finding:
         present = counts[train][counts[train] > 0]
         ratio = present.max() / present.min()
-        parts = [f"{name} {c.sum()} samples in {np.count_nonzero(c)} classes"
+        parts = [f"{name} {int(c.sum()):,} samples in {np.count_nonzero(c)} classes"
                  for name, c in counts.items()]
         return self.finding(
             "counts", Severity.INFO, "Class counts: " + "; ".join(parts) + ".",
