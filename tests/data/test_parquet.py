@@ -149,3 +149,12 @@ def test_damaged_parquet_is_one_line_exit_2(tmp_path):
     assert result.exit_code == 2
     assert "broken.parquet" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_smoke_run_reads_only_its_rows_of_a_streamed_split(tmp_path, wine_frames):
+    pytest.importorskip("torch")
+    from datacheck.smoke import smoke_dataset
+
+    path = _write(_frame(*wine_frames), tmp_path / "wine.parquet")
+    outcomes, _ = smoke_dataset(load(path, stream=True), steps=10, device="cpu", max_samples=64)
+    assert outcomes and all(o.status.value != "errored" for o in outcomes), outcomes
