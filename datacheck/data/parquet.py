@@ -198,24 +198,24 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     -------
     Dataset
     """
-    import pyarrow.parquet as pq
-
     first = files[next(iter(files))][0]
-    try:
-        schema = pq.read_schema(first)
-    except Exception as exc:  # noqa: BLE001 - any unreadable footer is bad input
-        raise InputError(first, f"cannot be read as a parquet table ({exc})") from None
-    names = schema.names
+    names = _schema(first).names
     label_col = find_column(names, label, LABEL_CANDIDATES, "label", first, True)
     sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", first, False)
     sc = sc if len(files) == 1 else None
-    features = tuple(n for n in names if n not in (label_col, sc))
-    feature_schema = _select(schema, features)
+    schemas = {}  # per file group: the feature columns and their types
     raw: dict[str, list] = {}
     groups: dict[str, list] = {}
     values: dict[str, set] = {}
     for name, paths in files.items():
+        schema = _schema(paths[0])
+        features = tuple(n for n in schema.names if n not in (label_col, sc))
+        schemas[name] = (features, _select(schema, features))
         for k, path in enumerate(paths):
+            if k and _schema(path).names != schema.names:
+                raise InputError(path, f"its columns differ from those of {paths[0].name} "
+                                       f"({', '.join(_schema(path).names[:8])} vs "
+                                       f"{', '.join(schema.names[:8])})")
             _read_keys(path, k, name, label_col, sc, raw, groups, values)
     if not raw:
         raise InputError(first, "the table has no rows")
@@ -225,8 +225,10 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     del raw
     splits = {}
     for name in codes:
-        split_files = [str(p) for p in (files[name] if name in files else files[next(iter(files))])]
-        stream = StreamedTable(split_files, groups[name], features, feature_schema,
+        # Splits read from a split column share the one file group's files and columns.
+        group = name if name in files else next(iter(files))
+        features, feature_schema = schemas[group]
+        stream = StreamedTable([str(p) for p in files[group]], groups[name], features, feature_schema,
                                sc, tuple(sorted(values.get(name, ()), key=lambda v: (v is None, v))))
         splits[name] = Split(name=name, y=codes[name], stream=stream)
     n = sum(len(c) for c in codes.values())
@@ -240,12 +242,8 @@ def _read_keys(path: Path, file_index: int, name: str, label_col: str, sc: str |
     """Read a file's label (and split) columns and count each split's rows per row group."""
     import pyarrow.parquet as pq
 
-    try:
-        pf = pq.ParquetFile(path)
-        names = pf.schema_arrow.names
-    except Exception as exc:  # noqa: BLE001 - a damaged file is bad input
-        raise InputError(path, f"cannot be read as a parquet table ({exc})") from None
-    if label_col not in names:
+    pf = pq.ParquetFile(path)
+    if label_col not in pf.schema_arrow.names:
         raise InputError(path, f"split {name!r} has no label column {label_col!r}")
     for rg in range(pf.metadata.num_row_groups):
         table = pf.read_row_group(rg, columns=[label_col] + ([sc] if sc else []))
@@ -261,6 +259,17 @@ def _read_keys(path: Path, file_index: int, name: str, label_col: str, sc: str |
             mask = split_of == split
             raw.setdefault(split, []).append(labels[mask])
             groups.setdefault(split, []).append((file_index, rg, int(mask.sum())))
+
+
+def _schema(path: Path):
+    """The pyarrow schema of a Parquet file, or the input error that names it."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable footer is bad input
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(path, f"cannot be read as a parquet table ({first})") from None
 
 
 def _split_names(split_raw: np.ndarray) -> tuple[np.ndarray, dict]:

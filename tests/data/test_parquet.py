@@ -158,3 +158,20 @@ def test_smoke_run_reads_only_its_rows_of_a_streamed_split(tmp_path, wine_frames
     path = _write(_frame(*wine_frames), tmp_path / "wine.parquet")
     outcomes, _ = smoke_dataset(load(path, stream=True), steps=10, device="cpu", max_samples=64)
     assert outcomes and all(o.status.value != "errored" for o in outcomes), outcomes
+
+
+def test_streamed_splits_keep_their_own_columns(tmp_path, wine_frames):
+    train, test = wine_frames
+    _write(train, tmp_path / "train.parquet")
+    _write(test.drop(columns=["proline"]), tmp_path / "test.parquet")
+    report = datacheck.profile(str(tmp_path), stream=True)
+    columns = next(f for f in report.findings if f.code == "split_consistency.columns")
+    assert columns.severity.value == "error" and columns.metrics["missing"] == ["proline"]
+
+
+def test_part_files_with_different_columns_are_bad_input(tmp_path, wine_frames):
+    frame = _frame(*wine_frames)
+    _write(frame.iloc[:100], tmp_path / "part-0.parquet")
+    _write(frame.iloc[100:].drop(columns=["ash"]), tmp_path / "part-1.parquet")
+    with pytest.raises(InputError, match="part-1.parquet: its columns differ"):
+        load(tmp_path, stream=True)
