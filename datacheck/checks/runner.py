@@ -34,11 +34,11 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
     outcomes, findings = [], []
     for check in checks:
         start = time.perf_counter()
-        reason = check.skip_reason(ctx)
-        if reason:
-            outcomes.append(CheckOutcome(check.id, Status.SKIPPED, 0.0, reason))
-            continue
         try:
+            reason = check.skip_reason(ctx)
+            if reason:
+                outcomes.append(CheckOutcome(check.id, Status.SKIPPED, 0.0, reason))
+                continue
             found = list(check.run(ctx))
         except Exception as exc:  # noqa: BLE001 - one broken check must not stop the others
             log.debug("check %s raised:\n%s", check.id, traceback.format_exc())

@@ -149,8 +149,7 @@ def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str
         for k, name in enumerate(pool.split_names):
             _, rows = pool.rows_of(k)
             scan = ctx.scan.splits[name]
-            table = scan.other_values if scan.sampled else ctx.dataset.splits[name].table
-            column = table.column(col).take(pa.array(scan.column_positions(rows)))
+            column = scan.other_values.column(col).take(pa.array(scan.column_positions(rows)))
             parts.append(pc.cast(column, pa.string(), safe=False) if _castable(column.type) else None)
         if any(p is None for p in parts):
             dropped.append(col)

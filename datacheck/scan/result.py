@@ -37,7 +37,7 @@ class SplitScan:
     other_columns : list of str
         Non-numeric feature columns of a table.
     other_values : pyarrow.Table or None
-        Those columns at ``column_rows``, when the features are a sample.
+        Those columns, for the rows of ``columns`` (every row, or those in ``column_rows``).
     images : ImageChunk or None
         Per-sample image statistics (image files and image arrays).
     array : ArrayInfo or None

@@ -131,7 +131,7 @@ def scan_table_rows(name: str, table, y: np.ndarray, keep: np.ndarray | None = N
         hashes = combine(hashes, hash_table_rows(other_table))
     stats = feature_stats(columns, numeric)
     flags = row_flags(columns, stats, other_table)
-    other_values = None
+    other_values = other_table
     if keep is not None:
         columns = np.ascontiguousarray(columns[:, keep])
         other_values = other_table.take(keep) if other_table is not None else None
@@ -201,10 +201,10 @@ def merge_scans(parts: list[SplitScan], y: np.ndarray | None = None) -> SplitSca
         if any(p.column_rows is not None for p in parts):
             out.column_rows = cat([(p.column_rows if p.column_rows is not None else np.arange(p.n)) + o
                                    for p, o in zip(parts, offsets)]).astype(np.int64)
-            if first.other_columns:
-                import pyarrow as pa
+        if first.other_columns:
+            import pyarrow as pa
 
-                out.other_values = pa.concat_tables([p.other_values for p in parts])
+            out.other_values = pa.concat_tables([p.other_values for p in parts])
         out.feature_stats = FeatureStats.merge([p.feature_stats for p in parts])
         out.flags = RowFlags.merge([p.flags for p in parts], offsets)
     if first.images is not None:

@@ -175,3 +175,21 @@ def test_part_files_with_different_columns_are_bad_input(tmp_path, wine_frames):
     _write(frame.iloc[100:].drop(columns=["ash"]), tmp_path / "part-1.parquet")
     with pytest.raises(InputError, match="part-1.parquet: its columns differ"):
         load(tmp_path, stream=True)
+
+
+@pytest.mark.parametrize("sampled", [False, True])
+def test_streamed_categorical_columns(tmp_path, wine_frames, sampled, monkeypatch):
+    if sampled:
+        monkeypatch.setattr("datacheck.scan.sample.SAMPLE_ROWS", 60)
+        monkeypatch.setattr("datacheck.scan.sample.SAMPLE_FLOOR", 5)
+    train, test = wine_frames
+    colour = lambda f: np.where(np.arange(len(f)) % 3 == 0, "red", "white")  # noqa: E731
+    train, test = train.assign(colour=colour(train)), test.assign(colour=colour(test))
+    test.iloc[:3] = train.iloc[:3].to_numpy()  # planted copies, colour included
+    path = _write(_frame(train, test), tmp_path / "wine.parquet", row_group=30)
+    streamed = datacheck.profile(str(path), stream=True, partitions=3)
+    assert all(c.status.value != "errored" for c in streamed.checks), [c.reason for c in streamed.checks]
+    leak = next(f for f in streamed.findings if f.code == "split_leakage.exact_duplicate")
+    assert leak.metrics["n_leaked"] == 3
+    if not sampled:
+        assert outcome_key(streamed) == outcome_key(datacheck.profile(str(path)))

@@ -104,10 +104,8 @@ def row_hashes(ctx: CheckContext, split: str, numeric: list[str], other: list[st
 
 def other_hash(ctx: CheckContext, split: str, other: list[str]) -> np.ndarray:
     """Hash over non-numeric columns of each row of ``scan.columns`` (uint64)."""
-    scan = ctx.scan[split]
-    table = scan.other_values if scan.sampled else ctx.dataset.splits[split].table
     return ctx.cached(f"leakage.other_hash.{split}.{hash(tuple(other))}",
-                      lambda: hash_table_rows(table.select(other)))
+                      lambda: hash_table_rows(ctx.scan[split].other_values.select(other)))
 
 
 def decimals(columns: list[np.ndarray], seed: int = 0) -> np.ndarray:
