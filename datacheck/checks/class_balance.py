@@ -68,6 +68,8 @@ def label_shift(train: np.ndarray, other: np.ndarray) -> tuple[float, float, int
         ``z`` is 0 when there is nothing to test.
     """
     n_train, n_other = train.sum(), other.sum()
+    if not n_train or not n_other:  # one split has none of these classes: no proportions
+        return 0.0, 0.0, 0, 0.0
     total_variation = float(0.5 * np.abs(train / n_train - other / n_other).sum())
     pooled = train + other
     small = pooled * n_other / (n_train + n_other) < MIN_EXPECTED
