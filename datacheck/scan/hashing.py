@@ -13,6 +13,7 @@ from datacheck.scan.parallel import run_blocks
 _PRIME = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
+_HALF = np.uint64(32)
 # Rows per block in blocked loops: a few float64/uint64 scratch arrays of this length fit in
 # a core's L2 cache.
 _BLOCK = 1 << 15
@@ -62,12 +63,26 @@ def _hash_row_block(m: np.ndarray, h: np.ndarray) -> None:
     h[:] = width
     tmp = np.empty_like(h)
     for j in range(words.shape[1]):
-        np.bitwise_xor(h, words[:, j], out=h)
-        np.multiply(h, _PRIME, out=h)
-        _mix_into(h, tmp)
+        _step(h, words[:, j], tmp)
+    _mix_into(h, tmp)
 
 
-def hash_columns(columns: np.ndarray, *, workers: int | None = None) -> np.ndarray:
+def _step(h: np.ndarray, word: np.ndarray, tmp: np.ndarray) -> None:
+    """Absorb one 8-byte word of every row into the running hashes, in place.
+
+    ``h = (h ^ word) * PRIME; h ^= h >> 32``: each part is a bijection of ``h``, so rows
+    that differ in one word always hash apart, and the shift carries high bits down into
+    the bits the next multiplication spreads; one full avalanche (``_mix_into``) follows
+    the last word.
+    """
+    np.bitwise_xor(h, word, out=h)
+    np.multiply(h, _PRIME, out=h)
+    np.right_shift(h, _HALF, out=tmp)
+    np.bitwise_xor(h, tmp, out=h)
+
+
+def hash_columns(columns: np.ndarray, *, workers: int | None = None,
+                 has_nan: np.ndarray | None = None) -> np.ndarray:
     """Row hashes of a column-major float64 matrix, without transposing it.
 
     Equal to ``hash_rows(columns.T)``: a table row hashes like the same numbers in a 2-D
@@ -80,6 +95,9 @@ def hash_columns(columns: np.ndarray, *, workers: int | None = None) -> np.ndarr
         float64, shape (n_features, n_rows).
     workers : int, optional
         Threads; default the CPUs available.
+    has_nan : numpy.ndarray, optional
+        bool per feature: whether it holds NaN (``FeatureStats.n_nan > 0``); the others skip
+        the folding of NaN payloads. Default: every feature is looked at.
 
     Returns
     -------
@@ -88,27 +106,28 @@ def hash_columns(columns: np.ndarray, *, workers: int | None = None) -> np.ndarr
     """
     d, n = columns.shape
     out = np.full(n, np.uint64(8 * d), dtype=np.uint64)
+    nan = np.ones(d, bool) if has_nan is None else np.asarray(has_nan, bool)
     if d:
-        run_blocks(lambda s: _hash_column_block(columns[:, s:s + _BLOCK], out[s:s + _BLOCK]),
+        run_blocks(lambda s: _hash_column_block(columns[:, s:s + _BLOCK], out[s:s + _BLOCK], nan),
                    range(0, n, _BLOCK), workers)
     return out
 
 
-def _hash_column_block(block: np.ndarray, h: np.ndarray) -> None:
+def _hash_column_block(block: np.ndarray, h: np.ndarray, may_have_nan: np.ndarray) -> None:
     """``hash_rows`` of the rows of one block of columns, into ``h`` (the row width on entry)."""
     k = block.shape[1]
     word = np.empty(k, dtype=np.float64)
     bits = word.view(np.uint64)
     tmp = np.empty(k, dtype=np.uint64)
     nan = np.empty(k, dtype=bool)
-    for col in block:
+    for col, check in zip(block, may_have_nan):
         np.add(col, 0.0, out=word)  # folds -0.0 into 0.0, as hash_rows does
-        np.isnan(word, out=nan)
-        if nan.any():
-            word[nan] = np.nan
-        np.bitwise_xor(h, bits, out=h)
-        np.multiply(h, _PRIME, out=h)
-        _mix_into(h, tmp)
+        if check:
+            np.isnan(word, out=nan)
+            if nan.any():
+                word[nan] = np.nan
+        _step(h, bits, tmp)
+    _mix_into(h, tmp)
 
 
 def _mix_into(h: np.ndarray, tmp: np.ndarray) -> None:

@@ -125,11 +125,11 @@ def scan_table_rows(name: str, table, y: np.ndarray, keep: np.ndarray | None = N
     if present:
         table = table.drop_columns(present)
     columns, numeric, other = numeric_columns(table)
-    hashes = hash_columns(columns)
+    stats = feature_stats(columns, numeric)
+    hashes = hash_columns(columns, has_nan=stats.n_nan > 0)
     other_table = table.select(other) if other else None
     if other:
         hashes = combine(hashes, hash_table_rows(other_table))
-    stats = feature_stats(columns, numeric)
     flags = row_flags(columns, stats, other_table)
     other_values = other_table
     if keep is not None:

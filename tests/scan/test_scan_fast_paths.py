@@ -57,6 +57,22 @@ def test_hash_columns_equals_hash_rows_of_the_rows(rng):
     np.testing.assert_array_equal(hash_columns(columns, workers=2), want)
 
 
+def test_hash_columns_skips_nan_folding_only_where_told_there_is_none(rng):
+    columns = rng.normal(size=(3, 1000))
+    columns[0, 5] = -0.0
+    want = hash_rows(np.ascontiguousarray(columns.T))
+    np.testing.assert_array_equal(hash_columns(columns, has_nan=np.zeros(3, bool)), want)
+
+
+def test_structured_rows_do_not_collide():
+    # Rows built from few float values that differ only in exponent bits, in every order and
+    # combination: the xor-multiply steps alone would let some of these pairs collide.
+    values = np.array([0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, -1.0, -2.0, 1024.0])
+    grid = np.stack(np.meshgrid(*[values] * 4, indexing="ij"), axis=-1).reshape(-1, 4)
+    assert len(np.unique(hash_rows(grid))) == len(grid)
+    assert len(np.unique(hash_columns(np.ascontiguousarray(grid.T)))) == len(grid)
+
+
 def test_hash_rows_of_a_row_does_not_depend_on_the_others(rng):
     x = rng.normal(size=(_BLOCK + 100, 3)).astype(np.float32)
     h = hash_rows(x)
