@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from datacheck.scan.hashing import RowHasher
 from datacheck.scan.parallel import run_blocks
 
 # Rows per block: a block and its temporaries stay in a core's L2 cache.
@@ -101,11 +102,13 @@ def _merged_distinct(a: FeatureStats, b: FeatureStats) -> np.ndarray:
 
 
 def feature_stats(columns: np.ndarray, names: list[str] | tuple[str, ...], *,
-                  workers: int | None = None) -> FeatureStats:
-    """Compute per-feature statistics of a column-major matrix.
+                  workers: int | None = None, hashes: np.ndarray | None = None) -> FeatureStats:
+    """Compute per-feature statistics of a column-major matrix, and optionally row hashes.
 
-    Each column is read in cache-sized blocks, once, with its features spread over threads;
-    a column holding NaN or inf (rare) is redone on its finite values.
+    One pass over blocks of rows small enough to stay in a core's cache, the blocks spread
+    over threads: each feature's slice of a block is summed, squared, and bounded, and with
+    ``hashes`` absorbed into the rows' hashes while it is in cache. A feature holding NaN
+    or inf (rare; its block sum is not finite) is redone on its finite values.
 
     Parameters
     ----------
@@ -115,47 +118,68 @@ def feature_stats(columns: np.ndarray, names: list[str] | tuple[str, ...], *,
         Feature names.
     workers : int, optional
         Threads; default the CPUs available.
+    hashes : numpy.ndarray, optional
+        uint64, shape (n_rows,): filled with the rows' content hashes, equal to
+        ``hash_rows(columns.T)``.
 
     Returns
     -------
     FeatureStats
     """
     d, n = columns.shape
+    starts = list(range(0, n, _BLOCK))
+    # per block and feature: sum, sum of squares, min, max (NaN sum: not finite, redo)
+    parts = np.zeros((4, len(starts), d))
+    if hashes is not None:
+        hashes[:] = np.uint64(8 * d)
+    run_blocks(lambda b: _block_pass(columns, starts[b], parts[:, b], hashes),
+               range(len(starts)), workers if n >= _BLOCK else 1)
     # n_finite, n_nan, mean, std, min, max, n_distinct_lo per feature
     stats = np.zeros((d, 7))
-    # threads only pay off on long columns
-    run_blocks(lambda j: _column_stats(columns[j], stats[j]), range(d), workers if n >= _BLOCK else 1)
+    for j in range(d):
+        stats[j] = _column_stats(columns[j], parts[:, :, j])
     count = stats[:, :2].astype(np.int64)
     return FeatureStats(tuple(names), n, count[:, 0], count[:, 1], n - count.sum(axis=1),
                         stats[:, 2], stats[:, 3], stats[:, 4], stats[:, 5],
                         stats[:, 6].astype(np.int64))
 
 
-def _column_stats(col: np.ndarray, out: np.ndarray) -> None:
-    """Statistics of one feature into ``out`` (see ``feature_stats``)."""
-    n = len(col)
-    total = square = 0.0
-    lo, hi = np.inf, -np.inf
-    scratch = np.empty(min(n, _BLOCK))
-    for s in range(0, n, _BLOCK):
-        part = col[s:s + _BLOCK]
+def _block_pass(columns: np.ndarray, start: int, out: np.ndarray, hashes: np.ndarray | None) -> None:
+    """Sums, squares and bounds of every feature over one block of rows (into ``out``, shape
+    (4, d)), and the block's row hashes when ``hashes`` is given."""
+    block = columns[:, start:start + _BLOCK]
+    k = block.shape[1]
+    scratch = np.empty(k)
+    if hashes is not None:
+        h, hasher = hashes[start:start + k], RowHasher(k)
+    for j, part in enumerate(block):
         t = float(np.add.reduce(part))
-        if not np.isfinite(t):  # a NaN or inf in the block (or an overflow): take the slow road
-            out[:] = _nonfinite_column_stats(col)
-            return
-        total += t
-        # not np.dot: BLAS may start threads of its own for it, which then fight ours
-        sq = np.multiply(part, part, out=scratch[:len(part)])
-        square += float(np.add.reduce(sq))
-        lo, hi = min(lo, float(part.min())), max(hi, float(part.max()))
+        out[0, j] = t
+        finite = np.isfinite(t)  # else a NaN or inf in the block (or an overflow)
+        if finite:
+            # not np.dot: BLAS may start threads of its own for it, which then fight ours
+            out[1, j] = float(np.add.reduce(np.multiply(part, part, out=scratch)))
+            out[2, j], out[3, j] = part.min(), part.max()
+        if hashes is not None:
+            hasher.absorb(h, part, may_have_nan=not finite)
+    if hashes is not None:
+        hasher.finish(h)
+
+
+def _column_stats(col: np.ndarray, parts: np.ndarray) -> tuple:
+    """Statistics of one feature (see ``feature_stats``) from its blocks' partial sums."""
+    n = len(col)
     if n == 0:
-        out[:] = (0, 0, np.nan, np.nan, np.nan, np.nan, 0)
-        return
-    mean = total / n
-    std = float(np.sqrt(np.maximum(square / n - mean * mean, 0.0)))
+        return 0, 0, np.nan, np.nan, np.nan, np.nan, 0
+    sums, squares, lows, highs = parts
+    if not np.isfinite(sums).all():
+        return _nonfinite_column_stats(col)
+    mean = float(sums.sum()) / n
+    std = float(np.sqrt(np.maximum(float(squares.sum()) / n - mean * mean, 0.0)))
     if std < 1e-6 * max(abs(mean), 1e-300):
         std = float(col.std())  # the one-pass formula may have cancelled catastrophically
-    out[:] = (n, 0, mean, std, lo, hi, _distinct_lo(col, lo, hi))
+    lo, hi = float(lows.min()), float(highs.max())
+    return n, 0, mean, std, lo, hi, _distinct_lo(col, lo, hi)
 
 
 def _nonfinite_column_stats(col: np.ndarray) -> tuple:

@@ -81,53 +81,34 @@ def _step(h: np.ndarray, word: np.ndarray, tmp: np.ndarray) -> None:
     np.bitwise_xor(h, tmp, out=h)
 
 
-def hash_columns(columns: np.ndarray, *, workers: int | None = None,
-                 has_nan: np.ndarray | None = None) -> np.ndarray:
-    """Row hashes of a column-major float64 matrix, without transposing it.
+class RowHasher:
+    """Hashes rows a feature at a time, as ``hash_rows`` would hash them whole.
 
-    Equal to ``hash_rows(columns.T)``: a table row hashes like the same numbers in a 2-D
-    array. Computed in blocks of rows small enough for the running hashes to stay in cache,
-    with no allocation per step, in threads (numpy releases the GIL).
-
-    Parameters
-    ----------
-    columns : numpy.ndarray
-        float64, shape (n_features, n_rows).
-    workers : int, optional
-        Threads; default the CPUs available.
-    has_nan : numpy.ndarray, optional
-        bool per feature: whether it holds NaN (``FeatureStats.n_nan > 0``); the others skip
-        the folding of NaN payloads. Default: every feature is looked at.
-
-    Returns
-    -------
-    numpy.ndarray
-        uint64, shape (n_rows,).
+    For column-major data: start the hashes at ``8 * n_features``, ``absorb`` each feature's
+    values in order, then ``finish``. Scratch buffers are made once for blocks of ``k`` rows.
     """
-    d, n = columns.shape
-    out = np.full(n, np.uint64(8 * d), dtype=np.uint64)
-    nan = np.ones(d, bool) if has_nan is None else np.asarray(has_nan, bool)
-    if d:
-        run_blocks(lambda s: _hash_column_block(columns[:, s:s + _BLOCK], out[s:s + _BLOCK], nan),
-                   range(0, n, _BLOCK), workers)
-    return out
 
+    def __init__(self, k: int) -> None:
+        self.word = np.empty(k, dtype=np.float64)
+        self.bits = self.word.view(np.uint64)
+        self.tmp = np.empty(k, dtype=np.uint64)
+        self.nan = np.empty(k, dtype=bool)
 
-def _hash_column_block(block: np.ndarray, h: np.ndarray, may_have_nan: np.ndarray) -> None:
-    """``hash_rows`` of the rows of one block of columns, into ``h`` (the row width on entry)."""
-    k = block.shape[1]
-    word = np.empty(k, dtype=np.float64)
-    bits = word.view(np.uint64)
-    tmp = np.empty(k, dtype=np.uint64)
-    nan = np.empty(k, dtype=bool)
-    for col, check in zip(block, may_have_nan):
-        np.add(col, 0.0, out=word)  # folds -0.0 into 0.0, as hash_rows does
-        if check:
+    def absorb(self, h: np.ndarray, values: np.ndarray, may_have_nan: bool = True) -> None:
+        """Absorb one feature's float64 ``values`` into the hashes ``h`` (same length)."""
+        k = len(values)
+        word, bits, tmp = self.word[:k], self.bits[:k], self.tmp[:k]
+        np.add(values, 0.0, out=word)  # folds -0.0 into 0.0, as hash_rows does
+        if may_have_nan:
+            nan = self.nan[:k]
             np.isnan(word, out=nan)
             if nan.any():
                 word[nan] = np.nan
         _step(h, bits, tmp)
-    _mix_into(h, tmp)
+
+    def finish(self, h: np.ndarray) -> None:
+        """The final avalanche, once every feature is absorbed."""
+        _mix_into(h, self.tmp[:len(h)])
 
 
 def _mix_into(h: np.ndarray, tmp: np.ndarray) -> None:

@@ -16,7 +16,7 @@ from datacheck.data.parquet import ParquetPiece
 from datacheck.scan.arrays import ArrayInfo, array_image_stats
 from datacheck.scan.features import FeatureStats, feature_stats, numeric_columns
 from datacheck.scan.flags import RowFlags, row_flags
-from datacheck.scan.hashing import combine, hash_columns, hash_rows, hash_table_rows
+from datacheck.scan.hashing import combine, hash_rows, hash_table_rows
 from datacheck.scan.images import concat_chunks, decode_images
 from datacheck.scan.result import SplitScan
 
@@ -125,8 +125,8 @@ def scan_table_rows(name: str, table, y: np.ndarray, keep: np.ndarray | None = N
     if present:
         table = table.drop_columns(present)
     columns, numeric, other = numeric_columns(table)
-    stats = feature_stats(columns, numeric)
-    hashes = hash_columns(columns, has_nan=stats.n_nan > 0)
+    hashes = np.empty(columns.shape[1], np.uint64)
+    stats = feature_stats(columns, numeric, hashes=hashes)
     other_table = table.select(other) if other else None
     if other:
         hashes = combine(hashes, hash_table_rows(other_table))
