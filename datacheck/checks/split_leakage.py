@@ -137,9 +137,20 @@ class SplitLeakageCheck(Check):
         held = sample_rows(a.n_column_rows, _BASELINE_ROWS, ctx.seed)
         tol = self.config["row_tolerance"]
         search = RowSearch.build(ctx, ref, ev, numeric, other, tol) if tol > 0 and numeric else None
-        near, base, complete = search.run(held) if search else (Matches.empty(), Matches.empty(), False)
-        # Positions in the (possibly sampled) feature columns -> split rows.
-        near = Matches(b.split_rows(near.query), a.split_rows(near.ref), near.score)
+        # A streamed reference is read again in full; a sampled evaluation split is searched
+        # through its sample.
+        streamed = search is not None and a.sampled and ctx.dataset.splits[ref].stream is not None
+        if streamed:
+            near, base, complete = search.run_streamed(held, a.split_rows(held),
+                                                       cols.streamed_features(ctx, ref, numeric, other))
+        elif search is not None:
+            near, base, complete = search.run(held)
+            near = Matches(near.query, a.split_rows(near.ref), near.score)
+        else:
+            near, base, complete = Matches.empty(), Matches.empty(), False
+        # Positions in the (possibly sampled) evaluation columns -> split rows.
+        near = Matches(b.split_rows(near.query), near.ref, near.score)
+        searched = (b.n_column_rows, a.n if streamed else a.n_column_rows)
         if complete and not sampled:
             # Equal rows share every cell, so the grid search has already found them.
             exact = (near.score == 0) & (ha[near.ref] == hb[near.query])
@@ -164,7 +175,8 @@ class SplitLeakageCheck(Check):
         significant, chance = beyond_chance(len(near), b.n_column_rows, base_hits, len(held))
         order = np.argsort(near.score, kind="stable")
         out += self._report(ctx, "near_duplicate", ref, ev, near.query[order], near.ref[order],
-                            near.score[order], significant, chance)
+                            near.score[order], significant, chance,
+                            searched if searched != (b.n, a.n) else None)
         return out
 
     @staticmethod
@@ -177,12 +189,10 @@ class SplitLeakageCheck(Check):
 
     def _report(self, ctx: CheckContext, what: str, ref: str, ev: str, q: np.ndarray,
                 r: np.ndarray, score: np.ndarray | None, significant: bool,
-                chance: float) -> list[Finding]:
-        """One finding for matched pairs (query in ``ev``, reference in ``ref``), if any."""
-        scan_ev, scan_ref = ctx.scan[ev], ctx.scan[ref]
-        # Near copies of rows are searched among the sampled rows of streamed splits.
-        sampled = what == "near_duplicate" and (scan_ev.sampled or scan_ref.sampled)
-        n_eval = scan_ev.n_column_rows if sampled else scan_ev.n
+                chance: float, searched: tuple[int, int] | None = None) -> list[Finding]:
+        """One finding for matched pairs (query in ``ev``, reference in ``ref``), if any;
+        ``searched`` gives the evaluation and reference rows searched when not all were."""
+        n_eval = ctx.scan[ev].n if searched is None else searched[0]
         k = len(q)
         if not k:
             return []
@@ -208,9 +218,10 @@ class SplitLeakageCheck(Check):
         else:
             how = (f"match a {ref} row to within {self.config['row_tolerance']:g} standard "
                    f"deviations on every feature (or to the coarser split's rounding)")
-            if sampled:
-                how = (f"of a sample of {n_eval:,} {how}, searched among {scan_ref.n_column_rows:,} "
-                       f"sampled {ref} rows (the splits are streamed)")
+            if searched is not None:
+                how = (f"of {n_eval:,} searched {how}, among {searched[1]:,} of the "
+                       f"{ctx.scan[ref].n:,} {ref} rows (streamed splits are searched through "
+                       f"their row samples)")
             metrics["max_distance_ratio"] = round(float(score.max()), 4)
         title = f"{ev} {unit} and the {ref} {unit} they copy"
         evidence = [Evidence("pairs", title, data)]

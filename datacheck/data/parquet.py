@@ -143,27 +143,43 @@ class StreamedTable:
         return ParquetPiece(self.files[groups[0][0]], tuple(g[1] for g in groups), self.columns,
                             self.split_col, self.split_values)
 
+    def batches(self, columns: list[str] | None = None) -> Iterator[tuple[int, object]]:
+        """Every row of this split in record batches, in order.
+
+        Parameters
+        ----------
+        columns : list of str, optional
+            Read only these (default every feature column).
+
+        Yields
+        ------
+        (int, pyarrow.Table)
+            The split row of the batch's first row, and the batch.
+        """
+        names = tuple(columns) if columns is not None else self.columns
+        at = 0
+        for _, _, p in self.pieces():
+            for table in ParquetPiece(p.path, p.row_groups, names, p.split_col, p.split_values).batches():
+                yield at, table
+                at += table.num_rows
+
     def take(self, rows: np.ndarray):
         """The feature columns of the given split rows (sorted), read in one pass of batches."""
         import pyarrow as pa
 
         rows = np.asarray(rows, np.int64)
-        parts, at = [], 0
-        for _, _, piece in self.pieces():
-            for table in piece.batches():
-                lo, hi = np.searchsorted(rows, [at, at + table.num_rows])
-                if hi > lo:
-                    parts.append(table.take(pa.array(rows[lo:hi] - at)))
-                at += table.num_rows
+        parts = []
+        for at, table in self.batches():
+            lo, hi = np.searchsorted(rows, [at, at + table.num_rows])
+            if hi > lo:
+                parts.append(table.take(pa.array(rows[lo:hi] - at)))
         return pa.concat_tables(parts) if parts else self.schema.empty_table()
 
     def read_columns(self, names: list[str]):
         """Every row of this split, the given columns only (a pyarrow Table)."""
         import pyarrow as pa
 
-        tables = [t for _, _, p in self.pieces()
-                  for t in ParquetPiece(p.path, p.row_groups, tuple(names), p.split_col,
-                                        p.split_values).batches()]
+        tables = [table for _, table in self.batches(names)]
         return pa.concat_tables(tables) if tables else self.schema.empty_table().select(names)
 
 

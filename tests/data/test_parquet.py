@@ -193,3 +193,19 @@ def test_streamed_categorical_columns(tmp_path, wine_frames, sampled, monkeypatc
     assert leak.metrics["n_leaked"] == 3
     if not sampled:
         assert outcome_key(streamed) == outcome_key(datacheck.profile(str(path)))
+
+
+def test_near_copies_of_a_streamed_train_split_are_searched_among_all_its_rows(tmp_path, digits_frames,
+                                                                             monkeypatch):
+    rng = np.random.default_rng(3)
+    monkeypatch.setattr("datacheck.scan.sample.SAMPLE_ROWS", 500)  # train (1,347) is sampled, test not
+    monkeypatch.setattr("datacheck.scan.sample.SAMPLE_FLOOR", 5)
+    train, test = (f.copy() for f in digits_frames)
+    src = rng.choice(len(train), 20, replace=False)
+    test.iloc[:20, :64] = train.iloc[src, :64].to_numpy() + rng.normal(0, 1e-3, (20, 64))
+    path = _write(_frame(train, test), tmp_path / "digits.parquet", row_group=200)
+    report = datacheck.profile(str(path), stream=True)
+    near = next(f for f in report.findings if f.code == "split_leakage.near_duplicate")
+    assert near.metrics["n_leaked"] == 20 and near.severity.value == "error"
+    pairs = dict(near.evidence[0].data["pairs"])
+    assert all(pairs[f"test[{i}]"] == f"train[{j}]" for i, j in enumerate(src) if f"test[{i}]" in pairs)

@@ -62,7 +62,7 @@ def test_class_metrics_agree_with_class_balance(rng):
     # GX expectation's bound on min_class_share.
     assert finding.metrics["rare_classes"] == ["d"]
     assert m.min_class_share(c) == pytest.approx(7 * 4 / len(y))
-    assert m.min_class_share(c) < 0.2 <= m.min_class_share(c[:3])
+    assert m.min_class_share(c) < 0.2 <= m.min_class_share(np.sort(c)[1:])  # without "d"
     assert m.imbalance_ratio(np.array([5, 5])) == 1.0 and m.min_class_share(np.array([5, 5])) == 1.0
 
 

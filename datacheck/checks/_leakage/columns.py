@@ -7,11 +7,14 @@ comparison of features across splits goes through these helpers, which leave the
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
 from datacheck.checks._leakage.stats import sample_rows
 from datacheck.checks.context import CheckContext
 from datacheck.errors import ConfigError
+from datacheck.scan.features import numeric_columns
 from datacheck.scan.hashing import combine, hash_rows, hash_table_rows
 from datacheck.scan.result import SplitScan
 
@@ -106,6 +109,21 @@ def other_hash(ctx: CheckContext, split: str, other: list[str]) -> np.ndarray:
     """Hash over non-numeric columns of each row of ``scan.columns`` (uint64)."""
     return ctx.cached(f"leakage.other_hash.{split}.{hash(tuple(other))}",
                       lambda: hash_table_rows(ctx.scan[split].other_values.select(other)))
+
+
+def streamed_features(ctx: CheckContext, split: str, numeric: list[str],
+                      other: list[str]) -> Iterator[tuple[int, list, np.ndarray | None]]:
+    """Every row of a streamed split again, batch by batch, for a search over all of them.
+
+    Yields
+    ------
+    (int, list of numpy.ndarray, numpy.ndarray or None)
+        The split row of the batch's first row, one float64 array per ``numeric`` feature
+        (NaN for nulls), and the batch's hash over the ``other`` columns.
+    """
+    for start, table in ctx.dataset.splits[split].stream.batches(numeric + other):
+        matrix, _, _ = numeric_columns(table.select(numeric))
+        yield start, list(matrix), hash_table_rows(table.select(other)) if other else None
 
 
 def decimals(columns: list[np.ndarray], seed: int = 0) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -53,6 +54,17 @@ class RowSearch:
                    cols.other_hash(ctx, ref, other) if other else None,
                    eval_cols, cols.other_hash(ctx, ev, other) if other else None)
 
+    def _index(self, held: np.ndarray) -> tuple[int, tuple, list, np.ndarray | None]:
+        """The evaluation rows and the held-out reference rows, indexed together: their
+        number of evaluation rows, grid entries, feature columns and non-numeric hashes."""
+        n_eval = len(self.eval_cols[0])
+        rows_e, keys_e = self.grid.entries(self.eval_cols)
+        rows_h, keys_h = self.grid.entries(self.ref_cols, rows=held)
+        entries = (np.concatenate([rows_e, rows_h + n_eval]), np.concatenate([keys_e, keys_h]))
+        index_cols = [_Stacked(e, r, held) for e, r in zip(self.eval_cols, self.ref_cols)]
+        extra = None if self.ref_extra is None else np.concatenate([self.eval_extra, self.ref_extra[held]])
+        return n_eval, entries, index_cols, extra
+
     def run(self, held: np.ndarray) -> tuple[Matches, Matches, bool]:
         """Near matches of the evaluation rows and of held-out reference rows, in one pass.
 
@@ -72,20 +84,61 @@ class RowSearch:
         complete : bool
             False when a crowded cell was cut short (exact copies may then be missed).
         """
-        n_eval = len(self.eval_cols[0])
-        rows_e, keys_e = self.grid.entries(self.eval_cols)
-        rows_h, keys_h = self.grid.entries(self.ref_cols, rows=held)
-        entries = (np.concatenate([rows_e, rows_h + n_eval]), np.concatenate([keys_e, keys_h]))
-        index_cols = [_Stacked(e, r, held) for e, r in zip(self.eval_cols, self.ref_cols)]
+        n_eval, entries, index_cols, extra = self._index(held)
         index_self = np.concatenate([np.full(n_eval, -1, np.int64), held])
-        extra = None
-        if self.ref_extra is not None:
-            extra = np.concatenate([self.eval_extra, self.ref_extra[held]])
         found, complete = near_row_pairs(index_cols, entries, self.ref_cols, self.ref_keys,
                                          self.scale, extra, self.ref_extra, index_self=index_self)
         ev = found.query < n_eval
         return (Matches(found.query[ev], found.ref[ev], found.score[ev]),
                 Matches(found.query[~ev] - n_eval, found.ref[~ev], found.score[~ev]), complete)
+
+
+    def run_streamed(self, held: np.ndarray, held_rows: np.ndarray,
+                     batches: Iterator[tuple[int, list, np.ndarray | None]]) -> tuple[Matches, Matches, bool]:
+        """``run``, with every reference row read again from disk rather than its sample.
+
+        For a streamed reference split: the evaluation rows (and the held-out sample rows) are
+        indexed once, and each batch of reference rows is keyed and joined against them.
+
+        Parameters
+        ----------
+        held : numpy.ndarray
+            Held-out rows as positions in the reference sample (``ref_cols``).
+        held_rows : numpy.ndarray
+            The same rows as split rows (so that a row is not matched with itself).
+        batches : iterator of (int, list, numpy.ndarray or None)
+            The split row of each batch's first row, its compared features (float64 arrays in
+            the order of the search's features) and its hash of non-numeric columns.
+
+        Returns
+        -------
+        As ``run``, with ``ref`` holding split rows of the reference.
+        """
+        n_eval, entries, index_cols, extra = self._index(held)
+        found, complete = [], True
+        for start, batch_cols, batch_extra in batches:
+            index_self = np.concatenate([np.full(n_eval, -1, np.int64), held_rows - start])
+            part, done = near_row_pairs(index_cols, entries, batch_cols, self.grid.keys(batch_cols),
+                                        self.scale, extra, batch_extra, index_self=index_self)
+            found.append(Matches(part.query, part.ref + start, part.score))
+            complete &= done
+        best = _nearest(found)
+        ev = best.query < n_eval
+        return (Matches(best.query[ev], best.ref[ev], best.score[ev]),
+                Matches(best.query[~ev] - n_eval, best.ref[~ev], best.score[~ev]), complete)
+
+
+def _nearest(parts: list[Matches]) -> Matches:
+    """Per query, the closest reference over several batches (ties: the lowest reference)."""
+    if not parts:
+        return Matches.empty()
+    query = np.concatenate([p.query for p in parts])
+    ref = np.concatenate([p.ref for p in parts])
+    score = np.concatenate([p.score for p in parts])
+    order = np.lexsort((ref, score, query))
+    query, ref, score = query[order], ref[order], score[order]
+    first = np.r_[True, query[1:] != query[:-1]] if len(query) else np.zeros(0, bool)
+    return Matches(query[first], ref[first], score[first])
 
 
 class _Stacked:
