@@ -47,8 +47,12 @@ def load(path: str | Path, *, label: str | None = None, split_col: str | None = 
     if not p.exists():
         raise InputError(source, "no such file or folder")
     if p.is_file():
-        return _load_file(p, label=label, split_col=split_col, source=source, stream=stream)
-    return _load_folder(p, label=label, split_col=split_col, source=source, stream=stream)
+        dataset = _load_file(p, label=label, split_col=split_col, source=source, stream=stream)
+    else:
+        dataset = _load_folder(p, label=label, split_col=split_col, source=source, stream=stream)
+    if stream and not any(split.stream is not None for split in dataset.splits.values()):
+        dataset.notes.append("--stream applies to Parquet tables only: this dataset was read whole")
+    return dataset
 
 
 def _streams(files: list[Path], stream: bool | None) -> bool:

@@ -89,6 +89,12 @@ def test_large_parquet_is_streamed_automatically(tmp_path, wine_frames, monkeypa
     assert load(path).splits["train"].stream is not None
 
 
+def test_stream_asked_of_a_csv_says_it_was_read_whole(sample_data):
+    ds = load(sample_data / "defect_nan.csv", stream=True)
+    assert ds.splits["train"].table is not None
+    assert any("Parquet tables only" in note for note in ds.notes)
+
+
 def test_separate_split_files_stream(tmp_path, wine_frames):
     train, test = wine_frames
     _write(train, tmp_path / "train.parquet")
