@@ -244,8 +244,9 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
         # Splits read from a split column share the one file group's files and columns.
         group = name if name in files else next(iter(files))
         features, feature_schema = schemas[group]
-        stream = StreamedTable([str(p) for p in files[group]], groups[name], features, feature_schema,
-                               sc, tuple(sorted(values.get(name, ()), key=lambda v: (v is None, v))))
+        paths = [str(Path(p).resolve()) for p in files[group]]  # a cluster's worker may run elsewhere
+        stream = StreamedTable(paths, groups[name], features, feature_schema, sc,
+                               tuple(sorted(values.get(name, ()), key=lambda v: (v is None, v))))
         splits[name] = Split(name=name, y=codes[name], stream=stream)
     n = sum(len(c) for c in codes.values())
     note = (f"{n:,} rows streamed from Parquet in record batches; statistics, duplicates and "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -116,7 +117,7 @@ def plan_split(split: Split, key_columns: list[str], *, partitions: int | None =
                                   None if keep is None else keep[:0], keys)]
     bounds = _bounds(len(split), partitions or 1)
     if split.paths is not None:
-        root = str(split.root)
+        root = str(Path(split.root).resolve())  # a cluster worker may run in another folder
         return [ScanTask(split.name, a, split.y[a:b], (root, split.paths[a:b]),
                          workers=workers if len(bounds) == 2 else 1)
                 for a, b in zip(bounds[:-1], bounds[1:])]
