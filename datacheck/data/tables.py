@@ -36,6 +36,8 @@ def read_table(path: Path):
     import pyarrow.parquet as pq
 
     suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq"):
+        _check_text_fits(path)
     try:
         if suffix in (".parquet", ".pq"):
             table = pq.read_table(path)
@@ -48,6 +50,33 @@ def read_table(path: Path):
     if table.num_rows == 0:
         raise InputError(path, "the table has no rows")
     return table
+
+
+def _check_text_fits(path: Path) -> None:
+    """Refuse a CSV/TSV file that cannot be held in memory, with the way out (Parquet streams).
+
+    A text table is read whole: its columns, then a float64 copy of the numeric ones, take
+    about 1.5 times the file's size (numbers as text are longer than their 8 bytes).
+    """
+    available = available_memory()
+    size = path.stat().st_size
+    if available is not None and 1.5 * size > available:
+        raise InputError(path, f"{size / 2**30:.1f} GiB of text is more than fits in the "
+                               f"{available / 2**30:.1f} GiB of free memory; convert it to Parquet "
+                               "(e.g. pyarrow.csv.open_csv + pyarrow.parquet.ParquetWriter), "
+                               "which datacheck reads in record batches")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def find_column(names: list[str], wanted: str | None, candidates: tuple[str, ...],

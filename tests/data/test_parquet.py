@@ -215,3 +215,9 @@ def test_near_copies_of_a_streamed_train_split_are_searched_among_all_its_rows(t
     assert near.metrics["n_leaked"] == 20 and near.severity.value == "error"
     pairs = dict(near.evidence[0].data["pairs"])
     assert all(pairs[f"test[{i}]"] == f"train[{j}]" for i, j in enumerate(src) if f"test[{i}]" in pairs)
+
+
+def test_a_csv_too_big_for_memory_is_refused_with_the_way_out(sample_data, monkeypatch):
+    monkeypatch.setattr("datacheck.data.tables.available_memory", lambda: 1000)
+    with pytest.raises(InputError, match="convert it to Parquet"):
+        load(sample_data / "defect_nan.csv")
