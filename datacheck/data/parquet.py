@@ -60,15 +60,20 @@ class ParquetPiece:
         import pyarrow.parquet as pq
 
         read = list(self.columns) + ([self.split_col] if self.split_col else [])
-        with pq.ParquetFile(self.path) as pf:
-            for batch in pf.iter_batches(batch_size=batch_rows, row_groups=list(self.row_groups),
-                                         columns=read):
-                table = pa.Table.from_batches([batch])
-                if self.split_col:
-                    table = table.filter(_in_split(table.column(self.split_col), self.split_values))
-                    table = table.drop_columns([self.split_col])
-                if table.num_rows:
-                    yield table
+        try:
+            with pq.ParquetFile(self.path) as pf:
+                for batch in pf.iter_batches(batch_size=batch_rows, row_groups=list(self.row_groups),
+                                             columns=read):
+                    table = pa.Table.from_batches([batch])
+                    if self.split_col:
+                        table = table.filter(_in_split(table.column(self.split_col), self.split_values))
+                        table = table.drop_columns([self.split_col])
+                    if table.num_rows:
+                        yield table
+        except (pa.ArrowException, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(self.path, f"cannot be read ({first}); was it changed or removed "
+                                        "during the scan?") from None
 
 
 def _in_split(values, wanted: tuple):

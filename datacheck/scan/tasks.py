@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from datacheck.data.parquet import ParquetPiece
+from datacheck.errors import InputError
 from datacheck.scan.arrays import ArrayInfo, array_image_stats
 from datacheck.scan.features import FeatureStats, feature_stats, numeric_columns
 from datacheck.scan.flags import RowFlags, row_flags
@@ -95,8 +96,9 @@ class ScanTask:
             parts.append(scan_table_rows(self.split, table, y, keep, self.key_columns))
             at += table.num_rows
         if at != self.n:
-            raise RuntimeError(f"{self.data.path}: read {at} rows of split {self.split!r}, "
-                               f"expected {self.n}; was the file changed during the scan?")
+            raise InputError(self.data.path, f"read {at} rows of split {self.split!r} where its "
+                                             f"footer promised {self.n}; was the file changed "
+                                             "during the scan?")
         return merge_scans(parts, y=self.y)
 
 

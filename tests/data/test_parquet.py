@@ -221,3 +221,13 @@ def test_a_csv_too_big_for_memory_is_refused_with_the_way_out(sample_data, monke
     monkeypatch.setattr("datacheck.data.tables.available_memory", lambda: 1000)
     with pytest.raises(InputError, match="convert it to Parquet"):
         load(sample_data / "defect_nan.csv")
+
+
+def test_a_file_changed_under_the_scan_is_bad_input(tmp_path, wine_frames):
+    path = _write(_frame(*wine_frames), tmp_path / "wine.parquet")
+    dataset = load(path, stream=True)
+    _write(_frame(*wine_frames).iloc[:50], path)  # rewritten between loading and scanning
+    from datacheck.scan import scan
+
+    with pytest.raises(InputError, match="changed or removed during the scan"):
+        scan(dataset)
