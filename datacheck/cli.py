@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from datacheck.cli_output import console_for, emit, output_options, progress_bars
+from datacheck.engines import ENGINES
 from datacheck.errors import DatacheckError
 
 EXIT_USAGE, EXIT_INTERNAL = 2, 3
@@ -23,7 +24,6 @@ DEFAULT_HTML = Path("datacheck-report.html")
 NORMS = ("imagenet", "clip", "inception", "caffe", "none")
 NOISE_MODELS = ("auto", "linear", "cnn")
 DEVICES = ("auto", "cpu", "cuda")
-ENGINES = ("local", "dask")
 
 
 def _floats(value: str | None) -> tuple[float, ...] | None:
