@@ -219,8 +219,10 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     -------
     Dataset
     """
+    # Each file's footer is read once: its schema here, its row groups in _read_keys.
+    footers = {name: [_footer(p) for p in paths] for name, paths in files.items()}
     first = files[next(iter(files))][0]
-    names = _schema(first).names
+    names = footers[next(iter(files))][0].schema.to_arrow_schema().names
     label_col = find_column(names, label, LABEL_CANDIDATES, "label", first, True)
     sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", first, False)
     sc = sc if len(files) == 1 else None
@@ -229,15 +231,15 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     groups: dict[str, list] = {}
     values: dict[str, set] = {}
     for name, paths in files.items():
-        schema = _schema(paths[0])
+        schema = footers[name][0].schema.to_arrow_schema()
         features = tuple(n for n in schema.names if n not in (label_col, sc))
         schemas[name] = (features, _select(schema, features))
-        for k, path in enumerate(paths):
-            if k and _schema(path).names != schema.names:
+        for k, (path, footer) in enumerate(zip(paths, footers[name])):
+            own = footer.schema.to_arrow_schema().names
+            if own != schema.names:
                 raise InputError(path, f"its columns differ from those of {paths[0].name} "
-                                       f"({', '.join(_schema(path).names[:8])} vs "
-                                       f"{', '.join(schema.names[:8])})")
-            _read_keys(path, k, name, label_col, sc, raw, groups, values)
+                                       f"({', '.join(own[:8])} vs {', '.join(schema.names[:8])})")
+            _read_keys(path, footer, k, name, label_col, sc, raw, groups, values)
     if not raw:
         raise InputError(first, "the table has no rows")
     for name in raw:  # one split's row-group pieces joined at a time: a lower peak
@@ -259,12 +261,12 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note])
 
 
-def _read_keys(path: Path, file_index: int, name: str, label_col: str, sc: str | None,
+def _read_keys(path: Path, footer, file_index: int, name: str, label_col: str, sc: str | None,
                raw: dict, groups: dict, values: dict) -> None:
     """Read a file's label (and split) columns and count each split's rows per row group."""
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, metadata=footer)
     if label_col not in pf.schema_arrow.names:
         raise InputError(path, f"split {name!r} has no label column {label_col!r}")
     for rg in range(pf.metadata.num_row_groups):
@@ -283,12 +285,13 @@ def _read_keys(path: Path, file_index: int, name: str, label_col: str, sc: str |
             groups.setdefault(split, []).append((file_index, rg, int(mask.sum())))
 
 
-def _schema(path: Path):
-    """The pyarrow schema of a Parquet file, or the input error that names it."""
+def _footer(path: Path):
+    """The footer (``pyarrow.parquet.FileMetaData``) of a Parquet file, or the input error
+    that names it."""
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_schema(path)
+        return pq.read_metadata(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable footer is bad input
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"cannot be read as a parquet table ({first})") from None
