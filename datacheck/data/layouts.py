@@ -7,7 +7,7 @@ from pathlib import Path
 from datacheck.data.arrays import load_npz, load_npz_folder
 from datacheck.data.dataset import SPLIT_ALIASES, Dataset, normalize_split_name
 from datacheck.data.images import class_folders, load_image_folders, load_manifest, looks_like_manifest
-from datacheck.data.parquet import STREAM_BYTES, load_streamed, parquet_size
+from datacheck.data.parquet import STREAM_BYTES, load_streamed, parquet_size, read_footer
 from datacheck.data.tables import TABLE_SUFFIXES, load_table_files, read_table, tables_to_dataset
 from datacheck.errors import InputError
 
@@ -63,7 +63,7 @@ def _streams(files: list[Path], stream: bool | None) -> bool:
         return True
     try:
         return parquet_size(files) > STREAM_BYTES
-    except Exception:  # noqa: BLE001 - an unreadable footer is reported by the in-memory reader
+    except InputError:  # an unreadable footer: the in-memory reader reports it
         return False
 
 
@@ -84,14 +84,7 @@ def _load_file(p: Path, *, label, split_col, source, stream=None) -> Dataset:
 
 def _not_manifest(p: Path) -> bool:
     """Whether a Parquet file's columns do not make it an image manifest."""
-    import pyarrow.parquet as pq
-
-    try:
-        names = pq.read_schema(p).names
-    except Exception as exc:  # noqa: BLE001 - any unreadable footer is bad input
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(p, f"cannot be read as a parquet table ({first})") from None
-    return looks_like_manifest(names) is None
+    return looks_like_manifest(read_footer(p).schema.to_arrow_schema().names) is None
 
 
 def _load_folder(p: Path, *, label, split_col, source, stream=None) -> Dataset:

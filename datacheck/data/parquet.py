@@ -190,11 +190,9 @@ class StreamedTable:
 
 def parquet_size(files: list[Path]) -> int:
     """Uncompressed bytes of the row groups of Parquet files, from their footers."""
-    import pyarrow.parquet as pq
-
     total = 0
     for f in files:
-        meta = pq.ParquetFile(f).metadata
+        meta = read_footer(f)
         total += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     return total
 
@@ -220,7 +218,7 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     Dataset
     """
     # Each file's footer is read once: its schema here, its row groups in _read_keys.
-    footers = {name: [_footer(p) for p in paths] for name, paths in files.items()}
+    footers = {name: [read_footer(p) for p in paths] for name, paths in files.items()}
     first = files[next(iter(files))][0]
     names = footers[next(iter(files))][0].schema.to_arrow_schema().names
     label_col = find_column(names, label, LABEL_CANDIDATES, "label", first, True)
@@ -285,7 +283,7 @@ def _read_keys(path: Path, footer, file_index: int, name: str, label_col: str, s
             groups.setdefault(split, []).append((file_index, rg, int(mask.sum())))
 
 
-def _footer(path: Path):
+def read_footer(path: Path):
     """The footer (``pyarrow.parquet.FileMetaData``) of a Parquet file, or the input error
     that names it."""
     import pyarrow.parquet as pq
