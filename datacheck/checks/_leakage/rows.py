@@ -9,22 +9,25 @@ import numpy as np
 
 from datacheck.checks._leakage import columns as cols
 from datacheck.checks.context import CheckContext
-from datacheck.scan.near_duplicates import Matches, RowGrid, near_row_pairs
+from datacheck.scan.result import SplitScan
+from datacheck.scan.near_duplicates import Matches
+from datacheck.scan.near_rows import GridIndex, RowGrid, near_row_pairs
 
 
 @dataclass
 class RowSearch:
-    """A grid over the rows of a reference and an evaluation split, reference keys computed once.
+    """A grid over the rows of a reference and an evaluation split.
 
     A feature's tolerance is ``tolerance`` reference standard deviations, or the coarser
     split's rounding quantum where the two splits were written with different decimals (so
-    rows equal after rounding count as near copies).
+    rows equal after rounding count as near copies). ``ref_finite``: the scan counted no
+    missing or infinite value in the reference split's grid features.
     """
 
     scale: np.ndarray
     grid: RowGrid
     ref_cols: list
-    ref_keys: np.ndarray
+    ref_finite: bool
     ref_extra: np.ndarray | None
     eval_cols: list
     eval_extra: np.ndarray | None
@@ -48,22 +51,24 @@ class RowSearch:
         if not len(varying):
             return None
         tight = varying[scale[varying] <= sharp[varying]]
-        grid = RowGrid.make(scale, tight if len(tight) else varying, seed=ctx.seed)
+        grid = RowGrid.make(scale, tight if len(tight) else varying, seed=ctx.seed,
+                            bound=_bound(a, numeric, idx, b))
         ref_cols, eval_cols = cols.feature_rows(a, numeric), cols.feature_rows(b, numeric)
-        return cls(scale, grid, ref_cols, grid.keys(ref_cols),
-                   cols.other_hash(ctx, ref, other) if other else None,
+        ref_finite = bool((fs.n_finite[np.asarray(idx)[grid.features]] == fs.n).all())
+        return cls(scale, grid, ref_cols, ref_finite, cols.other_hash(ctx, ref, other) if other else None,
                    eval_cols, cols.other_hash(ctx, ev, other) if other else None)
 
-    def _index(self, held: np.ndarray) -> tuple[int, tuple, list, np.ndarray | None]:
+    def _index(self, held: np.ndarray) -> tuple[int, GridIndex, list, np.ndarray | None]:
         """The evaluation rows and the held-out reference rows, indexed together: their
-        number of evaluation rows, grid entries, feature columns and non-numeric hashes."""
+        number of evaluation rows, grid index, feature columns and non-numeric hashes."""
         n_eval = len(self.eval_cols[0])
         rows_e, keys_e = self.grid.entries(self.eval_cols)
         rows_h, keys_h = self.grid.entries(self.ref_cols, rows=held)
-        entries = (np.concatenate([rows_e, rows_h + n_eval]), np.concatenate([keys_e, keys_h]))
+        index = GridIndex.build(self.grid, np.concatenate([rows_e, rows_h + n_eval]),
+                                np.concatenate([keys_e, keys_h]))
         index_cols = [_Stacked(e, r, held) for e, r in zip(self.eval_cols, self.ref_cols)]
         extra = None if self.ref_extra is None else np.concatenate([self.eval_extra, self.ref_extra[held]])
-        return n_eval, entries, index_cols, extra
+        return n_eval, index, index_cols, extra
 
     def run(self, held: np.ndarray) -> tuple[Matches, Matches, bool]:
         """Near matches of the evaluation rows and of held-out reference rows, in one pass.
@@ -84,14 +89,13 @@ class RowSearch:
         complete : bool
             False when a crowded cell was cut short (exact copies may then be missed).
         """
-        n_eval, entries, index_cols, extra = self._index(held)
+        n_eval, index, index_cols, extra = self._index(held)
         index_self = np.concatenate([np.full(n_eval, -1, np.int64), held])
-        found, complete = near_row_pairs(index_cols, entries, self.ref_cols, self.ref_keys,
-                                         self.scale, extra, self.ref_extra, index_self=index_self)
+        found, complete = near_row_pairs(index, index_cols, self.ref_cols, self.scale, extra,
+                                         self.ref_extra, index_self, self.ref_finite)
         ev = found.query < n_eval
         return (Matches(found.query[ev], found.ref[ev], found.score[ev]),
                 Matches(found.query[~ev] - n_eval, found.ref[~ev], found.score[~ev]), complete)
-
 
     def run_streamed(self, held: np.ndarray, held_rows: np.ndarray,
                      batches: Iterator[tuple[int, list, np.ndarray | None]]) -> tuple[Matches, Matches, bool]:
@@ -114,18 +118,25 @@ class RowSearch:
         -------
         As ``run``, with ``ref`` holding split rows of the reference.
         """
-        n_eval, entries, index_cols, extra = self._index(held)
+        n_eval, index, index_cols, extra = self._index(held)
         found, complete = [], True
         for start, batch_cols, batch_extra in batches:
             index_self = np.concatenate([np.full(n_eval, -1, np.int64), held_rows - start])
-            part, done = near_row_pairs(index_cols, entries, batch_cols, self.grid.keys(batch_cols),
-                                        self.scale, extra, batch_extra, index_self=index_self)
+            part, done = near_row_pairs(index, index_cols, batch_cols, self.scale, extra,
+                                        batch_extra, index_self, self.ref_finite)
             found.append(Matches(part.query, part.ref + start, part.score))
             complete &= done
         best = _nearest(found)
         ev = best.query < n_eval
         return (Matches(best.query[ev], best.ref[ev], best.score[ev]),
                 Matches(best.query[~ev] - n_eval, best.ref[~ev], best.score[~ev]), complete)
+
+
+def _bound(a: SplitScan, numeric: list[str], idx: list[int], b: SplitScan) -> np.ndarray:
+    """Largest finite ``|value|`` of each feature over both splits (NaN where a split has none)."""
+    fa, fb = a.feature_stats, b.feature_stats
+    jdx = [cols.column_rows(b)[c] for c in numeric]
+    return np.abs(np.stack([fa.min[idx], fa.max[idx], fb.min[jdx], fb.max[jdx]])).max(axis=0)
 
 
 def _nearest(parts: list[Matches]) -> Matches:

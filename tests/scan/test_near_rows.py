@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from datacheck.scan.near_duplicates import _ROW_CAP, RowGrid, near_row_pairs
+from datacheck.scan.near_rows import _ROW_CAP, GridIndex, RowGrid, near_row_pairs
 
 
-def _search(index, query, scale, seed=0, **kw):
-    grid = RowGrid.make(scale, np.arange(len(scale)), seed)
+def _search(index, query, scale, seed=0, single=False, **kw):
+    bound = None
+    if single:
+        with np.errstate(invalid="ignore"):
+            both = np.c_[index, query]
+            bound = np.abs(np.where(np.isfinite(both), both, 0.0)).max(axis=1)
+    grid = RowGrid.make(scale, np.arange(len(scale)), seed, bound=bound)
+    assert grid.single == single
     index_cols, query_cols = list(index), list(query)
-    return near_row_pairs(index_cols, grid.entries(index_cols), query_cols, grid.keys(query_cols),
-                          scale, **kw)
+    built = GridIndex.build(grid, *grid.entries(index_cols))
+    return near_row_pairs(built, index_cols, query_cols, scale, **kw)
 
 
 def _distance(a, b, scale):
@@ -30,9 +37,10 @@ def _planted(rng, n_index=400, n_query=3000, d=5, n_copies=60):
     return index, query, src, dst, np.full(d, 0.01)
 
 
-def test_every_planted_copy_is_found_with_its_exact_distance(rng):
+@pytest.mark.parametrize("single", [False, True])
+def test_every_planted_copy_is_found_with_its_exact_distance(rng, single):
     index, query, src, dst, scale = _planted(rng)
-    found, complete = _search(index, query, scale)
+    found, complete = _search(index, query, scale, single=single)
     assert complete
     assert set(zip(dst.tolist(), src.tolist())) <= set(zip(found.query.tolist(), found.ref.tolist()))
     np.testing.assert_allclose(found.score, _distance(index[:, found.query], query[:, found.ref], scale))
@@ -47,13 +55,14 @@ def test_nearest_of_several_candidates_is_kept(rng):
     assert found.ref[found.query == 3].tolist() == [9]
 
 
-def test_missing_and_infinite_values_meet_their_own_kind(rng):
+@pytest.mark.parametrize("single", [False, True])
+def test_missing_and_infinite_values_meet_their_own_kind(rng, single):
     index, query, _, _, scale = _planted(rng, n_copies=0)
     index[:, :3] = query[:, :3]
     index[0, 0] = query[0, 0] = np.nan
     index[1, 1] = query[1, 1] = -np.inf
     index[2, 2], query[2, 2] = np.inf, -np.inf
-    found, _ = _search(index, query, scale)
+    found, _ = _search(index, query, scale, single=single)
     assert dict(zip(found.query.tolist(), found.ref.tolist())) == {0: 0, 1: 1}
 
 
@@ -88,3 +97,26 @@ def test_keys_of_selected_rows_equal_keys_of_the_gathered_rows(rng):
         np.testing.assert_array_equal(got, want)
     samples, keys = grid.entries(cols)
     assert len(samples) > len(cols[0]) and set(keys[samples == 4]) >= {grid.keys(cols)[4]}
+
+
+def test_single_precision_needs_a_small_range_and_keeps_the_recall_at_the_tolerance(rng):
+    scale = np.full(5, 3e-5)  # cells 20 tolerances wide: |values| up to 4 are 6,667 cells
+    bound = np.full(5, 4.0)
+    assert RowGrid.make(scale, np.arange(5), bound=bound).single
+    assert not RowGrid.make(scale, np.arange(5), bound=np.full(5, 8.0)).single
+    assert not RowGrid.make(scale, np.arange(5), bound=np.full(5, np.nan)).single
+    # Pairs just within the tolerance across a cell edge far out in the float32 range, the
+    # indexed row 0.9976-0.9999 tolerances inside its cell: float32 coordinates are off by more
+    # than that, so only the probes' extra reach finds them all.
+    grid = RowGrid.make(scale, np.arange(5), bound=bound)
+    tol = 1 / 20  # the tolerance in cell widths
+    edge = np.arange(2100, 4000) + 0.5
+    n = len(edge)
+    query = np.tile(rng.uniform(-4.0, 4.0, (5, 1)), n)
+    query[0] = (edge + 0.00005 * tol - grid.intercept[0]) / grid.slope[0]
+    index = query.copy()
+    index[0] = (edge - rng.uniform(0.9976, 0.9999, n) * tol - grid.intercept[0]) / grid.slope[0]
+    index[1:] += rng.uniform(-1, 1, (4, 1)) * 0.001 * scale[0]  # not one crowded cell
+    for single in (False, True):
+        found, complete = _search(index, query, scale, single=single)
+        assert len(found) == n and (found.query == found.ref).all() and (found.score <= 1.0).all()
