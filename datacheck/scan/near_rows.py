@@ -21,8 +21,7 @@ from datacheck.scan.parallel import run_blocks
 _GRID_FEATURES = 7
 _ROW_CAP = 32
 _BLOCK = 1 << 15
-# Query blocks are larger: threads fed small blocks contend for the GIL between numpy calls.
-_QUERY_BLOCK = 1 << 16
+_SCREEN_BLOCK = 1 << 17
 _SCREEN_BITS = 23
 # Adding 1.5 * 2**52 to a float64 below 2**51 in magnitude (1.5 * 2**23 to a float32 below
 # 2**22) rounds it to an integer held in the low bits of its mantissa: the cell number, read
@@ -102,15 +101,14 @@ class RowGrid:
         the tolerance, plus the rounding error of float32 coordinates."""
         return 1.0 / (4.0 * len(self.features)) + (_SINGLE_SLACK if self.single else 0.0)
 
-    def keys(self, columns: list, rows: np.ndarray | slice | None = None,
-             finite: bool = False) -> np.ndarray:
+    def keys(self, columns: list, rows: np.ndarray | None = None, finite: bool = False) -> np.ndarray:
         """Cell key of every sample.
 
         Parameters
         ----------
         columns : list of numpy.ndarray
             One float64 array per compared feature, all of the same length.
-        rows : numpy.ndarray or slice, optional
+        rows : numpy.ndarray, optional
             Key only these positions of ``columns`` (without copying the other features).
         finite : bool
             Every value of the key features is known to be finite, so the test for missing
@@ -121,9 +119,14 @@ class RowGrid:
         numpy.ndarray
             uint32, one key per sample.
         """
-        key, _ = self._cells(columns, slice(None) if rows is None else rows, probe=False,
-                             finite=finite)
-        return key.view(np.uint32)
+        n = len(rows) if rows is not None else (len(columns[0]) if columns else 0)
+        out = np.empty(n, np.int32)
+        # One block at a time (bounded memory, cache-sized temporaries), in this thread: the
+        # caller may be building an index on the other cores meanwhile.
+        for start in range(0, n, _BLOCK):
+            take = slice(start, start + _BLOCK) if rows is None else rows[start:start + _BLOCK]
+            out[start:start + _BLOCK], _ = self._cells(columns, take, probe=False, finite=finite)
+        return out.view(np.uint32)
 
     def entries(self, columns: list, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Cell key of every sample, and of each adjacent cell the sample is within reach of.
@@ -219,15 +222,12 @@ class GridIndex:
         The grid the keys come from.
     packed : numpy.ndarray
         Sorted uint64 entries: key << 32 | row position.
-    runs : numpy.ndarray
-        int64, at the first entry of each key: how many entries share that key (0 elsewhere).
     screen : numpy.ndarray
         bool, indexed by a key's top ``_SCREEN_BITS`` bits: whether some entry has them.
     """
 
     grid: RowGrid
     packed: np.ndarray
-    runs: np.ndarray
     screen: np.ndarray
 
     @classmethod
@@ -237,11 +237,7 @@ class GridIndex:
         screen = np.zeros(1 << _SCREEN_BITS, bool)
         # Sorted entries write the screen in order (one pass over its pages).
         screen[(packed >> np.uint64(64 - _SCREEN_BITS)).view(np.int64)] = True
-        high = packed >> np.uint64(32)
-        starts = np.flatnonzero(np.r_[True, high[1:] != high[:-1]]) if len(packed) else np.zeros(0, np.int64)
-        runs = np.zeros(len(packed), np.int64)
-        runs[starts] = np.diff(np.r_[starts, len(packed)])
-        return cls(grid, packed, runs, screen)
+        return cls(grid, packed, screen)
 
     def screen_keys(self, keys: np.ndarray) -> np.ndarray:
         """Positions of the queries whose key's top bits some entry has (the others share no
@@ -272,7 +268,12 @@ class GridIndex:
         key = needles & _HIGH
         lo = np.searchsorted(self.packed, key)
         hit = np.flatnonzero((self.packed[np.minimum(lo, len(self.packed) - 1)] & _HIGH) == key)
-        lo, n = lo[hit], self.runs[lo[hit]]
+        lo, key = lo[hit], key[hit]
+        # Most keys have one entry; only the others' runs are counted with a second search.
+        last = len(self.packed) - 1
+        more = np.flatnonzero(((self.packed[np.minimum(lo + 1, last)] & _HIGH) == key) & (lo < last))
+        n = np.ones(len(lo), np.int64)
+        n[more] = np.searchsorted(self.packed, key[more] | _LOW, "right") - lo[more]
         count = np.minimum(n, _ROW_CAP)
         total = int(count.sum())
         offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
@@ -289,16 +290,17 @@ def _pack(keys: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return packed
 
 
-def near_row_pairs(index: GridIndex, index_cols: list, query_cols: list, scale: np.ndarray,
-                   index_extra: np.ndarray | None = None, query_extra: np.ndarray | None = None,
-                   index_self: np.ndarray | None = None, query_finite: bool = False) -> tuple[Matches, bool]:
+def near_row_pairs(index: GridIndex, index_cols: list, query_cols: list, query_keys: np.ndarray,
+                   scale: np.ndarray, index_extra: np.ndarray | None = None,
+                   query_extra: np.ndarray | None = None,
+                   index_self: np.ndarray | None = None) -> tuple[Matches, bool]:
     """Nearest query row of each indexed row within the tolerance.
 
-    The query rows are streamed through the index in blocks spread over threads (one key per
-    row and a bitmap screen); the few rows that pass it are looked up among the indexed keys
-    and confirmed feature by feature, so most candidates are dropped after one or two gathers. Rows with equal values
-    share a key, so exact copies are found too (distance 0), unless a cell held more than
-    ``_ROW_CAP`` indexed rows.
+    The query keys are screened against the index in blocks spread over threads; the few
+    rows that pass are looked up among the indexed keys and confirmed feature by feature, so
+    most candidates are dropped after one or two gathers. Rows with equal values share a key,
+    so exact copies are found too (distance 0), unless a cell held more than ``_ROW_CAP``
+    indexed rows.
 
     Parameters
     ----------
@@ -307,14 +309,14 @@ def near_row_pairs(index: GridIndex, index_cols: list, query_cols: list, scale: 
     index_cols, query_cols : list of numpy.ndarray
         One float64 array per compared feature (index columns may be any object that
         gathers rows with ``col[positions]``).
+    query_keys : numpy.ndarray
+        ``index.grid.keys(query_cols)``.
     scale : numpy.ndarray
         Tolerance of each feature, in its own units.
     index_extra, query_extra : numpy.ndarray, optional
         uint64 per row that must be equal (hash of non-numeric columns).
     index_self : numpy.ndarray, optional
         Query position of each indexed row when both sets are one split (that pair is skipped).
-    query_finite : bool
-        Every value of the query rows' key features is known to be finite (``RowGrid.keys``).
 
     Returns
     -------
@@ -324,12 +326,11 @@ def near_row_pairs(index: GridIndex, index_cols: list, query_cols: list, scale: 
     complete : bool
         False when a crowded cell was cut to ``_ROW_CAP`` candidates.
     """
-    n = len(query_cols[0]) if query_cols else 0
-    starts = list(range(0, n, _QUERY_BLOCK))
+    starts = list(range(0, len(query_keys), _SCREEN_BLOCK))
     parts: list = [None] * len(starts)
 
     def work(i: int) -> None:
-        keys = index.grid.keys(query_cols, slice(starts[i], starts[i] + _QUERY_BLOCK), query_finite)
+        keys = query_keys[starts[i]:starts[i] + _SCREEN_BLOCK]
         maybe = index.screen_keys(keys)
         parts[i] = (maybe + starts[i], keys[maybe])
 

@@ -18,7 +18,7 @@ def _search(index, query, scale, seed=0, single=False, **kw):
     assert grid.single == single
     index_cols, query_cols = list(index), list(query)
     built = GridIndex.build(grid, *grid.entries(index_cols))
-    return near_row_pairs(built, index_cols, query_cols, scale, **kw)
+    return near_row_pairs(built, index_cols, query_cols, grid.keys(query_cols), scale, **kw)
 
 
 def _distance(a, b, scale):

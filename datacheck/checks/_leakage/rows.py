@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -89,10 +90,14 @@ class RowSearch:
         complete : bool
             False when a crowded cell was cut short (exact copies may then be missed).
         """
-        n_eval, index, index_cols, extra = self._index(held)
+        # The reference keys are computed in the background while the index is built.
+        with ThreadPoolExecutor(1) as background:
+            ref_keys = background.submit(self.grid.keys, self.ref_cols, None, self.ref_finite)
+            n_eval, index, index_cols, extra = self._index(held)
+            ref_keys = ref_keys.result()
         index_self = np.concatenate([np.full(n_eval, -1, np.int64), held])
-        found, complete = near_row_pairs(index, index_cols, self.ref_cols, self.scale, extra,
-                                         self.ref_extra, index_self, self.ref_finite)
+        found, complete = near_row_pairs(index, index_cols, self.ref_cols, ref_keys, self.scale,
+                                         extra, self.ref_extra, index_self)
         ev = found.query < n_eval
         return (Matches(found.query[ev], found.ref[ev], found.score[ev]),
                 Matches(found.query[~ev] - n_eval, found.ref[~ev], found.score[~ev]), complete)
@@ -122,8 +127,9 @@ class RowSearch:
         found, complete = [], True
         for start, batch_cols, batch_extra in batches:
             index_self = np.concatenate([np.full(n_eval, -1, np.int64), held_rows - start])
-            part, done = near_row_pairs(index, index_cols, batch_cols, self.scale, extra,
-                                        batch_extra, index_self, self.ref_finite)
+            part, done = near_row_pairs(index, index_cols, batch_cols,
+                                        self.grid.keys(batch_cols, finite=self.ref_finite),
+                                        self.scale, extra, batch_extra, index_self)
             found.append(Matches(part.query, part.ref + start, part.score))
             complete &= done
         best = _nearest(found)

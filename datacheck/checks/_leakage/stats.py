@@ -8,10 +8,22 @@ ALPHA = 1e-2
 
 
 def sample_rows(n: int, max_rows: int, seed: int) -> np.ndarray:
-    """Sorted indices of at most ``max_rows`` of ``n`` rows, drawn without replacement."""
+    """Sorted indices of at most ``max_rows`` of ``n`` rows, drawn without replacement.
+
+    A small sample of many rows is drawn with replacement, its repeats dropped and topped up,
+    then thinned to size (every subset of a size stays equally likely), which spares a
+    permutation of all ``n`` rows.
+    """
     if n <= max_rows:
         return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
+    rng = np.random.default_rng(seed)
+    if 4 * max_rows > n:
+        return np.sort(rng.choice(n, max_rows, replace=False))
+    picks = np.zeros(0, np.int64)
+    while len(picks) < max_rows:
+        picks = np.sort(np.r_[picks, rng.integers(0, n, max_rows + max_rows // 4 - len(picks))])
+        picks = picks[np.r_[True, picks[1:] != picks[:-1]]]
+    return np.sort(rng.choice(picks, max_rows, replace=False))
 
 
 def beyond_chance(hits: int, n: int, base_hits: int, base_n: int) -> tuple[bool, float]:
