@@ -2,10 +2,10 @@
 
 A few features, in units of their tolerance, are cut into randomly offset grid cells. The
 smaller set is filed under its cell and under each adjacent cell it lies within reach of
-(multi-probe) in a ``GridIndex``. The larger set is streamed through once, in blocks spread
-over threads: each row's cell key is computed, screened against a bitmap of the filed keys,
-looked up among them, and the rows sharing a key are confirmed on every feature. The work
-is vectorized; nothing loops over rows in Python.
+(multi-probe) in a ``GridIndex``. The larger set goes through once: each row's 32-bit cell
+key is computed block by block (in float32 when the values' range allows), screened against
+a bitmap of the filed keys, looked up among them, and the rows sharing a key are confirmed
+on every feature. The work is vectorized; nothing loops over rows in Python.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _SCREEN_BITS = 23
 # 2**22) rounds it to an integer held in the low bits of its mantissa: the cell number, read
 # by viewing the bits as integers.
 _ROUNDER = {np.float64: 1.5 * 2.0**52, np.float32: np.float32(1.5 * 2.0**23)}
-# Missing and infinite values get cells of their own, beyond every finite one.
+# Missing and infinite values get cells of their own, far from those of ordinary values.
 _SENTINEL = {np.float64: 2.0**40 + 2.0**31, np.float32: 2.0**20}
 # float32 coordinates are used when every |coordinate| stays below this many cells; they are
 # then within 2**-10 cells of the exact ones, and the probes reach that much further.
@@ -121,8 +121,8 @@ class RowGrid:
         """
         n = len(rows) if rows is not None else (len(columns[0]) if columns else 0)
         out = np.empty(n, np.int32)
-        # One block at a time (bounded memory, cache-sized temporaries), in this thread: the
-        # caller may be building an index on the other cores meanwhile.
+        # One block at a time (bounded memory, cache-sized temporaries), in the calling thread:
+        # the caller may be building an index on the other cores meanwhile.
         for start in range(0, n, _BLOCK):
             take = slice(start, start + _BLOCK) if rows is None else rows[start:start + _BLOCK]
             out[start:start + _BLOCK], _ = self._cells(columns, take, probe=False, finite=finite)
