@@ -131,9 +131,10 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         Address of a running Dask scheduler; with ``engine="dask"`` and none, a local
         cluster of ``workers`` processes is started for the run.
     stream : bool, optional
-        Read Parquet features in record batches rather than whole: True always, False never,
-        None (default) when they exceed 1 GiB uncompressed. Checks that compare rows then
-        use a stratified sample of each split (the report says so).
+        Read the features of Parquet or CSV tables in record batches rather than whole: True
+        always, False never, None (default) when they exceed 1 GiB (uncompressed Parquet, or
+        text) or a CSV would not fit in free memory. Checks that compare rows then use a
+        stratified sample of each split (the report says so).
     partitions : int, optional
         Scan each split in this many row ranges and merge the results (for testing the
         merge; the findings do not change).

@@ -98,7 +98,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--scheduler", default=None,
               help="Dask scheduler address (tcp://host:8786) [default: start a local cluster].")
 @click.option("--stream/--no-stream", default=None,
-              help="Read Parquet in record batches [default: when over 1 GiB uncompressed].")
+              help="Read Parquet/CSV tables in record batches [default: over 1 GiB, or a CSV "
+                   "too big for free memory].")
 @click.option("--smoke", "with_smoke", is_flag=True,
               help="Also run the model-side smoke probes (needs datacheck[torch]) with the default model.")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,

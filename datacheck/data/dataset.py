@@ -58,8 +58,8 @@ class Split:
         Folder the image paths are relative to.
     ignored : list of str
         Files found beside the samples that are not samples (non-image files in class folders).
-    stream : datacheck.data.parquet.StreamedTable or None
-        Features left in Parquet files, read in record batches by the scan.
+    stream : datacheck.data.streamed.StreamedTable or None
+        Features left in Parquet or CSV files, read in record batches by the scan.
     """
 
     name: str

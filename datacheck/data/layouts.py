@@ -7,8 +7,11 @@ from pathlib import Path
 from datacheck.data.arrays import load_npz, load_npz_folder
 from datacheck.data.dataset import SPLIT_ALIASES, Dataset, normalize_split_name
 from datacheck.data.images import class_folders, load_image_folders, load_manifest, looks_like_manifest
-from datacheck.data.parquet import STREAM_BYTES, load_streamed, parquet_size, read_footer
-from datacheck.data.tables import TABLE_SUFFIXES, load_table_files, read_table, tables_to_dataset
+from datacheck.data.csv_stream import csv_columns, load_streamed_csv
+from datacheck.data.parquet import load_streamed, parquet_size, read_footer
+from datacheck.data.streamed import STREAM_BYTES
+from datacheck.data.tables import (TABLE_SUFFIXES, load_table_files, read_table, tables_to_dataset,
+                                   text_fits)
 from datacheck.errors import InputError
 
 LAYOUT_HELP = ("expected {train,val,test}/<class>/<image>, <class>/<image>, "
@@ -30,8 +33,10 @@ def load(path: str | Path, *, label: str | None = None, split_col: str | None = 
     split_col : str, optional
         The split column of a single table; default ``split`` when present.
     stream : bool, optional
-        Leave Parquet features on disk and let the scan read them in record batches: True
-        always, False never, None (default) when they exceed ``STREAM_BYTES`` uncompressed.
+        Leave the features of Parquet or CSV tables on disk and let the scan read them in
+        record batches: True always, False never, None (default) when they exceed
+        ``STREAM_BYTES`` (uncompressed Parquet, or text) or a text table would not fit in
+        free memory.
 
     Returns
     -------
@@ -51,20 +56,39 @@ def load(path: str | Path, *, label: str | None = None, split_col: str | None = 
     else:
         dataset = _load_folder(p, label=label, split_col=split_col, source=source, stream=stream)
     if stream and not any(split.stream is not None for split in dataset.splits.values()):
-        dataset.notes.append("--stream applies to Parquet tables only: this dataset was read whole")
+        dataset.notes.append("--stream applies to Parquet and CSV tables only (not to image "
+                             "manifests): this dataset was read whole")
     return dataset
 
 
 def _streams(files: list[Path], stream: bool | None) -> bool:
-    """Whether these table files are to be streamed (all Parquet, and big or asked to)."""
-    if stream is False or not files or any(f.suffix.lower() not in PARQUET_SUFFIXES for f in files):
+    """Whether these table files are to be streamed: all Parquet or all text, and big or asked to."""
+    kinds = {_kind(f) for f in files}
+    if stream is False or not files or len(kinds) != 1 or None in kinds:
         return False
     if stream:
         return True
+    if kinds == {"text"}:
+        size = sum(f.stat().st_size for f in files)
+        return size > STREAM_BYTES or not text_fits(size)
     try:
         return parquet_size(files) > STREAM_BYTES
     except InputError:  # an unreadable footer: the in-memory reader reports it
         return False
+
+
+def _kind(f: Path) -> str | None:
+    suffix = f.suffix.lower()
+    return "parquet" if suffix in PARQUET_SUFFIXES else ("text" if suffix in TABLE_SUFFIXES else None)
+
+
+def _load_streamed(files: dict[str, list[Path]], *, label, split_col, source) -> Dataset:
+    """Stream Parquet files (several per split) or text tables (one per split)."""
+    first = next(iter(files.values()))[0]
+    if _kind(first) == "parquet":
+        return load_streamed(files, label=label, split_col=split_col, source=source)
+    return load_streamed_csv({k: v[0] for k, v in files.items()}, label=label, split_col=split_col,
+                             source=source)
 
 
 def _load_file(p: Path, *, label, split_col, source, stream=None) -> Dataset:
@@ -72,7 +96,7 @@ def _load_file(p: Path, *, label, split_col, source, stream=None) -> Dataset:
     if suffix == ".npz":
         return load_npz(p, source=source)
     if _streams([p], stream) and _not_manifest(p):
-        return load_streamed({"train": [p]}, label=label, split_col=split_col, source=source)
+        return _load_streamed({"train": [p]}, label=label, split_col=split_col, source=source)
     if suffix in TABLE_SUFFIXES:
         table = read_table(p)
         path_col = looks_like_manifest(table.column_names)
@@ -83,8 +107,9 @@ def _load_file(p: Path, *, label, split_col, source, stream=None) -> Dataset:
 
 
 def _not_manifest(p: Path) -> bool:
-    """Whether a Parquet file's columns do not make it an image manifest."""
-    return looks_like_manifest(read_footer(p).schema.to_arrow_schema().names) is None
+    """Whether a table file's columns do not make it an image manifest."""
+    names = read_footer(p).schema.to_arrow_schema().names if _kind(p) == "parquet" else csv_columns(p)
+    return looks_like_manifest(names) is None
 
 
 def _load_folder(p: Path, *, label, split_col, source, stream=None) -> Dataset:
@@ -98,7 +123,7 @@ def _load_folder(p: Path, *, label, split_col, source, stream=None) -> Dataset:
     tables = {normalize_split_name(f.stem): f for f in files
               if f.suffix.lower() in TABLE_SUFFIXES and f.stem.lower() in SPLIT_ALIASES}
     if tables and _streams(list(tables.values()), stream):
-        return load_streamed({k: [f] for k, f in tables.items()}, label=label, split_col=None, source=source)
+        return _load_streamed({k: [f] for k, f in tables.items()}, label=label, split_col=None, source=source)
     if tables:
         return load_table_files(tables, label=label, split_col=None, source=source)
     npz = sorted(f for f in files if f.suffix.lower() == ".npz")

@@ -1,8 +1,6 @@
 """Parquet datasets too large to hold in memory: read in record batches, split by split.
 
-A streamed split keeps its labels (and any group/time columns) in memory and refers to its
-features by row groups of the files; the scan reads them batch by batch, in this process or in
-the workers of a distributed engine.
+A streamed split refers to its features by row groups of its files (``datacheck.data.streamed``).
 """
 
 from __future__ import annotations
@@ -13,18 +11,18 @@ from typing import Iterator
 
 import numpy as np
 
-from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
+from datacheck.data.dataset import Dataset, Split, encode_labels
+from datacheck.data.streamed import (FilePiece, StreamedTable, in_split, label_values,
+                                     ordered_values, split_names)
 from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
 from datacheck.errors import InputError
 
-# Uncompressed size above which a Parquet dataset is streamed rather than read whole.
-STREAM_BYTES = 1 << 30
 # Rows per record batch read at a time: a batch of 20 float64 columns is about 40 MB.
 BATCH_ROWS = 1 << 18
 
 
 @dataclass(frozen=True)
-class ParquetPiece:
+class ParquetPiece(FilePiece):
     """Some row groups of one Parquet file, and which of their rows belong to one split.
 
     Parameters
@@ -66,7 +64,7 @@ class ParquetPiece:
                                              columns=read):
                     table = pa.Table.from_batches([batch])
                     if self.split_col:
-                        table = table.filter(_in_split(table.column(self.split_col), self.split_values))
+                        table = table.filter(in_split(table.column(self.split_col), self.split_values))
                         table = table.drop_columns([self.split_col])
                     if table.num_rows:
                         yield table
@@ -76,21 +74,8 @@ class ParquetPiece:
                                         "during the scan?") from None
 
 
-def _in_split(values, wanted: tuple):
-    """Boolean mask of the split column's values that belong to a split."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    strings = values.cast(pa.string())
-    mask = pc.is_in(strings, value_set=pa.array([v for v in wanted if v is not None], pa.string()))
-    mask = pc.fill_null(mask, False)
-    if None in wanted:
-        mask = pc.or_(mask, pc.is_null(strings))
-    return mask
-
-
 @dataclass
-class StreamedTable:
+class StreamedParquet(StreamedTable):
     """The features of one streamed split: row groups of Parquet files.
 
     Parameters
@@ -147,45 +132,6 @@ class StreamedTable:
     def _piece(self, groups: list[tuple[int, int, int]]) -> ParquetPiece:
         return ParquetPiece(self.files[groups[0][0]], tuple(g[1] for g in groups), self.columns,
                             self.split_col, self.split_values)
-
-    def batches(self, columns: list[str] | None = None) -> Iterator[tuple[int, object]]:
-        """Every row of this split in record batches, in order.
-
-        Parameters
-        ----------
-        columns : list of str, optional
-            Read only these (default every feature column).
-
-        Yields
-        ------
-        (int, pyarrow.Table)
-            The split row of the batch's first row, and the batch.
-        """
-        names = tuple(columns) if columns is not None else self.columns
-        at = 0
-        for _, _, p in self.pieces():
-            for table in ParquetPiece(p.path, p.row_groups, names, p.split_col, p.split_values).batches():
-                yield at, table
-                at += table.num_rows
-
-    def take(self, rows: np.ndarray):
-        """The feature columns of the given split rows (sorted), read in one pass of batches."""
-        import pyarrow as pa
-
-        rows = np.asarray(rows, np.int64)
-        parts = []
-        for at, table in self.batches():
-            lo, hi = np.searchsorted(rows, [at, at + table.num_rows])
-            if hi > lo:
-                parts.append(table.take(pa.array(rows[lo:hi] - at)))
-        return pa.concat_tables(parts) if parts else self.schema.empty_table()
-
-    def read_columns(self, names: list[str]):
-        """Every row of this split, the given columns only (a pyarrow Table)."""
-        import pyarrow as pa
-
-        tables = [table for _, table in self.batches(names)]
-        return pa.concat_tables(tables) if tables else self.schema.empty_table().select(names)
 
 
 def parquet_size(files: list[Path]) -> int:
@@ -250,8 +196,8 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
         group = name if name in files else next(iter(files))
         features, feature_schema = schemas[group]
         paths = [str(Path(p).resolve()) for p in files[group]]  # a cluster's worker may run elsewhere
-        stream = StreamedTable(paths, groups[name], features, feature_schema, sc,
-                               tuple(sorted(values.get(name, ()), key=lambda v: (v is None, v))))
+        stream = StreamedParquet(paths, groups[name], features, feature_schema, sc,
+                                 ordered_values(values.get(name, ())))
         splits[name] = Split(name=name, y=codes[name], stream=stream)
     n = sum(len(c) for c in codes.values())
     note = (f"{n:,} rows streamed from Parquet in record batches; statistics, duplicates and "
@@ -269,12 +215,12 @@ def _read_keys(path: Path, footer, file_index: int, name: str, label_col: str, s
         raise InputError(path, f"split {name!r} has no label column {label_col!r}")
     for rg in range(pf.metadata.num_row_groups):
         table = pf.read_row_group(rg, columns=[label_col] + ([sc] if sc else []))
-        labels = _label_values(table.column(label_col))
+        labels = label_values(table.column(label_col))
         if sc is None:
             raw.setdefault(name, []).append(labels)
             groups.setdefault(name, []).append((file_index, rg, table.num_rows))
             continue
-        split_of, mapping = _split_names(table.column(sc).cast("string").to_numpy(zero_copy_only=False))
+        split_of, mapping = split_names(table.column(sc).cast("string").to_numpy(zero_copy_only=False))
         for value, split in mapping.items():
             values.setdefault(split, set()).add(value)
         for split in sorted(set(split_of.tolist())):
@@ -293,27 +239,6 @@ def read_footer(path: Path):
     except Exception as exc:  # noqa: BLE001 - any unreadable footer is bad input
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"cannot be read as a parquet table ({first})") from None
-
-
-def _split_names(split_raw: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Canonical split name of each row, and of each raw value (None: missing -> unassigned)."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(split_raw, use_na_sentinel=True)
-    uniques = list(uniques)
-    canon = [normalize_split_name(u) for u in uniques]
-    mapping = dict(zip(uniques, canon))
-    if (codes < 0).any():
-        mapping[None] = "unassigned"
-    return np.array(canon + ["unassigned"], dtype=object)[codes], mapping
-
-
-def _label_values(column) -> np.ndarray:
-    import pyarrow as pa
-
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    return column.to_numpy(zero_copy_only=False)
 
 
 def _select(schema, names: tuple[str, ...]):

@@ -53,18 +53,21 @@ def read_table(path: Path):
 
 
 def _check_text_fits(path: Path) -> None:
-    """Refuse a CSV/TSV file that cannot be held in memory, with the way out (Parquet streams).
-
-    A text table is read whole: its columns, then a float64 copy of the numeric ones, take
-    about 1.5 times the file's size (numbers as text are longer than their 8 bytes).
-    """
-    available = available_memory()
+    """Refuse a CSV/TSV file that cannot be held in memory, with the way out (streaming)."""
     size = path.stat().st_size
-    if available is not None and 1.5 * size > available:
+    if not text_fits(size):
         raise InputError(path, f"{size / 2**30:.1f} GiB of text is more than fits in the "
-                               f"{available / 2**30:.1f} GiB of free memory; convert it to Parquet "
-                               "(e.g. pyarrow.csv.open_csv + pyarrow.parquet.ParquetWriter), "
-                               "which datacheck reads in record batches")
+                               f"{available_memory() / 2**30:.1f} GiB of free memory to read it "
+                               "whole ('datacheck profile' streams such a table unless --no-stream "
+                               "is given; image manifests and expectation suites need it whole)")
+
+
+def text_fits(size: int) -> bool:
+    """Whether a text table of ``size`` bytes can be read whole: its columns, then a float64
+    copy of the numeric ones, take about 1.5 times the file's size (numbers as text are longer
+    than their 8 bytes)."""
+    available = available_memory()
+    return available is None or 1.5 * size <= available
 
 
 def available_memory() -> int | None:

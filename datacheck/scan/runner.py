@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split
-from datacheck.data.parquet import ParquetPiece
+from datacheck.data.streamed import FilePiece
 from datacheck.scan.arrays import array_info
 from datacheck.scan.result import ScanResult
 from datacheck.scan.sample import split_sample
@@ -72,7 +72,7 @@ def _run_here(plan: list[ScanTask], progress: ProgressFactory | None) -> list:
     if isinstance(first.data, tuple) and len(plan) == 1:
         advance = progress(f"decoding {first.split} images", first.n) if progress else None
         return [first.run(advance)]
-    streamed = isinstance(first.data, ParquetPiece)
+    streamed = isinstance(first.data, FilePiece)
     advance = (progress(f"reading {first.split} rows", sum(t.n for t in plan))
                if progress and streamed else None)
     out = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datacheck.data.parquet import ParquetPiece
+from datacheck.data.streamed import FilePiece
 from datacheck.errors import InputError
 from datacheck.scan.arrays import ArrayInfo, array_image_stats
 from datacheck.scan.features import FeatureStats, feature_stats, numeric_columns
@@ -35,7 +35,7 @@ class ScanTask:
     y : numpy.ndarray
         Label codes of the rows.
     data : object
-        The rows: a pyarrow Table, a numpy array, a ``ParquetPiece`` (read where it runs) or a
+        The rows: a pyarrow Table, a numpy array, a ``FilePiece`` of a Parquet or CSV file (read where it runs) or a
         ``(root, paths)`` pair of image files.
     keep : numpy.ndarray or None
         Rows (relative to ``start``) whose features are kept for the row-level checks; None
@@ -75,7 +75,7 @@ class ScanTask:
         SplitScan
             Of these rows only (row indices relative to ``start``).
         """
-        if isinstance(self.data, ParquetPiece):
+        if isinstance(self.data, FilePiece):
             return self._run_piece()
         if isinstance(self.data, tuple):
             root, paths = self.data
@@ -96,8 +96,8 @@ class ScanTask:
             parts.append(scan_table_rows(self.split, table, y, keep, self.key_columns))
             at += table.num_rows
         if at != self.n:
-            raise InputError(self.data.path, f"read {at} rows of split {self.split!r} where its "
-                                             f"footer promised {self.n}; was the file changed "
+            raise InputError(self.data.path, f"read {at} rows of split {self.split!r} where loading "
+                                             f"counted {self.n}; was the file changed "
                                              "during the scan?")
         return merge_scans(parts, y=self.y)
 

@@ -89,10 +89,10 @@ def test_large_parquet_is_streamed_automatically(tmp_path, wine_frames, monkeypa
     assert load(path).splits["train"].stream is not None
 
 
-def test_stream_asked_of_a_csv_says_it_was_read_whole(sample_data):
-    ds = load(sample_data / "defect_nan.csv", stream=True)
-    assert ds.splits["train"].table is not None
-    assert any("Parquet tables only" in note for note in ds.notes)
+def test_stream_asked_of_an_image_manifest_says_it_was_read_whole(sample_data):
+    ds = load(sample_data / "clean_manifest", stream=True)
+    assert all(split.stream is None for split in ds.splits.values())
+    assert any("not to image manifests" in note for note in ds.notes)
 
 
 def test_separate_split_files_stream(tmp_path, wine_frames):
@@ -215,12 +215,6 @@ def test_near_copies_of_a_streamed_train_split_are_searched_among_all_its_rows(t
     assert near.metrics["n_leaked"] == 20 and near.severity.value == "error"
     pairs = dict(near.evidence[0].data["pairs"])
     assert all(pairs[f"test[{i}]"] == f"train[{j}]" for i, j in enumerate(src) if f"test[{i}]" in pairs)
-
-
-def test_a_csv_too_big_for_memory_is_refused_with_the_way_out(sample_data, monkeypatch):
-    monkeypatch.setattr("datacheck.data.tables.available_memory", lambda: 1000)
-    with pytest.raises(InputError, match="convert it to Parquet"):
-        load(sample_data / "defect_nan.csv")
 
 
 def test_a_file_changed_under_the_scan_is_bad_input(tmp_path, wine_frames):

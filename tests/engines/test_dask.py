@@ -48,6 +48,13 @@ def test_dask_engine_streams_parquet_pieces_on_the_workers(cluster, tmp_path, wi
     assert outcome_key(on_dask) == outcome_key(local)
 
 
+def test_dask_engine_streams_csv_on_the_workers(cluster):
+    path = SAMPLE / "defect_nan.csv"
+    on_dask = datacheck.profile(str(path), engine="dask", scheduler=cluster, stream=True)
+    assert any("streamed from CSV" in note for note in on_dask.dataset.notes)
+    assert outcome_key(on_dask) == outcome_key(datacheck.profile(str(path)))
+
+
 def test_cli_engine_dask(cluster, tmp_path):
     out = tmp_path / "r.json"
     result = CliRunner().invoke(main, ["profile", str(SAMPLE / "defect_duplicates.csv"), "--engine", "dask",

@@ -1,0 +1,279 @@
+"""CSV and TSV tables too large to hold in memory: read in record batches, split by split.
+
+A text table's column types are known only once every row has been read. The load reads the
+file once in record batches, keeping the labels and counting each split's rows, and settles
+the types on the way: a column whose values stop fitting its type (integers that later hold
+1.5, an empty column that later holds text) is widened and the pass starts over. The scan's
+batches then all share the schema ``pyarrow.csv.read_csv`` infers for the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from datacheck.data.dataset import Dataset, Split, encode_labels
+from datacheck.data.streamed import (FilePiece, StreamedTable, in_split, label_values,
+                                     ordered_values, split_names)
+from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
+from datacheck.errors import InputError
+
+# Bytes of text parsed into one record batch.
+BLOCK_BYTES = 1 << 24
+_FAILED_COLUMN = re.compile(r"CSV column #(\d+)")
+
+
+def delimiter_of(path: Path) -> str:
+    """The field separator of a text table: tab for ``.tsv``, else comma."""
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
+def csv_columns(path: Path) -> list[str]:
+    """The column names of a text table, from its header."""
+    import pyarrow as pa
+
+    try:
+        return _reader(path, None, delimiter_of(path), block_bytes=1 << 20).schema.names
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(path, f"cannot be read as a {path.suffix.lstrip('.')} table "
+                               f"({_first_line(exc)})") from None
+
+
+def _reader(path, schema, delimiter: str, include: list[str] | None = None,
+            block_bytes: int = BLOCK_BYTES):
+    """A ``pyarrow.csv`` streaming reader; ``schema`` (all columns) fixes the types, else the
+    first block's are inferred."""
+    import pyarrow.csv as pacsv
+
+    convert = pacsv.ConvertOptions(column_types=schema, include_columns=include or [])
+    return pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block_bytes),
+                          parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                          convert_options=convert)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class CsvPiece(FilePiece):
+    """The rows of one text table that belong to one split.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    columns : tuple of str
+        Feature columns to read.
+    schema : pyarrow.Schema
+        Settled types of every column of the file.
+    delimiter : str
+        Field separator.
+    split_col : str or None
+        Column naming each row's split, when the file holds several splits.
+    split_values : tuple
+        Values of ``split_col`` (as strings) that belong to this split; ``None`` stands for a
+        missing value.
+    """
+
+    path: str
+    columns: tuple[str, ...]
+    schema: object
+    delimiter: str = ","
+    split_col: str | None = None
+    split_values: tuple = ()
+
+    def batches(self) -> Iterator[object]:
+        """This split's rows, in order, as pyarrow Tables of the feature columns."""
+        import pyarrow as pa
+
+        read = list(self.columns) + ([self.split_col] if self.split_col else [])
+        try:
+            for batch in _reader(self.path, self.schema, self.delimiter, read):
+                table = pa.Table.from_batches([batch])
+                if self.split_col:
+                    table = table.filter(in_split(table.column(self.split_col), self.split_values))
+                    table = table.drop_columns([self.split_col])
+                if table.num_rows:
+                    yield table
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(self.path, f"cannot be read ({_first_line(exc)}); was it changed or "
+                                        "removed during the scan?") from None
+
+
+@dataclass
+class StreamedCsv(StreamedTable):
+    """The features of one streamed split: its rows of one text table.
+
+    A text file cannot be entered in the middle without reading what comes before, so the
+    split is one piece: one scan task reads it, its parsing spread over threads by pyarrow.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    rows : int
+        Rows of this split in it.
+    columns : tuple of str
+        Feature columns (label and split columns excluded).
+    schema : pyarrow.Schema
+        Their types.
+    file_schema : pyarrow.Schema
+        The types of every column of the file.
+    delimiter, split_col, split_values
+        See ``CsvPiece``.
+    """
+
+    path: str
+    rows: int
+    columns: tuple[str, ...]
+    schema: object
+    file_schema: object
+    delimiter: str = ","
+    split_col: str | None = None
+    split_values: tuple = ()
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of this split."""
+        return self.rows
+
+    def pieces(self, parts: int | None = None) -> list[tuple[int, int, CsvPiece]]:
+        """The split as one piece (``parts`` is ignored: a text file is read from its start)."""
+        if not self.rows:
+            return []
+        return [(0, self.rows, CsvPiece(self.path, self.columns, self.file_schema, self.delimiter,
+                                        self.split_col, self.split_values))]
+
+
+def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: str | None,
+                      source: str) -> Dataset:
+    """A tabular ``Dataset`` whose splits stream their features from text tables.
+
+    Each file is read once now, in record batches: labels, split names and row counts are kept,
+    and the column types settled.
+
+    Parameters
+    ----------
+    files : dict of str to pathlib.Path
+        Split name -> its file; a single table (which may hold a split column) is keyed
+        ``train``.
+    label, split_col : str or None
+        Column names given by the user.
+    source : str
+        The source as given.
+
+    Returns
+    -------
+    Dataset
+    """
+    import pyarrow as pa
+
+    raw: dict[str, list] = {}
+    streams: dict[str, dict] = {}
+    label_col = None
+    for name, path in files.items():
+        delimiter = delimiter_of(path)
+        names = csv_columns(path)
+        label_col = find_column(names, label, LABEL_CANDIDATES, "label", path, True)
+        sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", path, False)
+        if label_col not in names:
+            raise InputError(path, f"split {name!r} has no label column {label_col!r}")
+        schema, labels, values = _settle(path, delimiter, label_col, sc, name if len(files) > 1 else None)
+        features = tuple(n for n in schema.names if n not in (label_col, sc))
+        feature_schema = pa.schema([schema.field(n) for n in features])
+        keep_split_col = sc if len(files) == 1 else None
+        for split, parts in labels.items():
+            raw[split] = parts
+            streams[split] = dict(path=str(Path(path).resolve()), rows=int(sum(len(p) for p in parts)),
+                                  columns=features, schema=feature_schema, file_schema=schema,
+                                  delimiter=delimiter, split_col=keep_split_col,
+                                  split_values=ordered_values(values.get(split, set())))
+    if not any(s["rows"] for s in streams.values()):
+        raise InputError(next(iter(files.values())), "the table has no rows")
+    for split in raw:
+        raw[split] = np.concatenate(raw[split])
+    classes, codes = encode_labels(raw)
+    del raw
+    splits = {n: Split(name=n, y=codes[n], stream=StreamedCsv(**streams[n])) for n in codes}
+    n = sum(len(c) for c in codes.values())
+    note = (f"{n:,} rows streamed from CSV in record batches; statistics, duplicates and exact "
+            "leakage cover every row")
+    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note])
+
+
+def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
+            fixed_split: str | None) -> tuple[object, dict, dict]:
+    """Read a text table through once: its settled schema, labels per split and raw split values.
+
+    Parameters
+    ----------
+    fixed_split : str or None
+        The split every row belongs to (one file per split); None to read ``sc`` for it.
+
+    Returns
+    -------
+    schema : pyarrow.Schema
+    labels : dict of str to list of numpy.ndarray
+        Label values per split, in row order.
+    values : dict of str to set
+        Raw split-column values per split.
+    """
+    import pyarrow as pa
+
+    schema, attempts = None, 1
+    while True:
+        labels: dict[str, list] = {}
+        values: dict[str, set] = {}
+        try:
+            reader = _reader(path, schema, delimiter)
+            schema = reader.schema
+            for batch in reader:
+                y = label_values(batch.column(label_col))
+                if sc is None or fixed_split is not None:
+                    labels.setdefault(fixed_split or "train", []).append(y)
+                    continue
+                split_of, mapping = split_names(batch.column(sc).cast(pa.string()).to_numpy(zero_copy_only=False))
+                for value, split in mapping.items():
+                    values.setdefault(split, set()).add(value)
+                for split in sorted(set(split_of.tolist())):
+                    labels.setdefault(split, []).append(y[split_of == split])
+            return schema, labels, values
+        except pa.ArrowInvalid as exc:
+            wider = _widened(schema, exc)
+            # A column widens at most three times (null, integer, float, text).
+            if wider is None or attempts > 3 * len(schema):
+                raise InputError(path, f"cannot be read as a {path.suffix.lstrip('.')} table "
+                                       f"({_first_line(exc)})") from None
+            schema, attempts = wider, attempts + 1
+        except OSError as exc:
+            raise InputError(path, f"cannot be read ({_first_line(exc)})") from None
+
+
+def _widened(schema, exc: Exception):
+    """The schema with the column that failed to convert one step wider, or None when the
+    error is not a conversion (a malformed row) or the column is already text."""
+    import pyarrow as pa
+
+    match = _FAILED_COLUMN.search(str(exc))
+    if schema is None or match is None or "conversion error" not in str(exc):
+        return None
+    k = int(match.group(1))
+    if k >= len(schema):
+        return None
+    field = schema.field(k)
+    t = field.type
+    if pa.types.is_null(t):
+        wider = pa.int64()
+    elif pa.types.is_integer(t):
+        wider = pa.float64()
+    elif pa.types.is_string(t) or pa.types.is_binary(t) or pa.types.is_large_string(t):
+        return None
+    else:  # floats, booleans, dates and times that meet text
+        wider = pa.string()
+    return schema.set(k, field.with_type(wider))

@@ -1,0 +1,150 @@
+"""Tables too large to hold in memory, read in record batches: what Parquet and CSV share.
+
+A streamed split keeps its labels (and any group/time columns) in memory and refers to its
+features by pieces of its files; the scan reads the pieces batch by batch, in this process or
+in the workers of a distributed engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator
+
+import numpy as np
+
+from datacheck.data.dataset import normalize_split_name
+
+# Uncompressed (Parquet) or text (CSV) bytes above which a table is streamed, not read whole.
+STREAM_BYTES = 1 << 30
+
+
+class FilePiece:
+    """Rows of one file that belong to one split, read where the scan task runs.
+
+    Subclasses are frozen dataclasses with at least the fields ``path`` (the file) and
+    ``columns`` (the feature columns to read).
+    """
+
+    path: str
+    columns: tuple[str, ...]
+
+    def batches(self) -> Iterator[object]:
+        """This split's rows of the piece, in order, as pyarrow Tables of the feature columns."""
+        raise NotImplementedError
+
+    def with_columns(self, columns: tuple[str, ...]) -> "FilePiece":
+        """The same rows, other columns."""
+        return dataclasses.replace(self, columns=tuple(columns))
+
+
+class StreamedTable:
+    """The features of one streamed split, as pieces of files.
+
+    Subclasses set ``columns`` (feature columns, label and split columns excluded) and
+    ``schema`` (their pyarrow types), and say how the rows are cut into pieces.
+    """
+
+    columns: tuple[str, ...]
+    schema: object
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of this split."""
+        raise NotImplementedError
+
+    def pieces(self, parts: int | None = None) -> list[tuple[int, int, FilePiece]]:
+        """The rows in about ``parts`` contiguous pieces.
+
+        Returns
+        -------
+        list of (int, int, FilePiece)
+            The split row of each piece's first row, its rows of this split, and the piece.
+        """
+        raise NotImplementedError
+
+    def batches(self, columns: list[str] | None = None) -> Iterator[tuple[int, object]]:
+        """Every row of this split in record batches, in order.
+
+        Parameters
+        ----------
+        columns : list of str, optional
+            Read only these (default every feature column).
+
+        Yields
+        ------
+        (int, pyarrow.Table)
+            The split row of the batch's first row, and the batch.
+        """
+        names = tuple(columns) if columns is not None else self.columns
+        at = 0
+        for _, _, piece in self.pieces():
+            for table in piece.with_columns(names).batches():
+                yield at, table
+                at += table.num_rows
+
+    def take(self, rows: np.ndarray):
+        """The feature columns of the given split rows (sorted), read in one pass of batches."""
+        import pyarrow as pa
+
+        rows = np.asarray(rows, np.int64)
+        parts = []
+        for at, table in self.batches():
+            lo, hi = np.searchsorted(rows, [at, at + table.num_rows])
+            if hi > lo:
+                parts.append(table.take(pa.array(rows[lo:hi] - at)))
+        return pa.concat_tables(parts) if parts else self.schema.empty_table()
+
+    def read_columns(self, names: list[str]):
+        """Every row of this split, the given columns only (a pyarrow Table)."""
+        import pyarrow as pa
+
+        tables = [table for _, table in self.batches(names)]
+        return pa.concat_tables(tables) if tables else self.schema.empty_table().select(names)
+
+
+def in_split(values, wanted: tuple):
+    """Boolean mask (pyarrow) of a split column's values that belong to a split.
+
+    Parameters
+    ----------
+    values : pyarrow.Array or pyarrow.ChunkedArray
+        The split column.
+    wanted : tuple
+        Its values (as strings) naming the split; ``None`` stands for a missing value.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    strings = values.cast(pa.string())
+    mask = pc.is_in(strings, value_set=pa.array([v for v in wanted if v is not None], pa.string()))
+    mask = pc.fill_null(mask, False)
+    if None in wanted:
+        mask = pc.or_(mask, pc.is_null(strings))
+    return mask
+
+
+def split_names(split_raw: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Canonical split name of each row, and of each raw value (None: missing -> unassigned)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(split_raw, use_na_sentinel=True)
+    uniques = list(uniques)
+    canon = [normalize_split_name(u) for u in uniques]
+    mapping = dict(zip(uniques, canon))
+    if (codes < 0).any():
+        mapping[None] = "unassigned"
+    return np.array(canon + ["unassigned"], dtype=object)[codes], mapping
+
+
+def label_values(column) -> np.ndarray:
+    """A label column (pyarrow) as numpy values, dictionary-encoded ones decoded."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.to_numpy(zero_copy_only=False)
+
+
+def ordered_values(values: set) -> tuple:
+    """A split's raw split-column values in a fixed order (missing last)."""
+    return tuple(sorted(values, key=lambda v: (v is None, v)))

@@ -1,0 +1,109 @@
+"""Streamed CSV/TSV: one pass settles the types, the scan reads record batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.csv as pacsv
+import pytest
+from click.testing import CliRunner
+
+import datacheck
+from datacheck.cli import main
+from datacheck.data import load
+from datacheck.errors import InputError
+from tests.helpers import loud, outcome_key
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Record batches of 4 KiB of text, so that small files span many of them."""
+    monkeypatch.setattr("datacheck.data.csv_stream.BLOCK_BYTES", 1 << 12)
+
+
+@pytest.mark.parametrize("name", ["defect_nan.csv", "defect_duplicates.csv", "defect_sorted_labels.csv",
+                                  "clean_tabular"])
+def test_streamed_csv_profile_equals_in_memory_profile(sample_data, small_blocks, name):
+    path = sample_data / name
+    streamed = datacheck.profile(str(path), stream=True)
+    assert outcome_key(streamed) == outcome_key(datacheck.profile(str(path), stream=False))
+    assert any("streamed from CSV" in note for note in streamed.dataset.notes)
+    assert all(split.stream is not None for split in load(path, stream=True).splits.values())
+
+
+def test_column_types_settle_as_a_whole_file_read_would(tmp_path, small_blocks):
+    n = 3000
+    frame = pd.DataFrame({
+        "count": np.arange(n).astype(str),             # integers, then one 1.5 near the end
+        "note": [""] * n,                              # empty, then text
+        "late": [""] * n,                              # empty, then integers
+        "flag": np.where(np.arange(n) % 2, "true", "false").astype(object),  # booleans, then text
+        "x": np.random.default_rng(0).normal(size=n),
+        "label": np.arange(n) % 3,
+    })
+    frame.loc[n - 5, "count"] = "1.5"
+    frame.loc[n - 4, "note"] = "checked"
+    frame.loc[n - 300:, "late"] = "7"
+    frame.loc[n - 2, "flag"] = "maybe"
+    path = tmp_path / "typed.csv"
+    frame.to_csv(path, index=False)
+    whole = pacsv.read_csv(path)
+    split = load(path, stream=True).splits["train"]
+    assert split.schema == whole.drop_columns(["label"]).schema
+    assert split.stream.read_columns(list(split.schema.names)).equals(whole.drop_columns(["label"]))
+    assert outcome_key(datacheck.profile(str(path), stream=True)) == outcome_key(datacheck.profile(str(path)))
+
+
+def test_tsv_with_a_split_column_streams(tmp_path, wine_frames, small_blocks):
+    train, test = wine_frames
+    frame = pd.concat([train.assign(split="train"), test.assign(split="test")], ignore_index=True)
+    frame = frame.sample(frac=1.0, random_state=0)  # the splits interleave in every batch
+    path = tmp_path / "wine.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    ds = load(path, stream=True)
+    assert {n: len(s) for n, s in ds.splits.items()} == {"train": len(train), "test": len(test)}
+    report = datacheck.profile(str(path), stream=True, partitions=3)
+    assert outcome_key(report) == outcome_key(datacheck.profile(str(path)))
+
+
+def test_leak_and_missing_value_in_a_streamed_csv_are_found(tmp_path, wine_frames, small_blocks):
+    train, test = (f.copy() for f in wine_frames)
+    test.iloc[:4, :13] = train.iloc[:4, :13].to_numpy()
+    test.iloc[5, 2] = np.nan
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    report = datacheck.profile(str(tmp_path), stream=True)
+    assert {f.code for f in loud(report)} >= {"split_leakage.exact_duplicate", "input_integrity.nan"}
+    assert outcome_key(report) == outcome_key(datacheck.profile(str(tmp_path)))
+
+
+def test_large_or_memory_heavy_csv_streams_automatically(sample_data, monkeypatch):
+    path = sample_data / "defect_nan.csv"
+    assert load(path).splits["train"].stream is None
+    monkeypatch.setattr("datacheck.data.tables.available_memory", lambda: 1000)
+    assert load(path).splits["train"].stream is not None
+    with pytest.raises(InputError, match="more than fits in the .* streams such a table unless --no-stream"):
+        load(path, stream=False)
+    monkeypatch.undo()
+    monkeypatch.setattr("datacheck.data.layouts.STREAM_BYTES", 0)
+    assert load(path).splits["train"].stream is not None
+
+
+def test_malformed_row_in_a_streamed_csv_is_one_line_exit_2(tmp_path, small_blocks):
+    rows = ["a,b,label"] + [f"{i},{i * 2},{i % 2}" for i in range(2000)] + ["1,2,3,4"]
+    (tmp_path / "ragged.csv").write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(main, ["profile", str(tmp_path / "ragged.csv"), "--stream", "--no-html"])
+    assert result.exit_code == 2
+    assert "ragged.csv" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_csv_changed_under_the_scan_is_bad_input(tmp_path, wine_frames):
+    path = tmp_path / "wine.csv"
+    wine_frames[0].to_csv(path, index=False)
+    dataset = load(path, stream=True)
+    wine_frames[0].iloc[:50].to_csv(path, index=False)  # rewritten between loading and scanning
+    from datacheck.scan import scan
+
+    with pytest.raises(InputError, match="changed during the scan"):
+        scan(dataset)
