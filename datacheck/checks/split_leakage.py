@@ -207,6 +207,9 @@ class SplitLeakageCheck(Check):
         data: dict = {"pairs": pairs}
         if score is not None:
             data["scores"] = [round(float(s), 4) for s in score[:_MAX_PAIRS * 2]]
+            data["relation"] = "≈"
+            data["captions"] = [f"r = {s:.3f}" if image else f"{s:.0%} of the tolerance"
+                                for s in data["scores"]]
         if not image:
             metrics["chance_ratio"] = round(chance, 6)
         if what == "exact_duplicate":

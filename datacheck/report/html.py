@@ -425,8 +425,9 @@ def _pairs_view(data: Mapping[str, Any], gallery: _Gallery) -> dict:
     items = [{"a": gallery.sample(a), "b": gallery.sample(b),
               "caption": str(captions[i]) if i < len(captions) and captions[i] is not None else ""}
              for i, (a, b, *_) in enumerate(shown)]
+    relation = data.get("relation") if isinstance(data.get("relation"), str) else None
     return {"pairs": items, "grid": any(p["a"]["thumb"] or p["b"]["thumb"] for p in items),
-            "more": max(len(pairs) - len(items), 0)}
+            "more": max(len(pairs) - len(items), 0), "relation": relation or "="}
 
 
 def _summary_view(report: Report) -> dict:

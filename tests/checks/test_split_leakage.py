@@ -142,6 +142,9 @@ def test_noisy_and_rounded_rows_are_near_duplicates(wine_frames):
     n = len(test)
     assert f.severity.value == "error"
     assert _pairs(f) == {(f"test[{n + i}]", f"train[{i}]") for i in range(8)}
+    data = f.evidence[0].data
+    assert data["relation"] == "≈" and len(data["captions"]) == len(data["pairs"])
+    assert all(c.endswith("% of the tolerance") for c in data["captions"])
     assert not [g for g in loud(_profile(train=train, test=test))], "the clean split stays silent"
 
 

@@ -71,6 +71,8 @@ def _every_evidence(ids: list[str], classes: list[str]) -> list[Evidence]:
                                             "values": (np.eye(k) * 50 + rng.integers(0, 4, (k, k))).tolist()}),
         Evidence("images", "Label suspects", {"samples": ids[:6], "captions": [f"given {EVIL}"] * 6}),
         Evidence("pairs", "Duplicate pairs", {"pairs": [[ids[0], ids[1]], [ids[2], ids[-2]]]}),
+        Evidence("pairs", "Near copies", {"pairs": [[ids[3], ids[4]]], "relation": "≈",
+                                          "captions": [f"r = 0.991 {EVIL}"]}),
         Evidence("histogram", "Pixels per split", {"edges": np.linspace(0, 256, 257).tolist(), "series": {
             "train L": np.r_[900, rng.integers(1, 9, 255)].tolist(),
             "test L": rng.integers(1, 9, 256).tolist()}}),
@@ -92,11 +94,11 @@ def synthetic_report(root: Path) -> Report:
                 metrics={"longest_run": 120, "single_label_batch_ratio": 0.93, "per_class": {"a": 1}},
                 samples=ids, n_samples=400, evidence=tuple(ev[:3])),
         Finding("duplicates", "duplicates.exact", Severity.WARNING, "2 duplicate pairs.",
-                checklist=(3,), samples=ids[:4], evidence=(ev[3], ev[4])),
+                checklist=(3,), samples=ids[:4], evidence=(ev[3], ev[4], ev[5])),
         Finding("input_integrity", "input_integrity.unreadable_files", Severity.ERROR,
                 "1 file cannot be read.", samples=["train/cat/broken.png", "../outside.png"]),
         Finding("split_consistency", "split_consistency.pixels", Severity.INFO, "Pixels match.",
-                evidence=(ev[5], ev[6], ev[7], Evidence("mystery", "Unknown kind", {"a": 1}),
+                evidence=(ev[6], ev[7], ev[8], Evidence("mystery", "Unknown kind", {"a": 1}),
                           Evidence("bars", "Malformed bars", {"labels": []}))),
     ]
     checks = [CheckOutcome("label_order", Status.FAILED, 0.1), CheckOutcome("duplicates", Status.FAILED, 0.2),
@@ -148,7 +150,8 @@ def test_every_evidence_kind_is_drawn(synthetic):
         chart = rf'class="ev ev-{kind}">\s*<figcaption[^>]*>[^<]*</figcaption>\s*<div class="chart-wrap"><svg'
         assert re.search(chart, page), kind
     assert 'class="heat"' in page and "suggested →" in page
-    assert page.count('class="pair"') == 2
+    assert page.count('class="pair"') == 3
+    assert re.search(r'<span class="eq">≈</span>.*r = 0\.991', page, re.S)
     assert 'class="ev ev-table"' in page and "1.25e+07" in page
     # unknown kinds and malformed data fall back to their raw JSON with the reason
     assert page.count('<pre class="raw">') == 2
