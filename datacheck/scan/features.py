@@ -149,16 +149,16 @@ def _block_pass(columns: np.ndarray, start: int, out: np.ndarray, hashes: np.nda
     (4, d)), and the block's row hashes when ``hashes`` is given."""
     block = columns[:, start:start + _BLOCK]
     k = block.shape[1]
-    scratch = np.empty(k)
     if hashes is not None:
         h, hasher = hashes[start:start + k], RowHasher(k)
     for j, part in enumerate(block):
-        t = float(np.add.reduce(part))
+        # einsum's own vectorized loops: one pass each, no temporary, and unlike np.dot no BLAS
+        # threads of their own to fight ours
+        t = float(np.einsum("i->", part))
         out[0, j] = t
         finite = np.isfinite(t)  # else a NaN or inf in the block (or an overflow)
         if finite:
-            # not np.dot: BLAS may start threads of its own for it, which then fight ours
-            out[1, j] = float(np.add.reduce(np.multiply(part, part, out=scratch)))
+            out[1, j] = float(np.einsum("i,i->", part, part))
             out[2, j], out[3, j] = part.min(), part.max()
         if hashes is not None:
             hasher.absorb(h, part, may_have_nan=not finite)
