@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from datacheck.checks._leakage import columns as cols
-from datacheck.checks._leakage.rows import RowSearch
+from datacheck.checks._leakage.rows import RowSearch, search_near
 from datacheck.checks._leakage.stats import beyond_chance, sample_rows
 from datacheck.checks._leakage.timecol import time_values
 from datacheck.checks.base import Check, register
@@ -137,20 +137,10 @@ class SplitLeakageCheck(Check):
         held = sample_rows(a.n_column_rows, _BASELINE_ROWS, ctx.seed)
         tol = self.config["row_tolerance"]
         search = RowSearch.build(ctx, ref, ev, numeric, other, tol) if tol > 0 and numeric else None
-        # A streamed reference is read again in full; a sampled evaluation split is searched
-        # through its sample.
-        streamed = search is not None and a.sampled and ctx.dataset.splits[ref].stream is not None
-        if streamed:
-            near, base, complete = search.run_streamed(held, a.split_rows(held),
-                                                       cols.streamed_features(ctx, ref, numeric, other))
-        elif search is not None:
-            near, base, complete = search.run(held)
-            near = Matches(near.query, a.split_rows(near.ref), near.score)
+        if search is not None:
+            near, base, complete, searched = search_near(ctx, search, ref, ev, held, numeric, other)
         else:
-            near, base, complete = Matches.empty(), Matches.empty(), False
-        # Positions in the (possibly sampled) evaluation columns -> split rows.
-        near = Matches(b.split_rows(near.query), near.ref, near.score)
-        searched = (b.n_column_rows, a.n if streamed else a.n_column_rows)
+            near, base, complete, searched = Matches.empty(), Matches.empty(), False, (b.n, a.n)
         if complete and not sampled:
             # Equal rows share every cell, so the grid search has already found them.
             exact = (near.score == 0) & (ha[near.ref] == hb[near.query])
@@ -172,7 +162,7 @@ class SplitLeakageCheck(Check):
         if not len(near):
             return out
         base_hits = int(np.count_nonzero(base.score > 0))
-        significant, chance = beyond_chance(len(near), b.n_column_rows, base_hits, len(held))
+        significant, chance = beyond_chance(len(near), searched[0], base_hits, len(held))
         order = np.argsort(near.score, kind="stable")
         out += self._report(ctx, "near_duplicate", ref, ev, near.query[order], near.ref[order],
                             near.score[order], significant, chance,

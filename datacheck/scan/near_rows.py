@@ -19,6 +19,9 @@ from datacheck.scan.near_duplicates import Matches
 from datacheck.scan.parallel import run_blocks
 
 _GRID_FEATURES = 7
+# Candidate pairs confirmed per lookup: every pair while they fit, else at most
+# max(_ROW_CAP, _PAIR_BUDGET / queries) indexed rows per query (a crowded cell is cut short).
+_PAIR_BUDGET = 1 << 21
 _ROW_CAP = 32
 _BLOCK = 1 << 15
 _SCREEN_BLOCK = 1 << 17
@@ -245,7 +248,8 @@ class GridIndex:
         return np.flatnonzero(self.screen.take((keys >> np.uint32(32 - _SCREEN_BITS)).astype(np.intp)))
 
     def candidates(self, queries: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-        """Pairs (query, indexed row) that share a key, at most ``_ROW_CAP`` rows per query.
+        """Pairs (query, indexed row) that share a key; all of them unless they exceed the
+        pair budget, then at most ``max(_ROW_CAP, _PAIR_BUDGET / queries)`` rows per query.
 
         Parameters
         ----------
@@ -259,7 +263,7 @@ class GridIndex:
         query, row : numpy.ndarray
             int64, one entry per pair.
         complete : bool
-            False when some key had more than ``_ROW_CAP`` indexed rows.
+            False when a crowded key was cut short.
         """
         if not len(self.packed) or not len(keys):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), True
@@ -274,12 +278,13 @@ class GridIndex:
         more = np.flatnonzero(((self.packed[np.minimum(lo + 1, last)] & _HIGH) == key) & (lo < last))
         n = np.ones(len(lo), np.int64)
         n[more] = np.searchsorted(self.packed, key[more] | _LOW, "right") - lo[more]
-        count = np.minimum(n, _ROW_CAP)
+        cap = n.max(initial=0) if n.sum() <= _PAIR_BUDGET else max(_ROW_CAP, _PAIR_BUDGET // len(n))
+        count = np.minimum(n, cap)
         total = int(count.sum())
         offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
         rows = (self.packed[np.repeat(lo, count) + offset] & _LOW).view(np.int64)
         queries = (needles[hit] & _LOW).view(np.int64)
-        return np.repeat(queries, count), rows, not len(n) or int(n.max()) <= _ROW_CAP
+        return np.repeat(queries, count), rows, int(n.max(initial=0)) <= cap
 
 
 def _pack(keys: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -299,8 +304,8 @@ def near_row_pairs(index: GridIndex, index_cols: list, query_cols: list, query_k
     The query keys are screened against the index in blocks spread over threads; the few
     rows that pass are looked up among the indexed keys and confirmed feature by feature, so
     most candidates are dropped after one or two gathers. Rows with equal values share a key,
-    so exact copies are found too (distance 0), unless a cell held more than ``_ROW_CAP``
-    indexed rows.
+    so exact copies are found too (distance 0), unless crowded cells had to be cut short
+    (``GridIndex.candidates``).
 
     Parameters
     ----------
@@ -324,7 +329,7 @@ def near_row_pairs(index: GridIndex, index_cols: list, query_cols: list, query_k
         ``query`` holds indexed rows, ``ref`` their nearest query row, ``score`` the largest
         difference over features in tolerances (at most 1).
     complete : bool
-        False when a crowded cell was cut to ``_ROW_CAP`` candidates.
+        False when a crowded cell was cut short.
     """
     starts = list(range(0, len(query_keys), _SCREEN_BLOCK))
     parts: list = [None] * len(starts)

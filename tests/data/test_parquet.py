@@ -217,6 +217,26 @@ def test_near_copies_of_a_streamed_train_split_are_searched_among_all_its_rows(t
     assert all(pairs[f"test[{i}]"] == f"train[{j}]" for i, j in enumerate(src) if f"test[{i}]" in pairs)
 
 
+def test_near_copies_in_a_sampled_evaluation_split_are_all_found(tmp_path, digits_frames, monkeypatch):
+    rng = np.random.default_rng(5)
+    # Both splits are sampled (train 1,347 rows, test 450); test is searched in chunks of 100.
+    monkeypatch.setattr("datacheck.scan.sample.SAMPLE_ROWS", 200)
+    monkeypatch.setattr("datacheck.scan.sample.SAMPLE_FLOOR", 5)
+    monkeypatch.setattr("datacheck.checks._leakage.columns._CHUNK_ROWS_MIN", 100)
+    monkeypatch.setattr("datacheck.checks._leakage.columns._CHUNK_BYTES", 0)
+    train, test = (f.copy() for f in digits_frames)
+    dst = np.sort(rng.choice(len(test), 30, replace=False))
+    src = rng.choice(len(train), 30, replace=False)
+    test.iloc[dst, :64] = train.iloc[src, :64].to_numpy() + rng.normal(0, 1e-3, (30, 64))
+    path = _write(_frame(train, test), tmp_path / "digits.parquet", row_group=100)
+    report = datacheck.profile(str(path), stream=True)
+    near = next(f for f in report.findings if f.code == "split_leakage.near_duplicate")
+    assert near.metrics["n_leaked"] == 30 and near.severity.value == "error"
+    assert "searched" not in near.message  # every row of both splits was searched
+    pairs = dict(near.evidence[0].data["pairs"])
+    assert all(pairs[f"test[{i}]"] == f"train[{j}]" for i, j in zip(dst, src) if f"test[{i}]" in pairs)
+
+
 def test_a_file_changed_under_the_scan_is_bad_input(tmp_path, wine_frames):
     path = _write(_frame(*wine_frames), tmp_path / "wine.parquet")
     dataset = load(path, stream=True)

@@ -77,10 +77,14 @@ def test_self_pairs_and_other_column_mismatches_are_skipped(rng):
     assert found.query.tolist() == [1]
 
 
-def test_a_crowded_cell_is_cut_and_reported_incomplete(rng):
+def test_crowded_cells_are_searched_in_full_within_the_pair_budget(rng, monkeypatch):
     scale = np.full(3, 0.01)
     index = np.zeros((3, _ROW_CAP + 5))
     query = np.r_[np.zeros((3, 1)).T, rng.normal(size=(50, 3))].T
+    found, complete = _search(index, query, scale)
+    assert complete and len(found) == _ROW_CAP + 5 and (found.ref == 0).all()
+    # Past the budget, a crowded cell is cut to the per-query cap and reported incomplete.
+    monkeypatch.setattr("datacheck.scan.near_rows._PAIR_BUDGET", _ROW_CAP)
     found, complete = _search(index, query, scale)
     assert not complete
     assert len(found) == _ROW_CAP and (found.ref == 0).all() and (found.score == 0).all()

@@ -19,6 +19,9 @@ from datacheck.scan.hashing import combine, hash_rows, hash_table_rows
 from datacheck.scan.result import SplitScan
 
 _DECIMALS_SAMPLE = 1000
+# Features of a streamed evaluation split searched at a time for near copies.
+_CHUNK_BYTES = 1 << 28
+_CHUNK_ROWS_MIN = 100_000
 _MAX_DECIMALS = 12
 
 
@@ -124,6 +127,35 @@ def streamed_features(ctx: CheckContext, split: str, numeric: list[str],
     for start, table in ctx.dataset.splits[split].stream.batches(numeric + other):
         matrix, _, _ = numeric_columns(table.select(numeric))
         yield start, list(matrix), hash_table_rows(table.select(other)) if other else None
+
+
+def streamed_chunks(ctx: CheckContext, split: str, numeric: list[str],
+                    other: list[str]) -> Iterator[tuple[int, list, np.ndarray | None]]:
+    """Every row of a streamed split again, in chunks of consecutive batches joined together.
+
+    A chunk holds about ``_CHUNK_BYTES`` of features (at least ``_CHUNK_ROWS_MIN`` rows).
+
+    Yields
+    ------
+    (int, list of numpy.ndarray, numpy.ndarray or None)
+        As ``streamed_features``, one chunk at a time.
+    """
+    max_rows = max(_CHUNK_ROWS_MIN, _CHUNK_BYTES // (8 * max(1, len(numeric))))
+    pending: list = []
+    for start, features, extra in streamed_features(ctx, split, numeric, other):
+        pending.append((start, features, extra))
+        if sum(len(p[1][0]) for p in pending) >= max_rows:
+            yield _joined(pending)
+            pending = []
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(parts: list) -> tuple[int, list, np.ndarray | None]:
+    """Consecutive batches of ``streamed_features`` as one."""
+    features = [np.concatenate([p[1][j] for p in parts]) for j in range(len(parts[0][1]))]
+    extra = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
+    return parts[0][0], features, extra
 
 
 def decimals(columns: list[np.ndarray], seed: int = 0) -> np.ndarray:

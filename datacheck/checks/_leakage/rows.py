@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -58,6 +59,10 @@ class RowSearch:
         ref_finite = bool((fs.n_finite[np.asarray(idx)[grid.features]] == fs.n).all())
         return cls(scale, grid, ref_cols, ref_finite, cols.other_hash(ctx, ref, other) if other else None,
                    eval_cols, cols.other_hash(ctx, ev, other) if other else None)
+
+    def with_eval(self, eval_cols: list, eval_extra: np.ndarray | None) -> "RowSearch":
+        """The same search over other evaluation rows (a chunk of a streamed split)."""
+        return dataclasses.replace(self, eval_cols=eval_cols, eval_extra=eval_extra)
 
     def _index(self, held: np.ndarray) -> tuple[int, GridIndex, list, np.ndarray | None]:
         """The evaluation rows and the held-out reference rows, indexed together: their
@@ -136,6 +141,52 @@ class RowSearch:
         ev = best.query < n_eval
         return (Matches(best.query[ev], best.ref[ev], best.score[ev]),
                 Matches(best.query[~ev] - n_eval, best.ref[~ev], best.score[~ev]), complete)
+
+
+def search_near(ctx: CheckContext, search: RowSearch, ref: str, ev: str, held: np.ndarray,
+                numeric: list[str], other: list[str]) -> tuple[Matches, Matches, bool, tuple[int, int]]:
+    """Near matches of every evaluation row among every reference row, however they are held.
+
+    In-memory splits are searched in their columns. A streamed reference split whose
+    columns hold a sample is read again in full, batch by batch; a streamed evaluation split
+    whose columns hold a sample is read in chunks, each searched against every reference row.
+
+    Parameters
+    ----------
+    held : numpy.ndarray
+        Reference rows (positions in its columns) whose own matches measure the chance rate.
+
+    Returns
+    -------
+    near : Matches
+        ``query``: evaluation split rows, ``ref``: their nearest reference split rows.
+    base : Matches
+        The held-out rows' matches (``query``: position in ``held``).
+    complete : bool
+        False when a crowded cell was cut short.
+    searched : tuple of int
+        Evaluation and reference rows searched.
+    """
+    a, b = ctx.scan[ref], ctx.scan[ev]
+    ref_streamed = a.sampled and ctx.dataset.splits[ref].stream is not None
+    eval_streamed = b.sampled and ctx.dataset.splits[ev].stream is not None
+    chunks = (cols.streamed_chunks(ctx, ev, numeric, other) if eval_streamed else [(None, None, None)])
+    parts, base, complete = [], Matches.empty(), True
+    for k, (start, chunk_cols, chunk_extra) in enumerate(chunks):
+        s = search if start is None else search.with_eval(chunk_cols, chunk_extra)
+        h = held if k == 0 else held[:0]  # the chance rate is measured once
+        if ref_streamed:
+            found, own, done = s.run_streamed(h, a.split_rows(h), cols.streamed_features(ctx, ref, numeric, other))
+        else:
+            found, own, done = s.run(h)
+            found = Matches(found.query, a.split_rows(found.ref), found.score)
+        query = b.split_rows(found.query) if start is None else found.query + start
+        parts.append(Matches(query, found.ref, found.score))
+        base = own if k == 0 else base
+        complete &= done
+    near = Matches(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("query", "ref", "score")))
+    return near, base, complete, (b.n if eval_streamed else b.n_column_rows,
+                                  a.n if ref_streamed else a.n_column_rows)
 
 
 def _bound(a: SplitScan, numeric: list[str], idx: list[int], b: SplitScan) -> np.ndarray:
