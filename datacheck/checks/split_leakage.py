@@ -138,9 +138,9 @@ class SplitLeakageCheck(Check):
         tol = self.config["row_tolerance"]
         search = RowSearch.build(ctx, ref, ev, numeric, other, tol) if tol > 0 and numeric else None
         if search is not None:
-            near, base, complete, searched = search_near(ctx, search, ref, ev, held, numeric, other)
+            near, base, complete = search_near(ctx, search, ref, ev, held, numeric, other)
         else:
-            near, base, complete, searched = Matches.empty(), Matches.empty(), False, (b.n, a.n)
+            near, base, complete = Matches.empty(), Matches.empty(), False
         if complete and not sampled:
             # Equal rows share every cell, so the grid search has already found them.
             exact = (near.score == 0) & (ha[near.ref] == hb[near.query])
@@ -162,11 +162,10 @@ class SplitLeakageCheck(Check):
         if not len(near):
             return out
         base_hits = int(np.count_nonzero(base.score > 0))
-        significant, chance = beyond_chance(len(near), searched[0], base_hits, len(held))
+        significant, chance = beyond_chance(len(near), b.n, base_hits, len(held))
         order = np.argsort(near.score, kind="stable")
         out += self._report(ctx, "near_duplicate", ref, ev, near.query[order], near.ref[order],
-                            near.score[order], significant, chance,
-                            searched if searched != (b.n, a.n) else None)
+                            near.score[order], significant, chance)
         return out
 
     @staticmethod
@@ -179,10 +178,9 @@ class SplitLeakageCheck(Check):
 
     def _report(self, ctx: CheckContext, what: str, ref: str, ev: str, q: np.ndarray,
                 r: np.ndarray, score: np.ndarray | None, significant: bool,
-                chance: float, searched: tuple[int, int] | None = None) -> list[Finding]:
-        """One finding for matched pairs (query in ``ev``, reference in ``ref``), if any;
-        ``searched`` gives the evaluation and reference rows searched when not all were."""
-        n_eval = ctx.scan[ev].n if searched is None else searched[0]
+                chance: float) -> list[Finding]:
+        """One finding for matched pairs (query in ``ev``, reference in ``ref``), if any."""
+        n_eval = ctx.scan[ev].n
         k = len(q)
         if not k:
             return []
@@ -211,10 +209,6 @@ class SplitLeakageCheck(Check):
         else:
             how = (f"match a {ref} row to within {self.config['row_tolerance']:g} standard "
                    f"deviations on every feature (or to the coarser split's rounding)")
-            if searched is not None:
-                how = (f"of {n_eval:,} searched {how}, among {searched[1]:,} of the "
-                       f"{ctx.scan[ref].n:,} {ref} rows (streamed splits are searched through "
-                       f"their row samples)")
             metrics["max_distance_ratio"] = round(float(score.max()), 4)
         title = f"{ev} {unit} and the {ref} {unit} they copy"
         evidence = [Evidence("pairs", title, data)]

@@ -144,7 +144,7 @@ class RowSearch:
 
 
 def search_near(ctx: CheckContext, search: RowSearch, ref: str, ev: str, held: np.ndarray,
-                numeric: list[str], other: list[str]) -> tuple[Matches, Matches, bool, tuple[int, int]]:
+                numeric: list[str], other: list[str]) -> tuple[Matches, Matches, bool]:
     """Near matches of every evaluation row among every reference row, however they are held.
 
     In-memory splits are searched in their columns. A streamed reference split whose
@@ -164,8 +164,6 @@ def search_near(ctx: CheckContext, search: RowSearch, ref: str, ev: str, held: n
         The held-out rows' matches (``query``: position in ``held``).
     complete : bool
         False when a crowded cell was cut short.
-    searched : tuple of int
-        Evaluation and reference rows searched.
     """
     a, b = ctx.scan[ref], ctx.scan[ev]
     ref_streamed = a.sampled and ctx.dataset.splits[ref].stream is not None
@@ -185,8 +183,7 @@ def search_near(ctx: CheckContext, search: RowSearch, ref: str, ev: str, held: n
         base = own if k == 0 else base
         complete &= done
     near = Matches(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("query", "ref", "score")))
-    return near, base, complete, (b.n if eval_streamed else b.n_column_rows,
-                                  a.n if ref_streamed else a.n_column_rows)
+    return near, base, complete
 
 
 def _bound(a: SplitScan, numeric: list[str], idx: list[int], b: SplitScan) -> np.ndarray:
