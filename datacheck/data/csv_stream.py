@@ -18,7 +18,7 @@ import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels
 from datacheck.data.streamed import (FilePiece, StreamedTable, in_split, label_values,
-                                     ordered_values, split_names)
+                                     ordered_values, split_labels)
 from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
 from datacheck.errors import InputError
 
@@ -182,8 +182,6 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
         names = csv_columns(path)
         label_col = find_column(names, label, LABEL_CANDIDATES, "label", path, True)
         sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", path, False)
-        if label_col not in names:
-            raise InputError(path, f"split {name!r} has no label column {label_col!r}")
         schema, labels, values = _settle(path, delimiter, label_col, sc, name if len(files) > 1 else None)
         features = tuple(n for n in schema.names if n not in (label_col, sc))
         feature_schema = pa.schema([schema.field(n) for n in features])
@@ -238,11 +236,8 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
                 if sc is None or fixed_split is not None:
                     labels.setdefault(fixed_split or "train", []).append(y)
                     continue
-                split_of, mapping = split_names(batch.column(sc).cast(pa.string()).to_numpy(zero_copy_only=False))
-                for value, split in mapping.items():
-                    values.setdefault(split, set()).add(value)
-                for split in sorted(set(split_of.tolist())):
-                    labels.setdefault(split, []).append(y[split_of == split])
+                for split, part in split_labels(y, batch.column(sc), values).items():
+                    labels.setdefault(split, []).append(part)
             return schema, labels, values
         except pa.ArrowInvalid as exc:
             wider = _widened(schema, exc)

@@ -13,7 +13,7 @@ import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels
 from datacheck.data.streamed import (FilePiece, StreamedTable, in_split, label_values,
-                                     ordered_values, split_names)
+                                     ordered_values, split_labels)
 from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
 from datacheck.errors import InputError
 
@@ -220,13 +220,9 @@ def _read_keys(path: Path, footer, file_index: int, name: str, label_col: str, s
             raw.setdefault(name, []).append(labels)
             groups.setdefault(name, []).append((file_index, rg, table.num_rows))
             continue
-        split_of, mapping = split_names(table.column(sc).cast("string").to_numpy(zero_copy_only=False))
-        for value, split in mapping.items():
-            values.setdefault(split, set()).add(value)
-        for split in sorted(set(split_of.tolist())):
-            mask = split_of == split
-            raw.setdefault(split, []).append(labels[mask])
-            groups.setdefault(split, []).append((file_index, rg, int(mask.sum())))
+        for split, part in split_labels(labels, table.column(sc), values).items():
+            raw.setdefault(split, []).append(part)
+            groups.setdefault(split, []).append((file_index, rg, len(part)))
 
 
 def read_footer(path: Path):

@@ -123,17 +123,34 @@ def in_split(values, wanted: tuple):
     return mask
 
 
-def split_names(split_raw: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Canonical split name of each row, and of each raw value (None: missing -> unassigned)."""
+def split_labels(labels: np.ndarray, split_column, values: dict) -> dict[str, np.ndarray]:
+    """A batch's labels per split, as its split column names them.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        The batch's label values.
+    split_column : pyarrow.Array or pyarrow.ChunkedArray
+        Its split column.
+    values : dict of str to set
+        Updated: the raw split-column values (strings, None for missing) naming each split.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Canonical split name -> its rows' labels, in row order.
+    """
     import pandas as pd
 
-    codes, uniques = pd.factorize(split_raw, use_na_sentinel=True)
-    uniques = list(uniques)
+    raw = split_column.cast("string").to_numpy(zero_copy_only=False)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     canon = [normalize_split_name(u) for u in uniques]
-    mapping = dict(zip(uniques, canon))
+    for value, split in zip(uniques, canon):
+        values.setdefault(split, set()).add(value)
     if (codes < 0).any():
-        mapping[None] = "unassigned"
-    return np.array(canon + ["unassigned"], dtype=object)[codes], mapping
+        values.setdefault("unassigned", set()).add(None)
+    split_of = np.array(canon + ["unassigned"], dtype=object)[codes]
+    return {split: labels[split_of == split] for split in sorted(set(split_of.tolist()))}
 
 
 def label_values(column) -> np.ndarray:
