@@ -154,12 +154,30 @@ def split_labels(labels: np.ndarray, split_column, values: dict) -> dict[str, np
 
 
 def label_values(column) -> np.ndarray:
-    """A label column (pyarrow) as numpy values, dictionary-encoded ones decoded."""
-    import pyarrow as pa
+    """A label column (pyarrow) as numpy values.
 
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    return column.to_numpy(zero_copy_only=False)
+    Numbers stay numbers. Text labels become an object array whose entries share one string
+    object per class (a batch of millions of rows holds a few strings, not millions), None
+    where missing.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = column.type
+    if pa.types.is_dictionary(t):
+        if not (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
+            return column.cast(t.value_type).to_numpy(zero_copy_only=False)
+    elif not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return column.to_numpy(zero_copy_only=False)
+    else:
+        column = pc.dictionary_encode(column)
+    if isinstance(column, pa.ChunkedArray):
+        if not column.num_chunks:
+            return np.zeros(0, dtype=object)
+        column = column.unify_dictionaries().combine_chunks()
+    names = np.array(column.dictionary.to_pylist() + [None], dtype=object)
+    codes = column.indices.fill_null(len(names) - 1).to_numpy(zero_copy_only=False)
+    return names[codes]
 
 
 def ordered_values(values: set) -> tuple:
