@@ -164,11 +164,21 @@ def _compute(ctx) -> OutOfFold:
     return OutOfFold(pool, classes, y, proba, x, model, feats.description, len(folds), notes)
 
 
+def n_folds(n: int) -> int:
+    """Folds for ``n`` samples: ``N_FOLDS``, or fewer (down to 3) when their training parts
+    would still hold ``MAX_TRAIN`` samples; each model then trains on as many samples, and
+    fewer models are fitted."""
+    for k in range(3, N_FOLDS):
+        if (k - 1) * n >= k * MAX_TRAIN:
+            return k
+    return N_FOLDS
+
+
 def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified K-fold (train, test) positions; training parts capped at ``MAX_TRAIN``."""
     from sklearn.model_selection import StratifiedKFold
 
-    n_splits = int(min(N_FOLDS, np.bincount(y).min()))
+    n_splits = int(min(n_folds(len(y)), np.bincount(y).min()))
     out = []
     for i, (train, test) in enumerate(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
             np.zeros(len(y)), y)):
