@@ -173,7 +173,7 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     with open_engine(engine, scheduler, workers) as running:
         result = scan(dataset, workers=workers, progress=progress, partitions=partitions,
                       engine=running, seed=int(seed))
-    ctx = CheckContext(dataset, result, {"seed": int(seed), **options})
+    ctx = CheckContext(dataset, result, {"seed": int(seed), **options}, progress=progress)
     outcomes, findings = run_checks(ctx, selected)
     if smoke:
         settings = {"batch_size": batch_size, "seed": int(seed), **(smoke if isinstance(smoke, dict) else {})}

@@ -21,11 +21,15 @@ class CheckContext:
         The scan of every split.
     options : dict
         Run-wide options (``seed``, ``model``, ``norm``...), read-only for checks.
+    progress : callable, optional
+        ``progress(description, total) -> advance(n)``, for a check's long steps (reading a
+        streamed split again).
     """
 
     dataset: Dataset
     scan: ScanResult
     options: dict[str, Any] = field(default_factory=dict)
+    progress: Callable[[str, int], Callable[[int], None]] | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:

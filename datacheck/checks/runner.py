@@ -31,22 +31,30 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
         errored (with the exception).
     findings : list of Finding
     """
+    checks = list(checks)
+    advance = ctx.progress(f"running {len(checks)} checks", len(checks)) if ctx.progress else None
     outcomes, findings = [], []
     for check in checks:
-        start = time.perf_counter()
-        try:
-            reason = check.skip_reason(ctx)
-            if reason:
-                outcomes.append(CheckOutcome(check.id, Status.SKIPPED, 0.0, reason))
-                continue
-            found = list(check.run(ctx))
-        except Exception as exc:  # noqa: BLE001 - one broken check must not stop the others
-            log.debug("check %s raised:\n%s", check.id, traceback.format_exc())
-            outcomes.append(CheckOutcome(check.id, Status.ERRORED, time.perf_counter() - start,
-                                         f"{type(exc).__name__}: {exc}"))
-            continue
-        failed = any(f.severity >= Severity.WARNING for f in found)
-        outcomes.append(CheckOutcome(check.id, Status.FAILED if failed else Status.PASSED,
-                                     time.perf_counter() - start))
+        outcome, found = _run_one(ctx, check)
+        outcomes.append(outcome)
         findings.extend(found)
+        if advance:
+            advance(1)
     return outcomes, findings
+
+
+def _run_one(ctx: CheckContext, check: Check) -> tuple[CheckOutcome, list[Finding]]:
+    """One check's outcome and findings; a crash becomes an ``errored`` outcome."""
+    start = time.perf_counter()
+    try:
+        reason = check.skip_reason(ctx)
+        if reason:
+            return CheckOutcome(check.id, Status.SKIPPED, 0.0, reason), []
+        found = list(check.run(ctx))
+    except Exception as exc:  # noqa: BLE001 - one broken check must not stop the others
+        log.debug("check %s raised:\n%s", check.id, traceback.format_exc())
+        return CheckOutcome(check.id, Status.ERRORED, time.perf_counter() - start,
+                            f"{type(exc).__name__}: {exc}"), []
+    failed = any(f.severity >= Severity.WARNING for f in found)
+    return CheckOutcome(check.id, Status.FAILED if failed else Status.PASSED,
+                        time.perf_counter() - start), found

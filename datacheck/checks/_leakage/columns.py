@@ -140,7 +140,7 @@ def streamed_chunks(ctx: CheckContext, split: str, numeric: list[str],
     (int, list of numpy.ndarray, numpy.ndarray or None)
         As ``streamed_features``, one chunk at a time.
     """
-    max_rows = max(_CHUNK_ROWS_MIN, _CHUNK_BYTES // (8 * max(1, len(numeric))))
+    max_rows = chunk_rows(numeric)
     pending: list = []
     for start, features, extra in streamed_features(ctx, split, numeric, other):
         pending.append((start, features, extra))
@@ -149,6 +149,11 @@ def streamed_chunks(ctx: CheckContext, split: str, numeric: list[str],
             pending = []
     if pending:
         yield _joined(pending)
+
+
+def chunk_rows(numeric: list[str]) -> int:
+    """Rows of a chunk of ``streamed_chunks``."""
+    return max(_CHUNK_ROWS_MIN, _CHUNK_BYTES // (8 * max(1, len(numeric))))
 
 
 def _joined(parts: list) -> tuple[int, list, np.ndarray | None]:

@@ -11,9 +11,9 @@ import numpy as np
 
 from datacheck.checks._leakage import columns as cols
 from datacheck.checks.context import CheckContext
-from datacheck.scan.result import SplitScan
 from datacheck.scan.near_duplicates import Matches
 from datacheck.scan.near_rows import GridIndex, RowGrid, near_row_pairs
+from datacheck.scan.result import SplitScan
 
 
 @dataclass
@@ -169,12 +169,16 @@ def search_near(ctx: CheckContext, search: RowSearch, ref: str, ev: str, held: n
     ref_streamed = a.sampled and ctx.dataset.splits[ref].stream is not None
     eval_streamed = b.sampled and ctx.dataset.splits[ev].stream is not None
     chunks = (cols.streamed_chunks(ctx, ev, numeric, other) if eval_streamed else [(None, None, None)])
+    n_chunks = -(-b.n // cols.chunk_rows(numeric)) if eval_streamed else 1
+    advance = (ctx.progress(f"searching {ref} rows for near copies of {ev} rows", n_chunks * a.n)
+               if ctx.progress and ref_streamed else None)
     parts, base, complete = [], Matches.empty(), True
     for k, (start, chunk_cols, chunk_extra) in enumerate(chunks):
         s = search if start is None else search.with_eval(chunk_cols, chunk_extra)
         h = held if k == 0 else held[:0]  # the chance rate is measured once
         if ref_streamed:
-            found, own, done = s.run_streamed(h, a.split_rows(h), cols.streamed_features(ctx, ref, numeric, other))
+            batches = _counted(cols.streamed_features(ctx, ref, numeric, other), advance)
+            found, own, done = s.run_streamed(h, a.split_rows(h), batches)
         else:
             found, own, done = s.run(h)
             found = Matches(found.query, a.split_rows(found.ref), found.score)
@@ -184,6 +188,14 @@ def search_near(ctx: CheckContext, search: RowSearch, ref: str, ev: str, held: n
         complete &= done
     near = Matches(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("query", "ref", "score")))
     return near, base, complete
+
+
+def _counted(batches: Iterator, advance) -> Iterator:
+    """The batches of ``streamed_features``, advancing a progress bar by their rows."""
+    for batch in batches:
+        yield batch
+        if advance:
+            advance(len(batch[1][0]) if batch[1] else 0)
 
 
 def _bound(a: SplitScan, numeric: list[str], idx: list[int], b: SplitScan) -> np.ndarray:
