@@ -141,6 +141,7 @@ class SplitLeakageCheck(Check):
             near, base, complete = search_near(ctx, search, ref, ev, held, numeric, other)
         else:
             near, base, complete = Matches.empty(), Matches.empty(), False
+        partial = search is not None and not complete
         if complete and not sampled:
             # Equal rows share every cell, so the grid search has already found them.
             exact = (near.score == 0) & (ha[near.ref] == hb[near.query])
@@ -160,13 +161,23 @@ class SplitLeakageCheck(Check):
         keep = ~copied[near.query]
         near = Matches(near.query[keep], near.ref[keep], near.score[keep])
         if not len(near):
-            return out
+            return out + (self._partial_search(ref, ev) if partial else [])
         base_hits = int(np.count_nonzero(base.score > 0))
         significant, chance = beyond_chance(len(near), b.n, base_hits, len(held))
         order = np.argsort(near.score, kind="stable")
         out += self._report(ctx, "near_duplicate", ref, ev, near.query[order], near.ref[order],
-                            near.score[order], significant, chance)
+                            near.score[order], significant, chance, partial)
         return out
+
+    def _partial_search(self, ref: str, ev: str) -> list[Finding]:
+        """Context when crowded grid cells were searched in part and no near copy was found."""
+        return [self.finding(
+            "near_search_partial", Severity.INFO,
+            f"Some {ref} and {ev} rows are so alike that only part of their candidate pairs were "
+            f"compared in the near-copy search: near copies among them may be missed (exact copies "
+            f"are all found).",
+            hint=f"Remove the duplicate rows within {ref} and {ev} (see the duplicates check), then "
+                 "profile again.", split=ev)]
 
     @staticmethod
     def _may_coincide(ctx: CheckContext, ref: str, numeric: list[str]) -> bool:
@@ -178,8 +189,9 @@ class SplitLeakageCheck(Check):
 
     def _report(self, ctx: CheckContext, what: str, ref: str, ev: str, q: np.ndarray,
                 r: np.ndarray, score: np.ndarray | None, significant: bool,
-                chance: float) -> list[Finding]:
-        """One finding for matched pairs (query in ``ev``, reference in ``ref``), if any."""
+                chance: float, partial: bool = False) -> list[Finding]:
+        """One finding for matched pairs (query in ``ev``, reference in ``ref``), if any;
+        ``partial``: crowded cells were searched in part, so there may be more."""
         n_eval = ctx.scan[ev].n
         k = len(q)
         if not k:
@@ -209,6 +221,8 @@ class SplitLeakageCheck(Check):
         else:
             how = (f"match a {ref} row to within {self.config['row_tolerance']:g} standard "
                    f"deviations on every feature (or to the coarser split's rounding)")
+            if partial:
+                how += " (crowded cells of near-identical rows were searched in part: there may be more)"
             metrics["max_distance_ratio"] = round(float(score.max()), 4)
         title = f"{ev} {unit} and the {ref} {unit} they copy"
         evidence = [Evidence("pairs", title, data)]

@@ -240,3 +240,25 @@ def test_random_splits_are_silent(seed, wine_frames):
     assert not loud(_profile(train=(img(a), ya), test=(img(b), yb), seed=seed), CHECK)
     train, test = wine_frames
     assert not loud(_profile(train=train, test=test, seed=seed), CHECK)
+
+
+def test_a_near_copy_search_cut_short_in_crowded_cells_says_so(monkeypatch):
+    monkeypatch.setattr("datacheck.scan.near_rows._PAIR_BUDGET", 10)
+    rng = np.random.default_rng(4)
+    cols = [f"f{i}" for i in range(6)]
+    base = rng.normal(size=(100, 6))
+    # 200 identical train rows crowd one cell of the grid (train rows are also indexed, to
+    # measure how often train rows coincide)
+    train = pd.DataFrame(np.r_[np.tile(rng.normal(size=(1, 6)), (200, 1)), base], columns=cols)
+    train = train.assign(label=rng.integers(0, 2, len(train)))
+    test = pd.DataFrame(rng.normal(size=(100, 6)), columns=cols).assign(label=rng.integers(0, 2, 100))
+    info = _one(_profile(train=train, test=test), "split_leakage.near_search_partial")
+    assert info.severity.value == "info" and "only part of their candidate pairs" in info.message
+    noisy = train.iloc[200:203].copy()
+    noisy[cols] += rng.normal(0, 1e-4, (3, 6))
+    near = _one(_profile(train=train, test=pd.concat([test, noisy], ignore_index=True)),
+                "split_leakage.near_duplicate")
+    assert near.metrics["n_leaked"] == 3 and "searched in part" in near.message
+    monkeypatch.undo()
+    assert "searched in part" not in _one(_profile(train=train, test=pd.concat([test, noisy], ignore_index=True)),
+                                          "split_leakage.near_duplicate").message
