@@ -24,7 +24,8 @@ class Pool:
     y : numpy.ndarray
         int64 class code (into ``Dataset.classes``) per pooled sample.
     n_available : int
-        Labelled, readable samples before sampling and before rare classes were left out.
+        Labelled, readable samples of every split (every row of a streamed split), before
+        sampling and before rare classes were left out.
     notes : list of str
         What was left out or sampled, in words, for the findings.
     """
@@ -64,18 +65,16 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
     Pool
     """
     names = list(ctx.scan.splits)
-    parts = []
+    parts, n_available = [], 0
     for k, name in enumerate(names):
         scan = ctx.scan.splits[name]
-        if scan.sampled:  # a streamed split: only the sampled rows' features are at hand
-            rows = scan.column_rows
-            keep = rows[(scan.y[rows] >= 0) & scan.readable[rows]]
-        else:
-            keep = np.flatnonzero((scan.y >= 0) & scan.readable)
+        usable = (scan.y >= 0) & scan.readable
+        n_available += int(np.count_nonzero(usable))
+        # a streamed split: only the sampled rows' features are at hand
+        keep = scan.column_rows[usable[scan.column_rows]] if scan.sampled else np.flatnonzero(usable)
         parts.append((np.full(len(keep), k, np.int8), keep.astype(np.int64), scan.y[keep].astype(np.int64)))
     split, row, y = (np.concatenate([p[j] for p in parts]) if parts else np.zeros(0, np.int64)
                      for j in range(3))
-    n_available = len(y)
     notes = []
     counts = np.bincount(y, minlength=len(ctx.classes))
     rare = np.flatnonzero((counts > 0) & (counts < min_per_class))
@@ -88,9 +87,10 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
     if len(y) > max_samples:
         take = stratified_sample(y, max_samples, min_per_class, seed)
         split, row, y = split[take], row[take], y[take]
-        notes.append(f"a stratified sample of {len(y):,} of {n_available:,} samples was modelled")
-    sampled = [name for name in names if ctx.scan.splits[name].sampled]
-    if sampled:
-        notes.append(f"{', '.join(sampled)} streamed: only the rows of {'its' if len(sampled) == 1 else 'their'} "
-                     "stratified row sample were modelled")
+    if len(y) < n_available - int(counts[rare].sum()):  # sampled, not just rare classes left out
+        sampled = [name for name in names if ctx.scan.splits[name].sampled]
+        whence = (f" (drawn from the stratified row sample of streamed {', '.join(sampled)})"
+                  if sampled else "")
+        notes.append(f"a stratified sample of {len(y):,} of the {n_available:,} labelled samples "
+                     f"was modelled{whence}")
     return Pool(names, split, row, y, n_available, notes)

@@ -133,6 +133,10 @@ def test_sampled_clean_dataset_stays_quiet(tmp_path, digits_frames, small_sample
     assert not loud(report), [f.message for f in loud(report)]
     assert any(note.startswith("train: the checks that compare rows see a stratified sample of")
                for note in report.dataset.notes)
+    score = next(f for f in report.findings if f.code == "learnability.score")
+    n = len(dataset.splits["train"]) + len(dataset.splits["test"])
+    assert f"of the {n:,} labelled samples was modelled (drawn from the stratified row sample of " \
+           "streamed train, test)" in score.message
 
 
 def test_group_column_of_a_streamed_split(tmp_path, wine_frames):
