@@ -182,10 +182,11 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
         names = csv_columns(path)
         label_col = find_column(names, label, LABEL_CANDIDATES, "label", path, True)
         sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", path, False)
-        schema, labels, values = _settle(path, delimiter, label_col, sc, name if len(files) > 1 else None)
+        by_column = sc is not None and len(files) == 1
+        schema, labels, values = _settle(path, delimiter, label_col, sc, None if by_column else name)
         features = tuple(n for n in schema.names if n not in (label_col, sc))
         feature_schema = pa.schema([schema.field(n) for n in features])
-        keep_split_col = sc if len(files) == 1 else None
+        keep_split_col = sc if by_column else None
         for split, parts in labels.items():
             raw[split] = parts
             streams[split] = dict(path=str(Path(path).resolve()), rows=int(sum(len(p) for p in parts)),
@@ -212,7 +213,8 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
     Parameters
     ----------
     fixed_split : str or None
-        The split every row belongs to (one file per split); None to read ``sc`` for it.
+        The split every row belongs to (one file per split, or no split column); None to
+        read ``sc`` for it.
 
     Returns
     -------
@@ -233,8 +235,8 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
             schema = reader.schema
             for batch in reader:
                 y = label_values(batch.column(label_col))
-                if sc is None or fixed_split is not None:
-                    labels.setdefault(fixed_split or "train", []).append(y)
+                if fixed_split is not None:
+                    labels.setdefault(fixed_split, []).append(y)
                     continue
                 for split, part in split_labels(y, batch.column(sc), values).items():
                     labels.setdefault(split, []).append(part)

@@ -107,3 +107,8 @@ def test_a_csv_changed_under_the_scan_is_bad_input(tmp_path, wine_frames):
 
     with pytest.raises(InputError, match="changed during the scan"):
         scan(dataset)
+
+
+def test_split_names_of_single_split_files_are_kept(tmp_path, wine_frames):
+    wine_frames[1].to_csv(tmp_path / "test.csv", index=False)
+    assert list(load(tmp_path, stream=True).splits) == list(load(tmp_path, stream=False).splits) == ["test"]
