@@ -162,7 +162,7 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     if isinstance(path_or_train, (str, Path)):
         if train is not None:
             raise ConfigError("Pass either a path or train=..., not both.")
-        dataset = load(path_or_train, label=label, split_col=split_col, stream=stream)
+        dataset = load(path_or_train, label=label, split_col=split_col, stream=stream, progress=progress)
     else:
         train = path_or_train if path_or_train is not None else train
         dataset = from_objects({"train": train, "val": val, "test": test}, label=label, seed=int(seed))

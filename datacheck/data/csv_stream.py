@@ -44,13 +44,13 @@ def csv_columns(path: Path) -> list[str]:
 
 
 def _reader(path, schema, delimiter: str, include: list[str] | None = None,
-            block_bytes: int = BLOCK_BYTES):
-    """A ``pyarrow.csv`` streaming reader; ``schema`` (all columns) fixes the types, else the
-    first block's are inferred."""
+            block_bytes: int | None = None):
+    """A ``pyarrow.csv`` streaming reader of blocks of ``block_bytes`` (default ``BLOCK_BYTES``);
+    ``schema`` (all columns) fixes the types, else the first block's are inferred."""
     import pyarrow.csv as pacsv
 
     convert = pacsv.ConvertOptions(column_types=schema, include_columns=include or [])
-    return pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block_bytes),
+    return pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block_bytes or BLOCK_BYTES),
                           parse_options=pacsv.ParseOptions(delimiter=delimiter),
                           convert_options=convert)
 
@@ -152,7 +152,7 @@ class StreamedCsv(StreamedTable):
 
 
 def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: str | None,
-                      source: str) -> Dataset:
+                      source: str, progress=None) -> Dataset:
     """A tabular ``Dataset`` whose splits stream their features from text tables.
 
     Each file is read once now, in record batches: labels, split names and row counts are kept,
@@ -167,6 +167,8 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
         Column names given by the user.
     source : str
         The source as given.
+    progress : callable, optional
+        ``progress(description, total) -> advance(n)``: advanced by the bytes of text read.
 
     Returns
     -------
@@ -183,7 +185,8 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
         label_col = find_column(names, label, LABEL_CANDIDATES, "label", path, True)
         sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", path, False)
         by_column = sc is not None and len(files) == 1
-        schema, labels, values = _settle(path, delimiter, label_col, sc, None if by_column else name)
+        schema, labels, values = _settle(path, delimiter, label_col, sc, None if by_column else name,
+                                         progress)
         features = tuple(n for n in schema.names if n not in (label_col, sc))
         feature_schema = pa.schema([schema.field(n) for n in features])
         keep_split_col = sc if by_column else None
@@ -207,7 +210,7 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
 
 
 def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
-            fixed_split: str | None) -> tuple[object, dict, dict]:
+            fixed_split: str | None, progress=None) -> tuple[object, dict, dict]:
     """Read a text table through once: its settled schema, labels per split and raw split values.
 
     Parameters
@@ -215,6 +218,8 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
     fixed_split : str or None
         The split every row belongs to (one file per split, or no split column); None to
         read ``sc`` for it.
+    progress : callable, optional
+        A bar per pass over the file, advanced by about the text each batch came from.
 
     Returns
     -------
@@ -230,10 +235,16 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
     while True:
         labels: dict[str, list] = {}
         values: dict[str, set] = {}
+        left = path.stat().st_size
+        what = f"reading {path.name}" + (" again, its column types widened" if attempts > 1 else "")
+        advance = progress(what, left) if progress else None
         try:
             reader = _reader(path, schema, delimiter)
             schema = reader.schema
             for batch in reader:
+                if advance:  # a batch is parsed from about BLOCK_BYTES of text
+                    advance(min(BLOCK_BYTES, left))
+                    left -= min(BLOCK_BYTES, left)
                 y = label_values(batch.column(label_col))
                 if fixed_split is not None:
                     labels.setdefault(fixed_split, []).append(y)

@@ -21,7 +21,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def load(path: str | Path, *, label: str | None = None, split_col: str | None = None,
-         stream: bool | None = None) -> Dataset:
+         stream: bool | None = None, progress=None) -> Dataset:
     """Load a dataset from a path in any layout of DESIGN.md section 4.
 
     Parameters
@@ -37,6 +37,9 @@ def load(path: str | Path, *, label: str | None = None, split_col: str | None = 
         record batches: True always, False never, None (default) when they exceed
         ``STREAM_BYTES`` (uncompressed Parquet, or text) or a text table would not fit in
         free memory.
+    progress : callable, optional
+        ``progress(description, total) -> advance(n)``, for the pass a streamed load makes
+        over its files (labels, row counts, CSV column types).
 
     Returns
     -------
@@ -52,9 +55,11 @@ def load(path: str | Path, *, label: str | None = None, split_col: str | None = 
     if not p.exists():
         raise InputError(source, "no such file or folder")
     if p.is_file():
-        dataset = _load_file(p, label=label, split_col=split_col, source=source, stream=stream)
+        dataset = _load_file(p, label=label, split_col=split_col, source=source, stream=stream,
+                             progress=progress)
     else:
-        dataset = _load_folder(p, label=label, split_col=split_col, source=source, stream=stream)
+        dataset = _load_folder(p, label=label, split_col=split_col, source=source, stream=stream,
+                               progress=progress)
     if stream and not any(split.stream is not None for split in dataset.splits.values()):
         dataset.notes.append("--stream applies to Parquet and CSV tables only (not to image "
                              "manifests): this dataset was read whole")
@@ -82,21 +87,22 @@ def _kind(f: Path) -> str | None:
     return "parquet" if suffix in PARQUET_SUFFIXES else ("text" if suffix in TABLE_SUFFIXES else None)
 
 
-def _load_streamed(files: dict[str, list[Path]], *, label, split_col, source) -> Dataset:
+def _load_streamed(files: dict[str, list[Path]], *, label, split_col, source, progress) -> Dataset:
     """Stream Parquet files (several per split) or text tables (one per split)."""
     first = next(iter(files.values()))[0]
     if _kind(first) == "parquet":
-        return load_streamed(files, label=label, split_col=split_col, source=source)
+        return load_streamed(files, label=label, split_col=split_col, source=source, progress=progress)
     return load_streamed_csv({k: v[0] for k, v in files.items()}, label=label, split_col=split_col,
-                             source=source)
+                             source=source, progress=progress)
 
 
-def _load_file(p: Path, *, label, split_col, source, stream=None) -> Dataset:
+def _load_file(p: Path, *, label, split_col, source, stream=None, progress=None) -> Dataset:
     suffix = p.suffix.lower()
     if suffix == ".npz":
         return load_npz(p, source=source)
     if _streams([p], stream) and _not_manifest(p):
-        return _load_streamed({"train": [p]}, label=label, split_col=split_col, source=source)
+        return _load_streamed({"train": [p]}, label=label, split_col=split_col, source=source,
+                              progress=progress)
     if suffix in TABLE_SUFFIXES:
         table = read_table(p)
         path_col = looks_like_manifest(table.column_names)
@@ -112,7 +118,7 @@ def _not_manifest(p: Path) -> bool:
     return looks_like_manifest(names) is None
 
 
-def _load_folder(p: Path, *, label, split_col, source, stream=None) -> Dataset:
+def _load_folder(p: Path, *, label, split_col, source, stream=None, progress=None) -> Dataset:
     entries = [e for e in p.iterdir() if not e.name.startswith(".")]
     if not entries:
         raise InputError(source, "the folder is empty")
@@ -123,7 +129,8 @@ def _load_folder(p: Path, *, label, split_col, source, stream=None) -> Dataset:
     tables = {normalize_split_name(f.stem): f for f in files
               if f.suffix.lower() in TABLE_SUFFIXES and f.stem.lower() in SPLIT_ALIASES}
     if tables and _streams(list(tables.values()), stream):
-        return _load_streamed({k: [f] for k, f in tables.items()}, label=label, split_col=None, source=source)
+        return _load_streamed({k: [f] for k, f in tables.items()}, label=label, split_col=None,
+                              source=source, progress=progress)
     if tables:
         return load_table_files(tables, label=label, split_col=None, source=source)
     npz = sorted(f for f in files if f.suffix.lower() == ".npz")
@@ -133,9 +140,11 @@ def _load_folder(p: Path, *, label, split_col, source, stream=None) -> Dataset:
         return load_npz_folder(npz, source=source)
     single = sorted(f for f in files if f.suffix.lower() in TABLE_SUFFIXES)
     if len(single) == 1:
-        return _load_file(single[0], label=label, split_col=split_col, source=source, stream=stream)
+        return _load_file(single[0], label=label, split_col=split_col, source=source, stream=stream,
+                          progress=progress)
     if len(single) > 1 and all(f.suffix.lower() in PARQUET_SUFFIXES for f in single):
-        return _load_parquet_parts(single, label=label, split_col=split_col, source=source, stream=stream)
+        return _load_parquet_parts(single, label=label, split_col=split_col, source=source, stream=stream,
+                                   progress=progress)
     if class_folders(p):
         return load_image_folders({"train": p}, p, source=source)
     if len(single) > 1:
@@ -144,10 +153,11 @@ def _load_folder(p: Path, *, label, split_col, source, stream=None) -> Dataset:
     raise InputError(source, f"no dataset layout recognised; {LAYOUT_HELP}")
 
 
-def _load_parquet_parts(files: list[Path], *, label, split_col, source, stream) -> Dataset:
+def _load_parquet_parts(files: list[Path], *, label, split_col, source, stream, progress) -> Dataset:
     """A folder of Parquet part files: one table, in file-name order."""
     if _streams(files, stream):
-        return load_streamed({"train": files}, label=label, split_col=split_col, source=source)
+        return load_streamed({"train": files}, label=label, split_col=split_col, source=source,
+                             progress=progress)
     import pyarrow as pa
 
     tables = [read_table(f) for f in files]

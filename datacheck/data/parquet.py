@@ -144,7 +144,7 @@ def parquet_size(files: list[Path]) -> int:
 
 
 def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col: str | None,
-                  source: str) -> Dataset:
+                  source: str, progress=None) -> Dataset:
     """A tabular ``Dataset`` whose splits stream their features from Parquet files.
 
     Only the label (and split) columns are read now.
@@ -158,6 +158,8 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
         Column names given by the user.
     source : str
         The source as given.
+    progress : callable, optional
+        ``progress(description, total) -> advance(n)``: advanced by row group read.
 
     Returns
     -------
@@ -174,6 +176,8 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     raw: dict[str, list] = {}
     groups: dict[str, list] = {}
     values: dict[str, set] = {}
+    n_groups = sum(f.num_row_groups for fs in footers.values() for f in fs)
+    advance = progress("reading labels", n_groups) if progress else None
     for name, paths in files.items():
         schema = footers[name][0].schema.to_arrow_schema()
         features = tuple(n for n in schema.names if n not in (label_col, sc))
@@ -183,7 +187,7 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
             if own != schema.names:
                 raise InputError(path, f"its columns differ from those of {paths[0].name} "
                                        f"({', '.join(own[:8])} vs {', '.join(schema.names[:8])})")
-            _read_keys(path, footer, k, name, label_col, sc, raw, groups, values)
+            _read_keys(path, footer, k, name, label_col, sc, raw, groups, values, advance)
     if not raw:
         raise InputError(first, "the table has no rows")
     for name in raw:  # one split's row-group pieces joined at a time: a lower peak
@@ -206,8 +210,9 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
 
 
 def _read_keys(path: Path, footer, file_index: int, name: str, label_col: str, sc: str | None,
-               raw: dict, groups: dict, values: dict) -> None:
-    """Read a file's label (and split) columns and count each split's rows per row group."""
+               raw: dict, groups: dict, values: dict, advance=None) -> None:
+    """Read a file's label (and split) columns and count each split's rows per row group
+    (``advance(1)`` after each)."""
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path, metadata=footer)
@@ -215,6 +220,8 @@ def _read_keys(path: Path, footer, file_index: int, name: str, label_col: str, s
         raise InputError(path, f"split {name!r} has no label column {label_col!r}")
     for rg in range(pf.metadata.num_row_groups):
         table = pf.read_row_group(rg, columns=[label_col] + ([sc] if sc else []))
+        if advance:
+            advance(1)
         labels = label_values(table.column(label_col))
         if sc is None:
             raw.setdefault(name, []).append(labels)

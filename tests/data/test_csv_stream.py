@@ -48,6 +48,9 @@ def test_column_types_settle_as_a_whole_file_read_would(tmp_path, small_blocks):
     path = tmp_path / "typed.csv"
     frame.to_csv(path, index=False)
     whole = pacsv.read_csv(path)
+    first_block = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 12)).schema
+    assert [str(first_block.field(c).type) for c in ("count", "note", "late", "flag")] == \
+        ["int64", "null", "null", "bool"]  # what the first batch alone would make of them
     split = load(path, stream=True).splits["train"]
     assert split.schema == whole.drop_columns(["label"]).schema
     assert split.stream.read_columns(list(split.schema.names)).equals(whole.drop_columns(["label"]))

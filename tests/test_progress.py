@@ -1,4 +1,4 @@
-"""Checks report their progress: one bar over the checks, one over a streamed split read again."""
+"""Long steps report their progress: a streamed load's pass, the checks, a streamed split read again."""
 
 from __future__ import annotations
 
@@ -41,3 +41,18 @@ def test_reading_a_streamed_train_split_again_has_a_bar(tmp_path, wine_frames, m
     total, done = bars["searching train rows for near copies of test rows"]
     assert total == done == len(train)
     assert np.all([d <= t for t, d in bars.values()])
+
+
+def test_a_streamed_load_has_a_bar_over_its_pass(tmp_path, wine_frames, monkeypatch):
+    monkeypatch.setattr("datacheck.data.csv_stream.BLOCK_BYTES", 1 << 12)
+    path = tmp_path / "wine.csv"
+    wine_frames[0].to_csv(path, index=False)
+    progress, bars = _recorder()
+    datacheck.profile(str(path), stream=True, progress=progress)
+    total, done = bars["reading wine.csv"]
+    assert total == done == path.stat().st_size
+    pq.write_table(pa.Table.from_pandas(wine_frames[0], preserve_index=False), tmp_path / "wine.parquet",
+                   row_group_size=30)
+    progress, bars = _recorder()
+    datacheck.profile(str(tmp_path / "wine.parquet"), stream=True, progress=progress)
+    assert bars["reading labels"] == [5, 5]  # 133 rows in row groups of 30
