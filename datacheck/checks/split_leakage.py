@@ -174,8 +174,8 @@ class SplitLeakageCheck(Check):
         return [self.finding(
             "near_search_partial", Severity.INFO,
             f"Some {ref} and {ev} rows are so alike that only part of their candidate pairs were "
-            f"compared in the near-copy search: near copies among them may be missed (exact copies "
-            f"are all found).",
+            "compared in the near-copy search: near copies among them may be missed (exact copies "
+            "are all found).",
             hint=f"Remove the duplicate rows within {ref} and {ev} (see the duplicates check), then "
                  "profile again.", split=ev)]
 
