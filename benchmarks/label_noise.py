@@ -6,7 +6,8 @@ Cases (symmetric noise: a planted sample's label moves to one of the other class
 - a 10,000-image Fashion-MNIST subset (Debian package ``dataset-fashion-mnist``) at 10%;
 - larger tables, where the models are logistic regression and gradient boosting: a synthetic
   60,000 x 20 table (10 classes, scikit-learn's ``make_classification``) and 20,000
-  Fashion-MNIST images as a 784-column table, both at 10%;
+  Fashion-MNIST images as a 784-column table, both at 10% (the baseline's logistic regression
+  on 784 raw columns takes well over 10 minutes there: ``--skip-baseline``);
 - timing: the 60,000-image Fashion-MNIST train set profiled with ``label_noise`` alone.
 
 For each noise case it prints precision, recall and F1 of the flagged samples against the
