@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from datacheck.checks.base import Check, register
@@ -22,14 +24,16 @@ class InputIntegrityCheck(Check):
     ---------------
     NaN (or missing) and infinite values, with the samples and features holding them;
     constant features; images whose every pixel has one value (all black, flat grey);
-    image files that cannot be decoded (truncated, empty, not an image); non-image files
-    lying in class folders; and a split whose samples are all identical.
+    image files that cannot be decoded (truncated, empty, not an image); rows of a CSV file
+    with the wrong number of fields (left out, the rest checked); non-image files lying in
+    class folders; and a split whose samples are all identical.
 
     Why it matters
     --------------
     One NaN or inf in a batch turns the loss into NaN and the weights after it, so training
     fails silently from that step on. A constant feature or a blank image carries no signal,
-    an unreadable file crashes a default data loader, and a split made of one sample repeated
+    an unreadable file or a malformed CSV row crashes a default data loader (or is dropped
+    without a word by a lenient one), and a split made of one sample repeated
     is the "same batch again and again" bug: the network has nothing to learn.
     """
 
@@ -47,7 +51,7 @@ class InputIntegrityCheck(Check):
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         """Check every split; whole-split problems hide the per-sample ones they explain."""
-        findings: list[Finding] = []
+        findings = self._malformed(ctx)
         for scan in ctx.splits():
             split = ctx.dataset.splits[scan.name]
             findings += self._unreadable(scan, split)
@@ -61,6 +65,24 @@ class InputIntegrityCheck(Check):
         return findings
 
     # -- files -----------------------------------------------------------------------------
+
+    def _malformed(self, ctx: CheckContext) -> list[Finding]:
+        out = []
+        for path, (count, examples) in ctx.dataset.malformed.items():
+            name = Path(path).name
+            out.append(self.finding(
+                "malformed_rows", Severity.ERROR,
+                f"{count:,} row{'s' if count > 1 else ''} of {name} "
+                f"{'have' if count > 1 else 'has'} the wrong number of fields and "
+                f"{'were' if count > 1 else 'was'} left out of every check; a CSV reader stops at "
+                "such a row, or drops it without a word.",
+                hint=f"Fix the quoting or the separators of those rows in {name} (the table shows "
+                     "the first ones), or drop them on purpose before training.",
+                metrics={"n_malformed": count},
+                evidence=[Evidence("table", f"Malformed rows of {name}",
+                                   {"columns": ["row"], "rows": [[e] for e in examples]})],
+            ))
+        return out
 
     def _unreadable(self, scan: SplitScan, split: Split) -> list[Finding]:
         im = scan.images

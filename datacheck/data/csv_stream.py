@@ -19,7 +19,7 @@ import numpy as np
 from datacheck.data.dataset import Dataset, Split, encode_labels
 from datacheck.data.streamed import (FilePiece, StreamedTable, in_split, label_values,
                                      ordered_values, split_labels)
-from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
+from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, find_column
 from datacheck.errors import InputError
 
 # Bytes of text parsed into one record batch.
@@ -44,15 +44,16 @@ def csv_columns(path: Path) -> list[str]:
 
 
 def _reader(path, schema, delimiter: str, include: list[str] | None = None,
-            block_bytes: int | None = None):
+            block_bytes: int | None = None, skipped: MalformedRows | None = None):
     """A ``pyarrow.csv`` streaming reader of blocks of ``block_bytes`` (default ``BLOCK_BYTES``);
-    ``schema`` (all columns) fixes the types, else the first block's are inferred."""
+    ``schema`` (all columns) fixes the types, else the first block's are inferred. Rows with
+    the wrong number of fields are skipped (and counted in ``skipped``)."""
     import pyarrow.csv as pacsv
 
     convert = pacsv.ConvertOptions(column_types=schema, include_columns=include or [])
+    parse = pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skipped or MalformedRows())
     return pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block_bytes or BLOCK_BYTES),
-                          parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                          convert_options=convert)
+                          parse_options=parse, convert_options=convert)
 
 
 def _first_line(exc: Exception) -> str:
@@ -178,6 +179,7 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
 
     raw: dict[str, list] = {}
     streams: dict[str, dict] = {}
+    malformed: dict = {}
     label_col = None
     for name, path in files.items():
         delimiter = delimiter_of(path)
@@ -185,8 +187,9 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
         label_col = find_column(names, label, LABEL_CANDIDATES, "label", path, True)
         sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", path, False)
         by_column = sc is not None and len(files) == 1
-        schema, labels, values = _settle(path, delimiter, label_col, sc, None if by_column else name,
-                                         progress)
+        schema, labels, values, skipped = _settle(path, delimiter, label_col, sc,
+                                                  None if by_column else name, progress)
+        skipped.record(path, malformed)
         features = tuple(n for n in schema.names if n not in (label_col, sc))
         feature_schema = pa.schema([schema.field(n) for n in features])
         keep_split_col = sc if by_column else None
@@ -206,11 +209,12 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
     n = sum(len(c) for c in codes.values())
     note = (f"{n:,} rows streamed from CSV in record batches; statistics, duplicates and exact "
             "leakage cover every row")
-    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note])
+    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note],
+                   malformed=malformed)
 
 
 def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
-            fixed_split: str | None, progress=None) -> tuple[object, dict, dict]:
+            fixed_split: str | None, progress=None) -> tuple[object, dict, dict, MalformedRows]:
     """Read a text table through once: its settled schema, labels per split and raw split values.
 
     Parameters
@@ -228,6 +232,8 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
         Label values per split, in row order.
     values : dict of str to set
         Raw split-column values per split.
+    skipped : MalformedRows
+        The rows left out because their number of fields is wrong.
     """
     import pyarrow as pa
 
@@ -238,8 +244,9 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
         left = path.stat().st_size
         what = f"reading {path.name}" + (" again, its column types widened" if attempts > 1 else "")
         advance = progress(what, left) if progress else None
+        skipped = MalformedRows()
         try:
-            reader = _reader(path, schema, delimiter)
+            reader = _reader(path, schema, delimiter, skipped=skipped)
             schema = reader.schema
             for batch in reader:
                 if advance:  # a batch is parsed from about BLOCK_BYTES of text
@@ -251,7 +258,7 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
                     continue
                 for split, part in split_labels(y, batch.column(sc), values).items():
                     labels.setdefault(split, []).append(part)
-            return schema, labels, values
+            return schema, labels, values, skipped
         except pa.ArrowInvalid as exc:
             wider = _widened(schema, exc)
             # A column widens at most three times (null, integer, float, text).

@@ -115,6 +115,9 @@ class Dataset:
     key_columns : list of str
         Table columns that identify a sample's group or time (``--group-col``, ``--time-col``):
         kept in ``Split.table`` for the leakage checks, left out of features and row hashes.
+    malformed : dict of str to tuple
+        Text tables with rows that did not parse (wrong number of fields), which were left out:
+        path -> (number of rows, the first few described).
     """
 
     modality: str
@@ -125,6 +128,7 @@ class Dataset:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     key_columns: list[str] = field(default_factory=list)
+    malformed: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
 
     def set_key_columns(self, names: dict[str, str]) -> None:
         """Mark group/time columns, checking every split's table has them.

@@ -104,11 +104,16 @@ def _load_file(p: Path, *, label, split_col, source, stream=None, progress=None)
         return _load_streamed({"train": [p]}, label=label, split_col=split_col, source=source,
                               progress=progress)
     if suffix in TABLE_SUFFIXES:
-        table = read_table(p)
+        malformed: dict = {}
+        table = read_table(p, malformed)
         path_col = looks_like_manifest(table.column_names)
         if path_col is not None:
-            return load_manifest(p, table, path_col, label=label, split_col=split_col, source=source)
-        return load_table_files({"train": p}, label=label, split_col=split_col, source=source, read={p: table})
+            dataset = load_manifest(p, table, path_col, label=label, split_col=split_col, source=source)
+        else:
+            dataset = load_table_files({"train": p}, label=label, split_col=split_col, source=source,
+                                       read={p: table})
+        dataset.malformed.update(malformed)
+        return dataset
     raise InputError(source, f"unsupported file type {suffix or '(none)'}; {LAYOUT_HELP}")
 
 

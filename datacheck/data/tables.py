@@ -14,13 +14,40 @@ SPLIT_CANDIDATES = ("split",)
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".tsv")
 
 
-def read_table(path: Path):
+class MalformedRows:
+    """A ``pyarrow.csv`` invalid-row handler: rows whose number of fields differs from the
+    header's are skipped, counted, and the first few kept for the report."""
+
+    MAX_EXAMPLES = 5
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.examples: list[str] = []
+
+    def __call__(self, row) -> str:
+        self.count += 1
+        if len(self.examples) < self.MAX_EXAMPLES:
+            text = row.text if len(row.text) <= 80 else row.text[:77] + "..."
+            self.examples.append(f"{row.actual_columns} fields where the header has "
+                                 f"{row.expected_columns}: {text}")
+        return "skip"
+
+    def record(self, path: Path, malformed: dict | None) -> None:
+        """Add this file's skipped rows, if any, to ``malformed`` (``Dataset.malformed``)."""
+        if self.count and malformed is not None:
+            malformed[str(path)] = (self.count, list(self.examples))
+
+
+def read_table(path: Path, malformed: dict | None = None):
     """Read one CSV/TSV/Parquet file into a pyarrow Table.
 
     Parameters
     ----------
     path : pathlib.Path
         The file.
+    malformed : dict, optional
+        Text rows that do not parse are skipped; their count and first few are recorded here
+        (``Dataset.malformed``).
 
     Returns
     -------
@@ -42,8 +69,11 @@ def read_table(path: Path):
         if suffix in (".parquet", ".pq"):
             table = pq.read_table(path)
         else:
-            parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",")
+            skipped = MalformedRows()
+            parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",",
+                                       invalid_row_handler=skipped)
             table = pacsv.read_csv(path, parse_options=parse)
+            skipped.record(path, malformed)
     except (pa.ArrowInvalid, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"cannot be read as a {suffix.lstrip('.')} table ({first})") from None
@@ -214,9 +244,9 @@ def load_table_files(files: dict[str, Path], *, label: str | None, split_col: st
     -------
     Dataset
     """
-    tables = {}
+    tables, malformed = {}, {}
     for name, f in files.items():
-        table = (read or {}).get(f) or read_table(f)
+        table = (read or {}).get(f) or read_table(f, malformed)
         sc = find_column(table.column_names, split_col, SPLIT_CANDIDATES, "split-col", f, False)
         if sc is not None and len(files) == 1:
             tables.update(split_table(table, sc))
@@ -225,4 +255,6 @@ def load_table_files(files: dict[str, Path], *, label: str | None, split_col: st
                 table = table.drop_columns([sc])
             tables[name] = table
     path = next(iter(files.values()))
-    return tables_to_dataset(tables, label=label, path=path, source=source)
+    dataset = tables_to_dataset(tables, label=label, path=path, source=source)
+    dataset.malformed.update(malformed)
+    return dataset

@@ -92,12 +92,12 @@ def test_large_or_memory_heavy_csv_streams_automatically(sample_data, monkeypatc
     assert load(path).splits["train"].stream is not None
 
 
-def test_malformed_row_in_a_streamed_csv_is_one_line_exit_2(tmp_path, small_blocks):
-    rows = ["a,b,label"] + [f"{i},{i * 2},{i % 2}" for i in range(2000)] + ["1,2,3,4"]
-    (tmp_path / "ragged.csv").write_text("\n".join(rows) + "\n")
-    result = CliRunner().invoke(main, ["profile", str(tmp_path / "ragged.csv"), "--stream", "--no-html"])
+@pytest.mark.parametrize("text", ["", "a,b,label\n"], ids=["empty", "header only"])
+def test_a_streamed_csv_without_rows_is_one_line_exit_2(tmp_path, text):
+    (tmp_path / "bare.csv").write_text(text)
+    result = CliRunner().invoke(main, ["profile", str(tmp_path / "bare.csv"), "--stream", "--no-html"])
     assert result.exit_code == 2
-    assert "ragged.csv" in result.output and "Traceback" not in result.output
+    assert "bare.csv" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
@@ -115,3 +115,21 @@ def test_a_csv_changed_under_the_scan_is_bad_input(tmp_path, wine_frames):
 def test_split_names_of_single_split_files_are_kept(tmp_path, wine_frames):
     wine_frames[1].to_csv(tmp_path / "test.csv", index=False)
     assert list(load(tmp_path, stream=True).splits) == list(load(tmp_path, stream=False).splits) == ["test"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_malformed_rows_are_left_out_and_reported(tmp_path, wine_frames, small_blocks, stream):
+    path = tmp_path / "wine.csv"
+    wine_frames[0].to_csv(path, index=False)
+    lines = path.read_text().splitlines()
+    lines[40] += ",1.5"  # one field too many
+    lines[90] = lines[90].split(",", 1)[1]  # one too few
+    path.write_text("\n".join(lines) + "\n")
+    report = datacheck.profile(str(path), stream=stream)
+    bad = next(f for f in report.findings if f.code == "input_integrity.malformed_rows")
+    assert bad.severity.value == "error" and bad.metrics["n_malformed"] == 2
+    assert "2 rows of wine.csv have the wrong number of fields" in bad.message
+    assert report.dataset.splits["train"]["n_samples"] == len(wine_frames[0]) - 2  # the rest is checked
+    assert all(c.status.value != "errored" for c in report.checks)
+    result = CliRunner().invoke(main, ["profile", str(path), "--no-html"] + (["--stream"] if stream else []))
+    assert result.exit_code == 1 and "Traceback" not in result.output
