@@ -51,7 +51,7 @@ class InputIntegrityCheck(Check):
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         """Check every split; whole-split problems hide the per-sample ones they explain."""
-        findings = self._malformed(ctx)
+        findings = malformed_rows(self, ctx.dataset.malformed)
         for scan in ctx.splits():
             split = ctx.dataset.splits[scan.name]
             findings += self._unreadable(scan, split)
@@ -65,24 +65,6 @@ class InputIntegrityCheck(Check):
         return findings
 
     # -- files -----------------------------------------------------------------------------
-
-    def _malformed(self, ctx: CheckContext) -> list[Finding]:
-        out = []
-        for path, (count, examples) in ctx.dataset.malformed.items():
-            name = Path(path).name
-            out.append(self.finding(
-                "malformed_rows", Severity.ERROR,
-                f"{count:,} row{'s' if count > 1 else ''} of {name} "
-                f"{'have' if count > 1 else 'has'} the wrong number of fields and "
-                f"{'were' if count > 1 else 'was'} left out of every check; a CSV reader stops at "
-                "such a row, or drops it without a word.",
-                hint=f"Fix the quoting or the separators of those rows in {name} (the table shows "
-                     "the first ones), or drop them on purpose before training.",
-                metrics={"n_malformed": count},
-                evidence=[Evidence("table", f"Malformed rows of {name}",
-                                   {"columns": ["row"], "rows": [[e] for e in examples]})],
-            ))
-        return out
 
     def _unreadable(self, scan: SplitScan, split: Split) -> list[Finding]:
         im = scan.images
@@ -327,3 +309,31 @@ def _present_channels(im) -> np.ndarray:
     """(n, 3) mask of the channels each image has (the statistics hold NaN for the others)."""
     width = im.min.shape[1]
     return np.arange(width)[None, :] < np.minimum(im.channels, width)[:, None]
+
+
+def malformed_rows(check: Check, malformed: dict[str, tuple[int, list[str]]]) -> list[Finding]:
+    """One error per text table with rows left out for a wrong number of fields.
+
+    Parameters
+    ----------
+    check : Check
+        The check the findings belong to (``input_integrity``).
+    malformed : dict
+        ``Dataset.malformed``.
+    """
+    out = []
+    for path, (count, examples) in malformed.items():
+        name = Path(path).name
+        many = count > 1
+        out.append(check.finding(
+            "malformed_rows", Severity.ERROR,
+            f"{count:,} row{'s' if many else ''} of {name} {'have' if many else 'has'} the wrong "
+            f"number of fields and {'were' if many else 'was'} left out of every check; a CSV "
+            "reader stops at such a row, or drops it without a word.",
+            hint=f"Fix the quoting or the separators of those rows in {name} (the table shows "
+                 "the first ones), or drop them on purpose before training.",
+            metrics={"n_malformed": count},
+            evidence=[Evidence("table", f"Malformed rows of {name}",
+                               {"columns": ["row"], "rows": [[e] for e in examples]})],
+        ))
+    return out

@@ -17,6 +17,7 @@ from great_expectations.expectations.expectation_configuration import (
     ExpectationConfiguration,
 )
 
+from datacheck.checks.input_integrity import InputIntegrityCheck, malformed_rows
 from datacheck.cli_gx import read_suite_json
 from datacheck.errors import InputError
 from datacheck.gx.frames import SuiteFrame, suite_frame
@@ -126,6 +127,8 @@ def validate_suite(path: str | Path, suite_file: str | Path, *, label: str | Non
     start = time.perf_counter()
     result = run_suite(suite, sf.frame)
     findings = [finding_of(r, sf, suite_file) for r in result.results if not r.success]
+    # rows the reader left out were validated by no expectation: that fails the suite too
+    findings += malformed_rows(InputIntegrityCheck(), sf.dataset.malformed)
     failed = any(f.severity >= Severity.WARNING for f in findings)
     outcome = CheckOutcome(CHECK_ID, Status.FAILED if failed else Status.PASSED, time.perf_counter() - start)
     summary = summarize(sf.dataset)

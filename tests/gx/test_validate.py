@@ -183,3 +183,17 @@ def test_missing_suite_file_and_unreadable_data_exit_2(cli, wine_csv, wine_suite
     assert no_data.exit_code == 2 and "no such file or folder" in no_data.stderr
     no_data = cli("suite", tmp_path / "absent.csv", "-o", tmp_path / "x.json")
     assert no_data.exit_code == 2 and not (tmp_path / "x.json").exists()
+
+
+def test_rows_the_reader_left_out_fail_the_validation(sample_data, tmp_path):
+    suite = write_suite(infer_suite(sample_data / "clean_tabular"), tmp_path / "s.json")
+    lines = (sample_data / "clean_tabular" / "train.csv").read_text().splitlines()
+    lines[7] += ",9.9"
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.csv").write_text("\n".join(lines) + "\n")
+    (data / "test.csv").write_text((sample_data / "clean_tabular" / "test.csv").read_text())
+    report = validate_suite(data, suite)
+    bad = by_code(report)["input_integrity.malformed_rows"]
+    assert bad.severity is Severity.ERROR and bad.metrics["n_malformed"] == 1
+    assert report.worst() is Severity.ERROR
