@@ -133,3 +133,16 @@ def test_malformed_rows_are_left_out_and_reported(tmp_path, wine_frames, small_b
     assert all(c.status.value != "errored" for c in report.checks)
     result = CliRunner().invoke(main, ["profile", str(path), "--no-html"] + (["--stream"] if stream else []))
     assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_group_column_of_a_streamed_csv(tmp_path, wine_frames):
+    train, test = wine_frames
+    train = train.assign(patient=np.arange(len(train)) // 2)
+    test = test.assign(patient=10_000 + np.arange(len(test)))
+    test.loc[test.index[:3], "patient"] = [0, 1, 2]
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    report = datacheck.profile(str(tmp_path), stream=True, group_col="patient")
+    shared = next(f for f in report.findings if f.code == "split_leakage.shared_group")
+    assert shared.metrics["n_groups"] == 3
+    assert outcome_key(report) == outcome_key(datacheck.profile(str(tmp_path), group_col="patient"))
