@@ -146,3 +146,12 @@ def test_group_column_of_a_streamed_csv(tmp_path, wine_frames):
     shared = next(f for f in report.findings if f.code == "split_leakage.shared_group")
     assert shared.metrics["n_groups"] == 3
     assert outcome_key(report) == outcome_key(datacheck.profile(str(tmp_path), group_col="patient"))
+
+
+def test_smoke_run_on_a_streamed_csv(tmp_path, wine_frames):
+    pytest.importorskip("torch")
+    from datacheck.smoke import smoke_dataset
+
+    wine_frames[0].to_csv(tmp_path / "wine.csv", index=False)
+    outcomes, _ = smoke_dataset(load(tmp_path / "wine.csv", stream=True), steps=10, device="cpu", max_samples=64)
+    assert outcomes and all(o.status.value != "errored" for o in outcomes), outcomes
