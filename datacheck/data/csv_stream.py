@@ -4,7 +4,8 @@ A text table's column types are known only once every row has been read. The loa
 file once in record batches, keeping the labels and counting each split's rows, and settles
 the types on the way: a column whose values stop fitting its type (integers that later hold
 1.5, an empty column that later holds text) is widened and the pass starts over. The scan's
-batches then all share the schema ``pyarrow.csv.read_csv`` infers for the whole file.
+batches then all share the schema ``pyarrow.csv.read_csv`` infers for the whole file. Rows with
+the wrong number of fields are left out of both passes and reported (``Dataset.malformed``).
 """
 
 from __future__ import annotations
