@@ -22,7 +22,7 @@ DEFAULT_HTML = Path("datacheck-report.html")
 
 
 NORMS = ("imagenet", "clip", "inception", "caffe", "none")
-NOISE_MODELS = ("auto", "linear", "cnn")
+NOISE_MODELS = ("auto", "cnn")  # datacheck.models.NOISE_MODELS, without importing it here
 DEVICES = ("auto", "cpu", "cuda")
 
 

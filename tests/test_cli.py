@@ -152,3 +152,12 @@ def test_smoke_command_and_profile_smoke_merge(sample_data):
 def test_checks_lists_smoke_probes():
     listed = json.loads(invoke("checks", "--json").stdout)
     assert "smoke.overfit_batch" in {c["id"] for c in listed}
+
+
+def test_noise_model_choices_are_the_ones_the_models_accept():
+    from datacheck import cli
+    from datacheck.models import NOISE_MODELS
+
+    assert cli.NOISE_MODELS == NOISE_MODELS
+    result = CliRunner().invoke(cli.main, ["profile", "x.csv", "--noise-model", "linear"])
+    assert result.exit_code == 2 and "'linear' is not one of 'auto', 'cnn'" in result.output
