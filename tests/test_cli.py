@@ -154,10 +154,12 @@ def test_checks_lists_smoke_probes():
     assert "smoke.overfit_batch" in {c["id"] for c in listed}
 
 
-def test_noise_model_choices_are_the_ones_the_models_accept():
+def test_option_choices_are_the_ones_the_library_accepts():
     from datacheck import cli
     from datacheck.models import NOISE_MODELS
+    from datacheck.norms import PRESETS
+    from datacheck.smoke._context import DEVICES
 
-    assert cli.NOISE_MODELS == NOISE_MODELS
+    assert cli.NOISE_MODELS == NOISE_MODELS and cli.NORMS == tuple(PRESETS) and cli.DEVICES == DEVICES
     result = CliRunner().invoke(cli.main, ["profile", "x.csv", "--noise-model", "linear"])
     assert result.exit_code == 2 and "'linear' is not one of 'auto', 'cnn'" in result.output
