@@ -34,3 +34,10 @@ class InputError(DatacheckError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+def first_line(exc: Exception) -> str:
+    """The first line of an exception's message (its type's name when it has none), for a
+    one-line error."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -18,10 +18,9 @@ from typing import Iterator
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels
-from datacheck.data.streamed import (FilePiece, StreamedTable, in_split, label_values,
-                                     ordered_values, split_labels)
+from datacheck.data.streamed import FilePiece, StreamedTable, label_values, ordered_values, split_labels
 from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, find_column
-from datacheck.errors import InputError
+from datacheck.errors import InputError, first_line
 
 # Bytes of text parsed into one record batch.
 BLOCK_BYTES = 1 << 24
@@ -41,7 +40,7 @@ def csv_columns(path: Path) -> list[str]:
         return _reader(path, None, delimiter_of(path), block_bytes=1 << 20).schema.names
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(path, f"cannot be read as a {path.suffix.lstrip('.')} table "
-                               f"({_first_line(exc)})") from None
+                               f"({first_line(exc)})") from None
 
 
 def _reader(path, schema, delimiter: str, include: list[str] | None = None,
@@ -57,11 +56,6 @@ def _reader(path, schema, delimiter: str, include: list[str] | None = None,
                           parse_options=parse, convert_options=convert)
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 @dataclass(frozen=True)
 class CsvPiece(FilePiece):
     """The rows of one text table that belong to one split.
@@ -71,16 +65,13 @@ class CsvPiece(FilePiece):
     path : str
         The file.
     columns : tuple of str
-        Feature columns to read.
+        See ``FilePiece``.
     schema : pyarrow.Schema
         Settled types of every column of the file.
     delimiter : str
         Field separator.
-    split_col : str or None
-        Column naming each row's split, when the file holds several splits.
-    split_values : tuple
-        Values of ``split_col`` (as strings) that belong to this split; ``None`` stands for a
-        missing value.
+    split_col, split_values
+        See ``FilePiece``.
     """
 
     path: str
@@ -90,22 +81,8 @@ class CsvPiece(FilePiece):
     split_col: str | None = None
     split_values: tuple = ()
 
-    def batches(self) -> Iterator[object]:
-        """This split's rows, in order, as pyarrow Tables of the feature columns."""
-        import pyarrow as pa
-
-        read = list(self.columns) + ([self.split_col] if self.split_col else [])
-        try:
-            for batch in _reader(self.path, self.schema, self.delimiter, read):
-                table = pa.Table.from_batches([batch])
-                if self.split_col:
-                    table = table.filter(in_split(table.column(self.split_col), self.split_values))
-                    table = table.drop_columns([self.split_col])
-                if table.num_rows:
-                    yield table
-        except (pa.ArrowException, OSError) as exc:
-            raise InputError(self.path, f"cannot be read ({_first_line(exc)}); was it changed or "
-                                        "removed during the scan?") from None
+    def _record_batches(self, columns: list[str]) -> Iterator[object]:
+        return _reader(self.path, self.schema, self.delimiter, columns)
 
 
 @dataclass
@@ -265,10 +242,10 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
             # A column widens at most three times (null, integer, float, text).
             if wider is None or attempts > 3 * len(schema):
                 raise InputError(path, f"cannot be read as a {path.suffix.lstrip('.')} table "
-                                       f"({_first_line(exc)})") from None
+                                       f"({first_line(exc)})") from None
             schema, attempts = wider, attempts + 1
         except OSError as exc:
-            raise InputError(path, f"cannot be read ({_first_line(exc)})") from None
+            raise InputError(path, f"cannot be read ({first_line(exc)})") from None
 
 
 def _widened(schema, exc: Exception):

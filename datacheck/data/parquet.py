@@ -12,10 +12,10 @@ from typing import Iterator
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels
-from datacheck.data.streamed import (FilePiece, StreamedTable, in_split, label_values,
-                                     ordered_values, split_labels)
+from datacheck.data.streamed import (FilePiece, StreamedTable, label_values, ordered_values,
+                                     split_labels)
 from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
-from datacheck.errors import InputError
+from datacheck.errors import InputError, first_line
 
 # Rows per record batch read at a time: a batch of 20 float64 columns is about 40 MB.
 BATCH_ROWS = 1 << 18
@@ -31,13 +31,8 @@ class ParquetPiece(FilePiece):
         The file.
     row_groups : tuple of int
         Row groups to read, in order.
-    columns : tuple of str
-        Feature columns to read.
-    split_col : str or None
-        Column naming each row's split, when the file holds several splits.
-    split_values : tuple of str
-        Values of ``split_col`` (as strings) that belong to this split; ``None`` stands for a
-        missing value.
+    columns, split_col, split_values
+        See ``FilePiece``.
     """
 
     path: str
@@ -46,32 +41,12 @@ class ParquetPiece(FilePiece):
     split_col: str | None = None
     split_values: tuple = ()
 
-    def batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[object]:
-        """This split's rows of the row groups, as pyarrow Tables of at most ``batch_rows``.
-
-        Yields
-        ------
-        pyarrow.Table
-            The feature columns of consecutive rows.
-        """
-        import pyarrow as pa
+    def _record_batches(self, columns: list[str]) -> Iterator[object]:
         import pyarrow.parquet as pq
 
-        read = list(self.columns) + ([self.split_col] if self.split_col else [])
-        try:
-            with pq.ParquetFile(self.path) as pf:
-                for batch in pf.iter_batches(batch_size=batch_rows, row_groups=list(self.row_groups),
-                                             columns=read):
-                    table = pa.Table.from_batches([batch])
-                    if self.split_col:
-                        table = table.filter(in_split(table.column(self.split_col), self.split_values))
-                        table = table.drop_columns([self.split_col])
-                    if table.num_rows:
-                        yield table
-        except (pa.ArrowException, OSError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(self.path, f"cannot be read ({first}); was it changed or removed "
-                                        "during the scan?") from None
+        with pq.ParquetFile(self.path) as pf:
+            yield from pf.iter_batches(batch_size=BATCH_ROWS, row_groups=list(self.row_groups),
+                                       columns=columns)
 
 
 @dataclass
@@ -240,8 +215,7 @@ def read_footer(path: Path):
     try:
         return pq.read_metadata(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable footer is bad input
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(path, f"cannot be read as a parquet table ({first})") from None
+        raise InputError(path, f"cannot be read as a parquet table ({first_line(exc)})") from None
 
 
 def _select(schema, names: tuple[str, ...]):

@@ -13,6 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from datacheck.data.dataset import normalize_split_name
+from datacheck.errors import InputError, first_line
 
 # Uncompressed (Parquet) or text (CSV) bytes above which a table is streamed, not read whole.
 STREAM_BYTES = 1 << 30
@@ -21,15 +22,43 @@ STREAM_BYTES = 1 << 30
 class FilePiece:
     """Rows of one file that belong to one split, read where the scan task runs.
 
-    Subclasses are frozen dataclasses with at least the fields ``path`` (the file) and
-    ``columns`` (the feature columns to read).
+    Subclasses are frozen dataclasses with at least the fields ``path`` (the file),
+    ``columns`` (the feature columns to read), ``split_col`` (the column naming each row's
+    split when the file holds several, else None) and ``split_values`` (its values, as
+    strings, that belong to this split; None for a missing value), and say how the file's
+    record batches are read (``_record_batches``).
     """
 
     path: str
     columns: tuple[str, ...]
+    split_col: str | None
+    split_values: tuple
 
     def batches(self) -> Iterator[object]:
-        """This split's rows of the piece, in order, as pyarrow Tables of the feature columns."""
+        """This split's rows of the piece, in order, as pyarrow Tables of the feature columns.
+
+        Raises
+        ------
+        InputError
+            When the file cannot be read (changed or removed since it was loaded).
+        """
+        import pyarrow as pa
+
+        read = list(self.columns) + ([self.split_col] if self.split_col else [])
+        try:
+            for batch in self._record_batches(read):
+                table = pa.Table.from_batches([batch])
+                if self.split_col:
+                    table = table.filter(in_split(table.column(self.split_col), self.split_values))
+                    table = table.drop_columns([self.split_col])
+                if table.num_rows:
+                    yield table
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(self.path, f"cannot be read ({first_line(exc)}); was it changed or "
+                                        "removed during the scan?") from None
+
+    def _record_batches(self, columns: list[str]) -> Iterator[object]:
+        """The piece's pyarrow RecordBatches, these columns only, every split's rows."""
         raise NotImplementedError
 
     def with_columns(self, columns: tuple[str, ...]) -> "FilePiece":

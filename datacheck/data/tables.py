@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
-from datacheck.errors import InputError
+from datacheck.data.streamed import label_values
+from datacheck.errors import InputError, first_line
 
 LABEL_CANDIDATES = ("label", "target", "class", "y")
 SPLIT_CANDIDATES = ("split",)
@@ -75,8 +74,7 @@ def read_table(path: Path, malformed: dict | None = None):
             table = pacsv.read_csv(path, parse_options=parse)
             skipped.record(path, malformed)
     except (pa.ArrowInvalid, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(path, f"cannot be read as a {suffix.lstrip('.')} table ({first})") from None
+        raise InputError(path, f"cannot be read as a {suffix.lstrip('.')} table ({first_line(exc)})") from None
     if table.num_rows == 0:
         raise InputError(path, "the table has no rows")
     return table
@@ -208,21 +206,12 @@ def tables_to_dataset(tables: dict[str, object], *, label: str | None, path: Pat
     for name, table in tables.items():
         if label_col not in table.column_names:
             raise InputError(path, f"split {name!r} has no label column {label_col!r}")
-        raw[name] = _column_values(table.column(label_col))
+        raw[name] = label_values(table.column(label_col))
         feats[name] = table.drop_columns([label_col])
     classes, codes = encode_labels(raw)
     splits = {n: Split(name=n, y=codes[n], table=feats[n]) for n in tables}
     return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source,
                    notes=list(notes or []))
-
-
-def _column_values(column) -> np.ndarray:
-    """A pyarrow column as a numpy array (numbers stay numbers, strings become objects)."""
-    import pyarrow as pa
-
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    return column.to_numpy()
 
 
 def load_table_files(files: dict[str, Path], *, label: str | None, split_col: str | None,
