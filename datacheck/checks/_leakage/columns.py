@@ -142,11 +142,13 @@ def streamed_chunks(ctx: CheckContext, split: str, numeric: list[str],
     """
     max_rows = chunk_rows(numeric)
     pending: list = []
+    rows = 0
     for start, features, extra in streamed_features(ctx, split, numeric, other):
         pending.append((start, features, extra))
-        if sum(len(p[1][0]) for p in pending) >= max_rows:
+        rows += len(features[0])
+        if rows >= max_rows:
             yield _joined(pending)
-            pending = []
+            pending, rows = [], 0
     if pending:
         yield _joined(pending)
 

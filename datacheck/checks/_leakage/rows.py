@@ -184,7 +184,8 @@ def search_near(ctx: CheckContext, search: RowSearch, ref: str, ev: str, held: n
             found = Matches(found.query, a.split_rows(found.ref), found.score)
         query = b.split_rows(found.query) if start is None else found.query + start
         parts.append(Matches(query, found.ref, found.score))
-        base = own if k == 0 else base
+        if k == 0:
+            base = own
         complete &= done
     near = Matches(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("query", "ref", "score")))
     return near, base, complete
