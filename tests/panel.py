@@ -1,0 +1,215 @@
+"""Clean datasets, and the same data with planted defects, written to disk as users keep them.
+
+The writers take arrays and a folder and return the path a user would pass to
+``datacheck profile``. ``benchmarks/false_alarms.py`` builds its panel from them at larger sizes,
+so they depend on numpy, pandas, Pillow and scikit-learn only (never on datacheck).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Features or images and labels of a train and a test split.
+
+    Parameters
+    ----------
+    x_train, x_test : ndarray
+        Rows (2-D features) or images (N, H, W) / (N, H, W, C), in the same order as the labels.
+    y_train, y_test : ndarray
+        Labels: class indices, or numbers for a regression target.
+    classes : tuple of str
+        Class names by index (empty for a regression target); image folders are named after them.
+    """
+
+    x_train: np.ndarray
+    x_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    classes: tuple[str, ...] = ()
+
+
+def split(x: np.ndarray, y: np.ndarray, n_train: int | float, n_test: int | float, seed: int,
+          classes: tuple[str, ...] = (), stratify: bool = True) -> Splits:
+    """A random (stratified unless told not to) train/test split of ``x, y``."""
+    from sklearn.model_selection import train_test_split
+
+    xtr, xte, ytr, yte = train_test_split(x, y, train_size=n_train, test_size=n_test, random_state=seed,
+                                          stratify=y if stratify else None)
+    return Splits(xtr, xte, ytr, yte, classes)
+
+
+def standardized(data: Splits) -> Splits:
+    """The same splits with each feature standardized by the train split's mean and std."""
+    mean = data.x_train.mean(axis=0)
+    std = data.x_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return Splits((data.x_train - mean) / std, (data.x_test - mean) / std, data.y_train, data.y_test,
+                  data.classes)
+
+
+# --- scikit-learn sources -------------------------------------------------------------------------
+
+def digits_images(n_train: int | float = 300, n_test: int | float = 100, seed: int = 1) -> Splits:
+    """scikit-learn digits as 8x8 uint8 images (0..255), a stratified random split."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    images = np.clip(d.images * 16, 0, 255).astype(np.uint8)
+    return split(images, d.target, n_train, n_test, seed, tuple(str(c) for c in range(10)))
+
+
+def digits_table(seed: int = 0) -> Splits:
+    """scikit-learn digits' 64 pixel features, split 80/20, standardized on train."""
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    return standardized(split(x, y, 0.8, 0.2, seed))
+
+
+def sklearn_table(name: str, seed: int = 0) -> Splits:
+    """scikit-learn's ``wine`` or ``breast_cancer``, split 80/20 stratified, standardized on train."""
+    from sklearn import datasets
+
+    x, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    return standardized(split(x, y, 0.8, 0.2, seed))
+
+
+def diabetes(seed: int = 0) -> Splits:
+    """scikit-learn diabetes: 10 features standardized on train, the disease progression as target."""
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True)
+    return standardized(split(x, y.astype(np.float64), 0.8, 0.2, seed, stratify=False))
+
+
+def sparse_signal(n_rows: int, n_cols: int, seed: int = 0) -> Splits:
+    """``n_rows`` x ``n_cols`` N(0, 1) features whose label is ``f0 > 0``, split 80/20 stratified."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n_rows, n_cols))
+    return split(x, (x[:, 0] > 0).astype(np.int64), 0.8, 0.2, seed)
+
+
+# --- writers --------------------------------------------------------------------------------------
+
+def write_npz(data: Splits, path: Path) -> Path:
+    """``x_train, y_train, x_test, y_test`` in one ``.npz`` (layout 4)."""
+    np.savez_compressed(path, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test,
+                        y_test=data.y_test)
+    return path
+
+
+def write_csvs(data: Splits, folder: Path, label: str = "label") -> Path:
+    """``train.csv`` and ``test.csv`` with columns ``f0..`` and ``label`` (layout 3)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
+        frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])])
+        frame[label] = y
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def write_one_csv(data: Splits, path: Path) -> Path:
+    """One CSV with a ``split`` column, train rows first, in the splits' order (layout 3)."""
+    frames = []
+    for name, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
+        frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])])
+        frames.append(frame.assign(label=y, split=name))
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def write_image_folder(data: Splits, folder: Path) -> Path:
+    """``train/<class>/<n>.png`` and ``test/<class>/<n>.png`` (layout 1)."""
+    for name, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
+        for cls in np.unique(y):
+            (folder / name / data.classes[cls]).mkdir(parents=True, exist_ok=True)
+        for i, (image, cls) in enumerate(zip(x, y)):
+            Image.fromarray(image).save(folder / name / data.classes[cls] / f"{i:05d}.png")
+    return folder
+
+
+# --- planted defects ------------------------------------------------------------------------------
+
+def with_train_labels(data: Splits, y_train: np.ndarray) -> Splits:
+    """The same splits with other training labels."""
+    return Splits(data.x_train, data.x_test, y_train, data.y_test, data.classes)
+
+
+def shuffled_labels(data: Splits, seed: int = 0) -> Splits:
+    """Training labels permuted at random: inputs and labels decoupled (checklist item 2)."""
+    return with_train_labels(data, np.random.default_rng(seed).permutation(data.y_train))
+
+
+def flipped_labels(data: Splits, ratio: float, seed: int = 0) -> Splits:
+    """``ratio`` of the training labels moved to another class, chosen uniformly."""
+    rng = np.random.default_rng(seed)
+    y = data.y_train.copy()
+    k = int(y.max()) + 1
+    at = rng.choice(len(y), int(round(ratio * len(y))), replace=False)
+    y[at] = (y[at] + rng.integers(1, k, len(at))) % k
+    return with_train_labels(data, y)
+
+
+def pair_flipped_labels(data: Splits, source: int, target: int, ratio: float, seed: int = 0) -> Splits:
+    """``ratio`` of class ``source``'s training labels relabelled as ``target``."""
+    rng = np.random.default_rng(seed)
+    y = data.y_train.copy()
+    members = np.flatnonzero(y == source)
+    y[rng.choice(members, int(round(ratio * len(members))), replace=False)] = target
+    return with_train_labels(data, y)
+
+
+def sorted_by_label(data: Splits) -> Splits:
+    """Both splits' rows sorted by label (stable)."""
+    tr = np.argsort(data.y_train, kind="stable")
+    te = np.argsort(data.y_test, kind="stable")
+    return Splits(data.x_train[tr], data.x_test[te], data.y_train[tr], data.y_test[te], data.classes)
+
+
+def copied_across(data: Splits, ratio: float, seed: int = 0, mirrored: bool = False) -> Splits:
+    """``ratio`` of the test samples replaced by training samples (left-right mirrored images when
+    ``mirrored``, as an augmentation saved to disk before splitting), labels kept."""
+    rng = np.random.default_rng(seed)
+    n = int(round(ratio * len(data.y_test)))
+    src = rng.choice(len(data.y_train), n, replace=False)
+    dst = rng.choice(len(data.y_test), n, replace=False)
+    x_test = data.x_test.copy()
+    y_test = data.y_test.copy()
+    x_test[dst] = data.x_train[src][:, :, ::-1] if mirrored else data.x_train[src]
+    y_test[dst] = data.y_train[src]
+    return Splits(data.x_train, x_test, data.y_train, y_test, data.classes)
+
+
+def imbalanced(data: Splits, minority: int, keep_ratio: float, seed: int = 0) -> Splits:
+    """Only ``keep_ratio`` of class ``minority`` kept in the training split."""
+    rng = np.random.default_rng(seed)
+    members = np.flatnonzero(data.y_train == minority)
+    drop = rng.choice(members, len(members) - max(1, int(round(keep_ratio * len(members)))), replace=False)
+    keep = np.setdiff1d(np.arange(len(data.y_train)), drop)
+    return Splits(data.x_train[keep], data.x_test, data.y_train[keep], data.y_test, data.classes)
+
+
+def with_nan(data: Splits, n_cells: int, seed: int = 0) -> Splits:
+    """``n_cells`` training feature cells set to NaN."""
+    rng = np.random.default_rng(seed)
+    x = data.x_train.astype(np.float64, copy=True)
+    flat = rng.choice(x.size, n_cells, replace=False)
+    x.flat[flat] = np.nan
+    return Splits(x, data.x_test, data.y_train, data.y_test, data.classes)
+
+
+def unscaled(data: Splits, seed: int = 0) -> Splits:
+    """Features put on very different scales (each column times 10**k, k in 0..4) and offsets."""
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.integers(0, 5, data.x_train.shape[1])
+    shift = rng.uniform(0, 1000, data.x_train.shape[1])
+    return Splits(data.x_train * scale + shift, data.x_test * scale + shift, data.y_train, data.y_test,
+                  data.classes)
