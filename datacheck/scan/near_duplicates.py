@@ -176,22 +176,24 @@ def _band_keys(sig: np.ndarray, planes: np.ndarray) -> np.ndarray:
     return padded.view(np.uint64)[:, :, 0]
 
 
-def _lsh_top2(ref_keys: np.ndarray, ref_usable: np.ndarray, ref_vectors: np.ndarray,
+def _lsh_top2(orders: list[np.ndarray], sorted_keys: list[np.ndarray], ref_vectors: np.ndarray,
               ref_content: np.ndarray, q_keys: np.ndarray,
               q_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Best and runner-up correlation among the references sharing a band key with each query.
 
     The runner-up skips exact copies of the best. Both are lower bounds of the exact values.
 
+    Parameters
+    ----------
+    orders, sorted_keys : list of numpy.ndarray
+        Per band: the usable references in key order, and their keys.
+
     Returns
     -------
     s1, s2 : numpy.ndarray
         Thumbnail correlations, -inf where no candidate was found.
     """
-    usable = np.flatnonzero(ref_usable)
-    orders = [usable[np.argsort(ref_keys[usable, b], kind="stable")] for b in range(TABLES)]
-    sorted_keys = [ref_keys[o, b] for b, o in enumerate(orders)]
-    n_ref, n_q = len(ref_keys), len(q_keys)
+    n_ref, n_q = len(ref_vectors), len(q_keys)
     s1 = np.full(n_q, -np.inf)
     s2 = np.full(n_q, -np.inf)
     for start in range(0, n_q, _QUERY_CHUNK):
@@ -301,20 +303,81 @@ def _pair_dots(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> 
     return out
 
 
+
+
+@dataclass(frozen=True)
+class _References:
+    """The reference side of an image search, built once for the upright and mirrored queries."""
+
+    usable: np.ndarray
+    vectors: np.ndarray
+    sig: np.ndarray          # signatures, zero rows where not usable
+    content: np.ndarray
+    centre: np.ndarray
+    planes: np.ndarray
+    orders: list
+    sorted_keys: list
+
+    @classmethod
+    def build(cls, thumbs: np.ndarray, ok: np.ndarray, content: np.ndarray, query_sig: np.ndarray,
+              seed: int) -> "_References":
+        sig = dct_signature(thumbs)
+        vectors, textured = thumb_vectors(thumbs)
+        usable = ok & textured
+        # Centre the signatures on the joint mean: in a homogeneous collection they all point
+        # the same way, and uncentred hyperplanes would put everything in a few buckets.
+        centre = (sig.sum(axis=0) + query_sig.sum(axis=0)) / (len(sig) + len(query_sig))
+        planes = np.random.default_rng(seed).standard_normal((sig.shape[1], TABLES * BITS))
+        planes = planes.astype(np.float32)
+        keys = _band_keys(sig - centre, planes)
+        idx = np.flatnonzero(usable)
+        orders = [idx[np.argsort(keys[idx, b], kind="stable")] for b in range(TABLES)]
+        return cls(usable, vectors, np.where(usable[:, None], sig, 0.0).astype(np.float32), content,
+                   centre, planes, orders, [keys[o, b] for b, o in enumerate(orders)])
+
+
+def _match_side(refs: _References, thumbs: np.ndarray, ok: np.ndarray, min_similarity: float,
+                margin: float) -> Matches:
+    """Queries (thumbnails as given) whose best reference passes the similarity and ratio tests."""
+    sig_q = dct_signature(thumbs)
+    q_vectors, q_textured = thumb_vectors(thumbs)
+    queries = np.flatnonzero(ok & q_textured)
+    s1, s2 = _lsh_top2(refs.orders, refs.sorted_keys, refs.vectors, refs.content,
+                       _band_keys(sig_q[queries] - refs.centre, refs.planes), q_vectors[queries])
+    # A look-alike found by the bands already fails the ratio test (the exact values can only
+    # make the runner-up closer), so only the remaining queries are re-ranked exactly.
+    cand = queries[(s1 >= min_similarity) & ((1.0 - s1) <= margin * (1.0 - s2))]
+    if not len(cand):
+        return Matches.empty()
+    best, s1, s2 = _rerank(sig_q[cand], q_vectors[cand], refs.sig, refs.vectors, refs.usable, refs.content)
+    # The rival of a pair is the closer of the query's and the reference's own runner-up;
+    # the query's side is known now and already rules out most look-alikes.
+    hit = (s1 >= min_similarity) & ((1.0 - s1) <= margin * (1.0 - s2))
+    cand, best, s1 = cand[hit], best[hit], s1[hit]
+    ref_ids = np.unique(best)
+    _, own, _ = _rerank(refs.sig[ref_ids], refs.vectors[ref_ids], refs.sig, refs.vectors, refs.usable,
+                        refs.content, q_content=refs.content[ref_ids])
+    keep = (1.0 - s1) <= margin * (1.0 - own[np.searchsorted(ref_ids, best)])
+    return Matches(cand[keep].astype(np.int64), best[keep], s1[keep])
+
+
 def match_images(ref_thumbs: np.ndarray, ref_ok: np.ndarray, ref_hash: np.ndarray,
                  query_thumbs: np.ndarray, query_ok: np.ndarray, *, min_similarity: float,
                  margin: float, seed: int = 0) -> Matches:
-    """Query images that are near-duplicates of a reference image.
+    """Query images that may be near copies of a reference image, upright or mirrored.
 
     A query matches its most correlated reference thumbnail when the correlation is at least
     ``min_similarity`` and the pair is distinctly closer than natural look-alikes: its
     dissimilarity ``1 - r`` is at most ``margin`` times that of the next-closest reference
     to either image of the pair. Collections of similar images (product shots, digits) have
-    many neighbours at r = 0.98; a re-encoded copy stands apart from them.
+    many neighbours at r = 0.98; a re-encoded copy stands apart from them. The query's
+    mirror image is searched too (an augmentation saved before splitting); the better of the
+    two matches is kept.
 
     The band keys find candidates in time linear in the number of images; only queries whose
     best candidate reaches ``min_similarity`` are re-ranked exactly against every reference,
-    so that a look-alike the bands missed cannot make a natural pair look distinct.
+    so that a look-alike the bands missed cannot make a natural pair look distinct. These are
+    candidates: at 16x16 pixels, look-alikes remain; ``full_resolution`` confirms them.
 
     Parameters
     ----------
@@ -334,35 +397,18 @@ def match_images(ref_thumbs: np.ndarray, ref_ok: np.ndarray, ref_hash: np.ndarra
     Returns
     -------
     Matches
-        ``score`` is the correlation.
+        ``score`` is the thumbnail correlation (of the mirrored query where that matched).
     """
     if not len(ref_thumbs) or not len(query_thumbs):
         return Matches.empty()
-    sig_ref, sig_q = dct_signature(ref_thumbs), dct_signature(query_thumbs)
-    r_vectors, r_textured = thumb_vectors(ref_thumbs)
-    q_vectors, q_textured = thumb_vectors(query_thumbs)
-    ref_usable = ref_ok & r_textured
-    queries = np.flatnonzero(query_ok & q_textured)
-    # Centre the signatures on the joint mean: in a homogeneous collection they all point
-    # the same way, and uncentred hyperplanes would put everything in a few buckets.
-    centre = (sig_ref.sum(axis=0) + sig_q.sum(axis=0)) / (len(sig_ref) + len(sig_q))
-    planes = np.random.default_rng(seed).standard_normal((sig_ref.shape[1], TABLES * BITS))
-    planes = planes.astype(np.float32)
-    s1, s2 = _lsh_top2(_band_keys(sig_ref - centre, planes), ref_usable, r_vectors, ref_hash,
-                       _band_keys(sig_q[queries] - centre, planes), q_vectors[queries])
-    # A look-alike found by the bands already fails the ratio test (the exact values can only
-    # make the runner-up closer), so only the remaining queries are re-ranked exactly.
-    cand = queries[(s1 >= min_similarity) & ((1.0 - s1) <= margin * (1.0 - s2))]
-    if not len(cand):
-        return Matches.empty()
-    ref_sig = np.where(ref_usable[:, None], sig_ref, 0.0).astype(np.float32)
-    best, s1, s2 = _rerank(sig_q[cand], q_vectors[cand], ref_sig, r_vectors, ref_usable, ref_hash)
-    # The rival of a pair is the closer of the query's and the reference's own runner-up;
-    # the query's side is known now and already rules out most look-alikes.
-    hit = (s1 >= min_similarity) & ((1.0 - s1) <= margin * (1.0 - s2))
-    cand, best, s1 = cand[hit], best[hit], s1[hit]
-    refs = np.unique(best)
-    _, own, _ = _rerank(sig_ref[refs], r_vectors[refs], ref_sig, r_vectors, ref_usable, ref_hash,
-                        q_content=ref_hash[refs])
-    keep = (1.0 - s1) <= margin * (1.0 - own[np.searchsorted(refs, best)])
-    return Matches(cand[keep].astype(np.int64), best[keep], s1[keep])
+    refs = _References.build(ref_thumbs, ref_ok, ref_hash, dct_signature(query_thumbs), seed)
+    upright = _match_side(refs, query_thumbs, query_ok, min_similarity, margin)
+    mirrored = _match_side(refs, np.ascontiguousarray(query_thumbs[:, :, ::-1]), query_ok,
+                           min_similarity, margin)
+    query = np.concatenate([upright.query, mirrored.query])
+    ref = np.concatenate([upright.ref, mirrored.ref])
+    score = np.concatenate([upright.score, mirrored.score])
+    # One match per query: the better orientation.
+    order = np.lexsort((-score, query))
+    first = order[np.r_[True, query[order][1:] != query[order][:-1]]] if len(order) else order
+    return Matches(query[first], ref[first], score[first])

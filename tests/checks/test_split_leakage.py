@@ -89,7 +89,7 @@ def test_exact_image_copy_is_an_error_listing_the_pair(native_images):
 def test_reencoded_and_relit_copies_are_near_duplicates(native_images):
     planted, report = native_images
     f = _one(report, "split_leakage.near_duplicate")
-    assert f.severity.value == "error"
+    assert f.severity.value == "warning"  # 4 of 45 test images (8.9%): a meaningful share, under 10%
     assert _pairs(f) == set(planted[1:]), "every planted copy, paired with its source, and nothing else"
     assert f.metrics["n_leaked"] == 4 and f.n_samples == 8
 

@@ -1,0 +1,158 @@
+"""Near-copy candidates confirmed at full resolution, upright and mirrored.
+
+At 16x16 two different garments of one cut correlate as closely as a re-encoded copy does,
+so the thumbnail search (``near_duplicates``) only proposes pairs. Here both images of a pair
+are read again in grayscale and resampled with an antialiasing (bilinear) filter to three
+quarters of the smaller image's size, at most ``MAX_SIDE`` pixels a side: JPEG noise, a
+0.9x/1.1x rescale and the resampling kernel then count for little, while the fine detail that
+tells one item from a look-alike remains. The score is the larger pixel correlation of the
+upright and the mirrored pair; ``benchmarks/near_copies.py`` measures it on copies and on
+natural look-alikes.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from datacheck.scan.arrays import ArrayInfo, to_nhwc
+from datacheck.scan.parallel import available_cpus
+
+SHRINK = 0.75
+MAX_SIDE = 256
+# Below this side the images are compared as they are (shrinking 8x8 digits loses them).
+_SMALL_SIDE = 24
+_CHUNK = 128
+_IN_PROCESS_BELOW = 600
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def gray_images(split, info: ArrayInfo | None, indices: np.ndarray) -> list[np.ndarray | None]:
+    """Grayscale pixels of some samples of an image split, read again at full resolution.
+
+    Parameters
+    ----------
+    split : datacheck.data.dataset.Split
+        An image split: files (``paths`` under ``root``) or an image array.
+    info : ArrayInfo or None
+        The scan's description of an array split (its layout); None for files.
+    indices : numpy.ndarray
+        Sample indices, in the order wanted.
+
+    Returns
+    -------
+    list of numpy.ndarray or None
+        float32 (h, w) per sample; None where a file can no longer be read. Images larger
+        than ``4 * MAX_SIDE`` are reduced by an integer factor on reading.
+    """
+    indices = np.asarray(indices, np.int64)
+    if split.paths is None:
+        img = to_nhwc(split.array[indices], info.layout)
+        c = min(img.shape[3], 3)
+        gray = img[..., 0] if c < 3 else np.tensordot(img[..., :3].astype(np.float32), _LUMA, axes=([3], [0]))
+        return list(np.nan_to_num(gray.astype(np.float32)))
+    paths = [split.paths[i] for i in indices]
+    chunks = [paths[s:s + _CHUNK] for s in range(0, len(paths), _CHUNK)]
+    workers = min(available_cpus(), len(chunks))
+    if workers <= 1 or len(paths) < _IN_PROCESS_BELOW:
+        parts = [read_gray(str(split.root), chunk) for chunk in chunks]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(read_gray, [str(split.root)] * len(chunks), chunks))
+    return [g for part in parts for g in part]
+
+
+def read_gray(root: str, paths: list[str]) -> list[np.ndarray | None]:
+    """Decode image files to float32 grayscale (ITU-R 601-2 luma), None where one fails.
+
+    Parameters
+    ----------
+    root : str
+        Folder the paths are relative to.
+    paths : list of str
+        Relative paths.
+
+    Returns
+    -------
+    list of numpy.ndarray or None
+    """
+    from PIL import Image
+
+    out: list[np.ndarray | None] = []
+    for rel in paths:
+        try:
+            with Image.open(os.path.join(root, rel)) as im:
+                im.load()
+                factor = max(im.size) // (4 * MAX_SIDE)
+                if factor > 1 and im.mode in ("L", "RGB", "RGBA", "LA"):
+                    im = im.reduce(factor)
+                if im.mode in ("I;16", "I", "F"):
+                    out.append(np.asarray(im, dtype=np.float32))
+                else:
+                    out.append(np.asarray(im.convert("RGB").convert("L") if im.mode != "L" else im,
+                                          dtype=np.float32))
+        except Exception:  # noqa: BLE001 - a file that changed since the scan is no copy
+            out.append(None)
+    return out
+
+
+def common_shape(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    """The (h, w) at which two images are compared.
+
+    Three quarters of the smaller height and width (the whole of them below ``_SMALL_SIDE``),
+    scaled down so that neither exceeds ``MAX_SIDE``.
+    """
+    h, w = min(a[0], b[0]), min(a[1], b[1])
+    shrink = 1.0 if min(h, w) < _SMALL_SIDE else SHRINK
+    shrink = min(shrink, MAX_SIDE / max(h, w))
+    return max(1, int(h * shrink)), max(1, int(w * shrink))
+
+
+def _resampled(gray: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``gray`` at ``shape`` (bilinear, antialiased when shrinking), as float64."""
+    if gray.shape == shape:
+        return gray.astype(np.float64)
+    from PIL import Image
+
+    im = Image.fromarray(np.ascontiguousarray(gray, dtype=np.float32), mode="F")
+    return np.asarray(im.resize((shape[1], shape[0]), Image.Resampling.BILINEAR), dtype=np.float64)
+
+
+def copy_scores(first: list[np.ndarray | None], second: list[np.ndarray | None]) -> np.ndarray:
+    """Full-resolution copy score of each pair (``first[i]``, ``second[i]``).
+
+    Parameters
+    ----------
+    first, second : list of numpy.ndarray or None
+        Grayscale images (``gray_images``), one pair per position.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, the larger pixel correlation of the upright and the mirrored pair at
+        ``common_shape``; -1 where an image is missing or flat.
+    """
+    scores = np.full(len(first), -1.0)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (a, b) in enumerate(zip(first, second)):
+        if a is not None and b is not None:
+            groups.setdefault(common_shape(a.shape, b.shape), []).append(i)
+    for shape, members in groups.items():
+        a = np.stack([_resampled(first[i], shape) for i in members]).reshape(len(members), -1)
+        b = np.stack([_resampled(second[i], shape) for i in members])
+        mirrored = b[:, :, ::-1].reshape(len(members), -1)
+        scores[members] = np.maximum(_row_correlation(a, b.reshape(len(members), -1)),
+                                     _row_correlation(a, mirrored))
+    return scores
+
+
+def _row_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of matching rows; -1 where either row is flat."""
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    denom = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (a * b).sum(axis=1) / denom
+    return np.where(denom > 0, r, -1.0)
