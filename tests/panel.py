@@ -118,6 +118,7 @@ def write_csvs(data: Splits, folder: Path, label: str = "label") -> Path:
 
 def write_one_csv(data: Splits, path: Path) -> Path:
     """One CSV with a ``split`` column, train rows first, in the splits' order (layout 3)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     frames = []
     for name, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
         frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])])
@@ -174,12 +175,27 @@ def sorted_by_label(data: Splits) -> Splits:
     return Splits(data.x_train[tr], data.x_test[te], data.y_train[tr], data.y_test[te], data.classes)
 
 
-def copied_across(data: Splits, ratio: float, seed: int = 0, mirrored: bool = False) -> Splits:
-    """``ratio`` of the test samples replaced by training samples (left-right mirrored images when
-    ``mirrored``, as an augmentation saved to disk before splitting), labels kept."""
+def mirror_correlation(images: np.ndarray) -> np.ndarray:
+    """Pixel correlation of each image with its left-right mirror (1 for a symmetric image)."""
+    x = images.reshape(len(images), images.shape[1], images.shape[2], -1).astype(np.float64)
+    a = (x - x.mean(axis=(1, 2, 3), keepdims=True)).reshape(len(x), -1)
+    b = (x[:, :, ::-1] - x.mean(axis=(1, 2, 3), keepdims=True)).reshape(len(x), -1)
+    return (a * b).sum(axis=1) / np.maximum(np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1)), 1e-12)
+
+
+def copied_across(data: Splits, ratio: float, seed: int = 0, mirrored: bool = False,
+                  max_mirror_corr: float = 0.5) -> Splits:
+    """``ratio`` of the test samples replaced by training samples, labels kept.
+
+    With ``mirrored``, the copies are left-right mirrored images (an augmentation saved to disk
+    before splitting), drawn from the training images that correlate at most ``max_mirror_corr``
+    with their own mirror, so that a copy differs from its source as much as mirroring can make it.
+    """
     rng = np.random.default_rng(seed)
     n = int(round(ratio * len(data.y_test)))
-    src = rng.choice(len(data.y_train), n, replace=False)
+    pool = (np.flatnonzero(mirror_correlation(data.x_train) <= max_mirror_corr) if mirrored
+            else np.arange(len(data.y_train)))
+    src = rng.choice(pool, n, replace=False)
     dst = rng.choice(len(data.y_test), n, replace=False)
     x_test = data.x_test.copy()
     y_test = data.y_test.copy()
