@@ -5,7 +5,9 @@ on the loader's batches. Each step records the loss and, after ``GradScaler.unsc
 float32 norm of every parameter's gradient; the first steps also record the true relative
 update ``||W_after - W_before|| / ||W_before||`` of every weight. The run stops at the first
 non-finite loss (or non-finite gradient without AMP), keeping the model, batch and RNG state
-of that step so ``smoke.nan_origin`` can replay it. One device sync per step.
+of that step so ``smoke.nan_origin`` can replay it. One device sync per step. Before and
+after the run the loss is also scored on the same first batches (train mode, no gradient,
+one seeded RNG), so whether the run moved the loss does not hang on batch-to-batch noise.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datacheck.smoke._context import SmokeContext
 from datacheck.smoke._torch import torch
 
 RATIO_STEPS = 32  # relative updates are recorded for steps 0..RATIO_STEPS-1
+SCORE_BATCHES = 4  # batches the loss is scored on before and after the run
 
 
 @dataclass
@@ -43,7 +46,9 @@ class Trace:
     ``grad_norms`` is (steps taken, parameters), NaN where a gradient was None
     (``grad_present`` False);
     ``update_ratios`` is (steps, weights) for the first ``RATIO_STEPS`` steps, NaN where a
-    step was not taken (GradScaler skipped it).
+    step was not taken (GradScaler skipped it);
+    ``start_loss`` and ``end_loss`` score the first ``SCORE_BATCHES`` batches before and after
+    the run (``end_loss`` is NaN when the run stopped at a non-finite value).
     """
 
     names: list[str]
@@ -57,6 +62,8 @@ class Trace:
     skipped_steps: list[int]
     lrs: dict[str, float]
     has_optimizer: bool
+    start_loss: float
+    end_loss: float
     failure: Failure | None = None
 
     @property
@@ -70,7 +77,17 @@ def get_trace(ctx: SmokeContext) -> Trace:
     return ctx.cached("trace", lambda: _record(ctx))
 
 
+def _score(ctx: SmokeContext, model: Any) -> float:
+    """Mean loss of ``model`` (train mode, no gradient, seeded) on the first batches."""
+    batches = ctx.batches(SCORE_BATCHES)
+    with torch.no_grad(), ctx.seeded(14):
+        total = sum(float(ctx.loss(ctx.forward(model, x), y)) * len(y) for x, y in batches)
+    value = total / max(sum(len(y) for _, y in batches), 1)
+    return value if math.isfinite(value) else float("nan")
+
+
 def _record(ctx: SmokeContext) -> Trace:
+    start_loss = _score(ctx, ctx.fresh_model().train())  # its own copy: BN statistics move
     with ctx.seeded(1):
         model = ctx.fresh_model().train()
         opt = ctx.make_optimizer(model)
@@ -132,6 +149,7 @@ def _record(ctx: SmokeContext) -> Trace:
                     ratios.append(r.cpu().numpy().astype(np.float64))
         changed = np.array([not torch.equal(p.detach(), s) for (_, p), s in zip(named, start)],
                            dtype=bool)
+    end_loss = float("nan") if failure is not None else _score(ctx, model)
     return Trace(
         names=names,
         shapes=[tuple(p.shape) for _, p in named],
@@ -144,5 +162,7 @@ def _record(ctx: SmokeContext) -> Trace:
         skipped_steps=skipped,
         lrs=lrs,
         has_optimizer=opt is not None,
+        start_loss=start_loss,
+        end_loss=end_loss,
         failure=failure,
     )

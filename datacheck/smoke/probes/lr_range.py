@@ -10,6 +10,7 @@ from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.smoke._base import Probe, Skip, register
 from datacheck.smoke._context import SmokeContext, train_step
 from datacheck.smoke._hooks import fmt
+from datacheck.smoke._trace import Trace, get_trace
 
 
 def valley(losses: list[float]) -> int:
@@ -34,15 +35,21 @@ class LrRangeProbe(Probe):
     """An exponential learning-rate sweep, with a suggested rate.
 
     What it detects: a configured learning rate (of the optimizer you pass; without one there
-    is nothing to compare and the suggestion is only noted) more than ``max_distance`` times
-    away from the suggested one (warning), or a loss that never drops by ``min_drop`` at any rate
-    (warning: nothing is learnable at any step size; read on a 10-step running mean of the
-    raw loss, since the smoothed curve lags). A copy of the model is trained with a
-    copy of your optimizer for up to ``n_steps`` steps while the rate grows exponentially
-    from ``start_lr`` to ``end_lr``; the loss is smoothed (exponential average, ``beta``) and
-    the sweep stops once it exceeds ``diverge_factor`` times its best. The suggestion is the
-    "valley": two thirds down the longest stretch over which the smoothed loss keeps falling.
-    Your weights are untouched (it runs on a copy).
+    is nothing to compare and the suggestion is only noted) that fails in the short training
+    run (``steps`` steps at your rate, the loss scored on the same batches before and after)
+    and is more than ``max_distance`` times away from the suggested one (warning): a rate that
+    diverges (the loss turns non-finite, or ends no lower than it started) or lowers the loss
+    by less than ``min_progress``. A rate
+    that trains is never a warning, however far from the suggestion: the sweep reads the
+    first steps of training, where the valley sits far below the rates that train well
+    (SGD at 0.1 on a ResNet, Adam at 1e-3), so the suggestion is a note. It also warns when
+    the loss never drops by ``min_drop`` at any rate of the sweep (nothing is learnable at any
+    step size; read on a 10-step running mean of the raw loss, since the smoothed curve lags).
+    A copy of the model is trained with a copy of your optimizer for up to ``n_steps`` steps
+    while the rate grows exponentially from ``start_lr`` to ``end_lr``; the loss is smoothed
+    (exponential average, ``beta``) and the sweep stops once it exceeds ``diverge_factor``
+    times its best. The suggestion is the "valley": two thirds down the longest stretch over
+    which the smoothed loss keeps falling. Your weights are untouched (it runs on a copy).
     Why it matters: a rate 10x too high diverges or bounces; 10x too low trains so slowly that
     the run looks broken. The sweep costs about 100 steps.
 
@@ -57,9 +64,11 @@ class LrRangeProbe(Probe):
     diverge_factor : float, default=4.0
         Stop when the smoothed loss exceeds this times its best.
     max_distance : float, default=10.0
-        Warn when the configured rate is more than this factor from the suggestion.
+        A rate that fails is a warning when it is more than this factor from the suggestion.
+    min_progress : float, default=0.02
+        The short run at your rate fails when it lowers the loss by less than this fraction.
     min_drop : float, default=0.1
-        Warn when the loss (10-step running mean) never falls this fraction below its start.
+        Warn when the loss (10-step mean) never falls this fraction below its start.
     """
 
     id = "smoke.lr_range"
@@ -72,8 +81,10 @@ class LrRangeProbe(Probe):
         "beta": Param(0.98, "Exponential smoothing of the loss.", float, 0, 1, high_open=True),
         "diverge_factor": Param(4.0, "Stop when the smoothed loss exceeds this times its best.",
                                 float, 1, None, low_open=True),
-        "max_distance": Param(10.0, "Warn when the configured rate is this factor from the suggestion.",
+        "max_distance": Param(10.0, "A rate that fails warns when it is this factor from the suggestion.",
                               float, 1, None),
+        "min_progress": Param(0.02, "The run at your rate fails when it lowers the loss by less than this.",
+                              float, 0, 1, high_open=True),
         "min_drop": Param(0.1, "Warn when the loss (10-step mean) never falls this fraction below its start.",
                           float, 0, 1, low_open=True, high_open=True),
     }
@@ -141,16 +152,42 @@ class LrRangeProbe(Probe):
                 hint="Use it as a starting point; pass your optimizer to compare with its rate.",
                 metrics=metrics, evidence=evidence)]
         factor = configured / suggested
-        if factor > cfg["max_distance"] or factor < 1 / cfg["max_distance"]:
-            direction = "higher" if factor > 1 else "lower"
+        trace = get_trace(ctx)
+        failure = self._failure(trace)
+        far = factor > cfg["max_distance"] or factor < 1 / cfg["max_distance"]
+        direction = "higher" if factor > 1 else "lower"
+        metrics = {**metrics, "start_loss": trace.start_loss, "end_loss": trace.end_loss,
+                   "run_steps": trace.n_steps}
+        distance = (f"{fmt(max(factor, 1 / factor))}x {direction} than the {fmt(suggested)} that a "
+                    "range test suggests")
+        if far and failure is not None:
             return [self.finding(
                 "far_from_suggestion", Severity.WARNING,
-                f"The configured learning rate {fmt(configured)} is {fmt(max(factor, 1 / factor))}x "
-                f"{direction} than the {fmt(suggested)} that a range test suggests.",
-                hint=f"Try a learning rate near {fmt(suggested)} (with warm-up if you go higher).",
+                f"The configured learning rate {fmt(configured)} {failure}, and it is {distance}.",
+                hint=f"Try a learning rate near {fmt(suggested)}"
+                     + (" (with warm-up if you go higher)." if factor > 1 else ", or a few times higher."),
                 metrics=metrics, evidence=evidence)]
         return [self.finding(
             "suggestion", Severity.INFO,
-            f"The configured learning rate {fmt(configured)} is within {fmt(cfg['max_distance'])}x of "
-            f"the {fmt(suggested)} that a range test suggests.",
-            hint="", metrics=metrics, evidence=evidence)]
+            f"The configured learning rate {fmt(configured)} is {distance}"
+            + (f"; in {trace.n_steps} steps at that rate the loss went from {fmt(trace.start_loss)} to "
+               f"{fmt(trace.end_loss)}, so it trains." if failure is None else "."),
+            hint="The suggestion reads the first steps of training; keep a rate that trains.",
+            metrics=metrics, evidence=evidence)]
+
+    def _failure(self, trace: Trace) -> str | None:
+        """How the short run at the configured rate failed, in words, or None if it trained."""
+        if trace.failure is not None:
+            return (f"diverges: the {trace.failure.kind} turns non-finite at step "
+                    f"{trace.failure.step} of the short training run")
+        start, end = trace.start_loss, trace.end_loss
+        if not (math.isfinite(start) and math.isfinite(end)) or start <= 0:
+            return None
+        progress = 1 - end / start
+        if progress <= 0:
+            return (f"diverges: in {trace.n_steps} steps at that rate the loss on the same batches "
+                    f"went from {fmt(start)} to {fmt(end)}")
+        if progress < self.config["min_progress"]:
+            return (f"barely moves the loss: in {trace.n_steps} steps it went from {fmt(start)} to "
+                    f"{fmt(end)} on the same batches ({fmt(100 * progress)}% lower)")
+        return None
