@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 REGISTRY: dict[str, type[Probe]] = {}
 
-KNOWN_NEEDS = ("tensor_input", "float_input", "reference_loss", "trainable")
+KNOWN_NEEDS = ("tensor_input", "float_input", "reference_loss", "trainable", "valid_targets")
 
 
 class Skip(Exception):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from datacheck.errors import ConfigError
+from datacheck.smoke._targets import target_mismatch
 from datacheck.smoke._torch import nn, torch
 
 DEFAULT_STEPS = 100
@@ -261,6 +262,10 @@ class SmokeContext:
                         "this probe knows CrossEntropyLoss, NLLLoss, BCELoss and BCEWithLogitsLoss")
         elif need == "trainable" and not any(p.requires_grad for p in self.template.parameters()):
             return "the model has no trainable parameter"
+        elif need == "valid_targets":
+            mismatch = target_mismatch(self)
+            if mismatch is not None:
+                return f"the loss cannot take the targets: {mismatch.message} (see smoke.loader_batches)"
         return None
 
     # -- model copies, RNG, autocast --------------------------------------------------------

@@ -39,6 +39,7 @@ class FrozenParamsProbe(Probe):
 
     id = "smoke.frozen_params"
     items = (23,)
+    needs = ("valid_targets",)
     params = {
         "report_unchanged": Param(True, "Warn about parameters that had a gradient but never changed.", bool),
     }

@@ -37,7 +37,7 @@ class GradientsProbe(Probe):
 
     id = "smoke.gradients"
     items = (35,)
-    needs = ("trainable",)
+    needs = ("trainable", "valid_targets")
     params = {
         "max_ratio": Param(1e4, "Largest allowed max/min ratio of layer gradient norms.", float, 1, None),
         "vanish": Param(1e-8, "A layer gradient norm below this has vanished...", float, 0, None),

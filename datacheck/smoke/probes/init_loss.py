@@ -48,7 +48,7 @@ class InitLossProbe(Probe):
 
     id = "smoke.init_loss"
     items = (17,)
-    needs = ("reference_loss",)
+    needs = ("reference_loss", "valid_targets")
     params = {
         "warn_low": Param(0.8, "Warn when L0/reference is below this.", float, 0, None, low_open=True),
         "warn_high": Param(1.5, "Warn when L0/reference is above this.", float, 0, None, low_open=True),

@@ -12,6 +12,7 @@ from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.smoke._base import Probe, register
 from datacheck.smoke._context import SmokeContext
 from datacheck.smoke._hooks import fmt
+from datacheck.smoke._targets import target_mismatch
 from datacheck.smoke._torch import torch
 
 
@@ -66,7 +67,11 @@ def _dataset_labels(loader: Any) -> np.ndarray | None:
 class LoaderBatchesProbe(Probe):
     """The first batches of the real loader: order, repeats, and first-layer input statistics.
 
-    What it detects, over the first ``n_batches`` batches: labels in sorted or grouped order
+    What it detects, over the first ``n_batches`` batches: targets the loss cannot take, read
+    over every batch the run reads (one error that says what was seen: class labels outside
+    the model's outputs, such as labels 1..10 for 10 outputs, which look 1-based, labels of C
+    or more, negative labels, binary targets outside [0, 1]; every probe that computes the
+    loss is then skipped with that reason); labels in sorted or grouped order
     (every class in one contiguous block: error); a share of single-label batches more than
     ``excess`` above the share expected from shuffling, sum over classes of p_c^B (error at
     0.5 or more, else warning); only one class in all of them (error); the same batch twice
@@ -98,10 +103,32 @@ class LoaderBatchesProbe(Probe):
 
     def run(self, ctx: SmokeContext) -> list[Finding]:
         batches = ctx.batches(self.config["n_batches"])
-        findings = self._repeats(batches)
+        findings = self._targets(ctx)
+        findings += self._repeats(batches)
         findings += self._order(ctx, batches)
         findings += self._inputs(ctx, batches)
         return findings
+
+    def _targets(self, ctx: SmokeContext) -> list[Finding]:
+        mismatch = target_mismatch(ctx)
+        if mismatch is None:
+            return []
+        hints = {
+            "one_based": "Subtract 1 from the labels (classes must be numbered 0..C-1).",
+            "too_high": f"Give the model {int(mismatch.high) + 1} outputs, or map the labels to "
+                        f"0..{mismatch.n_outputs - 1} (class ids are not always contiguous).",
+            "negative": "Drop the unlabelled samples, or mark them with the loss's ignore_index.",
+            "binary_range": "Scale the targets to [0, 1] (a 0/255 mask divided by 255), or use "
+                            "CrossEntropyLoss for class labels.",
+        }
+        sentence = mismatch.message[0].upper() + mismatch.message[1:]
+        return [self.finding(
+            "labels_out_of_range", Severity.ERROR,
+            f"{sentence}; the loss cannot take them, so the probes that compute it are skipped.",
+            hint=hints[mismatch.kind],
+            metrics={"kind": mismatch.kind, "min": mismatch.low, "max": mismatch.high,
+                     "n_outputs": mismatch.n_outputs, "n_bad": mismatch.n_bad,
+                     "n_targets": mismatch.n_targets})]
 
     def _repeats(self, batches: list) -> list[Finding]:
         first: dict[str, int] = {}

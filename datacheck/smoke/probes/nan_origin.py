@@ -120,6 +120,7 @@ class NanOriginProbe(Probe):
 
     id = "smoke.nan_origin"
     items = (37,)
+    needs = ("valid_targets",)
     params = {
         "anomaly": Param(True, "Replay a failing backward under autograd's anomaly mode.", bool),
     }

@@ -52,7 +52,7 @@ class OverfitBatchProbe(Probe):
 
     id = "smoke.overfit_batch"
     items = (27, 5)
-    needs = ("trainable",)
+    needs = ("trainable", "valid_targets")
     params = {
         "n_samples": Param(13, "Samples in the batch to memorise.", int, 1, None),
         "lr": Param(3e-3, "Adam's learning rate.", float, 0, None, low_open=True),

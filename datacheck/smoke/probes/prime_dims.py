@@ -40,7 +40,7 @@ class PrimeDimsProbe(Probe):
 
     id = "smoke.prime_dims"
     items = (25,)
-    needs = ("tensor_input",)
+    needs = ("tensor_input", "valid_targets")
     params = {
         "batch_size": Param(13, "The preferred prime batch size.", int, 2, None),
         "tol": Param(1e-6, "Largest allowed other-sample/own gradient ratio.", float, 0, None),

@@ -40,7 +40,7 @@ class UpdateRatioProbe(Probe):
 
     id = "smoke.update_ratio"
     items = (33,)
-    needs = ("trainable",)
+    needs = ("trainable", "valid_targets")
     params = {
         "low": Param(1e-5, "Warn when a weight's median relative update is below this.", float, 0, None),
         "high": Param(0.1, "Warn when it is above this.", float, 0, None, low_open=True),

@@ -38,7 +38,7 @@ class ZeroInputProbe(Probe):
 
     id = "smoke.zero_input"
     items = (2,)
-    needs = ("float_input", "trainable")
+    needs = ("float_input", "trainable", "valid_targets")
     params = {
         "lr": Param(1e-3, "Adam's learning rate for both twins.", float, 0, None, low_open=True),
         "min_gain": Param(0.1, "Real must beat zeros by this fraction of the zero twin's loss.",
