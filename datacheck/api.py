@@ -8,6 +8,9 @@ from typing import Any, Callable, Iterable
 from datacheck.errors import ConfigError
 from datacheck.report.findings import DatasetSummary, Report
 
+# Quantiles of a regression target given per split in the report.
+TARGET_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
 
 def select_checks(checks: Iterable[str] | None = None, skip: Iterable[str] | None = None,
                   params: dict[str, dict[str, Any]] | None = None, batch_size: int | None = None):
@@ -47,16 +50,37 @@ def select_checks(checks: Iterable[str] | None = None, skip: Iterable[str] | Non
 
 
 def summarize(dataset, scanned=None) -> DatasetSummary:
-    """The ``dataset`` part of the report: modality, label, classes, split sizes and notes
+    """The ``dataset`` part of the report: modality, task, label, classes (none for a
+    regression target), split sizes with their class counts or target statistics, and notes
     (the dataset's, and the scan's when given)."""
     import numpy as np
 
     splits = {}
     for name, split in dataset.splits.items():
-        labelled = split.y[split.y >= 0]
-        splits[name] = {"n_samples": len(split), "n_classes": int(len(np.unique(labelled)))}
+        if dataset.is_regression:
+            splits[name] = {"n_samples": len(split), "target": target_stats(dataset.target(name))}
+        else:
+            labelled = split.y[split.y >= 0]
+            splits[name] = {"n_samples": len(split), "n_classes": int(len(np.unique(labelled)))}
     notes = list(dataset.notes) + (scanned.notes if scanned is not None else [])
-    return DatasetSummary(dataset.modality, dataset.label, tuple(dataset.classes), splits, tuple(notes))
+    classes = () if dataset.is_regression else tuple(dataset.classes)
+    return DatasetSummary(dataset.modality, dataset.label, classes, splits, tuple(notes),
+                          dataset.task, dataset.task_reason)
+
+
+def target_stats(values) -> dict[str, Any]:
+    """Count, range, mean, standard deviation and the 5/25/50/75/95% quantiles of a numeric
+    target (missing values left out); None for each statistic of an empty target."""
+    import numpy as np
+
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return {"n": 0, "min": None, "max": None, "mean": None, "std": None, "quantiles": []}
+    q = np.quantile(v, TARGET_QUANTILES)
+    return {"n": int(len(v)), "min": float(v.min()), "max": float(v.max()), "mean": float(v.mean()),
+            "std": float(v.std()), "quantiles": [[p, float(x)] for p, x in zip(TARGET_QUANTILES, q)]}
+
 
 
 def run_smoke(dataset, settings: dict[str, Any] | None = None):
@@ -89,7 +113,7 @@ def run_smoke(dataset, settings: dict[str, Any] | None = None):
 
 
 def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, test: Any = None,
-            label: str | None = None, split_col: str | None = None,
+            label: str | None = None, split_col: str | None = None, task: str | None = None,
             checks: Iterable[str] | None = None, skip: Iterable[str] | None = None,
             params: dict[str, dict[str, Any]] | None = None, batch_size: int | None = None,
             seed: int = 0, workers: int | None = None,
@@ -109,6 +133,9 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         The label column (tables and manifests).
     split_col : str, optional
         The split column of a single table.
+    task : {"classification", "regression"}, optional
+        The learning task; default inferred from the label (a float label with many distinct
+        values, or non-whole ones, is a regression target; integers and text are classes).
     checks, skip : iterable of str, optional
         Which check ids to run, and which to leave out.
     params : dict, optional
@@ -166,6 +193,8 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     else:
         train = path_or_train if path_or_train is not None else train
         dataset = from_objects({"train": train, "val": val, "test": test}, label=label, seed=int(seed))
+    if task is not None:
+        dataset.set_task(task)
     dataset.set_key_columns({k: options[k] for k in ("group_col", "time_col") if options.get(k)})
     if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int)
                                    or partitions < 1):

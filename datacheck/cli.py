@@ -24,6 +24,9 @@ DEFAULT_HTML = Path("datacheck-report.html")
 NORMS = ("imagenet", "clip", "inception", "caffe", "none")
 NOISE_MODELS = ("auto", "cnn")  # datacheck.models.NOISE_MODELS, without importing it here
 DEVICES = ("auto", "cpu", "cuda")
+TASKS = ("classification", "regression")  # datacheck.data.task.TASKS, without importing it here
+TASK_HELP = ("Learning task [default: inferred from the label: a float label with many distinct or "
+             "non-whole values is regression; integers and text are classes].")
 
 
 def _floats(value: str | None) -> tuple[float, ...] | None:
@@ -75,6 +78,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--label", help="Label column (default: the first of label, target, class, y).")
 @click.option("--split-col", help="Split column of a single table (default: split).")
+@click.option("--task", type=click.Choice(TASKS), default=None, help=TASK_HELP)
 @click.option("--model", help="Pretrained model the data will feed (torchvision name), for pretrained_norm.")
 @click.option("--norm", type=click.Choice(NORMS), default=None, help="Normalization the model expects.")
 @click.option("--mean", type=_floats, default=None, help="Per-channel mean the model expects, e.g. 0.485,0.456,0.406.")
@@ -105,7 +109,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
               help="Device of the smoke run.")
 @output_options
-def profile(path: Path, label, split_col, model, norm, mean, std, batch_size, group_col, time_col,
+def profile(path: Path, label, split_col, task, model, norm, mean, std, batch_size, group_col, time_col,
             noise_model, noise_max_samples, only, skip, suite_file, seed, workers, engine, scheduler,
             stream, with_smoke, device, html_path, no_html, json_path, fail_on, quiet, verbose) -> None:
     """Profile the dataset at PATH and report what will stop a network from learning.
@@ -126,7 +130,7 @@ def profile(path: Path, label, split_col, model, norm, mean, std, batch_size, gr
         params = thresholds_from_suite(suite_file)
     console = console_for(json_path, quiet)
     with progress_bars(console, not quiet) as progress:
-        report = run_profile(str(path), label=label, split_col=split_col, checks=_split_ids(only),
+        report = run_profile(str(path), label=label, split_col=split_col, task=task, checks=_split_ids(only),
                              skip=_split_ids(skip), params=params, batch_size=batch_size, seed=seed,
                              workers=workers, progress=progress, engine=engine, scheduler=scheduler,
                              stream=stream, smoke={"device": device} if with_smoke else None, **options)
@@ -143,9 +147,10 @@ def profile(path: Path, label, split_col, model, norm, mean, std, batch_size, gr
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--label", help="Label column (tables and manifests).")
 @click.option("--split-col", help="Split column of a single table.")
+@click.option("--task", type=click.Choice(TASKS), default=None, help=TASK_HELP)
 @click.option("--seed", type=int, default=0, show_default=True)
 @output_options
-def smoke(path: Path, model, steps, device, batch_size, label, split_col, seed, html_path, no_html,
+def smoke(path: Path, model, steps, device, batch_size, label, split_col, task, seed, html_path, no_html,
           json_path, fail_on, quiet, verbose) -> None:
     """Train briefly on PATH's training split and check the model side (loss, gradients, NaN...)."""
     from datacheck.api import run_smoke, summarize
@@ -153,6 +158,8 @@ def smoke(path: Path, model, steps, device, batch_size, label, split_col, seed, 
     from datacheck.report.findings import Report
 
     dataset = load(path, label=label, split_col=split_col)
+    if task is not None:
+        dataset.set_task(task)
     console = console_for(json_path, quiet)
     with console.status("smoke training", spinner="dots") if not quiet and console.is_terminal else nullcontext():
         outcomes, findings = run_smoke(dataset, {"model": model, "steps": steps, "device": device,

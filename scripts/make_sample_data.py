@@ -9,7 +9,7 @@ Everything is deterministic (fixed seeds).  Only numpy, pandas, Pillow and
 scikit-learn are used.  Fashion-MNIST is read from the idx files installed by
 Debian's ``dataset-fashion-mnist`` package (``apt-get install -y
 dataset-fashion-mnist``), by default from ``/usr/share/datasets/fashion-mnist``;
-the files may be gzipped or not.  scikit-learn's breast_cancer, wine and digits
+the files may be gzipped or not.  scikit-learn's breast_cancer, wine, digits and diabetes
 ship with the library, so no network is needed.
 
 The generated files are committed: running the tests never needs this script,
@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -416,6 +416,36 @@ def make_defect_unscaled(out: Path) -> dict:
     return {"train": len(train), "test": len(test)}
 
 
+def diabetes_split(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """diabetes (raw features, target 25..346 kept as is), random 80/20 split, features
+    standardized with train-only stats; the target column is ``target``."""
+    ds = load_diabetes(scaled=False)
+    x_tr, x_te, y_tr, y_te = train_test_split(ds.data, ds.target, test_size=TEST_FRACTION,
+                                              random_state=seed, shuffle=True)
+    scaler = StandardScaler().fit(x_tr)
+    x_tr, x_te = np.round(scaler.transform(x_tr), 6), np.round(scaler.transform(x_te), 6)
+    cols = [snake(n) for n in ds.feature_names]
+    train = pd.DataFrame(x_tr, columns=cols).assign(target=y_tr)
+    test = pd.DataFrame(x_te, columns=cols).assign(target=y_te)
+    return train, test
+
+
+def make_clean_regression(out: Path) -> dict:
+    train, test = diabetes_split(SEED + 80)
+    d = out / "clean_regression"
+    write_csv(d / "train.csv", train)
+    write_csv(d / "test.csv", test)
+    return {"train": len(train), "test": len(test)}
+
+
+def make_defect_sorted_target(out: Path) -> dict:
+    train, test = diabetes_split(SEED + 81)
+    train = train.sort_values("target", kind="stable").reset_index(drop=True)
+    test = test.sort_values("target", kind="stable").reset_index(drop=True)
+    write_csv(out / "defect_sorted_target.csv", with_split(train, test))
+    return {"train": len(train), "test": len(test)}
+
+
 def make_defect_nan(out: Path) -> dict:
     x, y, feats = wine_base(SEED + 7)
     train, test = tabular_split(x, y, feats, SEED + 10, standardize=True)
@@ -656,6 +686,9 @@ README_ROWS = [
      "clean: digits uint8 (N,8,8,1) NHWC, 0..255, duplicates removed, balanced"),
     ("clean_manifest/", "5: `manifest.csv` (`path,label,split`) + `images/`",
      "clean: Fashion-MNIST, 4 classes, 40 train + 10 test per class, rows shuffled"),
+    ("clean_regression/", "3: `train.csv` + `test.csv`, column `target`",
+     "clean regression: diabetes (target 25 to 346, kept raw), random 80/20 split, features "
+     "standardized with train-only stats"),
     ("defect_sorted_labels.csv", "3: one CSV with `split` column",
      "rows sorted by label within each split (train block, then test block)"),
     ("defect_imbalance/", "1",
@@ -674,6 +707,8 @@ README_ROWS = [
      "7 NaN cells, 3 +inf cells, constant column `const_feature`. Truth: `defect_nan.truth.json`"),
     ("defect_layout.npz", "4: `x_train, y_train, x_test, y_test`",
      "float32 digits in [0,1]; x_train NHWC (N,8,8,3) but x_test NCHW (N,3,8,8)"),
+    ("defect_sorted_target.csv", "3: one CSV with `split` column, column `target`",
+     "regression: diabetes rows sorted by target within each split (train block, then test block)"),
 ]
 
 
@@ -686,7 +721,7 @@ def write_readme(out: Path, stats: dict, fashion_info: dict) -> None:
         "`clean_*` datasets should produce no findings; each `defect_*` dataset plants the bugs listed.",
         "",
         "Sources: Fashion-MNIST (Debian package `dataset-fashion-mnist`, idx files), "
-        "scikit-learn's bundled breast_cancer, wine and digits.",
+        "scikit-learn's bundled breast_cancer, wine, digits and diabetes.",
         "",
         "| dataset | layout | samples (train / test) | files | size | plants |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -725,6 +760,7 @@ OUTPUTS = [
     "clean_tabular",
     "clean_digits.npz",
     "clean_manifest",
+    "clean_regression",
     "defect_sorted_labels.csv",
     "defect_imbalance",
     "defect_corrupt_images",
@@ -735,6 +771,7 @@ OUTPUTS = [
     "defect_nan.csv",
     "defect_nan.truth.json",
     "defect_layout.npz",
+    "defect_sorted_target.csv",
     "README.md",
 ]
 
@@ -768,6 +805,7 @@ def main(argv: list[str] | None = None) -> int:
         "clean_tabular": make_clean_tabular(out),
         "clean_digits": make_clean_digits(out),
         "clean_manifest": make_clean_manifest(out, pool),
+        "clean_regression": make_clean_regression(out),
         "defect_sorted_labels": make_defect_sorted_labels(out),
         "defect_imbalance": make_defect_imbalance(out, pool),
         "defect_corrupt_images": make_defect_corrupt_images(out, pool),
@@ -775,6 +813,7 @@ def main(argv: list[str] | None = None) -> int:
         "defect_unscaled": make_defect_unscaled(out),
         "defect_nan": make_defect_nan(out),
         "defect_layout": make_defect_layout(out),
+        "defect_sorted_target": make_defect_sorted_target(out),
     }
     write_readme(out, stats, finfo)
     for name, st in stats.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from datacheck.checks.context import CheckContext
 from datacheck.checks.declared import Declared
 from datacheck.errors import ConfigError
@@ -36,20 +38,36 @@ def _need_unmet(need: str, ctx: CheckContext) -> str | None:
 
 
 KNOWN_NEEDS = ("labels", "images", "features", "order", "two_splits")
+TASKS = ("classification", "regression")
 
 
 class Check(Declared):
     """A check: declares what it needs and its parameters; turns scan results into findings.
 
     Subclasses set ``id``, ``items`` (checklist item numbers), ``needs`` (from
-    ``KNOWN_NEEDS``) and ``params`` (name -> ``Param``), document "What it detects" and
-    "Why it matters" in their docstring, and implement ``run``. They hold no presentation code.
+    ``KNOWN_NEEDS``), ``tasks`` (the targets they apply to, default both) and ``params``
+    (name -> ``Param``), document "What it detects" and "Why it matters" in their docstring,
+    and implement ``run``. They hold no presentation code.
     """
 
     known_needs = KNOWN_NEEDS
+    tasks: ClassVar[tuple[str, ...]] = TASKS
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        unknown = set(cls.tasks) - set(TASKS)
+        if unknown or not cls.tasks:
+            raise TypeError(f"{cls.__name__}.tasks must be a non-empty subset of {TASKS}")
+
+    @classmethod
+    def describe(cls) -> dict:
+        """The declaration (see ``Declared.describe``) and the tasks the check applies to."""
+        return {**super().describe(), "tasks": list(cls.tasks)}
 
     def skip_reason(self, ctx: CheckContext) -> str | None:
         """Why this check cannot run on ``ctx``, or None; extend for check-specific needs."""
+        if ctx.task not in self.tasks:
+            return f"applies to {' and '.join(self.tasks)} targets; this target is {ctx.task}"
         for need in self.needs:
             reason = _need_unmet(need, ctx)
             if reason:

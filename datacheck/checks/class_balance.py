@@ -1,10 +1,11 @@
 """Class counts per split: imbalance, rare and missing classes, unseen labels, label shift
-(checklist items 8 and 9)."""
+(checklist items 8 and 9); for a regression target, the target's distribution per split."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from datacheck.checks._target.distribution import target_findings
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.checks.params import Param
@@ -108,13 +109,23 @@ class ClassBalanceCheck(Check):
 
     An ``info`` finding always gives the counts per class and split.
 
+    On a regression target, the target's distribution instead: its range and quantiles per
+    split (info), a strong skew (info), *extreme values* (beyond 8 robust deviations of the
+    train median, on the log scale for a positive right-skewed target: a warning when they
+    stand apart from the rest, info when they continue a heavy tail), a *constant* target
+    (error), and a *target shift*: a two-sample Kolmogorov-Smirnov test between train and
+    val/test that warns only when the difference is far beyond sampling noise (p < 3e-7) and
+    material (KS statistic of ``max_target_shift`` or more).
+
     Why it matters
     --------------
     A network trained on imbalanced classes learns to predict the common ones and still
     reaches a high accuracy; a class with a handful of examples is not learned at all; a
     test class never seen in training is always wrong, and one missing from test is never
     measured; when test proportions differ from train's, the evaluation does not measure
-    what training optimised. Missing labels crash the loss or are silently dropped.
+    what training optimised. Missing labels crash the loss or are silently dropped. A few
+    wrong targets (a sentinel, a unit slip) dominate a squared-error loss; a test split drawn
+    from another range of the target measures extrapolation, not the model.
     """
 
     id = "class_balance"
@@ -133,24 +144,15 @@ class ClassBalanceCheck(Check):
         "max_label_shift": Param(0.1, "Total variation between train and val/test class "
                                  "proportions at which a significant difference is a warning.",
                                  low=0.0, high=1.0, low_open=True),
+        "max_target_shift": Param(0.2, "Regression: KS statistic between the train and val/test "
+                                  "targets at which a significant difference is a warning.",
+                                  low=0.0, high=1.0, low_open=True),
     }
 
-    def skip_reason(self, ctx: CheckContext) -> str | None:
-        """Also skip continuous (regression) targets, where classes do not exist."""
-        reason = super().skip_reason(ctx)
-        if reason:
-            return reason
-        import pandas as pd
-
-        values = pd.to_numeric(pd.Series(ctx.classes, dtype=object), errors="coerce").to_numpy(float)
-        fractional = np.isfinite(values) & (values != np.round(values))
-        if fractional.any():
-            return (f"the labels are continuous (e.g. {ctx.classes[int(np.argmax(fractional))]}); "
-                    "class balance applies to classification")
-        return None
-
     def run(self, ctx: CheckContext) -> list[Finding]:
-        """Report class counts and what is wrong with them."""
+        """Report class counts (or the target's distribution) and what is wrong with them."""
+        if ctx.is_regression:
+            return self._missing_labels(ctx, ctx.dataset.train.name) + target_findings(self, ctx)
         k = len(ctx.classes)
         counts = {s.name: np.bincount(s.y[s.y >= 0], minlength=k) for s in ctx.splits()}
         train = ctx.dataset.train.name

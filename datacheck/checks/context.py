@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 from datacheck.data.dataset import Dataset
 from datacheck.scan.result import ScanResult, SplitScan
 
@@ -42,6 +44,24 @@ class CheckContext:
     def classes(self) -> list[str]:
         """Class names; label codes index into this list."""
         return self.dataset.classes
+
+    @property
+    def task(self) -> str:
+        """``classification`` or ``regression``."""
+        return self.dataset.task
+
+    @property
+    def is_regression(self) -> bool:
+        """Whether the target is a number to predict rather than a class."""
+        return self.dataset.is_regression
+
+    def target(self, split: str) -> np.ndarray:
+        """A split's target as float64 numbers in stored order (NaN where missing), cached.
+
+        Meaningful for a regression target; a class label's codes map to NaN unless the class
+        names are numbers.
+        """
+        return self.cached(f"target:{split}", lambda: self.dataset.target(split))
 
     @property
     def seed(self) -> int:

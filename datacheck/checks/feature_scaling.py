@@ -1,4 +1,5 @@
-"""Numeric features far from standardized, with scales far apart (checklist item 12)."""
+"""Numeric features far from standardized, with scales far apart, and a regression target on
+a large scale (checklist item 12)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ class FeatureScalingCheck(Check):
     binary or one-hot (at most two distinct values), constant, or without finite values are
     left out of both.
 
+    On a regression target, also the *target's scale* in train: the larger of its |mean| and
+    its std.
+
     Why it matters
     --------------
     Gradient descent takes steps of one size for every weight: when one input is a thousand
@@ -42,6 +46,9 @@ class FeatureScalingCheck(Check):
     suits the large feature freezes the small one, and inputs in the thousands saturate
     activations or blow up the first layer's outputs at initialization. Standardizing with
     statistics fit on the training split (never on test, which leaks) removes the problem.
+    A network starts by predicting about 0, so a target of mean m and std s gives a first
+    mean squared error of about m**2 + s**2: with targets in the thousands the first steps
+    chase the offset with huge gradients.
 
     Notes
     -----
@@ -50,6 +57,9 @@ class FeatureScalingCheck(Check):
     1000 (a default-initialized first layer then starts with pre-activations in the hundreds);
     info from a spread of 10 or values of 100 (raw 0..255 pixels in a table, say). Below
     both, features on comparable, moderate scales are left alone, standardized or not.
+    A regression target is a warning from a scale of 1000 (a first MSE of a million) and info
+    from 10: diabetes' raw target (mean 152, std 77) is info, since a careful engineer would
+    standardize it but a network still trains on it with a well-tuned learning rate.
     """
 
     id = "feature_scaling"
@@ -65,12 +75,46 @@ class FeatureScalingCheck(Check):
                                 "to report info.", low=0.0, low_open=True),
         "mean_tol": Param(0.5, "Largest |mean| of a feature that counts as standardized.", low=0.0),
         "std_tol": Param(2.0, "A standardized feature's std lies in [1/std_tol, std_tol].", low=1.0),
+        "warn_target_scale": Param(1000.0, "Regression: train target |mean| or std at which to "
+                                   "warn.", low=0.0, low_open=True),
+        "info_target_scale": Param(10.0, "Regression: train target |mean| or std at which to "
+                                   "report info.", low=0.0, low_open=True),
     }
 
+    def validate(self) -> None:
+        """Info bounds must not exceed warning bounds."""
+        self._order("info_target_scale", "warn_target_scale")
+
     def run(self, ctx: CheckContext) -> list[Finding]:
-        """Judge the first split with numeric features (train, when there is one)."""
+        """Judge the first split with numeric features (train, when there is one), and a
+        regression target's scale."""
         split = next(s for s in ctx.splits() if s.columns is not None and s.columns.shape[0])
-        return self._judge(split)
+        return self._judge(split) + (self._target(ctx) if ctx.is_regression else [])
+
+    def _target(self, ctx: CheckContext) -> list[Finding]:
+        train = ctx.dataset.train.name
+        t = ctx.target(train)
+        t = t[np.isfinite(t)]
+        if not len(t):
+            return []
+        mean, std = float(t.mean()), float(t.std())
+        scale = max(abs(mean), std)
+        if scale >= self.config["warn_target_scale"]:
+            severity = Severity.WARNING
+        elif scale >= self.config["info_target_scale"]:
+            severity = Severity.INFO
+        else:
+            return []
+        first_mse = mean ** 2 + std ** 2
+        return [self.finding(
+            "target_scale", severity,
+            f"The {train} target is not standardized (mean {mean:,.4g}, std {std:,.4g}): a network "
+            f"starts by predicting about 0, so its first mean squared error is about "
+            f"{first_mse:,.3g} and the early steps mostly learn the offset.",
+            split=train,
+            hint="Standardize the target with the train mean and std (or predict log(target)), "
+                 "train on that, and invert the transform on the predictions.",
+            metrics={"mean": mean, "std": std, "scale": scale, "initial_mse": first_mse})]
 
     def _judge(self, split: SplitScan) -> list[Finding]:
         cfg = self.config

@@ -1,4 +1,5 @@
-"""Labels sorted or clustered in the stored order (checklist items 7 and 10)."""
+"""Labels (or a regression target) sorted or clustered in the stored order (checklist items
+7 and 10)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from datacheck.checks._target.order import target_order_findings
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.checks.params import Param
@@ -270,6 +272,14 @@ class LabelOrderCheck(Check):
     with fewer than 20 samples outside its largest class, is not judged: its order cannot be
     told apart from chance.
 
+    On a regression target: the Spearman rank correlation of the target with its position,
+    the runs above and below the median against a random order (Wald-Wolfowitz runs test,
+    ``z_threshold``), and the share of batches whose target range is under a quarter of the
+    split's 5-95% spread against the share random orders give. Too few runs with most
+    batches narrow (``single_label_excess`` above chance) or a rank correlation of 0.9 or
+    more is a sorted target, an error on train; too few runs with a material trend (rank correlation of 0.3 or more) or more
+    narrow batches than chance (``batch_excess``) is a warning.
+
     Why it matters
     --------------
     Data stored sorted by label and fed without shuffling gives batches of a single class:
@@ -296,7 +306,9 @@ class LabelOrderCheck(Check):
     }
 
     def run(self, ctx: CheckContext) -> list[Finding]:
-        """Report splits whose label order is far from random."""
+        """Report splits whose label (or target) order is far from random."""
+        if ctx.is_regression:
+            return target_order_findings(self, ctx)
         findings = []
         train = ctx.dataset.train.name
         for split in ctx.splits():

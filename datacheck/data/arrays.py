@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
+from datacheck.data.task import infer_task
 from datacheck.errors import InputError
 
 _PAIR = re.compile(r"^(x|y)(?:_(\w+))?$", re.IGNORECASE)
@@ -34,14 +35,11 @@ def arrays_to_dataset(pairs: dict[str, tuple[np.ndarray, np.ndarray]], *, source
     for name, (x, y) in pairs.items():
         if x.ndim == 0 or len(x) != len(y):
             raise InputError(source, f"split {name!r}: {len(x) if x.ndim else 0} samples but {len(y)} labels")
-        if y.ndim != 1:
-            y = np.asarray(y)
-            if y.ndim == 2 and y.shape[1] > 1:
-                raise InputError(source, f"split {name!r}: labels have shape {y.shape}; "
-                                         "pass class indices, not one-hot rows")
+    choice = infer_task({n: np.asarray(y) for n, (_, y) in pairs.items()}, source)
     classes, codes = encode_labels({n: np.asarray(y).reshape(-1) for n, (_, y) in pairs.items()})
     splits = {n: Split(name=n, y=codes[n], array=np.asarray(x)) for n, (x, _) in pairs.items()}
-    return Dataset("array", splits, classes, label=label, ordered=True, source=source)
+    return Dataset("array", splits, classes, label=label, ordered=True, source=source,
+                   task=choice.task, task_reason=choice.reason)
 
 
 def load_npz(path: Path, *, source: str) -> Dataset:

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels
+from datacheck.data.task import infer_task
 from datacheck.data.streamed import FilePiece, StreamedTable, label_values, ordered_values, split_labels
 from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, find_column
 from datacheck.errors import InputError, first_line
@@ -181,6 +182,7 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
         raise InputError(next(iter(files.values())), "the table has no rows")
     for split in raw:
         raw[split] = np.concatenate(raw[split])
+    choice = infer_task(raw, source)
     classes, codes = encode_labels(raw)
     del raw
     splits = {n: Split(name=n, y=codes[n], stream=StreamedCsv(**streams[n])) for n in codes}
@@ -188,7 +190,7 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
     note = (f"{n:,} rows streamed from CSV in record batches; statistics, duplicates and exact "
             "leakage cover every row")
     return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note],
-                   malformed=malformed)
+                   malformed=malformed, task=choice.task, task_reason=choice.reason)
 
 
 def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,

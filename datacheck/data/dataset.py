@@ -118,6 +118,13 @@ class Dataset:
     malformed : dict of str to tuple
         Text tables with rows that did not parse (wrong number of fields), which were left out:
         path -> (number of rows, the first few described).
+    task : str
+        ``classification`` or ``regression``. For a regression target the codes in
+        ``Split.y`` are the ranks of the distinct target values and ``classes`` holds those
+        values as text, so checks that compare labels (identical inputs with different
+        targets) work unchanged; ``target`` gives the numbers.
+    task_reason : str
+        Why this task: ``inferred: ...`` from the label's type and values, or ``set by --task``.
     """
 
     modality: str
@@ -129,6 +136,8 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     key_columns: list[str] = field(default_factory=list)
     malformed: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
+    task: str = "classification"
+    task_reason: str = ""
 
     def set_key_columns(self, names: dict[str, str]) -> None:
         """Mark group/time columns, checking every split's table has them.
@@ -170,6 +179,53 @@ class Dataset:
         self.splits = dict(sorted(self.splits.items(), key=lambda kv: (order.get(kv[0], 9), kv[0])))
 
     @property
+    def is_regression(self) -> bool:
+        """Whether the target is a number to predict rather than a class."""
+        return self.task == "regression"
+
+    def set_task(self, task: str) -> None:
+        """Use ``task`` (the user's ``--task``) rather than the inferred one.
+
+        A regression target's codes are re-ranked by numeric value (text labels such as
+        ``"10"`` and ``"9"`` sort as text when read).
+
+        Raises
+        ------
+        ConfigError
+            When ``task`` is not ``classification`` or ``regression``.
+        InputError
+            For regression, when a label is not a number.
+        """
+        from datacheck.data.task import chosen_task
+        from datacheck.errors import InputError
+
+        choice = chosen_task(task)
+        if choice.task == "regression":
+            values = _numeric(self.classes)
+            bad = np.flatnonzero(np.isnan(values))
+            if len(bad):
+                raise InputError(self.source, f"--task regression needs a numeric target, but "
+                                              f"{self.label or 'the label'!r} holds "
+                                              f"{self.classes[bad[0]]!r}")
+            order = np.argsort(values, kind="stable")
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            self.classes = [self.classes[i] for i in order]
+            for split in self.splits.values():
+                split.y = np.where(split.y >= 0, rank[np.maximum(split.y, 0)], -1).astype(np.int64)
+        self.task, self.task_reason = choice.task, choice.reason
+
+    def target_values(self) -> np.ndarray:
+        """The number each label code stands for (float64; NaN for a non-numeric class)."""
+        return _numeric(self.classes)
+
+    def target(self, split: str) -> np.ndarray:
+        """A split's target as float64 numbers in stored order, NaN where missing."""
+        y = self.splits[split].y
+        values = self.target_values()
+        return np.where(y >= 0, values[np.maximum(y, 0)] if len(values) else np.nan, np.nan)
+
+    @property
     def n_classes(self) -> int:
         """Number of distinct classes across all splits."""
         return len(self.classes)
@@ -182,6 +238,13 @@ class Dataset:
     def split_names(self) -> list[str]:
         """Split names in canonical order."""
         return list(self.splits)
+
+
+def _numeric(names: list[str]) -> np.ndarray:
+    """Class names as float64 numbers, NaN where one is not a number."""
+    import pandas as pd
+
+    return pd.to_numeric(pd.Series(names, dtype=object), errors="coerce").to_numpy(float)
 
 
 def encode_labels(label_arrays: dict[str, np.ndarray]) -> tuple[list[str], dict[str, np.ndarray]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
+from datacheck.data.task import infer_task
 from datacheck.errors import InputError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp",
@@ -86,7 +87,8 @@ def load_image_folders(split_dirs: dict[str, Path], root: Path, *, source: str) 
     classes, codes = encode_labels({n: np.array(labels, dtype=object) for n, (_, labels, _) in listed.items()})
     splits = {n: Split(name=n, y=codes[n], paths=paths, root=root, ignored=ignored)
               for n, (paths, _, ignored) in listed.items()}
-    return Dataset("image", splits, classes, label="folder", ordered=False, source=source)
+    return Dataset("image", splits, classes, label="folder", ordered=False, source=source,
+                   task_reason="class folders")
 
 
 def looks_like_manifest(column_names: list[str]) -> str | None:
@@ -130,9 +132,11 @@ def load_manifest(path: Path, table, path_col: str, *, label: str | None, split_
     for name, t in tables.items():
         raw[name] = t.column(label_col).to_numpy(zero_copy_only=False)
         paths[name] = [_manifest_path(p) for p in t.column(path_col).to_pylist()]
+    choice = infer_task(raw, source)
     classes, codes = encode_labels(raw)
     splits = {n: Split(name=n, y=codes[n], paths=paths[n], root=root) for n in tables}
-    return Dataset("image", splits, classes, label=label_col, ordered=True, source=source)
+    return Dataset("image", splits, classes, label=label_col, ordered=True, source=source,
+                   task=choice.task, task_reason=choice.reason)
 
 
 def _manifest_path(value) -> str:

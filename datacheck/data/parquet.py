@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels
+from datacheck.data.task import infer_task
 from datacheck.data.streamed import (FilePiece, StreamedTable, label_values, ordered_values,
                                      split_labels)
 from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
@@ -167,6 +168,7 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
         raise InputError(first, "the table has no rows")
     for name in raw:  # one split's row-group pieces joined at a time: a lower peak
         raw[name] = np.concatenate(raw[name])
+    choice = infer_task(raw, source)
     classes, codes = encode_labels(raw)
     del raw
     splits = {}
@@ -181,7 +183,8 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     n = sum(len(c) for c in codes.values())
     note = (f"{n:,} rows streamed from Parquet in record batches; statistics, duplicates and "
             "exact leakage cover every row")
-    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note])
+    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note],
+                   task=choice.task, task_reason=choice.reason)
 
 
 def _read_keys(path: Path, footer, file_index: int, name: str, label_col: str, sc: str | None,

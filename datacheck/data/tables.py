@@ -6,6 +6,7 @@ from pathlib import Path
 
 from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
 from datacheck.data.streamed import label_values
+from datacheck.data.task import infer_task
 from datacheck.errors import InputError, first_line
 
 LABEL_CANDIDATES = ("label", "target", "class", "y")
@@ -208,10 +209,11 @@ def tables_to_dataset(tables: dict[str, object], *, label: str | None, path: Pat
             raise InputError(path, f"split {name!r} has no label column {label_col!r}")
         raw[name] = label_values(table.column(label_col))
         feats[name] = table.drop_columns([label_col])
+    choice = infer_task(raw, source)
     classes, codes = encode_labels(raw)
     splits = {n: Split(name=n, y=codes[n], table=feats[n]) for n in tables}
     return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source,
-                   notes=list(notes or []))
+                   notes=list(notes or []), task=choice.task, task_reason=choice.reason)
 
 
 def load_table_files(files: dict[str, Path], *, label: str | None, split_col: str | None,

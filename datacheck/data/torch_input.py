@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
+from datacheck.data.task import infer_task
 from datacheck.errors import InputError
 
 DEFAULT_SAMPLES = 512
@@ -93,12 +94,14 @@ def torch_to_dataset(splits: dict[str, Any], *, n_samples: int = DEFAULT_SAMPLES
             x, labels, index, note = _sample(name, obj, n_samples, seed, max_bytes)
             pairs[name], indices[name] = (x, labels), index
             notes.append(note)
+    choice = infer_task({n: y for n, (_, y) in pairs.items()}, "profile()")
     classes, codes = encode_labels({n: y for n, (_, y) in pairs.items()})
     out = {n: SampledSplit(name=n, y=codes[n], array=x, index=indices[n]) for n, (x, _) in pairs.items()}
     kinds = sorted({type(o).__name__ for o in splits.values()})
     ordered = all(isinstance(o, DataLoader) for o in splits.values())
     return Dataset("array", out, classes, label="target", ordered=ordered,
-                   source=f"<torch {', '.join(kinds)}>", notes=notes)
+                   source=f"<torch {', '.join(kinds)}>", notes=notes, task=choice.task,
+                   task_reason=choice.reason)
 
 
 def _sample(name: str, obj: Any, n: int, seed: int, max_bytes: int):

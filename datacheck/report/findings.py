@@ -253,23 +253,37 @@ class DatasetSummary:
     label : str or None
         Name of the label column, if any.
     classes : tuple of str
-        All class names across splits, sorted.
+        All class names across splits, sorted; empty for a regression target.
     splits : dict
-        Split name -> ``{"n_samples": int, "n_classes": int}``.
+        Split name -> ``{"n_samples": int, "n_classes": int}``; for a regression target
+        ``{"n_samples": int, "target": {"n", "min", "max", "mean", "std", "quantiles"}}``.
     notes : tuple of str
         Facts about how the data was read (sampling, dropped columns).
+    task : str
+        ``classification`` or ``regression``.
+    task_reason : str
+        Why that task: ``inferred: ...`` or ``set by --task``.
     """
 
     modality: str
     label: str | None
     classes: tuple[str, ...]
-    splits: Mapping[str, Mapping[str, int]]
+    splits: Mapping[str, Mapping[str, Any]]
     notes: tuple[str, ...] = ()
+    task: str = "classification"
+    task_reason: str = ""
+
+    @property
+    def task_text(self) -> str:
+        """The task and why, for headers: ``regression (inferred: float target ...)``."""
+        return f"{self.task} ({self.task_reason})" if self.task_reason else self.task
 
     def to_dict(self) -> dict:
         """Return the JSON form."""
         return {
             "modality": self.modality,
+            "task": self.task,
+            "task_reason": self.task_reason,
             "label": self.label,
             "classes": list(self.classes),
             "splits": to_jsonable(self.splits),
@@ -282,6 +296,7 @@ class DatasetSummary:
         return cls(
             d["modality"], d.get("label"), tuple(d.get("classes", ())),
             dict(d.get("splits", {})), tuple(d.get("notes", ())),
+            d.get("task", "classification"), d.get("task_reason", ""),
         )
 
 

@@ -435,7 +435,8 @@ def _summary_view(report: Report) -> dict:
     counts = report.summary
     statuses = Counter(Status(o.status).value for o in report.checks)
     splits = [{"name": name, "n_samples": int(s.get("n_samples", 0) or 0),
-               "n_classes": s.get("n_classes")} for name, s in ds.splits.items()]
+               "n_classes": s.get("n_classes"), "target": _target_text(s.get("target"))}
+              for name, s in ds.splits.items()]
     total = sum(s["n_samples"] for s in splits)
     for s in splits:
         s["share"] = plots.fmt_pct(s["n_samples"] / total) if total else "—"
@@ -450,7 +451,17 @@ def _summary_view(report: Report) -> dict:
     return {"counts": counts, "statuses": statuses, "verdict": verdict, "splits": splits,
             "total": total, "classes": list(ds.classes[:MAX_CLASSES_SHOWN]),
             "more_classes": max(len(ds.classes) - MAX_CLASSES_SHOWN, 0), "n_classes": len(ds.classes),
-            "modality": ds.modality, "label": ds.label, "notes": list(ds.notes)}
+            "modality": ds.modality, "label": ds.label, "notes": list(ds.notes),
+            "task": ds.task_text, "regression": ds.task == "regression"}
+
+
+def _target_text(stats) -> str:
+    """``median 140 (25 to 346)`` from a split's regression target statistics, else ``—``."""
+    if not isinstance(stats, dict) or not stats.get("n"):
+        return "—"
+    median = dict((p, v) for p, v in stats.get("quantiles", ())).get(0.5)
+    head = f"median {plots.fmt_num(median)} " if median is not None else ""
+    return f"{head}({plots.fmt_num(stats['min'])} to {plots.fmt_num(stats['max'])})"
 
 
 def _plural(n: int, word: str) -> str:

@@ -30,8 +30,11 @@ def render_terminal(report: Report, console: "Console", *, verbose: bool = False
 
     ds = report.dataset
     sizes = ", ".join(f"{name} {s.get('n_samples', 0):,}" for name, s in ds.splits.items())
+    target = ("regression target" if ds.task == "regression"
+              else f"{len(ds.classes)} classes")
     console.print(Text.assemble(("datacheck ", "bold"), f"{report.source}: {ds.modality}, "
-                                f"{len(ds.classes)} classes, {sizes}"))
+                                f"{target}, {sizes}"))
+    console.print(Text(f"  task: {ds.task_text}", style="dim"))
     for note in ds.notes:
         console.print(Text(f"  note: {note}", style="dim"))
     if report.findings:

@@ -188,10 +188,68 @@ def test_thresholds_are_parameters():
     assert _one(few, "few_samples").n_samples == 50
 
 
-def test_continuous_targets_are_skipped(rng):
-    report = _profile(**_arrays(rng.normal(size=100)))
-    outcome = report.outcome(CHECK)
-    assert outcome.status.value == "skipped" and "continuous" in outcome.reason
+def _diabetes():
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes(scaled=False)
+    return pd.DataFrame(d.data, columns=d.feature_names), d.target.copy()
+
+
+def test_continuous_target_gets_its_distribution_not_classes(rng):
+    report = _profile(**_arrays(rng.normal(size=300) * 3 + 10, rng.normal(size=100) * 3 + 10))
+    assert report.dataset.task == "regression" and report.outcome(CHECK).status.value == "passed"
+    assert _codes(report) == ["target_summary"]
+    f = _one(report, "target_summary")
+    assert f.metrics["n_train"] == 300 and f.metrics["n_test"] == 100
+    assert [e.kind for e in f.evidence] == ["histogram", "table"]
+
+
+def test_clean_diabetes_regression_is_quiet(sample_data):
+    report = _profile(sample_data / "clean_regression")
+    assert report.dataset.task == "regression" and not loud(report, CHECK)
+    assert _codes(report) == ["target_summary"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_regression_splits_give_no_target_shift(seed):
+    x, y = _diabetes()
+    order = np.random.default_rng(seed).permutation(len(y))
+    train, test = order[:330], order[330:]
+    report = _profile(train=x.iloc[train].assign(target=y[train]), test=x.iloc[test].assign(target=y[test]))
+    assert not loud(report, CHECK)
+
+
+def test_test_split_of_only_high_targets_is_a_target_shift_warning():
+    x, y = _diabetes()
+    order = np.argsort(y, kind="stable")
+    train, test = np.sort(order[:-110]), np.sort(order[-110:])
+    report = _profile(train=x.iloc[train].assign(target=y[train]), test=x.iloc[test].assign(target=y[test]))
+    f = _one(report, "target_shift")
+    assert f.severity.value == "warning" and f.split == "test"
+    assert f.metrics["ks_statistic"] > 0.9 and f.metrics["p_value"] < 1e-20
+    assert f.metrics["outside_train_range_ratio"] == 1.0 and "q50" in f.message
+    assert Finding.from_dict(f.to_dict()) == f
+
+
+def test_planted_outlying_targets_are_a_warning_naming_them():
+    x, y = _diabetes()
+    bad = np.random.default_rng(0).choice(len(y), 5, replace=False)
+    y[bad] *= 100  # a unit slip
+    f = _one(_profile(train=x.assign(target=y)), "extreme_targets")
+    assert f.severity.value == "warning" and f.metrics["isolated"]
+    assert sorted(f.samples) == sorted(f"train[{i}]" for i in bad) and f.n_samples == 5
+
+
+def test_heavy_tailed_target_is_info_not_a_warning(rng):
+    report = _profile(**_arrays(rng.standard_t(3, 5000)))
+    assert not loud(report, CHECK)
+    lognormal = _profile(**_arrays(rng.lognormal(3, 1, 5000)))
+    assert not loud(lognormal, CHECK) and "extreme_targets" not in _codes(lognormal)
+
+
+def test_constant_regression_target_is_an_error():
+    report = _profile(**_arrays(np.full(50, 2.5)), task="regression")
+    assert _one(report, "constant_target").severity.value == "error"
 
 
 def test_bars_keep_at_most_200_classes():

@@ -157,3 +157,35 @@ def test_thresholds_are_parameters(sample_data):
     assert severities(report, CHECK) == ["info"]
     with pytest.raises(ConfigError, match="warn_spread"):
         _profile(sample_data / "defect_unscaled.csv", params={CHECK: {"warn_spread": 0.5}})
+
+
+# ---------------------------------------------------------------- regression targets
+
+
+def _regression(rng, target):
+    return _standard_frame(rng, n=len(target)).drop(columns="label").assign(target=target)
+
+
+def test_target_in_the_thousands_warns(rng):
+    report = _profile(_regression(rng, rng.normal(250_000, 60_000, 300)))
+    [f] = report.by_check(CHECK)
+    assert f.code == "feature_scaling.target_scale" and f.severity.value == "warning"
+    assert f.metrics["initial_mse"] > 1e10 and f.split == "train"
+
+
+def test_raw_diabetes_target_is_info_only(sample_data):
+    report = _profile(sample_data / "clean_regression")
+    assert not loud(report, CHECK)
+    [f] = report.by_check(CHECK)
+    assert f.code == "feature_scaling.target_scale" and 100 < f.metrics["mean"] < 200
+
+
+def test_standardized_target_is_quiet(rng):
+    t = rng.normal(size=300)
+    assert not _profile(_regression(rng, (t - t.mean()) / t.std())).by_check(CHECK)
+
+
+def test_target_scale_thresholds_are_ordered():
+    with pytest.raises(ConfigError, match="info_target_scale <= warn_target_scale"):
+        datacheck.profile(pd.DataFrame({"a": [0.5, 1.5], "label": [0, 1]}), checks=[CHECK],
+                          params={CHECK: {"info_target_scale": 5000.0}})

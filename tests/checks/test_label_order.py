@@ -159,3 +159,59 @@ def test_big_splits_are_fast_and_their_sequence_downsampled():
     assert stats.n_runs == 10 and stats.runs_z < -100
     [f] = _labels(y[::50]).by_check(CHECK)
     assert len(f.evidence[0].data["values"]) <= MAX_SEQUENCE_POINTS
+
+
+# ---------------------------------------------------------------- regression targets
+
+
+def _targets(t, **kwargs):
+    """Profile a train split of one dummy feature with the float targets ``t`` in this order."""
+    t = np.asarray(t, dtype=np.float64)
+    return _profile(train=(np.zeros((len(t), 1)), t), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def diabetes_target():
+    from sklearn.datasets import load_diabetes
+
+    return load_diabetes().target
+
+
+def test_planted_sorted_target_is_an_error_on_train_and_a_warning_on_test(sample_data):
+    report = _profile(sample_data / "defect_sorted_target.csv")
+    assert report.dataset.task == "regression"
+    by_split = {f.split: f for f in report.by_check(CHECK)}
+    assert by_split["train"].code == "label_order.sorted_target" and by_split["train"].severity.value == "error"
+    assert by_split["test"].code == "label_order.sorted_target" and by_split["test"].severity.value == "warning"
+    f = by_split["train"]
+    assert f.metrics["rank_correlation"] > 0.99 and f.metrics["n_runs"] == 2
+    assert f.metrics["narrow_batch_ratio"] > 0.5 > f.metrics["expected_narrow_batch_ratio"]
+    assert f.evidence[0].kind == "scatter" and Finding.from_dict(f.to_dict()) == f
+
+
+def test_descending_target_is_sorted_too(diabetes_target):
+    f = _targets(np.sort(diabetes_target)[::-1]).by_check(CHECK)[0]
+    assert f.code == "label_order.sorted_target" and f.metrics["rank_correlation"] < -0.99
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_shuffled_target_is_quiet(diabetes_target, seed):
+    order = np.random.default_rng(seed).permutation(len(diabetes_target))
+    assert not _targets(diabetes_target[order], seed=seed).by_check(CHECK)
+
+
+def test_clean_regression_sample_is_quiet(sample_data):
+    assert not _profile(sample_data / "clean_regression").by_check(CHECK)
+
+
+def test_target_in_sorted_blocks_is_a_clustered_warning(diabetes_target):
+    parts = np.array_split(np.random.default_rng(1).permutation(diabetes_target), 4)
+    [f] = _targets(np.concatenate([np.sort(p) for p in parts])).by_check(CHECK)
+    assert f.code == "label_order.clustered_target" and f.severity.value == "warning"
+    assert f.metrics["runs_z"] < -6
+
+
+def test_mild_trend_in_a_long_series_is_quiet():
+    rng = np.random.default_rng(0)
+    n = 20_000
+    assert not _targets(rng.normal(size=n) + np.linspace(0, 0.3, n)).by_check(CHECK)

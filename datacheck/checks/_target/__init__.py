@@ -1,0 +1,1 @@
+"""What ``class_balance`` and ``label_order`` look at when the target is a number."""

@@ -1,0 +1,125 @@
+"""Which learning task a label implies: classification or regression, and why.
+
+A float label whose values are not all whole numbers, or whole numbers too many and too spread
+to be class indices, is a regression target; integers, booleans and text are classes. The user
+can always override the guess (``--task``, ``task=``). Multi-label targets are refused with
+what is supported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from datacheck.errors import InputError
+
+TASKS = ("classification", "regression")
+SUPPORTED = ("datacheck supports single-label classification (one class per sample) and "
+             "single-output regression (one number per sample)")
+# A float label of whole numbers is read as classes when it has at most this many distinct
+# values, or when its values are the contiguous class indices 0..k-1 or 1..k.
+MAX_WHOLE_CLASSES = 20
+# Object labels inspected for lists (a list-valued column holds lists throughout).
+PROBE_ROWS = 1000
+_LIST_TEXT = re.compile(r"^\s*[\[\(].*,.*[\]\)]\s*$")
+
+
+@dataclass(frozen=True)
+class TaskChoice:
+    """The task a run uses and why.
+
+    Parameters
+    ----------
+    task : str
+        ``classification`` or ``regression``.
+    reason : str
+        Why, for the report header: ``inferred: ...`` or ``--task``.
+    """
+
+    task: str
+    reason: str
+
+    def describe(self) -> str:
+        """``regression (inferred: float target with 214 distinct values)``."""
+        return f"{self.task} ({self.reason})" if self.reason else self.task
+
+
+def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:
+    """Guess the task from the raw labels of every split; refuse multi-label targets.
+
+    Parameters
+    ----------
+    label_arrays : dict of str to numpy.ndarray
+        Raw labels per split (any dtype; None/NaN means missing).
+    source : str
+        The dataset's source, for the error message.
+
+    Returns
+    -------
+    TaskChoice
+
+    Raises
+    ------
+    InputError
+        When the labels are multi-label: 2-D (multi-hot) or lists per sample.
+    """
+    import pandas as pd
+
+    for name, values in label_arrays.items():
+        _refuse_multi_label(np.asarray(values), source, name)
+    parts = [np.asarray(v).reshape(-1) for v in label_arrays.values()]
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    kind = pd.api.types.infer_dtype(values, skipna=True) if values.dtype.kind == "O" else values.dtype.kind
+    if kind not in ("f", "floating", "mixed-integer-float"):
+        what = {"i": "integer", "u": "integer", "integer": "integer", "b": "boolean",
+                "boolean": "boolean"}.get(kind, "text")
+        if what != "integer":
+            return TaskChoice("classification", f"inferred: {what} target")
+        k = len(pd.unique(values[pd.notna(values)]))
+        return TaskChoice("classification", f"inferred: integer target with {k:,} distinct values"
+                                            + ("; pass --task regression if it is a quantity"
+                                               if k > MAX_WHOLE_CLASSES else ""))
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+    numbers = numbers[np.isfinite(numbers)]
+    distinct = np.unique(numbers)
+    k = len(distinct)
+    if k and not np.all(distinct == np.round(distinct)):
+        return TaskChoice("regression", f"inferred: float target with {k:,} distinct values")
+    indices = k > 0 and distinct[0] in (0, 1) and distinct[-1] - distinct[0] == k - 1
+    if k <= MAX_WHOLE_CLASSES or indices:
+        return TaskChoice("classification", f"inferred: float target of {k} distinct whole numbers"
+                                            + (", read as class indices" if indices else ""))
+    return TaskChoice("regression", f"inferred: float target with {k:,} distinct values")
+
+
+def _refuse_multi_label(values: np.ndarray, source: str, split: str) -> None:
+    """Raise ``InputError`` for multi-hot rows or list-valued labels."""
+    if values.ndim == 2 and values.shape[1] > 1:
+        one_hot = (np.isin(values, (0, 1)).all() and (values.sum(axis=1) == 1).all())
+        what = ("one-hot rows: pass class indices" if one_hot
+                else "several labels per sample (multi-hot), which is not supported")
+        raise InputError(source, f"split {split!r}: labels have shape {values.shape}, {what}; {SUPPORTED}")
+    if values.dtype.kind != "O" or not len(values):
+        return
+    probe = [v for v in values[:PROBE_ROWS] if v is not None]
+    if any(isinstance(v, (list, tuple, set, np.ndarray)) for v in probe) or (
+            probe and all(isinstance(v, str) and _LIST_TEXT.match(v) for v in probe)):
+        raise InputError(source, f"split {split!r}: labels are lists (several labels per sample, "
+                                 f"e.g. {probe[0]!r}), which is not supported; {SUPPORTED}")
+
+
+def chosen_task(task: str) -> TaskChoice:
+    """The choice the user made with ``--task`` / ``task=``.
+
+    Raises
+    ------
+    ConfigError
+        When ``task`` is not a known task.
+    """
+    from datacheck.errors import ConfigError
+
+    if task not in TASKS:
+        raise ConfigError(f"The 'task' parameter must be one of {', '.join(TASKS)}. Got {task!r} instead.")
+    return TaskChoice(task, "set by --task")
