@@ -30,6 +30,7 @@ def profile_json(path, *extra):
 @pytest.mark.parametrize("name, modality", [
     ("clean_images", "image"), ("clean_tabular", "tabular"), ("clean_digits.npz", "array"),
     ("clean_manifest", "image"), ("defect_sorted_labels.csv", "tabular"),
+    ("clean_regression", "tabular"), ("defect_sorted_target.csv", "tabular"),
 ])
 def test_each_layout_profiles_to_the_json_contract(sample_data, name, modality):
     report = profile_json(sample_data / name)
@@ -160,6 +161,51 @@ def test_option_choices_are_the_ones_the_library_accepts():
     from datacheck.norms import PRESETS
     from datacheck.smoke._context import DEVICES
 
+    from datacheck.data.task import TASKS
+
     assert cli.NOISE_MODELS == NOISE_MODELS and cli.NORMS == tuple(PRESETS) and cli.DEVICES == DEVICES
+    assert cli.TASKS == TASKS
     result = CliRunner().invoke(cli.main, ["profile", "x.csv", "--noise-model", "linear"])
     assert result.exit_code == 2 and "'linear' is not one of 'auto', 'cnn'" in result.output
+
+
+# ---------------------------------------------------------------- regression targets
+
+REGRESSION_CHECKS = "class_balance,label_order,feature_scaling,duplicates,split_leakage"
+
+
+def test_regression_table_says_its_task_in_json_and_terminal(sample_data):
+    report = profile_json(sample_data / "clean_regression", "--checks", REGRESSION_CHECKS)
+    ds = report["dataset"]
+    assert ds["task"] == "regression" and ds["classes"] == []
+    assert ds["task_reason"] == "inferred: float target with 214 distinct values"
+    train = ds["splits"]["train"]
+    assert "n_classes" not in train and train["target"]["min"] == 25.0 and len(train["target"]["quantiles"]) == 5
+    result = invoke("profile", sample_data / "clean_regression", "--no-html", "--checks", REGRESSION_CHECKS)
+    assert result.exit_code == 0, result.output
+    assert "regression target" in result.stdout
+    assert "task: regression (inferred: float target with 214 distinct values)" in result.stdout
+
+
+def test_task_option_overrides_the_inferred_task(sample_data):
+    path = sample_data / "defect_sorted_target.csv"
+    forced = profile_json(path, "--task", "classification", "--checks", "class_balance")
+    assert forced["dataset"]["task"] == "classification" and forced["dataset"]["task_reason"] == "set by --task"
+    assert len(forced["dataset"]["classes"]) == 214
+    inferred = profile_json(path, "--checks", "label_order")
+    assert {f["code"] for f in inferred["findings"]} == {"label_order.sorted_target"}
+
+
+def test_task_regression_on_text_labels_is_a_usage_error(sample_data):
+    result = invoke("profile", sample_data / "clean_tabular", "--task", "regression", "--no-html")
+    assert result.exit_code == 2 and "needs a numeric target" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_multi_label_target_is_one_line_exit_2(tmp_path):
+    path = tmp_path / "multi.npz"
+    np.savez(path, X=np.zeros((4, 3)), y=np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0], [0, 0, 1]]))
+    result = invoke("profile", path, "--no-html")
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "multi-hot" in line and "single-label classification" in line

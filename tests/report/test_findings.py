@@ -67,3 +67,21 @@ def test_severity_order():
 
 def test_to_jsonable_handles_nested_numpy():
     assert to_jsonable({"a": (np.int8(1), [np.inf])}) == {"a": [1, [None]]}
+
+
+def test_regression_summary_carries_task_and_target_stats_through_json():
+    target = {"n": 3, "min": 1.0, "max": 9.0, "mean": 4.0, "std": 3.0, "quantiles": [[0.5, 2.0]]}
+    ds = DatasetSummary("tabular", "target", (), {"train": {"n_samples": 3, "target": target}},
+                        task="regression", task_reason="inferred: float target with 3 distinct values")
+    report = Report("s", ds, (), ())
+    d = json.loads(to_json(report))["dataset"]
+    assert d["task"] == "regression" and d["classes"] == [] and d["splits"]["train"]["target"] == target
+    again = from_json(to_json(report))
+    assert again.dataset == ds
+    assert again.dataset.task_text == "regression (inferred: float target with 3 distinct values)"
+
+
+def test_older_json_without_task_reads_as_classification():
+    d = _report().to_dict()
+    del d["dataset"]["task"], d["dataset"]["task_reason"]
+    assert Report.from_dict(d).dataset.task == "classification"

@@ -374,3 +374,15 @@ def test_screenshot_script_cli(synthetic, tmp_path):
     png = tmp_path / "shot" / "r.png"
     assert screenshot.main([str(src), str(png), "--max-height", "800"]) == 0
     assert Image.open(png).size == (1280, 800)
+
+
+def test_regression_header_shows_the_task_and_target_per_split():
+    target = {"n": 3, "min": 25.0, "max": 346.0, "mean": 150.0, "std": 70.0,
+              "quantiles": [[0.25, 90.0], [0.5, 140.0], [0.75, 210.0]]}
+    ds = DatasetSummary("tabular", "target", (), {"train": {"n_samples": 3, "target": target}},
+                        task="regression", task_reason="inferred: float target with 214 distinct values")
+    page = render_html(Report("s", ds, (), ()))
+    assert "<dt>Task</dt><dd>regression (inferred: float target with 214 distinct values)</dd>" in page
+    assert "<dt>Classes</dt>" not in page and "median 140 (25 to 346)" in page
+    classes = render_html(Report("s", DatasetSummary("tabular", "label", ("a",), {"train": {"n_samples": 1, "n_classes": 1}}), (), ()))
+    assert "<dt>Classes</dt>" in classes and "<dt>Task</dt><dd>classification</dd>" in classes

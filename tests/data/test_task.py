@@ -1,0 +1,99 @@
+"""Task inference: a float label with many or non-whole values is a regression target; integers,
+text and a few whole-number floats are classes; the user's task wins; multi-label is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from datacheck.data import from_objects, load
+from datacheck.data.task import MAX_WHOLE_CLASSES, infer_task
+from datacheck.errors import ConfigError, InputError
+
+
+def _task(y):
+    return infer_task({"train": np.asarray(y)}, "x")
+
+
+def test_diabetes_float_target_is_regression_with_its_reason():
+    from sklearn.datasets import load_diabetes
+
+    choice = _task(load_diabetes().target)
+    assert choice.task == "regression"
+    assert choice.reason == "inferred: float target with 214 distinct values"
+    assert choice.describe() == "regression (inferred: float target with 214 distinct values)"
+
+
+def test_non_whole_floats_are_regression_even_when_few():
+    assert _task([0.5, 1.5, 0.5, 2.5]).task == "regression"
+
+
+@pytest.mark.parametrize("y", [[0.0, 1.0, 2.0, 1.0, np.nan], np.arange(100.0) % 7 + 3, np.arange(150.0)])
+def test_float_column_of_class_indices_or_few_whole_values_is_classification(y):
+    choice = _task(y)
+    assert choice.task == "classification" and "whole numbers" in choice.reason
+
+
+def test_many_spread_whole_floats_are_regression():
+    y = np.arange(MAX_WHOLE_CLASSES + 1) * 10.0 + 25
+    assert _task(y).task == "regression"
+
+
+@pytest.mark.parametrize("y, what", [(np.arange(500), "integer"), (["cat", "dog", None], "text"),
+                                     ([True, False], "boolean")])
+def test_integers_text_and_booleans_are_classes(y, what):
+    choice = _task(y)
+    assert choice.task == "classification" and what in choice.reason
+
+
+def test_integer_target_with_many_values_points_to_the_override():
+    assert "--task regression" in _task(np.arange(500)).reason
+
+
+def test_float_values_in_an_object_array_are_regression():
+    assert _task(np.array([0.25, None, 1.75, 3.5], dtype=object)).task == "regression"
+
+
+@pytest.mark.parametrize("y, says", [
+    (np.array([[1, 0, 1], [0, 1, 0]]), "multi-hot"),
+    (np.array([[1, 0], [0, 1]]), "one-hot"),
+    (np.array([[1, 2], [3]], dtype=object), "lists"),
+    (np.array(["[1, 2]", "[3, 4]"], dtype=object), "lists"),
+])
+def test_multi_label_targets_are_refused_saying_what_is_supported(y, says):
+    with pytest.raises(InputError, match=says) as err:
+        _task(y)
+    assert "single-output regression" in str(err.value)
+
+
+def test_loaded_table_carries_the_task(tmp_path):
+    frame = pd.DataFrame({"a": np.arange(60.0), "target": np.linspace(0.1, 9.9, 60)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    ds = load(tmp_path / "t.csv")
+    assert ds.task == "regression" and ds.task_reason.startswith("inferred")
+    assert np.allclose(ds.target("train"), frame["target"])
+
+
+def test_set_task_regression_reranks_numeric_text_labels():
+    ds = from_objects({"train": pd.DataFrame({"a": [1.0, 2.0, 3.0], "label": ["10", "9", "100"]})})
+    assert ds.task == "classification"
+    ds.set_task("regression")
+    assert ds.task == "regression" and ds.task_reason == "set by --task"
+    assert ds.target("train").tolist() == [10.0, 9.0, 100.0]
+    assert ds.splits["train"].y.tolist() == [1, 0, 2]  # codes are ranks
+
+
+def test_set_task_regression_refuses_text_and_unknown_tasks():
+    ds = from_objects({"train": pd.DataFrame({"a": [1.0, 2.0], "label": ["cat", "dog"]})})
+    with pytest.raises(InputError, match="numeric target"):
+        ds.set_task("regression")
+    with pytest.raises(ConfigError, match="'task' parameter"):
+        ds.set_task("ranking")
+
+
+def test_set_task_classification_keeps_a_float_target_as_classes():
+    ds = from_objects({"train": (np.zeros((4, 1)), np.array([0.5, 1.5, 0.5, 2.5]))})
+    assert ds.task == "regression"
+    ds.set_task("classification")
+    assert ds.task == "classification" and ds.classes == ["0.5", "1.5", "2.5"]
