@@ -132,18 +132,6 @@ def photo_tiles(seed: int, size: int = 64, min_std: float = 8.0, max_corr: float
     return panel.split(x[keep], y[keep], 0.8, 0.2, seed, PHOTOS)
 
 
-def torch_splits(data: panel.Splits) -> dict:
-    """The splits as map-style torch ``Dataset``s yielding ``(1xHxW float tensor in [0, 1], label)``,
-    as a ``ToTensor`` transform gives them."""
-    import torch
-    from torch.utils.data import TensorDataset
-
-    def wrap(x, y):
-        return TensorDataset(torch.from_numpy(x[:, None].astype(np.float32) / 255), torch.from_numpy(y))
-
-    return {"train": wrap(data.x_train, data.y_train), "test": wrap(data.x_test, data.y_test)}
-
-
 # --- the panel ------------------------------------------------------------------------------------
 
 def png(build: Callable[[], panel.Splits]) -> Callable[[Path], Path]:
@@ -160,7 +148,7 @@ def clean_cases(sizes: list[int], pool, seed: int, quick: bool) -> list[Case]:
     """The clean panel."""
     cases = [Case(f"fashion-{n} png", png(lambda n=n: fashion(pool, n, seed))) for n in sizes]
     cases += [
-        Case("fashion-300 torch Dataset", lambda _: torch_splits(fashion(pool, 300, seed))),
+        Case("fashion-300 torch Dataset", lambda _: panel.torch_datasets(fashion(pool, 300, seed))),
         Case("digits 300/100 npz",
              lambda folder: panel.write_npz(panel.digits_images(300, 100, seed=1), folder / "digits.npz")),
         Case("digits 300/100 png", png(lambda: panel.digits_images(300, 100, seed=1))),

@@ -97,6 +97,18 @@ def sparse_signal(n_rows: int, n_cols: int, seed: int = 0) -> Splits:
     return split(x, (x[:, 0] > 0).astype(np.int64), 0.8, 0.2, seed)
 
 
+def image_folder_subset(folder: Path, n_train: int, n_test: int) -> Splits:
+    """The first ``n_train`` and ``n_test`` images per class (by file name) of an image folder
+    ``{train,test}/<class>/``, as uint8 arrays; classes sorted by name."""
+    classes = tuple(sorted(p.name for p in (folder / "train").iterdir() if p.is_dir()))
+    arrays = {}
+    for name, n in (("train", n_train), ("test", n_test)):
+        files = [(i, f) for i, c in enumerate(classes) for f in sorted((folder / name / c).glob("*.png"))[:n]]
+        arrays[name] = (np.stack([np.asarray(Image.open(f)) for _, f in files]),
+                        np.array([i for i, _ in files], dtype=np.int64))
+    return Splits(arrays["train"][0], arrays["test"][0], arrays["train"][1], arrays["test"][1], classes)
+
+
 # --- writers --------------------------------------------------------------------------------------
 
 def write_npz(data: Splits, path: Path) -> Path:
@@ -135,6 +147,18 @@ def write_image_folder(data: Splits, folder: Path) -> Path:
         for i, (image, cls) in enumerate(zip(x, y)):
             Image.fromarray(image).save(folder / name / data.classes[cls] / f"{i:05d}.png")
     return folder
+
+
+def torch_datasets(data: Splits) -> dict:
+    """The splits as map-style torch ``Dataset``s yielding ``(1xHxW float tensor in [0, 1], label)``,
+    as a ``ToTensor`` transform gives them: ``{"train": ..., "test": ...}``."""
+    import torch
+    from torch.utils.data import TensorDataset
+
+    def wrap(x, y):
+        return TensorDataset(torch.from_numpy(x[:, None].astype(np.float32) / 255), torch.from_numpy(y))
+
+    return {"train": wrap(data.x_train, data.y_train), "test": wrap(data.x_test, data.y_test)}
 
 
 # --- planted defects ------------------------------------------------------------------------------

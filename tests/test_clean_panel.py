@@ -10,7 +10,15 @@ from tests import panel
 from tests.conftest import SAMPLE
 from tests.helpers import loud
 
+
+def fashion_300():
+    """300 Fashion-MNIST images (24 train and 6 test per class) from ``sample_data/clean_images``: the
+    size at which weak models were taken for wrong labels (issue 14)."""
+    return panel.image_folder_subset(SAMPLE / "clean_images", 24, 6)
+
+
 BUILDERS = {
+    "fashion_300_png": lambda d: panel.write_image_folder(fashion_300(), d / "fashion"),
     "digits_300.npz": lambda d: panel.write_npz(panel.digits_images(300, 100, seed=1), d / "digits.npz"),
     "digits_300_png": lambda d: panel.write_image_folder(panel.digits_images(300, 100, seed=1), d / "digits"),
     "wine_csv": lambda d: panel.write_csvs(panel.sklearn_table("wine"), d / "wine"),
@@ -30,6 +38,11 @@ def assert_quiet(report) -> None:
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_built_clean_set_is_quiet(name, tmp_path):
     assert_quiet(datacheck.profile(BUILDERS[name](tmp_path)))
+
+
+def test_torch_datasets_are_quiet():
+    pytest.importorskip("torch")
+    assert_quiet(datacheck.profile(**panel.torch_datasets(fashion_300())))
 
 
 @pytest.mark.parametrize("name", SAMPLE_CLEAN)
