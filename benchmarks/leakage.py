@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from datacheck.checks import CheckContext
-from datacheck.checks.split_leakage import SplitLeakageCheck
+from datacheck.checks.split_leakage import SplitLeakageCheck, _confirmed
 from datacheck.scan import scan
-from datacheck.scan.near_duplicates import match_images
+from datacheck.scan.near_duplicates import Matches, match_images
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 N_PLANTED = 100
@@ -114,9 +114,12 @@ def bench_images(args, rng) -> None:
         # A finding lists 50 pairs; recount the planted copies on the full match list.
         tr, te = result["train"], result["test"]
         defaults = SplitLeakageCheck().config
-        found = match_images(tr.images.thumb, tr.images.ok, tr.hashes, te.images.thumb, te.images.ok,
-                             min_similarity=defaults["image_similarity"],
-                             margin=defaults["image_margin"])
+        near = match_images(tr.images.thumb, tr.images.ok, tr.hashes, te.images.thumb, te.images.ok,
+                            min_similarity=defaults["thumb_similarity"])
+        full = _confirmed(CheckContext(dataset, result, {"seed": 0}), "train", "test", near)
+        keep = ((full.score >= defaults["image_similarity"])
+                & ((1.0 - full.score) <= defaults["image_margin"] * (1.0 - full.rival)))
+        found = Matches(full.query[keep], full.ref[keep], full.score[keep])
         ids = {(dataset.splits["test"].paths[q], dataset.splits["train"].paths[r])
                for q, r in zip(found.query, found.ref)}
         _report(f"images 60,000/10,000 ({source})", scan_s, check_s,

@@ -12,7 +12,7 @@ from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.checks.params import Param
 from datacheck.report.findings import Evidence, Finding, Severity
-from datacheck.scan.full_resolution import copy_scores, gray_images
+from datacheck.scan.full_resolution import gray_images, rank_candidates
 from datacheck.scan.near_duplicates import Matches, bucket_join, match_images
 
 _BASELINE_ROWS = 20000
@@ -21,6 +21,7 @@ _MAX_PAIRS = 25
 # copies of Fashion-MNIST images (JPEG q=75, re-lit, 0.9x/1.1x, mirrored; see
 # benchmarks/near_copies.py), above all but a few natural look-alike pairs.
 IMAGE_SIMILARITY = 0.994
+IMAGE_MARGIN = 0.15
 
 
 def exact_pairs(ref_hash: np.ndarray, query_hash: np.ndarray, ref_ok: np.ndarray,
@@ -45,19 +46,22 @@ def exact_pairs(ref_hash: np.ndarray, query_hash: np.ndarray, ref_ok: np.ndarray
     return qi[keep], ri[keep]
 
 
-def _confirmed_scores(ctx: CheckContext, ref: str, ev: str, near: Matches) -> np.ndarray:
-    """Full-resolution copy score of each candidate pair (``full_resolution.copy_scores``).
-
-    Each image is read once, through the scan layer's reader.
-    """
+def _confirmed(ctx: CheckContext, ref: str, ev: str, near: Matches) -> Matches:
+    """Candidates ranked at full resolution (``full_resolution.rank_candidates``): each query's
+    best reference among its thumbnail candidates, its score, and the runner-up's in ``rival``
+    (a float array here). Each image is read once, through the scan layer's reader."""
     if not len(near):
-        return np.zeros(0)
-    images = []
-    for name, idx in ((ref, near.ref), (ev, near.query)):
-        wanted, where = np.unique(idx, return_inverse=True)
-        gray = gray_images(ctx.dataset.splits[name], ctx.scan[name].array, wanted)
-        images.append([gray[i] for i in where])
-    return copy_scores(*images)
+        return Matches(near.query, near.ref, near.score, np.zeros(0))
+    candidates = np.column_stack([near.ref, near.rival])
+    wanted, where = np.unique(candidates[candidates >= 0], return_inverse=True)
+    positions = np.full(candidates.shape, -1, np.int64)
+    positions[candidates >= 0] = where
+    ref_gray = gray_images(ctx.dataset.splits[ref], ctx.scan[ref].array, wanted)
+    queries, q_where = np.unique(near.query, return_inverse=True)
+    q_gray = gray_images(ctx.dataset.splits[ev], ctx.scan[ev].array, queries)
+    choice, best, runner_up = rank_candidates([q_gray[i] for i in q_where], ref_gray, positions)
+    chosen = candidates[np.arange(len(near)), choice]
+    return Matches(near.query, chosen, best, runner_up)
 
 
 def _flat_images(images) -> np.ndarray:
@@ -75,8 +79,9 @@ class SplitLeakageCheck(Check):
     Evaluation samples that are exact copies of training samples (same decoded pixels, same
     array bytes, same row values); near copies: images re-encoded, resized, re-lit or mirrored
     (candidates from a DCT perceptual hash of the image and of its mirror image, bucketed with
-    locality-sensitive hashing and ratio-tested against natural look-alikes on the thumbnails,
-    then confirmed on the full-resolution pixels, upright and mirrored), and rows equal to within a small
+    locality-sensitive hashing, then confirmed on the full-resolution pixels, upright and
+    mirrored, and by a ratio test against the next-closest image, a natural look-alike), and
+    rows equal to within a small
     fraction of a standard deviation on every feature or to the coarser split's rounding. With
     ``group_col``, groups (patients, users, sessions) present in two splits; with ``time_col``,
     evaluation rows dated before the last training row. Rows that coincide because the
@@ -100,12 +105,12 @@ class SplitLeakageCheck(Check):
                                                     "mirrored, of an image near copy (measured in "
                                                     "benchmarks/near_copies.py).",
                                   float, low=0.0, high=1.0, low_open=True),
-        "thumb_similarity": Param(0.95, "Least 16x16 thumbnail correlation of an image near-copy "
+        "thumb_similarity": Param(0.98, "Least 16x16 thumbnail correlation of an image near-copy "
                                         "candidate, before the full-resolution confirmation.",
                                   float, low=0.0, high=1.0, low_open=True),
-        "image_margin": Param(0.25, "Ratio test on the thumbnails: a candidate's dissimilarity "
-                                    "(1 - correlation) is at most this times that of the "
-                                    "next-closest image.",
+        "image_margin": Param(IMAGE_MARGIN, "Ratio test at full resolution: a near copy's "
+                                            "dissimilarity (1 - correlation) is at most this times "
+                                            "that of the next-closest image.",
                               float, low=0.0, high=1.0, low_open=True),
         "near_warning_ratio": Param(0.01, "Share of an evaluation split that is confirmed image near "
                                           "copies at or above which they are a warning (below it, "
@@ -155,11 +160,12 @@ class SplitLeakageCheck(Check):
         rest = ok_b.copy()
         rest[q] = False
         near = match_images(a.images.thumb, ok_a, a.hashes, b.images.thumb, rest,
-                            min_similarity=self.config["thumb_similarity"],
-                            margin=self.config["image_margin"], seed=ctx.seed)
-        score = _confirmed_scores(ctx, ref, ev, near)
-        keep = score >= self.config["image_similarity"]
-        q, r, score = near.query[keep], near.ref[keep], score[keep]
+                            min_similarity=self.config["thumb_similarity"], seed=ctx.seed)
+        full = _confirmed(ctx, ref, ev, near)
+        # A copy stands apart from the next-closest image; a look-alike among many does not.
+        keep = ((full.score >= self.config["image_similarity"])
+                & ((1.0 - full.score) <= self.config["image_margin"] * (1.0 - full.rival)))
+        q, r, score = full.query[keep], full.ref[keep], full.score[keep]
         order = np.argsort(-score, kind="stable")
         ratio = len(q) / b.n
         if ratio >= self.config["near_error_ratio"]:

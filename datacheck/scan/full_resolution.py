@@ -139,9 +139,18 @@ def copy_scores(first: list[np.ndarray | None], second: list[np.ndarray | None])
     for i, (a, b) in enumerate(zip(first, second)):
         if a is not None and b is not None:
             groups.setdefault(common_shape(a.shape, b.shape), []).append(i)
+    # An image repeated in the lists (the same object) is resampled once per shape.
+    cache: dict[tuple[int, tuple[int, int]], np.ndarray] = {}
+
+    def resampled(gray: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        key = (id(gray), shape)
+        if key not in cache:
+            cache[key] = _resampled(gray, shape)
+        return cache[key]
+
     for shape, members in groups.items():
-        a = np.stack([_resampled(first[i], shape) for i in members]).reshape(len(members), -1)
-        b = np.stack([_resampled(second[i], shape) for i in members])
+        a = np.stack([resampled(first[i], shape) for i in members]).reshape(len(members), -1)
+        b = np.stack([resampled(second[i], shape) for i in members])
         mirrored = b[:, :, ::-1].reshape(len(members), -1)
         scores[members] = np.maximum(_row_correlation(a, b.reshape(len(members), -1)),
                                      _row_correlation(a, mirrored))
@@ -156,3 +165,32 @@ def _row_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (a * b).sum(axis=1) / denom
     return np.where(denom > 0, r, -1.0)
+
+
+def rank_candidates(queries: list[np.ndarray | None], refs: list[np.ndarray | None],
+                    candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference each query copies most closely at full resolution, and the runner-up.
+
+    Parameters
+    ----------
+    queries : list of numpy.ndarray or None
+        Grayscale query images.
+    refs : list of numpy.ndarray or None
+        Grayscale reference images.
+    candidates : numpy.ndarray
+        int64 (n_queries, k) positions in ``refs`` of each query's candidates, -1 for none.
+
+    Returns
+    -------
+    choice : numpy.ndarray
+        int64 column of ``candidates`` with the best score.
+    best, runner_up : numpy.ndarray
+        ``copy_scores`` of the best candidate and of the next one (-1 where none).
+    """
+    rows, cols = np.nonzero(candidates >= 0)
+    scores = np.full(candidates.shape, -1.0)
+    scores[rows, cols] = copy_scores([queries[i] for i in rows], [refs[j] for j in candidates[rows, cols]])
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranked = np.take_along_axis(scores, order, 1)
+    runner_up = ranked[:, 1] if candidates.shape[1] > 1 else np.full(len(candidates), -1.0)
+    return order[:, 0], ranked[:, 0], runner_up

@@ -5,8 +5,9 @@ offset does not count; L2-normalised, so contrast does not either) is a DCT perc
 Its signs on random hyperplanes (SimHash) give ``TABLES`` band keys of ``BITS`` bits; copies,
 which sit within a few degrees of each other, share a key in at least one band, while the
 median-thresholded 64-bit pHash puts thousands of look-alike product photos in one bucket.
-Candidates are confirmed on the thumbnails' pixels (correlation) and by a ratio test against
-the next-closest reference image.
+Candidates (the query upright and mirrored) are ranked on the thumbnails' pixels
+(correlation), with the next-closest reference as the rival; ``full_resolution`` confirms
+them on the images themselves.
 
 The work is vectorized: sorting keys and gathering candidate pairs, never a Python loop per
 sample. Table rows have their own grid search (``near_rows``).
@@ -29,6 +30,9 @@ _JOIN_BLOCK = 1 << 17
 _PAIR_CHUNK = 65536
 _RERANK = 16
 _RERANK_CHUNK = 512
+# References per candidate handed to the full-resolution confirmation: at 16x16 a mirrored or
+# rescaled copy may rank behind a look-alike or two.
+CLOSEST = 4
 _BLOCK = 64
 
 
@@ -99,17 +103,23 @@ class Matches:
     score : numpy.ndarray
         Similarity of the pair (images: thumbnail correlation) or distance (rows: the largest
         standardized difference over features).
+    rival : numpy.ndarray, optional
+        Images: int64 (n, CLOSEST - 1) indices of the next-closest references on the
+        thumbnails (other content than ``ref``), -1 where there are fewer: the full-resolution
+        confirmation picks the copy among them and ``ref``, and the rest are the look-alikes
+        it must stand apart from.
     """
 
     query: np.ndarray
     ref: np.ndarray
     score: np.ndarray
+    rival: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> "Matches":
         """No matches."""
         z = np.zeros(0, np.int64)
-        return cls(z, z.copy(), np.zeros(0))
+        return cls(z, z.copy(), np.zeros(0), np.zeros((0, CLOSEST - 1), np.int64))
 
     def __len__(self) -> int:
         return int(len(self.query))
@@ -130,7 +140,7 @@ def thumb_vectors(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     thumbs : numpy.ndarray
-        uint8 (n, h, w) grayscale thumbnails.
+        (n, h, w) grayscale thumbnails (uint8 or float).
 
     Returns
     -------
@@ -153,7 +163,7 @@ def dct_signature(thumbs: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     thumbs : numpy.ndarray
-        uint8 (n, h, w) grayscale thumbnails.
+        (n, h, w) grayscale thumbnails (uint8 or float).
 
     Returns
     -------
@@ -176,12 +186,11 @@ def _band_keys(sig: np.ndarray, planes: np.ndarray) -> np.ndarray:
     return padded.view(np.uint64)[:, :, 0]
 
 
-def _lsh_top2(orders: list[np.ndarray], sorted_keys: list[np.ndarray], ref_vectors: np.ndarray,
-              ref_content: np.ndarray, q_keys: np.ndarray,
-              q_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Best and runner-up correlation among the references sharing a band key with each query.
+def _lsh_best(orders: list[np.ndarray], sorted_keys: list[np.ndarray], ref_vectors: np.ndarray,
+              q_keys: np.ndarray, q_vectors: np.ndarray) -> np.ndarray:
+    """Best correlation among the references sharing a band key with each query.
 
-    The runner-up skips exact copies of the best. Both are lower bounds of the exact values.
+    A lower bound of the exact value (the bands may miss the closest reference).
 
     Parameters
     ----------
@@ -190,12 +199,11 @@ def _lsh_top2(orders: list[np.ndarray], sorted_keys: list[np.ndarray], ref_vecto
 
     Returns
     -------
-    s1, s2 : numpy.ndarray
-        Thumbnail correlations, -inf where no candidate was found.
+    numpy.ndarray
+        Thumbnail correlation per query, -inf where no candidate was found.
     """
     n_ref, n_q = len(ref_vectors), len(q_keys)
     s1 = np.full(n_q, -np.inf)
-    s2 = np.full(n_q, -np.inf)
     for start in range(0, n_q, _QUERY_CHUNK):
         stop = min(start + _QUERY_CHUNK, n_q)
         parts = [bucket_join(sorted_keys[b], orders[b], q_keys[start:stop, b], cap=64)
@@ -205,16 +213,8 @@ def _lsh_top2(orders: list[np.ndarray], sorted_keys: list[np.ndarray], ref_vecto
             continue
         qi, ri = pid // n_ref, pid % n_ref
         sim = _pair_dots(q_vectors[start:stop], ref_vectors, qi, ri)
-        order = np.lexsort((-sim, qi))
-        qi, ri, sim = qi[order], ri[order], sim[order]
-        first = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]])
-        s1[start + qi[first]] = sim[first]
-        best_of = np.repeat(ri[first], np.diff(np.r_[first, len(qi)]))
-        other = ref_content[ri] != ref_content[best_of]
-        q_other = qi[other]
-        firsts = np.r_[True, q_other[1:] != q_other[:-1]] if len(q_other) else np.zeros(0, bool)
-        s2[start + q_other[firsts]] = sim[other][firsts]
-    return s1, s2
+        np.maximum.at(s1, start + qi, sim)
+    return s1
 
 
 def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -244,49 +244,45 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rerank(q_sig: np.ndarray, q_vectors: np.ndarray, ref_sig: np.ndarray,
-            ref_vectors: np.ndarray, ref_usable: np.ndarray, ref_content: np.ndarray,
-            q_content: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact best and runner-up references of a few queries.
+            ref_vectors: np.ndarray, ref_usable: np.ndarray,
+            ref_content: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``CLOSEST`` closest references of a few queries, of distinct content.
 
     Every reference is scored on the low-frequency signature (one matrix product per chunk);
-    the ``_RERANK`` best are scored on pixels. The runner-up is the best reference whose
-    content differs from the best one's, so exact copies inside the reference set are not
-    counted as rivals.
-
-    Parameters
-    ----------
-    q_content : numpy.ndarray, optional
-        Content hash per query; references with the same content are skipped (the query
-        itself when it belongs to the reference set, and its copies).
+    the ``_RERANK`` best are scored on pixels. Exact copies inside the reference set count
+    once.
 
     Returns
     -------
-    best : numpy.ndarray
-        int64 reference index per query.
-    s1, s2 : numpy.ndarray
-        Correlation with the best and with the runner-up (-inf where none).
+    refs : numpy.ndarray
+        int64 (n, CLOSEST) reference indices, closest first, -1 where fewer were found.
+    s1 : numpy.ndarray
+        Thumbnail correlation with the closest (-inf where none).
     """
     n_q = len(q_sig)
-    best = np.full(n_q, -1, np.int64)
+    refs = np.full((n_q, CLOSEST), -1, np.int64)
     s1 = np.full(n_q, -np.inf)
-    s2 = np.full(n_q, -np.inf)
     if not ref_usable.any():
-        return best, s1, s2
+        return refs, s1
     for start in range(0, n_q, _RERANK_CHUNK):
         stop = min(start + _RERANK_CHUNK, n_q)
         top, real = _top_k(q_sig[start:stop] @ ref_sig.T, _RERANK)
         rows = np.repeat(np.arange(stop - start), top.shape[1])
         sim = _pair_dots(q_vectors[start:stop], ref_vectors, rows, top.ravel()).reshape(top.shape)
         sim[~(real & ref_usable[top])] = -np.inf
-        if q_content is not None:
-            sim[ref_content[top] == q_content[start:stop, None]] = -np.inf
         order = np.argsort(-sim, axis=1)
         top = np.take_along_axis(top, order, 1)
         sim = np.take_along_axis(sim, order, 1)
-        best[start:stop] = np.where(np.isfinite(sim[:, 0]), top[:, 0], -1)
-        s1[start:stop] = sim[:, 0]
-        s2[start:stop] = np.where(ref_content[top] != ref_content[top[:, :1]], sim, -np.inf).max(axis=1)
-    return best, s1, s2
+        # Drop a reference whose content equals a closer one's in the same row.
+        content = ref_content[top]
+        repeat = (content[:, :, None] == content[:, None, :]) & np.tri(top.shape[1], k=-1, dtype=bool)
+        sim[repeat.any(axis=2)] = -np.inf
+        order = np.argsort(-sim, axis=1, kind="stable")[:, :CLOSEST]
+        kept = np.take_along_axis(top, order, 1)
+        found = np.isfinite(np.take_along_axis(sim, order, 1))
+        refs[start:stop, :kept.shape[1]] = np.where(found, kept, -1)
+        s1[start:stop] = sim.max(axis=1)
+    return refs, s1
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -336,48 +332,47 @@ class _References:
                    centre, planes, orders, [keys[o, b] for b, o in enumerate(orders)])
 
 
-def _match_side(refs: _References, thumbs: np.ndarray, ok: np.ndarray, min_similarity: float,
-                margin: float) -> Matches:
-    """Queries (thumbnails as given) whose best reference passes the similarity and ratio tests."""
+def _match_side(refs: _References, thumbs: np.ndarray, ok: np.ndarray,
+                min_similarity: float) -> Matches:
+    """Queries (thumbnails as given) whose best reference reaches ``min_similarity``."""
     sig_q = dct_signature(thumbs)
     q_vectors, q_textured = thumb_vectors(thumbs)
     queries = np.flatnonzero(ok & q_textured)
-    s1, s2 = _lsh_top2(refs.orders, refs.sorted_keys, refs.vectors, refs.content,
-                       _band_keys(sig_q[queries] - refs.centre, refs.planes), q_vectors[queries])
-    # A look-alike found by the bands already fails the ratio test (the exact values can only
-    # make the runner-up closer), so only the remaining queries are re-ranked exactly.
-    cand = queries[(s1 >= min_similarity) & ((1.0 - s1) <= margin * (1.0 - s2))]
+    s1 = _lsh_best(refs.orders, refs.sorted_keys, refs.vectors,
+                   _band_keys(sig_q[queries] - refs.centre, refs.planes), q_vectors[queries])
+    # The bands give a lower bound of the best correlation; the few queries that reach the
+    # bound are re-ranked exactly against every reference, for the best and the runner-up.
+    cand = queries[s1 >= min_similarity]
     if not len(cand):
         return Matches.empty()
-    best, s1, s2 = _rerank(sig_q[cand], q_vectors[cand], refs.sig, refs.vectors, refs.usable, refs.content)
-    # The rival of a pair is the closer of the query's and the reference's own runner-up;
-    # the query's side is known now and already rules out most look-alikes.
-    hit = (s1 >= min_similarity) & ((1.0 - s1) <= margin * (1.0 - s2))
-    cand, best, s1 = cand[hit], best[hit], s1[hit]
-    ref_ids = np.unique(best)
-    _, own, _ = _rerank(refs.sig[ref_ids], refs.vectors[ref_ids], refs.sig, refs.vectors, refs.usable,
-                        refs.content, q_content=refs.content[ref_ids])
-    keep = (1.0 - s1) <= margin * (1.0 - own[np.searchsorted(ref_ids, best)])
-    return Matches(cand[keep].astype(np.int64), best[keep], s1[keep])
+    closest, s1 = _rerank(sig_q[cand], q_vectors[cand], refs.sig, refs.vectors, refs.usable,
+                          refs.content)
+    hit = s1 >= min_similarity
+    return Matches(cand[hit].astype(np.int64), closest[hit, 0], s1[hit], closest[hit, 1:])
+
+
+def _smoothed(thumbs: np.ndarray) -> np.ndarray:
+    """Thumbnails blurred by a 3x3 binomial kernel (float32).
+
+    A BOX thumbnail of a mirrored or a 0.9x image samples other pixels than the original's;
+    the blur takes most of that aliasing out of the correlation.
+    """
+    x = np.pad(thumbs.astype(np.float32), ((0, 0), (1, 1), (1, 1)), mode="edge")
+    x = (x[:, :-2] + 2 * x[:, 1:-1] + x[:, 2:]) / 4
+    return (x[:, :, :-2] + 2 * x[:, :, 1:-1] + x[:, :, 2:]) / 4
 
 
 def match_images(ref_thumbs: np.ndarray, ref_ok: np.ndarray, ref_hash: np.ndarray,
                  query_thumbs: np.ndarray, query_ok: np.ndarray, *, min_similarity: float,
-                 margin: float, seed: int = 0) -> Matches:
-    """Query images that may be near copies of a reference image, upright or mirrored.
+                 seed: int = 0) -> Matches:
+    """Candidate near copies: query images whose closest reference thumbnail is very similar.
 
-    A query matches its most correlated reference thumbnail when the correlation is at least
-    ``min_similarity`` and the pair is distinctly closer than natural look-alikes: its
-    dissimilarity ``1 - r`` is at most ``margin`` times that of the next-closest reference
-    to either image of the pair. Collections of similar images (product shots, digits) have
-    many neighbours at r = 0.98; a re-encoded copy stands apart from them. The query's
-    mirror image is searched too (an augmentation saved before splitting); the better of the
-    two matches is kept.
-
-    The band keys find candidates in time linear in the number of images; only queries whose
-    best candidate reaches ``min_similarity`` are re-ranked exactly against every reference,
-    so that a look-alike the bands missed cannot make a natural pair look distinct. These are
-    candidates: at 16x16 pixels, look-alikes remain; ``full_resolution`` confirms them.
+    The thumbnails are compared blurred, upright and with the query mirrored (an
+    augmentation saved before splitting); the better orientation is kept. Band keys find
+    candidates in time linear in the number of images; the queries whose best candidate
+    reaches ``min_similarity`` are re-ranked exactly against every reference, for their
+    ``CLOSEST`` closest references. At 16x16 pixels, look-alikes remain: ``full_resolution``
+    picks and confirms the copy among them.
 
     Parameters
     ----------
@@ -388,27 +383,24 @@ def match_images(ref_thumbs: np.ndarray, ref_ok: np.ndarray, ref_hash: np.ndarra
     ref_hash : numpy.ndarray
         uint64 content hash of the references.
     min_similarity : float
-        Minimum thumbnail correlation.
-    margin : float
-        Ratio-test bound in (0, 1].
+        Minimum correlation of the blurred thumbnails.
     seed : int
         Seed of the random hyperplanes.
 
     Returns
     -------
     Matches
-        ``score`` is the thumbnail correlation (of the mirrored query where that matched).
+        ``score`` is the blurred-thumbnail correlation, ``rival`` the next-closest references.
     """
     if not len(ref_thumbs) or not len(query_thumbs):
         return Matches.empty()
+    ref_thumbs, query_thumbs = _smoothed(ref_thumbs), _smoothed(query_thumbs)
     refs = _References.build(ref_thumbs, ref_ok, ref_hash, dct_signature(query_thumbs), seed)
-    upright = _match_side(refs, query_thumbs, query_ok, min_similarity, margin)
-    mirrored = _match_side(refs, np.ascontiguousarray(query_thumbs[:, :, ::-1]), query_ok,
-                           min_similarity, margin)
-    query = np.concatenate([upright.query, mirrored.query])
-    ref = np.concatenate([upright.ref, mirrored.ref])
-    score = np.concatenate([upright.score, mirrored.score])
+    sides = [_match_side(refs, q, query_ok, min_similarity)
+             for q in (query_thumbs, np.ascontiguousarray(query_thumbs[:, :, ::-1]))]
+    query, ref, score, rival = (np.concatenate([getattr(m, f) for m in sides])
+                                for f in ("query", "ref", "score", "rival"))
     # One match per query: the better orientation.
     order = np.lexsort((-score, query))
     first = order[np.r_[True, query[order][1:] != query[order][:-1]]] if len(order) else order
-    return Matches(query[first], ref[first], score[first])
+    return Matches(query[first], ref[first], score[first], rival[first])

@@ -105,6 +105,56 @@ def test_resized_copies_are_near_duplicates(tmp_path, sample_data):
     assert _pairs(f) == set(planted)
 
 
+def test_mirrored_copies_are_near_duplicates(tmp_path, sample_data):
+    """An augmentation saved to disk before splitting: flipped copies of training images."""
+    flip = lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)  # noqa: E731
+    mirrored = [
+        ("mirrored", flip, "png"),
+        ("mirrored_jpeg", flip, "jpg"),
+        ("mirrored_smaller", lambda im: flip(im).resize((58, 58), Image.Resampling.LANCZOS), "png"),
+    ]
+    planted = _image_set(tmp_path, sample_data, 64, mirrored)
+    f = _one(_profile(tmp_path), "split_leakage.near_duplicate")
+    assert _pairs(f) == set(planted)
+
+
+def _smooth_image(rng, sigma: float) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter
+
+    x = gaussian_filter(rng.random((64, 64)), sigma)
+    return (x - x.min()) / (x.max() - x.min())
+
+
+def test_a_lookalike_is_not_a_near_copy(rng):
+    """Two items of one shape with different fine detail: the thumbnails call them copies
+    (r > 0.99), the full-resolution pixels do not."""
+    from datacheck.scan.near_duplicates import match_images
+    from datacheck.scan.thumbs import box_thumbnails
+
+    u8 = lambda x: np.round(255 * x).astype(np.uint8)  # noqa: E731
+    shape = _smooth_image(rng, 5)
+    item, lookalike = u8(0.8 * shape + 0.2 * _smooth_image(rng, 1.2)), u8(0.8 * shape + 0.2 * _smooth_image(rng, 1.2))
+    train = np.stack([item] + [u8(_smooth_image(rng, 5)) for _ in range(40)])
+    test = np.stack([lookalike] + [u8(_smooth_image(rng, 5)) for _ in range(20)])
+    thumbs = box_thumbnails(np.concatenate([train, test]), 16)
+    candidates = match_images(thumbs[:41], np.ones(41, bool), np.arange(41, dtype=np.uint64), thumbs[41:],
+                              np.ones(21, bool), min_similarity=0.98)
+    assert (0, 0) in set(zip(candidates.query.tolist(), candidates.ref.tolist())), "a thumbnail candidate"
+    report = _profile(train=(train, np.arange(41) % 3), test=(test, np.arange(21) % 3))
+    assert not [f for f in report.by_check(CHECK) if f.code == "split_leakage.near_duplicate"]
+
+
+def test_a_few_near_copies_in_a_large_split_are_info(digits_split):
+    """Severity follows the share of the evaluation split: 2 copies in 452 test images."""
+    x_train, x_test, y_train, y_test = digits_split
+    imgs = lambda x: (x.reshape(-1, 8, 8, 1) * 15).astype(np.uint8)  # noqa: E731
+    tr = imgs(x_train)
+    copies = np.clip(tr[:2].astype(int) + 12, 0, 255).astype(np.uint8)
+    report = _profile(train=(tr, y_train), test=(np.concatenate([imgs(x_test), copies]), np.r_[y_test, y_train[:2]]))
+    f = _one(report, "split_leakage.near_duplicate")
+    assert f.severity.value == "info" and len(_pairs(f)) == 2
+
+
 def test_near_copies_in_image_arrays(digits_split):
     x_train, x_test, y_train, y_test = digits_split  # train_test_split's order
     imgs = lambda x: (x.reshape(-1, 8, 8, 1) * 15).astype(np.uint8)  # noqa: E731
