@@ -5,7 +5,7 @@ resnet18 (3x32x32 input) and one transformer block, all with PyTorch's default
 initialisation and Adam or SGD, on scikit-learn digits. Target: no warning and no error on any
 of them. The defects: labels 1..10 for 10 outputs (target: one error, no probe errored),
 a frozen layer that keeps its random initial weights (target: a warning), and a frozen layer
-with trained ("pretrained") weights (target: info only).
+with trained ("pretrained") weights under a fresh head (target: info only).
 
 For each run it prints every probe's status and its findings with their severities, then a
 summary line per model: warnings, errors, probes errored, wall time.
@@ -47,13 +47,14 @@ def _defects(panel, zoo, x, y):
 
     def frozen(pretrained: bool):
         model, loader, _ = panel.setup("mlp", x, y)
-        if pretrained:  # train fc1 a little first, as a backbone would have been
+        if pretrained:  # train first, as a backbone would have been, then put on a fresh head
             opt = torch.optim.Adam(model.parameters(), lr=1e-2)
             for _ in range(3):
                 for xb, yb in loader:
                     opt.zero_grad()
                     torch.nn.functional.cross_entropy(model(xb), yb).backward()
                     opt.step()
+            model.fc2.reset_parameters()
         model.fc1.requires_grad_(False)
         trainable = [p for p in model.parameters() if p.requires_grad]
         return model, loader, torch.optim.Adam(trainable, lr=1e-3)

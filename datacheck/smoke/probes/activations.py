@@ -25,7 +25,7 @@ class _Recorder:
 
     def __init__(self, model: Any) -> None:
         self.order: list[str] = []
-        self.sums: dict[str, list[float]] = {}  # name -> [n, sum, sum of squares]
+        self.sums: dict[str, list[Any]] = {}  # name -> [rows, per-unit sum, per-unit sum of squares]
         self.conv: set[str] = set()
         self.normalized: set[str] = set()
         self.final: set[str] = set()
@@ -50,16 +50,25 @@ class _Recorder:
             t = first_tensor(out)
             if t is None or not t.is_floating_point():
                 return
-            if name not in self.sums:
-                self.sums[name] = [0.0, 0.0, 0.0]
-                self.order.append(name)
-            d = t.detach().double()
-            acc = self.sums[name]
-            acc[0] += d.numel()
-            acc[1] += float(d.sum())
-            acc[2] += float((d * d).sum())
+            self._add(name, t.detach().double())
             self._outputs[id(t)] = (name, t)  # keeps t alive, so ids stay unique in this pass
         return hook
+
+    def _add(self, name: str, d: Any) -> None:
+        """Accumulate per-unit moments: one row per sample (and position), one column per unit
+        (a conv's channel, a linear layer's feature)."""
+        if name in self.conv and d.ndim >= 3:
+            d = d.movedim(1, -1)
+        d = d.reshape(-1, d.shape[-1]) if d.ndim else d.reshape(1, 1)
+        if name not in self.sums:
+            self.sums[name] = [0, 0.0, 0.0]
+            self.order.append(name)
+        acc = self.sums[name]
+        if acc[0] and acc[1].shape[0] != d.shape[1]:
+            return  # a layer called again with another width: keep its first shape
+        acc[0] += d.shape[0]
+        acc[1] = acc[1] + d.sum(dim=0)
+        acc[2] = acc[2] + (d * d).sum(dim=0)
 
     def _norm(self, mod: Any, inp: Any) -> None:
         t = first_tensor(inp)
@@ -94,9 +103,11 @@ class _Recorder:
         self._calls.clear()
 
     def std(self, name: str) -> float:
+        """The signal std of a layer: each unit's std over the samples (and positions), as a
+        root mean square over the units. A constant bias does not count as signal."""
         n, s, s2 = self.sums[name]
         mean = s / n
-        return math.sqrt(max(s2 / n - mean * mean, 0.0))
+        return math.sqrt(float((s2 / n - mean * mean).clamp_min(0).mean()))
 
 
 @register

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from datacheck.checks.params import Param
@@ -9,7 +12,11 @@ from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.smoke._base import Probe, Skip, register
 from datacheck.smoke._context import SmokeContext
 from datacheck.smoke._hooks import names_list
+from datacheck.smoke._init_stats import random_init_look
 from datacheck.smoke._trace import get_trace
+
+
+MAX_JUDGED = 64  # frozen weight tensors whose statistics are read, spread over the model
 
 
 def _table(title: str, names: list[str], reason: str) -> Evidence:
@@ -27,7 +34,10 @@ class FrozenParamsProbe(Probe):
     every step (error), and parameters that never changed although they had a gradient (warning:
     a learning rate of 0, or a warm-up from 0; AdamW's weight decay moves even zero-gradient
     parameters). Parameters with ``requires_grad=False`` are a warning when the optimizer holds
-    them (you meant to train them) and a note otherwise (fine-tuning with a frozen backbone).
+    them (you meant to train them), a warning when they still look freshly initialised (i.i.d.
+    noise with zero mean and no singular value above the random-matrix edge, such as
+    PyTorch's default uniform within +-1/sqrt(fan_in): freezing random weights is always a
+    bug), and a note otherwise (fine-tuning with a frozen pretrained backbone is a choice).
     Why it matters: a frozen layer leaves the model training with a fraction of its capacity;
     the loss still falls, so nothing looks wrong.
 
@@ -43,6 +53,41 @@ class FrozenParamsProbe(Probe):
     params = {
         "report_unchanged": Param(True, "Warn about parameters that had a gradient but never changed.", bool),
     }
+
+    def _frozen(self, model: Any, names: list[str]) -> list[Finding]:
+        """Frozen parameters outside the optimizer: a warning for layers that still hold random
+        initial weights, a note for the others (a frozen pretrained backbone)."""
+        params = dict(model.named_parameters())
+        weights = [n for n in names if params[n].ndim >= 2]
+        step = max(1, math.ceil(len(weights) / MAX_JUDGED))
+        looks = {n: look for n in weights[::step] if (look := random_init_look(params[n])) is not None}
+        layers = {n.rpartition(".")[0] for n in looks}
+        random = [n for n in names if n in looks or n.rpartition(".")[0] in layers]
+        rest = [n for n in names if n not in random]
+        findings = []
+        if random:
+            first = next(iter(looks))
+            findings.append(self.finding(
+                "frozen_random", Severity.WARNING,
+                f"{len(random)} frozen parameter tensors (requires_grad=False) still hold random initial "
+                f"values ({names_list(random)}; {first} is {looks[first].describe()}): those layers "
+                "never learn and stay random projections.",
+                hint="Load the pretrained weights before freezing (check the load_state_dict result for "
+                     "missing keys), or unfreeze these layers.",
+                metrics={"params": random, "n_params": len(random), "n_judged": len(weights[::step]),
+                         "looks": {n: {"default_uniform": lk.default_uniform, "mean_z": lk.mean_z,
+                                       "kurtosis": lk.kurtosis, "edge_ratio": lk.edge_ratio}
+                                   for n, lk in looks.items()}},
+                evidence=[_table("Frozen parameters with random initial values", random,
+                                 "requires_grad=False, random init")]))
+        if rest:
+            findings.append(self.finding(
+                "frozen", Severity.INFO,
+                f"{len(rest)} parameter tensors are frozen (requires_grad=False), e.g. {names_list(rest)}; "
+                "their values do not look like a random initialisation.",
+                hint="Fine if you are fine-tuning on purpose.",
+                metrics={"params": rest, "n_params": len(rest), "n_judged": len(weights[::step])}))
+        return findings
 
     def run(self, ctx: SmokeContext) -> list[Finding]:
         findings: list[Finding] = []
@@ -62,11 +107,7 @@ class FrozenParamsProbe(Probe):
                     evidence=[_table("Frozen parameters held by the optimizer", in_opt, "requires_grad=False")]))
             rest = [n for n in off if n not in in_opt]
             if rest:
-                findings.append(self.finding(
-                    "frozen", Severity.INFO,
-                    f"{len(rest)} parameter tensors are frozen (requires_grad=False), e.g. {names_list(rest)}.",
-                    hint="Fine if you are fine-tuning on purpose.",
-                    metrics={"params": rest, "n_params": len(rest)}))
+                findings += self._frozen(model, rest)
         trainable = [n for n, p in model.named_parameters() if p.requires_grad]
         if held is not None:
             names, foreign = held
