@@ -7,6 +7,7 @@ import pytest
 
 import datacheck
 from tests import panel
+from tests.conftest import SAMPLE
 from tests.helpers import loud
 
 
@@ -16,6 +17,10 @@ def digits():
 
 def digit_images():
     return panel.digits_images(300, 100, seed=1)
+
+
+def fashion():
+    return panel.image_folder_subset(SAMPLE / "clean_images", 30, 10)
 
 
 def cancer():
@@ -33,6 +38,9 @@ CASES = {
                                    "split_leakage"),
     "mirrored_copies_across_splits": (
         lambda d: panel.write_image_folder(panel.copied_across(digit_images(), 0.1, mirrored=True), d),
+        "split_leakage"),
+    "mirrored_fashion_copies_across_splits": (
+        lambda d: panel.write_image_folder(panel.copied_across(fashion(), 0.1, mirrored=True), d),
         "split_leakage"),
     "class_imbalance": (lambda d: panel.write_csvs(panel.imbalanced(cancer(), 0, 0.05), d), "class_balance"),
     "nan_cells": (lambda d: panel.write_csvs(panel.with_nan(cancer(), 10), d), "input_integrity"),
