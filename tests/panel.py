@@ -2,7 +2,8 @@
 
 The writers take arrays and a folder and return the path a user would pass to
 ``datacheck profile``. ``benchmarks/false_alarms.py`` builds its panel from them at larger sizes,
-so they depend on numpy, pandas, Pillow and scikit-learn only (never on datacheck).
+so they depend on numpy, pandas, Pillow and scikit-learn only (torch for ``torch_datasets``),
+never on datacheck.
 """
 
 from __future__ import annotations
