@@ -120,7 +120,7 @@ PANEL = {
     "small_cnn": Member(SmallCNN, images, _sgd(0.01)),
     "bn_cnn": Member(BNCNN, images, _adam),
     "transformer": Member(TransformerBlock, zoo.sequences, _adam),
-    "resnet18": Member(resnet18, rgb32, _sgd(0.1)),
+    "resnet18": Member(resnet18, rgb32, _sgd(0.01)),
 }
 
 

@@ -100,3 +100,23 @@ def test_a_rate_far_from_the_suggestion_that_trains_is_a_note(data):
     assert f.code == "smoke.lr_range.suggestion" and f.severity is Severity.INFO
     assert f.metrics["configured_lr"] / f.metrics["suggested_lr"] > 10
     assert f.metrics["end_loss"] < f.metrics["start_loss"]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", [*FAST, "resnet18"])
+@pytest.mark.parametrize("amp", [False, True])
+def test_healthy_panel_is_quiet_on_cuda(name, amp, data):
+    model, loader, opt = panel.setup(name, *data)
+    report = smoke(model, loader, optimizer=opt, steps=STEPS, device="cuda", amp=amp)
+    assert not [f"{f.code}: {f.message}" for f in report.findings if f.severity >= Severity.WARNING]
+    assert not [o.id for o in report.checks if o.status is Status.ERRORED]
+
+
+@pytest.mark.gpu
+def test_one_based_labels_on_cuda_give_one_error(data):
+    x, y = data
+    model, _, opt = panel.setup("mlp", x, y)
+    report = smoke(model, zoo.loader(x, y + 1), optimizer=opt, steps=STEPS, device="cuda")
+    loud = [f.code for f in report.findings if f.severity >= Severity.WARNING]
+    assert loud == ["smoke.loader_batches.labels_out_of_range"]
+    assert not [o.id for o in report.checks if o.status is Status.ERRORED]
