@@ -209,3 +209,13 @@ def test_multi_label_target_is_one_line_exit_2(tmp_path):
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1 and "multi-hot" in line and "single-label classification" in line
+
+
+def test_clean_regression_table_gives_no_warning_from_any_check_that_applies(sample_data):
+    # label_noise and learnability are classification-only (skipped for regression) once they
+    # declare it; the other checks must stay quiet on a clean regression table.
+    report = profile_json(sample_data / "clean_regression", "--skip", "label_noise,learnability")
+    assert report["summary"]["error"] == report["summary"]["warning"] == 0, report["findings"]
+    assert {c["status"] for c in report["checks"]} <= {"passed", "skipped"}
+    codes = {f["code"] for f in report["findings"]}
+    assert codes == {"class_balance.target_summary", "feature_scaling.target_scale"}
