@@ -215,3 +215,14 @@ def test_mild_trend_in_a_long_series_is_quiet():
     rng = np.random.default_rng(0)
     n = 20_000
     assert not _targets(rng.normal(size=n) + np.linspace(0, 0.3, n)).by_check(CHECK)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(64, 600), st.sampled_from(["normal", "lognormal", "integers", "two_values"]),
+       st.integers(0, 2**31))
+def test_any_shuffled_regression_target_is_quiet(n, shape, seed):
+    rng = np.random.default_rng(seed)
+    t = {"normal": lambda: rng.normal(size=n), "lognormal": lambda: rng.lognormal(size=n),
+         "integers": lambda: rng.integers(0, 50, n) + 0.5,
+         "two_values": lambda: rng.choice([0.25, 7.5], n)}[shape]()
+    assert not _targets(rng.permutation(t), seed=seed % 1000).by_check(CHECK)
