@@ -12,7 +12,7 @@ from datacheck.data.dataset import Dataset, Split
 from datacheck.data.streamed import FilePiece
 from datacheck.scan.arrays import array_info
 from datacheck.scan.result import ScanResult
-from datacheck.scan.sample import split_sample
+from datacheck.scan.sample import split_sample, target_bins
 from datacheck.scan.tasks import ScanTask, merge_scans
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -53,7 +53,8 @@ def scan(dataset: Dataset, *, workers: int | None = None, progress: ProgressFact
     in_memory_parts = partitions or (2 * engine.n_workers if engine is not None else None)
     plans = {name: plan_split(split, dataset.key_columns,
                               partitions=partitions if split.stream is not None else in_memory_parts,
-                              workers=workers if engine is None else 1, seed=seed)
+                              workers=workers if engine is None else 1, seed=seed,
+                              regression=dataset.is_regression)
              for name, split in dataset.splits.items()}
     if engine is not None:
         tasks = [t for plan in plans.values() for t in plan]
@@ -84,7 +85,7 @@ def _run_here(plan: list[ScanTask], progress: ProgressFactory | None) -> list:
 
 
 def plan_split(split: Split, key_columns: list[str], *, partitions: int | None = None,
-               workers: int | None = None, seed: int = 0) -> list[ScanTask]:
+               workers: int | None = None, seed: int = 0, regression: bool = False) -> list[ScanTask]:
     """The tasks that scan one split, in row order.
 
     Parameters
@@ -99,6 +100,9 @@ def plan_split(split: Split, key_columns: list[str], *, partitions: int | None =
         Image decoding processes per task.
     seed : int
         Seed of a streamed split's row sample.
+    regression : bool
+        Whether the labels are a regression target's value ranks: a streamed split's row
+        sample is then stratified by quantile bins of the target, not by value.
 
     Returns
     -------
@@ -107,7 +111,7 @@ def plan_split(split: Split, key_columns: list[str], *, partitions: int | None =
     """
     keys = tuple(key_columns)
     if split.stream is not None:
-        keep = split_sample(split.y, seed=seed)
+        keep = split_sample(target_bins(split.y) if regression else split.y, seed=seed)
         parts = partitions or max(1, -(-len(split) // PIECE_ROWS))
         tasks = []
         for start, n, piece in split.stream.pieces(parts):

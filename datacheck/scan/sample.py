@@ -9,6 +9,8 @@ import numpy as np
 SAMPLE_ROWS = 200_000
 # Rows of every class (missing labels included) kept in such a sample, when a class has them.
 SAMPLE_FLOOR = 50
+# A regression target is stratified by this many quantile bins of its value, not by value.
+TARGET_BINS = 64
 
 
 def stratified_sample(y: np.ndarray, size: int, floor: int, seed: int) -> np.ndarray:
@@ -72,6 +74,32 @@ def split_sample(y: np.ndarray, size: int | None = None, seed: int = 0) -> np.nd
         rows = np.flatnonzero(y == label)
         parts.append(rows[rng.choice(count, quota, replace=False)])
     return np.sort(np.concatenate(parts)).astype(np.int64)
+
+
+def target_bins(y: np.ndarray, n_bins: int = TARGET_BINS) -> np.ndarray:
+    """Quantile bins of a regression target's codes, the strata of its row sample.
+
+    A regression split's codes rank its target values, so stratifying by code would keep
+    every row (one value, one class, each under the floor) and loop once per value.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Target codes in value order (-1 missing).
+    n_bins : int
+        Number of bins.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 bin per row, 0..n_bins-1, -1 where the target is missing.
+    """
+    labelled = y[y >= 0]
+    if not len(labelled):
+        return y.astype(np.int64)
+    edges = np.quantile(labelled, np.linspace(0, 1, n_bins + 1)[1:-1])
+    bins = np.searchsorted(edges, y, side="right")
+    return np.where(y >= 0, bins, -1).astype(np.int64)
 
 
 def _label_counts(y: np.ndarray) -> list[tuple[int, int]]:

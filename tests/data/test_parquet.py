@@ -249,3 +249,19 @@ def test_a_file_changed_under_the_scan_is_bad_input(tmp_path, wine_frames):
 
     with pytest.raises(InputError, match="changed or removed during the scan"):
         scan(dataset)
+
+
+def test_streamed_regression_target_keeps_a_bounded_sample_over_its_whole_range(tmp_path, small_sample):
+    from datacheck.scan import scan
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 4))
+    frame = pd.DataFrame(x, columns=list("abcd")).assign(target=x[:, 0] * 10 + rng.normal(size=3000))
+    streamed = load(_write(frame, tmp_path / "reg.parquet", row_group=500), stream=True)
+    assert streamed.task == "regression"
+    kept = scan(streamed, workers=1)["train"].column_rows
+    # stratified by target quantiles: ~400 rows (not one floor per distinct value, i.e. all 3,000)
+    assert kept is not None and 300 <= len(kept) <= 500
+    target = streamed.target("train")[kept]
+    assert np.quantile(target, 0.02) < np.quantile(frame.target, 0.05)
+    assert np.quantile(target, 0.98) > np.quantile(frame.target, 0.95)
