@@ -201,6 +201,13 @@ def planted_cases(pool, seed: int, quick: bool) -> list[Case]:
         Case("shuffled target, diabetes regression",
              csvs(lambda: panel.shuffled_labels(panel.diabetes(seed), seed), label="target"), "learnability"),
     ]
+    try:
+        import skimage.data  # noqa: F401 - optional source
+        cases.append(Case("10% mirrored copies train->test, photo tiles",
+                          png(lambda: panel.copied_across(photo_tiles(seed), 0.1, seed, mirrored=True)),
+                          "split_leakage"))
+    except ImportError:
+        pass
     if not quick:
         f3k = fashion(pool, 3000, seed)
         cases += [
