@@ -114,7 +114,7 @@ def bench_images(args, rng) -> None:
         # A finding lists 50 pairs; recount the planted copies on the full match list.
         tr, te = result["train"], result["test"]
         defaults = SplitLeakageCheck().config
-        near = match_images(tr.images.thumb, tr.images.ok, tr.hashes, te.images.thumb, te.images.ok,
+        near = match_images(tr.images.area, tr.images.ok, tr.hashes, te.images.area, te.images.ok,
                             min_similarity=defaults["thumb_similarity"])
         full = _confirmed(CheckContext(dataset, result, {"seed": 0}), "train", "test", near)
         keep = ((full.score >= defaults["image_similarity"])

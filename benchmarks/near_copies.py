@@ -34,7 +34,7 @@ from datacheck.scan.full_resolution import copy_scores, rank_candidates
 from datacheck.scan.hashing import hash_rows
 from datacheck.scan.images import THUMB
 from datacheck.scan.near_duplicates import match_images
-from datacheck.scan.thumbs import box_thumbnails
+from datacheck.scan.thumbs import area_thumbnails
 from leakage import FASHION, _idx
 
 
@@ -70,8 +70,8 @@ def _gray(im: Image.Image) -> np.ndarray:
 
 
 def _thumb(im: Image.Image) -> np.ndarray:
-    """The scan's thumbnail of a decoded image (``images._thumb``)."""
-    return np.asarray(im.convert("L").resize((THUMB, THUMB), Image.Resampling.BOX))
+    """The scan's area thumbnail of a decoded image."""
+    return area_thumbnails(np.asarray(im.convert("L"))[None], THUMB)[0]
 
 
 def _quantiles(values: np.ndarray) -> str:
@@ -137,7 +137,7 @@ def main() -> None:
     directory = Path(args.fashion_dir)
     x_train = _idx(next(directory.glob("train-images*")))
     x_test = _idx(next(directory.glob("t10k-images*")))
-    thumbs_train, thumbs_test = box_thumbnails(x_train, THUMB), box_thumbnails(x_test, THUMB)
+    thumbs_train, thumbs_test = area_thumbnails(x_train, THUMB), area_thumbnails(x_test, THUMB)
     hashes = hash_rows(x_train.reshape(len(x_train), -1))
 
     src = rng.choice(len(x_train), args.per_kind, replace=False)

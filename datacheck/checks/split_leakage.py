@@ -105,8 +105,9 @@ class SplitLeakageCheck(Check):
                                                     "mirrored, of an image near copy (measured in "
                                                     "benchmarks/near_copies.py).",
                                   float, low=0.0, high=1.0, low_open=True),
-        "thumb_similarity": Param(0.98, "Least 16x16 thumbnail correlation of an image near-copy "
-                                        "candidate, before the full-resolution confirmation.",
+        "thumb_similarity": Param(0.985, "Least 16x16 area-averaged thumbnail correlation of an "
+                                         "image near-copy candidate, before the full-resolution "
+                                         "confirmation.",
                                   float, low=0.0, high=1.0, low_open=True),
         "image_margin": Param(IMAGE_MARGIN, "Ratio test at full resolution: a near copy's "
                                             "dissimilarity (1 - correlation) is at most this times "
@@ -159,7 +160,7 @@ class SplitLeakageCheck(Check):
         out = self._report(ctx, "exact_duplicate", ref, ev, q, r, None, True, 0.0)
         rest = ok_b.copy()
         rest[q] = False
-        near = match_images(a.images.thumb, ok_a, a.hashes, b.images.thumb, rest,
+        near = match_images(a.images.area, ok_a, a.hashes, b.images.area, rest,
                             min_similarity=self.config["thumb_similarity"], seed=ctx.seed)
         full = _confirmed(ctx, ref, ev, near)
         # A copy stands apart from the next-closest image; a look-alike among many does not.

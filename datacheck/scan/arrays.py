@@ -8,6 +8,7 @@ import numpy as np
 
 from datacheck.scan.hashing import hash_rows
 from datacheck.scan.images import MAX_CHANNELS, THUMB, ImageChunk
+from datacheck.scan.thumbs import area_thumbnails
 
 _CHANNEL_COUNTS = (1, 3, 4)
 _CHUNK_BYTES = 64 * 2**20  # float64 working copy per chunk; bounds memory for big images
@@ -122,6 +123,9 @@ def _fill_chunks(out: ImageChunk, img: np.ndarray, dtype: np.dtype, c_used: int,
         gray = part[:, rows][:, :, cols].astype(np.float64).mean(axis=3)
         scaled = (gray - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(gray)
         out.thumb[s:s + len(part)] = np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8)
+        full = part.astype(np.float64).mean(axis=3)
+        out.area[s:s + len(part)] = area_thumbnails(
+            np.clip(np.nan_to_num((full - lo) / (hi - lo) * 255 if hi > lo else full * 0), 0, 255), THUMB)
         if dtype == np.uint8:
             for ch in range(c_used):
                 out.hist[ch] += np.bincount(part[..., ch].ravel(), minlength=256)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 
 import numpy as np
 
@@ -110,14 +111,34 @@ def common_shape(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
     return max(1, int(h * shrink)), max(1, int(w * shrink))
 
 
-def _resampled(gray: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """``gray`` at ``shape`` (bilinear, antialiased when shrinking), as float64."""
-    if gray.shape == shape:
-        return gray.astype(np.float64)
+@lru_cache(maxsize=256)
+def _resize_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """Pillow's bilinear resize along one axis as an (n_out, n_in) matrix.
+
+    Resizing only the height of an identity image (mode F, no rounding) applies the vertical
+    pass alone, so the result is the pass's weight matrix.
+    """
+    if n_in == n_out:
+        return np.eye(n_in)
     from PIL import Image
 
-    im = Image.fromarray(np.ascontiguousarray(gray, dtype=np.float32), mode="F")
-    return np.asarray(im.resize((shape[1], shape[0]), Image.Resampling.BILINEAR), dtype=np.float64)
+    im = Image.fromarray(np.eye(n_in, dtype=np.float32), mode="F")
+    return np.asarray(im.resize((n_in, n_out), Image.Resampling.BILINEAR), dtype=np.float64)
+
+
+def _resampled(images: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """Every image at ``shape``, (n, h, w) float64; an image object repeated in the list is
+    resampled once, and images of one size together (two matrix products)."""
+    out = np.empty((len(images),) + shape)
+    first_of: dict[int, int] = {}
+    source = np.array([first_of.setdefault(id(im), i) for i, im in enumerate(images)], np.int64)
+    by_shape: dict[tuple[int, ...], list[int]] = {}
+    for i in first_of.values():
+        by_shape.setdefault(images[i].shape, []).append(i)
+    for (h, w), members in by_shape.items():
+        stack = np.stack([images[i] for i in members]).astype(np.float64)
+        out[members] = _resize_matrix(h, shape[0]) @ stack @ _resize_matrix(w, shape[1]).T
+    return out[source]
 
 
 def copy_scores(first: list[np.ndarray | None], second: list[np.ndarray | None]) -> np.ndarray:
@@ -139,18 +160,9 @@ def copy_scores(first: list[np.ndarray | None], second: list[np.ndarray | None])
     for i, (a, b) in enumerate(zip(first, second)):
         if a is not None and b is not None:
             groups.setdefault(common_shape(a.shape, b.shape), []).append(i)
-    # An image repeated in the lists (the same object) is resampled once per shape.
-    cache: dict[tuple[int, tuple[int, int]], np.ndarray] = {}
-
-    def resampled(gray: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        key = (id(gray), shape)
-        if key not in cache:
-            cache[key] = _resampled(gray, shape)
-        return cache[key]
-
     for shape, members in groups.items():
-        a = np.stack([resampled(first[i], shape) for i in members]).reshape(len(members), -1)
-        b = np.stack([resampled(second[i], shape) for i in members])
+        a = _resampled([first[i] for i in members], shape).reshape(len(members), -1)
+        b = _resampled([second[i] for i in members], shape)
         mirrored = b[:, :, ::-1].reshape(len(members), -1)
         scores[members] = np.maximum(_row_correlation(a, b.reshape(len(members), -1)),
                                      _row_correlation(a, mirrored))

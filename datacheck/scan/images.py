@@ -2,7 +2,8 @@
 
 Each worker decodes a chunk of files and returns plain numpy arrays (no per-image dicts):
 size, mode, per-channel mean/std/min/max, a content hash of the decoded pixels, a 16x16
-grayscale thumbnail and a 256-bin histogram per channel. A file that cannot be decoded is
+grayscale thumbnail (Pillow's BOX resize) and an area-averaged one for the near-copy search,
+and a 256-bin histogram per channel. A file that cannot be decoded is
 recorded with its error, never raised.
 """
 
@@ -21,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from datacheck.scan.parallel import available_cpus  # noqa: F401 - public here since the start
-from datacheck.scan.thumbs import box_thumbnails, luma
+from datacheck.scan.thumbs import area_thumbnails, box_thumbnails, luma
 
 THUMB = 16
 MAX_CHANNELS = 3
@@ -50,6 +51,7 @@ class ImageChunk:
     hash: np.ndarray        # uint64 (k,)
     thumb: np.ndarray       # uint8 (k, 16, 16)
     hist: np.ndarray        # int64 (3, 256), pixels of 8-bit images only
+    area: np.ndarray        # uint8 (k, 16, 16), area-averaged (``thumbs.area_thumbnails``)
 
 
 def _empty_chunk(k: int) -> ImageChunk:
@@ -59,7 +61,7 @@ def _empty_chunk(k: int) -> ImageChunk:
         height=np.zeros(k, np.int32), width=np.zeros(k, np.int32), channels=np.zeros(k, np.int8),
         mode=[""] * k, mean=nan.copy(), std=nan.copy(), min=nan.copy(), max=nan.copy(),
         hash=np.zeros(k, np.uint64), thumb=np.zeros((k, THUMB, THUMB), np.uint8),
-        hist=np.zeros((MAX_CHANNELS, 256), np.int64),
+        hist=np.zeros((MAX_CHANNELS, 256), np.int64), area=np.zeros((k, THUMB, THUMB), np.uint8),
     )
 
 
@@ -118,6 +120,7 @@ def decode_chunk(root: str, paths: list[str]) -> ImageChunk:
         index = [i for i, _, _ in items]
         stack = np.stack([a for _, a, _ in items])
         _group_stats(out, index, stack)
+        out.area[index] = area_thumbnails(_gray_0_255(stack), THUMB)
         todo = np.array([pending for _, _, pending in items])
         if todo.any():
             _group_thumbs(out, np.asarray(index)[todo], stack[todo])
@@ -171,6 +174,17 @@ def _group_thumbs(out: ImageChunk, index: np.ndarray, stack: np.ndarray) -> None
     out.thumb[index] = thumbs
 
 
+def _gray_0_255(stack: np.ndarray) -> np.ndarray:
+    """Gray levels of a (k, h, w, c) stack of one mode: the luma of RGB; deeper than 8 bits,
+    each image stretched to 0..255 (the area thumbnails are compared by correlation only)."""
+    if stack.dtype == np.uint8:
+        return stack[..., 0] if stack.shape[3] == 1 else luma(stack)
+    gray = stack.astype(np.float32).mean(axis=3)
+    lo = gray.min(axis=(1, 2), keepdims=True)
+    span = gray.max(axis=(1, 2), keepdims=True) - lo
+    return (gray - lo) * (255 / np.where(span > 0, span, 1))
+
+
 def _group_stats(out: ImageChunk, index: list[int], stack: np.ndarray) -> None:
     """Per-channel statistics of same-shape images at once (vectorized over the group)."""
     k, h, w, c = stack.shape
@@ -204,6 +218,7 @@ def concat_chunks(chunks: list[ImageChunk]) -> ImageChunk:
         std=cat([c.std for c in chunks]), min=cat([c.min for c in chunks]),
         max=cat([c.max for c in chunks]), hash=cat([c.hash for c in chunks]),
         thumb=cat([c.thumb for c in chunks]), hist=sum(c.hist for c in chunks),
+        area=cat([c.area for c in chunks]),
     )
 
 

@@ -5,9 +5,9 @@ offset does not count; L2-normalised, so contrast does not either) is a DCT perc
 Its signs on random hyperplanes (SimHash) give ``TABLES`` band keys of ``BITS`` bits; copies,
 which sit within a few degrees of each other, share a key in at least one band, while the
 median-thresholded 64-bit pHash puts thousands of look-alike product photos in one bucket.
-Candidates (the query upright and mirrored) are ranked on the thumbnails' pixels
-(correlation), with the next-closest reference as the rival; ``full_resolution`` confirms
-them on the images themselves.
+The references sharing a key with a query (upright or mirrored) are ranked on the
+thumbnails' pixels (correlation); the closest few go to ``full_resolution``, which picks and
+confirms the copy among them on the images themselves.
 
 The work is vectorized: sorting keys and gathering candidate pairs, never a Python loop per
 sample. Table rows have their own grid search (``near_rows``).
@@ -28,12 +28,12 @@ _QUERY_CHUNK = 4096
 _BITMAP_BITS = 22
 _JOIN_BLOCK = 1 << 17
 _PAIR_CHUNK = 65536
-_RERANK = 16
-_RERANK_CHUNK = 512
+# References taken from one bucket per query and band (a bucket of look-alikes would otherwise
+# make the join quadratic).
+_BUCKET_CAP = 64
 # References per candidate handed to the full-resolution confirmation: at 16x16 a mirrored or
 # rescaled copy may rank behind a look-alike or two.
 CLOSEST = 4
-_BLOCK = 64
 
 
 def bucket_join(sorted_keys: np.ndarray, order: np.ndarray, query_keys: np.ndarray,
@@ -186,103 +186,43 @@ def _band_keys(sig: np.ndarray, planes: np.ndarray) -> np.ndarray:
     return padded.view(np.uint64)[:, :, 0]
 
 
-def _lsh_best(orders: list[np.ndarray], sorted_keys: list[np.ndarray], ref_vectors: np.ndarray,
-              q_keys: np.ndarray, q_vectors: np.ndarray) -> np.ndarray:
-    """Best correlation among the references sharing a band key with each query.
-
-    A lower bound of the exact value (the bands may miss the closest reference).
-
-    Parameters
-    ----------
-    orders, sorted_keys : list of numpy.ndarray
-        Per band: the usable references in key order, and their keys.
+def _lsh_closest(refs: "_References", q_keys: np.ndarray,
+                 q_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``CLOSEST`` references most correlated with each query among those sharing a band
+    key with it, of distinct content (exact copies inside the reference set count once).
 
     Returns
     -------
-    numpy.ndarray
-        Thumbnail correlation per query, -inf where no candidate was found.
+    closest : numpy.ndarray
+        int64 (n, CLOSEST) reference indices, closest first, -1 where fewer were found.
+    s1 : numpy.ndarray
+        Thumbnail correlation with the closest, -inf where none was found.
     """
-    n_ref, n_q = len(ref_vectors), len(q_keys)
+    n_ref, n_q = len(refs.vectors), len(q_keys)
+    closest = np.full((n_q, CLOSEST), -1, np.int64)
     s1 = np.full(n_q, -np.inf)
     for start in range(0, n_q, _QUERY_CHUNK):
         stop = min(start + _QUERY_CHUNK, n_q)
-        parts = [bucket_join(sorted_keys[b], orders[b], q_keys[start:stop, b], cap=64)
+        parts = [bucket_join(refs.sorted_keys[b], refs.orders[b], q_keys[start:stop, b], cap=_BUCKET_CAP)
                  for b in range(TABLES)]
         pid = _distinct(np.concatenate([qi * n_ref + ri for qi, ri in parts]))
         if not len(pid):
             continue
         qi, ri = pid // n_ref, pid % n_ref
-        sim = _pair_dots(q_vectors[start:stop], ref_vectors, qi, ri)
-        np.maximum.at(s1, start + qi, sim)
-    return s1
-
-
-def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices of the ``k`` largest scores per row, and which of them are real.
-
-    Columns are dealt into blocks (block j holds columns j, j + nb, j + 2 nb...); the top k
-    values lie in at most k blocks, so the partial sort runs on the k best blocks only and the
-    full-width pass is an elementwise maximum.
-    """
-    n_q, n = scores.shape
-    nb = n // _BLOCK
-    tail = n - nb * _BLOCK
-    bmax = np.empty((n_q, nb + (tail > 0)), scores.dtype)
-    bmax[:, :nb] = scores[:, :nb * _BLOCK].reshape(n_q, _BLOCK, nb).max(axis=1)
-    if tail:
-        bmax[:, nb] = scores[:, nb * _BLOCK:].max(axis=1)
-    kb = min(k, bmax.shape[1])
-    blocks = np.argpartition(-bmax, kb - 1, axis=1)[:, :kb, None]
-    step = np.arange(_BLOCK)
-    idx = np.where(blocks < nb, blocks + nb * step, nb * _BLOCK + step).reshape(n_q, -1)
-    real = idx < n
-    idx = np.minimum(idx, n - 1)
-    vals = np.where(real, np.take_along_axis(scores, idx, 1), -np.inf)
-    kk = min(k, idx.shape[1])
-    part = np.argpartition(-vals, kk - 1, axis=1)[:, :kk]
-    return np.take_along_axis(idx, part, 1), np.isfinite(np.take_along_axis(vals, part, 1))
-
-
-def _rerank(q_sig: np.ndarray, q_vectors: np.ndarray, ref_sig: np.ndarray,
-            ref_vectors: np.ndarray, ref_usable: np.ndarray,
-            ref_content: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact ``CLOSEST`` closest references of a few queries, of distinct content.
-
-    Every reference is scored on the low-frequency signature (one matrix product per chunk);
-    the ``_RERANK`` best are scored on pixels. Exact copies inside the reference set count
-    once.
-
-    Returns
-    -------
-    refs : numpy.ndarray
-        int64 (n, CLOSEST) reference indices, closest first, -1 where fewer were found.
-    s1 : numpy.ndarray
-        Thumbnail correlation with the closest (-inf where none).
-    """
-    n_q = len(q_sig)
-    refs = np.full((n_q, CLOSEST), -1, np.int64)
-    s1 = np.full(n_q, -np.inf)
-    if not ref_usable.any():
-        return refs, s1
-    for start in range(0, n_q, _RERANK_CHUNK):
-        stop = min(start + _RERANK_CHUNK, n_q)
-        top, real = _top_k(q_sig[start:stop] @ ref_sig.T, _RERANK)
-        rows = np.repeat(np.arange(stop - start), top.shape[1])
-        sim = _pair_dots(q_vectors[start:stop], ref_vectors, rows, top.ravel()).reshape(top.shape)
-        sim[~(real & ref_usable[top])] = -np.inf
-        order = np.argsort(-sim, axis=1)
-        top = np.take_along_axis(top, order, 1)
-        sim = np.take_along_axis(sim, order, 1)
-        # Drop a reference whose content equals a closer one's in the same row.
-        content = ref_content[top]
-        repeat = (content[:, :, None] == content[:, None, :]) & np.tri(top.shape[1], k=-1, dtype=bool)
-        sim[repeat.any(axis=2)] = -np.inf
-        order = np.argsort(-sim, axis=1, kind="stable")[:, :CLOSEST]
-        kept = np.take_along_axis(top, order, 1)
-        found = np.isfinite(np.take_along_axis(sim, order, 1))
-        refs[start:stop, :kept.shape[1]] = np.where(found, kept, -1)
-        s1[start:stop] = sim.max(axis=1)
-    return refs, s1
+        sim = _pair_dots(q_vectors[start:stop], refs.vectors, qi, ri)
+        content = refs.content[ri]
+        order = np.lexsort((-sim, content, qi))
+        qi, ri, sim, content = qi[order], ri[order], sim[order], content[order]
+        first = np.r_[True, (qi[1:] != qi[:-1]) | (content[1:] != content[:-1])]
+        qi, ri, sim = qi[first], ri[first], sim[first]
+        order = np.lexsort((-sim, qi))
+        qi, ri, sim = qi[order], ri[order], sim[order]
+        starts = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]])
+        rank = np.arange(len(qi)) - np.repeat(starts, np.diff(np.r_[starts, len(qi)]))
+        top = rank < CLOSEST
+        closest[start + qi[top], rank[top]] = ri[top]
+        s1[start + qi[starts]] = sim[starts]
+    return closest, s1
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -307,7 +247,6 @@ class _References:
 
     usable: np.ndarray
     vectors: np.ndarray
-    sig: np.ndarray          # signatures, zero rows where not usable
     content: np.ndarray
     centre: np.ndarray
     planes: np.ndarray
@@ -328,38 +267,19 @@ class _References:
         keys = _band_keys(sig - centre, planes)
         idx = np.flatnonzero(usable)
         orders = [idx[np.argsort(keys[idx, b], kind="stable")] for b in range(TABLES)]
-        return cls(usable, vectors, np.where(usable[:, None], sig, 0.0).astype(np.float32), content,
-                   centre, planes, orders, [keys[o, b] for b, o in enumerate(orders)])
+        return cls(usable, vectors, content, centre, planes, orders,
+                   [keys[o, b] for b, o in enumerate(orders)])
 
 
 def _match_side(refs: _References, thumbs: np.ndarray, ok: np.ndarray,
                 min_similarity: float) -> Matches:
-    """Queries (thumbnails as given) whose best reference reaches ``min_similarity``."""
-    sig_q = dct_signature(thumbs)
+    """Queries (thumbnails as given) whose closest reference reaches ``min_similarity``."""
     q_vectors, q_textured = thumb_vectors(thumbs)
     queries = np.flatnonzero(ok & q_textured)
-    s1 = _lsh_best(refs.orders, refs.sorted_keys, refs.vectors,
-                   _band_keys(sig_q[queries] - refs.centre, refs.planes), q_vectors[queries])
-    # The bands give a lower bound of the best correlation; the few queries that reach the
-    # bound are re-ranked exactly against every reference, for the best and the runner-up.
-    cand = queries[s1 >= min_similarity]
-    if not len(cand):
-        return Matches.empty()
-    closest, s1 = _rerank(sig_q[cand], q_vectors[cand], refs.sig, refs.vectors, refs.usable,
-                          refs.content)
+    keys = _band_keys(dct_signature(thumbs[queries]) - refs.centre, refs.planes)
+    closest, s1 = _lsh_closest(refs, keys, q_vectors[queries])
     hit = s1 >= min_similarity
-    return Matches(cand[hit].astype(np.int64), closest[hit, 0], s1[hit], closest[hit, 1:])
-
-
-def _smoothed(thumbs: np.ndarray) -> np.ndarray:
-    """Thumbnails blurred by a 3x3 binomial kernel (float32).
-
-    A BOX thumbnail of a mirrored or a 0.9x image samples other pixels than the original's;
-    the blur takes most of that aliasing out of the correlation.
-    """
-    x = np.pad(thumbs.astype(np.float32), ((0, 0), (1, 1), (1, 1)), mode="edge")
-    x = (x[:, :-2] + 2 * x[:, 1:-1] + x[:, 2:]) / 4
-    return (x[:, :, :-2] + 2 * x[:, :, 1:-1] + x[:, :, 2:]) / 4
+    return Matches(queries[hit].astype(np.int64), closest[hit, 0], s1[hit], closest[hit, 1:])
 
 
 def match_images(ref_thumbs: np.ndarray, ref_ok: np.ndarray, ref_hash: np.ndarray,
@@ -367,40 +287,49 @@ def match_images(ref_thumbs: np.ndarray, ref_ok: np.ndarray, ref_hash: np.ndarra
                  seed: int = 0) -> Matches:
     """Candidate near copies: query images whose closest reference thumbnail is very similar.
 
-    The thumbnails are compared blurred, upright and with the query mirrored (an
-    augmentation saved before splitting); the better orientation is kept. Band keys find
-    candidates in time linear in the number of images; the queries whose best candidate
-    reaches ``min_similarity`` are re-ranked exactly against every reference, for their
-    ``CLOSEST`` closest references. At 16x16 pixels, look-alikes remain: ``full_resolution``
-    picks and confirms the copy among them.
+    The thumbnails are compared upright and with the query mirrored (an augmentation saved
+    before splitting); both orientations' candidates are kept. Band keys find
+    candidates in time linear in the number of images; a query whose closest candidate
+    reaches ``min_similarity`` comes with its ``CLOSEST`` closest candidates. At 16x16 pixels,
+    look-alikes remain: ``full_resolution`` picks and confirms the copy among them.
 
     Parameters
     ----------
     ref_thumbs, query_thumbs : numpy.ndarray
-        uint8 (n, 16, 16) grayscale thumbnails.
+        uint8 (n, 16, 16) area-averaged grayscale thumbnails (``thumbs.area_thumbnails``:
+        those of a mirrored or a rescaled copy match the original's).
     ref_ok, query_ok : numpy.ndarray
         bool, which samples to consider (decoded, not already matched exactly).
     ref_hash : numpy.ndarray
         uint64 content hash of the references.
     min_similarity : float
-        Minimum correlation of the blurred thumbnails.
+        Minimum thumbnail correlation.
     seed : int
         Seed of the random hyperplanes.
 
     Returns
     -------
     Matches
-        ``score`` is the blurred-thumbnail correlation, ``rival`` the next-closest references.
+        ``score`` is the thumbnail correlation of the closest reference (either
+        orientation), ``rival`` (n, 2 * CLOSEST - 1) the other candidates, -1 padded.
     """
     if not len(ref_thumbs) or not len(query_thumbs):
         return Matches.empty()
-    ref_thumbs, query_thumbs = _smoothed(ref_thumbs), _smoothed(query_thumbs)
     refs = _References.build(ref_thumbs, ref_ok, ref_hash, dct_signature(query_thumbs), seed)
-    sides = [_match_side(refs, q, query_ok, min_similarity)
-             for q in (query_thumbs, np.ascontiguousarray(query_thumbs[:, :, ::-1]))]
-    query, ref, score, rival = (np.concatenate([getattr(m, f) for m in sides])
-                                for f in ("query", "ref", "score", "rival"))
-    # One match per query: the better orientation.
-    order = np.lexsort((-score, query))
-    first = order[np.r_[True, query[order][1:] != query[order][:-1]]] if len(order) else order
-    return Matches(query[first], ref[first], score[first], rival[first])
+    up, flip = (_match_side(refs, q, query_ok, min_similarity)
+                for q in (query_thumbs, np.ascontiguousarray(query_thumbs[:, :, ::-1])))
+    # Per query, the closest references of both orientations, the better orientation's first.
+    n = len(query_thumbs)
+    score = np.full((n, 2), -np.inf)
+    lists = np.full((n, 2, CLOSEST), -1, np.int64)
+    for k, side in enumerate((up, flip)):
+        score[side.query, k] = side.score
+        lists[side.query, k] = np.column_stack([side.ref, side.rival])
+    query = np.flatnonzero(np.isfinite(score).any(axis=1))
+    better = np.argmax(score[query], axis=1)
+    merged = np.concatenate([lists[query, better], lists[query, 1 - better]], axis=1)
+    # A reference both orientations found counts once, where it first appears.
+    earlier = np.tri(merged.shape[1], k=-1, dtype=bool)  # [col, before]
+    repeated = ((merged[:, :, None] == merged[:, None, :]) & earlier).any(axis=2)
+    merged[repeated] = -1
+    return Matches(query, merged[:, 0], score[query].max(axis=1), merged[:, 1:])
