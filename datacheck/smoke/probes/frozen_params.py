@@ -81,12 +81,14 @@ class FrozenParamsProbe(Probe):
                 evidence=[_table("Frozen parameters with random initial values", random,
                                  "requires_grad=False, random init")]))
         if rest:
+            judged = len(weights[::step]) - len(looks)
             findings.append(self.finding(
                 "frozen", Severity.INFO,
-                f"{len(rest)} parameter tensors are frozen (requires_grad=False), e.g. {names_list(rest)}; "
-                "their values do not look like a random initialisation.",
+                f"{len(rest)} parameter tensors are frozen (requires_grad=False), e.g. {names_list(rest)}"
+                + (f"; none of the {judged} frozen weight tensors read looks like a random "
+                   "initialisation." if judged else "."),
                 hint="Fine if you are fine-tuning on purpose.",
-                metrics={"params": rest, "n_params": len(rest), "n_judged": len(weights[::step])}))
+                metrics={"params": rest, "n_params": len(rest), "n_judged": judged}))
         return findings
 
     def run(self, ctx: SmokeContext) -> list[Finding]:
