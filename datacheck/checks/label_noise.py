@@ -7,7 +7,8 @@ import numpy as np
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.checks.params import Param
-from datacheck.models import estimate_noise, oof_skip_reason, out_of_fold, relation
+from datacheck.models import NoiseEstimate, estimate_noise, oof_skip_reason, out_of_fold, relation, second_opinion
+from datacheck.models.permutation import balanced_accuracy
 from datacheck.report.findings import Evidence, Finding, Severity
 
 # Rows of the suspects table and images shown; classes drawn in the matrix and the bars.
@@ -15,6 +16,14 @@ MAX_ROWS = 50
 MAX_MATRIX = 20
 MAX_BARS = 50
 MAX_NAMED = 3
+# A class pair is named in a warning from this many flagged samples moved one way, and when
+# the move is one-way: at most ONE_WAY as many flagged the other way.
+PAIR_MIN = 10
+ONE_WAY = 0.25
+# The second family's balanced accuracy above the main models' from which it joins the estimate.
+SECOND_MARGIN = 0.05
+# Below this estimated share, suspects are "a few" and no class is named.
+FEW_RATIO = 0.02
 
 
 @register
@@ -34,9 +43,19 @@ class LabelNoiseCheck(Check):
     wrong labels overall and per class, the estimated joint of given and suggested labels,
     and the suspects ranked by how little probability the models give their label.
 
-    A warning needs noise spread over most classes (or a large share overall); a few
-    confusable classes, as in real human-labelled sets such as Fashion-MNIST, give an info
-    finding with the suspects. Labels no better than chance are an error.
+    Severity follows the evidence, not the point estimate. A warning needs noise spread
+    over most classes (``warn_ratio`` on the anchors, and a one-sided 95% lower bound over
+    the anchors that measured it of at least ``warn_low_ratio``); or a class-mapping error: samples of one class labelled as one
+    other class (their share of the class, lower bound at least ``pair_ratio``) while few
+    move the other way, as look-alike classes would, named as "labels of A look like B".
+    On tables a claim is checked against a second model family (gradient boosting on
+    screened features); where that family predicts the labels clearly better, the
+    estimate is re-made with both averaged, so that models blind to what the labels
+    follow (one column of thousands, a threshold) cannot raise it. Where the
+    models flag many labels but their confident predictions do not back it up (weak models
+    on a small or hard set), the finding is info and says so with the numbers. Labels that
+    look unrelated to the inputs altogether are left to ``learnability`` (one cause, one
+    error): an info finding refers to it.
 
     Why it matters
     --------------
@@ -50,10 +69,14 @@ class LabelNoiseCheck(Check):
     items = (6,)
     needs = ("labels",)
     params = {
-        "warn_ratio": Param(0.06, "Estimated share of wrong labels, spread over most classes, from which "
-                            "a warning is raised.", float, 0, 1, low_open=True),
-        "warn_total_ratio": Param(0.15, "Estimated share of wrong labels overall from which a warning is "
-                                  "raised even when they sit in a few classes.", float, 0, 1, low_open=True),
+        "warn_ratio": Param(0.06, "Share of wrong labels spread over most classes (measured on the models' "
+                            "most confident predictions) from which a warning is raised.", float, 0, 1,
+                            low_open=True),
+        "warn_low_ratio": Param(0.03, "Its one-sided 95% lower bound must reach this too.", float, 0, 1,
+                                low_open=True),
+        "pair_ratio": Param(0.1, "One-sided 95% lower bound of the share of a class's samples labelled as "
+                            "one other class (one way only) from which a warning names the pair.",
+                            float, 0, 1, low_open=True),
     }
 
     def skip_reason(self, ctx: CheckContext) -> str | None:
@@ -61,76 +84,137 @@ class LabelNoiseCheck(Check):
         return super().skip_reason(ctx) or oof_skip_reason(ctx)
 
     def run(self, ctx: CheckContext) -> list[Finding]:
-        """One finding with the estimated noise and the ranked suspects (see the class doc)."""
+        """The noise finding, and a warning per class pair with a one-way label move."""
         oof = out_of_fold(ctx)
-        est = estimate_noise(oof.proba, oof.y)
+        rel = relation(ctx)
+        context = "".join(f"; {note}" for note in oof.notes)
+        metrics = {"n_modelled": oof.n, "n_labelled": oof.pool.n_available, "model": oof.model,
+                   "features": oof.features, "balanced_accuracy": round(rel.balanced_accuracy, 4)}
+        if not rel.related:
+            return [self.finding(
+                "not_estimated", Severity.INFO,
+                f"Label noise was not estimated: the labels look unrelated to the inputs altogether "
+                f"(balanced accuracy {rel.best_balanced_accuracy:.2f} against {rel.chance:.2f} by chance; "
+                f"see learnability){context}.",
+                hint="Fix the pairing of labels and inputs first (learnability's finding).", metrics=metrics)]
         names = [ctx.classes[c] for c in oof.classes]
-        metrics = {
+        est, second = self.estimate(ctx)
+        widespread, pairs = self._widespread(est), self._pairs(est)
+        metrics.update({
             "noise_ratio": round(est.noise_ratio, 4),
             "widespread_noise_ratio": round(est.widespread_ratio, 4),
+            "widespread_noise_low": round(est.widespread_low, 4),
             "cleanlab_ratio": round(est.cleanlab_ratio, 4),
             "n_suspects": len(est.suspects),
-            "n_modelled": oof.n,
-            "n_labelled": oof.pool.n_available,
-            "model": oof.model,
-            "features": oof.features,
-        }
-        context = "".join(f"; {note}" for note in oof.notes)
-        rel = relation(ctx)
-        if not rel.related:
-            metrics["balanced_accuracy"] = round(rel.balanced_accuracy, 4)
-            return [self.finding(
-                "noise_rate", Severity.ERROR,
-                f"The labels look no better than chance: models trained on the inputs reach a "
-                f"balanced accuracy of {rel.balanced_accuracy:.2f} against {rel.chance:.2f} by chance, "
-                f"so nearly every label disagrees with its input{context}.",
-                hint="Check that labels and inputs are read in the same order and from the same "
-                     "source (a shuffled or misaligned label column looks exactly like this).",
-                metrics=metrics, evidence=[_joint(est.joint, names)])]
+            "second_family": "gradient boosting on screened features" if second else None,
+        })
+        found = [self._pair_finding(ctx, oof, p, names, metrics, context) for p in pairs]
         if not len(est.suspects):
-            return []
-        widespread = est.widespread_ratio >= self.config["warn_ratio"]
-        warn = widespread or est.noise_ratio >= self.config["warn_total_ratio"]
-        severity = Severity.WARNING if warn else Severity.INFO
-        few = est.noise_ratio < self.config["warn_ratio"]
+            return found
+        severity = Severity.WARNING if widespread else Severity.INFO
         ids = oof.sample_ids(ctx, est.suspects[:MAX_ROWS])
         worst = np.argsort(-est.class_ratio, kind="stable")[:MAX_MATRIX]
         metrics["class_noise_ratio"] = {names[c]: round(float(est.class_ratio[c]), 4)
                                         for c in worst if est.class_ratio[c] > 0}
+        # many flags, some disagreement on the anchors, too little evidence: weak models
+        weak = (not widespread and est.noise_ratio >= self.config["warn_ratio"]
+                and est.widespread_ratio >= self.config["warn_low_ratio"])
+        message = _message(est, names, oof.n, severity, widespread, weak, rel.balanced_accuracy)
         return [self.finding(
-            "noise_rate", severity, _message(est, names, oof.n, severity, few, widespread) + context + ".",
-            hint=_hint(severity, few), metrics=metrics, samples=ids, n_samples=len(est.suspects),
-            evidence=_evidence(ctx, oof.y, est, names, ids))]
+            "noise_rate", severity, message + context + ".",
+            hint=_hint(severity, weak, _few(est)), metrics=metrics, samples=ids, n_samples=len(est.suspects),
+            evidence=_evidence(ctx, est, names, ids))] + found
+
+    def estimate(self, ctx: CheckContext) -> tuple[NoiseEstimate, bool]:
+        """The estimate the findings are made from, and whether the second family is in it.
+
+        A claim on a table is checked against the second family: where it predicts the
+        labels clearly better (balanced accuracy ``SECOND_MARGIN`` higher), the main models
+        missed what the labels follow, and the estimate is re-made with both families'
+        probabilities averaged.
+        """
+        oof = out_of_fold(ctx)
+        est = estimate_noise(oof.proba, oof.y)
+        if not (self._widespread(est) or self._pairs(est)) or oof.kind != "table":
+            return est, False
+        second = second_opinion(ctx)
+        k = len(oof.classes)
+        main = balanced_accuracy(oof.y, oof.proba.argmax(axis=1), k)
+        if balanced_accuracy(oof.y, second.argmax(axis=1), k) - main < SECOND_MARGIN:
+            return est, False
+        return estimate_noise((oof.proba + second) / 2, oof.y), True
+
+    def _widespread(self, est) -> bool:
+        return (est.widespread_ratio >= self.config["warn_ratio"]
+                and est.widespread_low >= self.config["warn_low_ratio"])
+
+    def _pairs(self, est) -> list:
+        return [p for p in est.pairs[:MAX_NAMED] if p.low >= self.config["pair_ratio"]
+                and p.n_moved >= PAIR_MIN and p.n_reverse <= ONE_WAY * p.n_moved]
+
+    def _pair_finding(self, ctx, oof, pair, names: list[str], base: dict, context: str) -> Finding:
+        given, seen = names[pair.given], names[pair.suggested]
+        moved = np.flatnonzero((oof.proba.argmax(axis=1) == pair.suggested) & (oof.y == pair.given))
+        # most confidently the other class first
+        moved = moved[np.argsort(-oof.proba[moved, pair.suggested], kind="stable")]
+        metrics = {**base, "given": given, "suggested": seen, "n_moved": pair.n_moved,
+                   "n_reverse": pair.n_reverse, "moved_ratio": round(pair.moved_ratio, 4),
+                   "moved_ratio_low": round(pair.low, 4)}
+        ids = oof.sample_ids(ctx, moved[:MAX_ROWS])
+        return self.finding(
+            "class_pair", Severity.WARNING,
+            f"Labels of class {given} look like they belong to {seen}: {pair.n_moved} samples labelled {given} "
+            f"are confidently predicted {seen} (about {pair.moved_ratio:.0%} of what looks like {seen}, at least "
+            f"{pair.low:.0%} at 95% confidence), while only {pair.n_reverse} go the other way, as look-alike "
+            f"classes would{context}.",
+            hint=f"Look at the samples labelled {given} that the models call {seen}: a class mapping or "
+                 "annotation batch that put one class's samples under another's label looks like this.",
+            metrics=metrics, samples=ids, n_samples=len(moved),
+            evidence=[Evidence("images", f"Labelled {given}, predicted {seen}",
+                               {"samples": ids, "captions": [f"{given} → {seen}"] * len(ids)})]
+            if ctx.dataset.modality == "image" else [])
 
 
-def _message(est, names: list[str], n: int, severity: Severity, few: bool, widespread: bool) -> str:
+def _few(est) -> bool:
+    return est.noise_ratio < FEW_RATIO or not est.class_ratio.any()
+
+
+def _message(est, names: list[str], n: int, severity: Severity, widespread: bool, weak: bool,
+             balanced_accuracy: float) -> str:
     head = (f"About {est.noise_ratio:.1%} of the labels look wrong ({len(est.suspects):,} of {n:,} "
             f"samples contradict what models trained on the other samples confidently predict)")
     if widespread:
-        return head + ", across most classes"
-    if few:
+        return (head + f", across most classes: the models' most confident predictions disagree with "
+                f"{est.widespread_ratio:.1%} of their labels (at least {est.widespread_low:.1%} at 95% confidence)")
+    if weak:
+        return (head + f", but the models (balanced accuracy {balanced_accuracy:.2f}) are too weak here to tell "
+                f"wrong labels from hard samples: their most confident predictions disagree with "
+                f"{est.widespread_ratio:.1%} of their labels (at least {est.widespread_low:.1%} at 95% "
+                "confidence), too little to point to wrong labels")
+    if _few(est):
         return head + ", too few to point to systematic noise"
     order = np.argsort(-est.class_ratio, kind="stable")[:MAX_NAMED]
     worst = [names[c] for c in order if est.class_ratio[c] > 0]
     named = ", ".join(worst[:-1]) + f" and {worst[-1]}" if len(worst) > 1 else worst[0]
-    if severity is Severity.WARNING:
-        return head + f", most of them in {named}"
     return (head + f", most of them in {named}: classes that are easy to confuse, or a group of "
             "samples mislabelled together")
 
 
-def _hint(severity: Severity, few: bool) -> str:
+def _hint(severity: Severity, weak: bool, few: bool) -> str:
     if severity is Severity.WARNING:
         return ("Review the top suspects: relabel or drop the wrong ones, and look for the cause "
                 "(a bad class mapping, a careless annotation batch) if the errors share a pattern.")
+    if weak:
+        return ("More samples or stronger models (noise_model='cnn' for images) would tell wrong labels "
+                "from hard samples; the top suspects are still worth a look.")
     if few:
         return "A few wrong or ambiguous labels are normal; review the top suspects for a cleaner set."
     return ("Review the top suspects of the classes named: genuinely ambiguous samples are expected "
             "in human-labelled data, but a block of wrong labels between two classes is worth fixing.")
 
 
-def _evidence(ctx: CheckContext, y: np.ndarray, est, names: list[str], ids: list[str]) -> list[Evidence]:
-    given = [names[c] for c in y[est.suspects[:MAX_ROWS]]]
+def _evidence(ctx: CheckContext, est, names: list[str], ids: list[str]) -> list[Evidence]:
+    given = [names[c] for c in est.given[:MAX_ROWS]]
     suggested = [names[c] for c in est.suggested[:MAX_ROWS]]
     rows = [[sid, g, s, round(float(q), 4)] for sid, g, s, q in zip(ids, given, suggested, est.quality)]
     out = [

@@ -15,6 +15,12 @@ kind is everywhere. The reported rate is the smaller of cleanlab's rate and the 
 mean; the rate that decides severity averages the anchors over the least noisy classes
 only, those holding ``WIDESPREAD_SHARE`` of the samples, so that a group of confusable
 classes (half of Fashion-MNIST's) cannot raise a warning on its own.
+
+Severity is decided on evidence, not on these point estimates: each rate comes with a
+one-sided 95% (Wilson) lower bound over the anchors that measured it, so a handful of
+anchors of a small set cannot raise a warning, and a class mapping error (samples of one
+class labelled as one other class, and few the other way) is measured pair by pair on
+confident learning's flags (``PairNoise``).
 """
 
 from __future__ import annotations
@@ -25,13 +31,48 @@ from dataclasses import dataclass
 import numpy as np
 
 # Anchors: the top ANCHOR_SHARE of a predicted class by confidence, at least ANCHOR_MIN
-# samples (all of a smaller class): fewer would make the per-class estimate too noisy.
+# samples (all of a smaller class). A larger minimum makes every sample of a small class an
+# anchor, and its anchors then measure the models' errors, not the labels'; the statistical
+# uncertainty of few anchors is carried by the lower bounds instead.
 ANCHOR_SHARE = 0.1
-ANCHOR_MIN = 50
+ANCHOR_MIN = 10
 # Widespread noise: the anchors' mean over the least noisy classes holding this share of
 # the samples; with fewer than WIDESPREAD_MIN_CLASSES classes, over all of them.
 WIDESPREAD_SHARE = 0.7
 WIDESPREAD_MIN_CLASSES = 5
+# One-sided 95% normal quantile of the Wilson lower bounds.
+BOUND_Z = 1.645
+# Class pairs kept in the estimate, most evident first.
+MAX_PAIRS = 5
+
+
+@dataclass(frozen=True)
+class PairNoise:
+    """Labels of one class that look like another: a class-mapping error, or look-alikes.
+
+    Parameters
+    ----------
+    given : int
+        The label the samples carry (pool column).
+    suggested : int
+        The class the models see in them.
+    n_moved : int
+        Samples labelled ``given`` that confident learning flags as ``suggested``.
+    n_reverse : int
+        The other way round: labelled ``suggested``, flagged as ``given``. Look-alike
+        classes are confused both ways; a mapping error moves labels one way.
+    moved_ratio : float
+        ``n_moved`` as a share of the samples of ``suggested``, moved ones included.
+    low : float
+        One-sided 95% lower bound of ``moved_ratio``.
+    """
+
+    given: int
+    suggested: int
+    n_moved: int
+    n_reverse: int
+    moved_ratio: float
+    low: float
 
 
 @dataclass(frozen=True)
@@ -44,12 +85,16 @@ class NoiseEstimate:
         Estimated share of wrong labels (smaller of cleanlab's rate and the anchor mean).
     widespread_ratio : float
         The part of it spread over most classes (anchor mean over the least noisy classes).
+    widespread_low : float
+        One-sided 95% lower bound of ``widespread_ratio`` over the anchors that measured it.
     cleanlab_ratio : float
         Share of samples cleanlab's filter flags.
     anchor_ratio : numpy.ndarray
         Per predicted class: share of its anchors labelled otherwise.
     suspects : numpy.ndarray
         Pool positions of the suspected samples, most suspicious first.
+    given : numpy.ndarray
+        Given class (pool column) per suspect.
     suggested : numpy.ndarray
         Suggested class (pool column) per suspect.
     quality : numpy.ndarray
@@ -59,17 +104,23 @@ class NoiseEstimate:
     joint : numpy.ndarray
         (K, K) estimated joint of given (rows) and suggested (columns) labels, as shares of
         all samples.
+    pairs : tuple of PairNoise
+        The class pairs with the most evident label moves (by lower bound), at most
+        ``MAX_PAIRS``.
     """
 
     noise_ratio: float
     widespread_ratio: float
+    widespread_low: float
     cleanlab_ratio: float
     anchor_ratio: np.ndarray
     suspects: np.ndarray
+    given: np.ndarray
     suggested: np.ndarray
     quality: np.ndarray
     class_ratio: np.ndarray
     joint: np.ndarray
+    pairs: tuple[PairNoise, ...]
 
 
 def estimate_noise(proba: np.ndarray, y: np.ndarray) -> NoiseEstimate:
@@ -93,9 +144,12 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray) -> NoiseEstimate:
         warnings.simplefilter("ignore")
         flagged = find_label_issues(y, proba, filter_by="prune_by_noise_rate", n_jobs=1)
     cleanlab_ratio = float(flagged.mean()) if n else 0.0
-    anchor, weight = anchor_disagreement(proba, y)
+    size, wrong, weight = anchor_counts(proba, y)
+    anchor = wrong / np.maximum(size, 1)
     anchor_mean = float(np.dot(weight, anchor))
-    central = _lower_mean(anchor, weight) if k >= WIDESPREAD_MIN_CLASSES else anchor_mean
+    share = _central_share(anchor, weight) if k >= WIDESPREAD_MIN_CLASSES else (weight > 0).astype(float)
+    n_central = float(np.dot(share, size))
+    central = float(np.dot(share * size, anchor) / n_central) if n_central > 0 else 0.0
     noise_ratio = min(cleanlab_ratio, anchor_mean)
     widespread = min(cleanlab_ratio, central)
 
@@ -105,16 +159,30 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray) -> NoiseEstimate:
     candidates = candidates[np.lexsort((candidates, quality_all[candidates]))]
     suspects = candidates[:int(round(noise_ratio * n))]
     suggested = proba[suspects].argmax(axis=1)
-    class_ratio = np.bincount(y[suspects], minlength=k) / np.maximum(np.bincount(y, minlength=k), 1)
+    counts = np.bincount(y, minlength=k)
+    class_ratio = np.bincount(y[suspects], minlength=k) / np.maximum(counts, 1)
+    flags = np.zeros((k, k), np.int64)
+    np.add.at(flags, (y[flagged], proba[flagged].argmax(axis=1)), 1)
     joint = np.zeros((k, k))
     np.add.at(joint, (y[suspects], suggested), 1.0)
-    joint[np.diag_indices(k)] = np.bincount(y, minlength=k) - joint.sum(axis=1)
-    return NoiseEstimate(noise_ratio, widespread, cleanlab_ratio, anchor, suspects, suggested,
-                         quality_all[suspects], class_ratio, joint / max(n, 1))
+    joint[np.diag_indices(k)] = counts - joint.sum(axis=1)
+    return NoiseEstimate(noise_ratio, widespread, wilson_low(widespread * n_central, n_central), cleanlab_ratio,
+                         anchor, suspects, y[suspects], suggested, quality_all[suspects], class_ratio,
+                         joint / max(n, 1), _pairs(flags, counts))
 
 
-def anchor_disagreement(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per predicted class, the share of its anchors whose given label differs.
+def wilson_low(hits: float, trials: float) -> float:
+    """One-sided 95% Wilson lower bound of a proportion (0 without trials)."""
+    if trials <= 0:
+        return 0.0
+    p, z2 = hits / trials, BOUND_Z ** 2
+    centre = p + z2 / (2 * trials)
+    spread = BOUND_Z * np.sqrt(p * (1 - p) / trials + z2 / (4 * trials ** 2))
+    return float(max(centre - spread, 0.0) / (1 + z2 / trials))
+
+
+def anchor_counts(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per predicted class, its anchors and how many of them are labelled otherwise.
 
     Parameters
     ----------
@@ -125,8 +193,10 @@ def anchor_disagreement(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
 
     Returns
     -------
-    disagreement : numpy.ndarray
-        (K,) share of anchors labelled otherwise (0 for a class never predicted).
+    size : numpy.ndarray
+        (K,) anchors of each predicted class.
+    wrong : numpy.ndarray
+        (K,) of them labelled another class.
     weight : numpy.ndarray
         (K,) share of samples predicted as each class.
     """
@@ -142,15 +212,30 @@ def anchor_disagreement(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
     size = np.minimum(counts, np.maximum(np.ceil(ANCHOR_SHARE * counts), ANCHOR_MIN)).astype(np.int64)
     is_anchor = rank < size[pred]
     wrong = np.bincount(pred[is_anchor], weights=(y[is_anchor] != pred[is_anchor]), minlength=k)
-    disagreement = wrong / np.maximum(size, 1)
-    return disagreement, counts / max(n, 1)
+    return size, wrong, counts / max(n, 1)
 
 
-def _lower_mean(values: np.ndarray, weight: np.ndarray) -> float:
-    """Weighted mean of the smallest values holding ``WIDESPREAD_SHARE`` of the weight."""
+def _central_share(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Per class, the part of it inside the least noisy ``WIDESPREAD_SHARE`` of the weight."""
     order = np.argsort(values, kind="stable")
     w = weight[order]
     before = np.cumsum(w) - w
     # each class contributes the part of its weight that falls below the share
     part = np.clip(WIDESPREAD_SHARE * w.sum() - before, 0, w)
-    return float(np.dot(part, values[order]) / part.sum()) if part.sum() > 0 else 0.0
+    share = np.zeros(len(values))
+    share[order] = np.divide(part, w, out=np.zeros_like(part), where=w > 0)
+    return share
+
+
+def _pairs(flags: np.ndarray, counts: np.ndarray) -> tuple[PairNoise, ...]:
+    """The class pairs whose flagged samples most evidently moved from one class to the other.
+
+    ``flags[b, a]``: samples labelled ``b`` flagged as ``a``; ``counts``: samples per label.
+    """
+    given, suggested = np.nonzero(flags * (1 - np.eye(len(counts), dtype=np.int64)))
+    moved = flags[given, suggested]
+    total = moved + counts[suggested]
+    lows = np.array([wilson_low(m, t) for m, t in zip(moved, total)])
+    order = np.argsort(-lows, kind="stable")[:MAX_PAIRS]
+    return tuple(PairNoise(int(given[i]), int(suggested[i]), int(moved[i]), int(flags[suggested[i], given[i]]),
+                           float(moved[i] / total[i]), float(lows[i])) for i in order)

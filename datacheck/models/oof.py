@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from datacheck.errors import ConfigError
-from datacheck.models.estimators import model_factories, reduce_dimensions
+from datacheck.models.estimators import model_factories, reduce_dimensions, screened_boosting
 from datacheck.models.features import FeatureSet, pixel_features, table_features
 from datacheck.models.pool import Pool, build_pool
 from datacheck.scan.sample import stratified_sample
@@ -52,6 +52,10 @@ class OutOfFold:
         Folds of the split.
     notes : list of str
         Sampling, left-out classes or columns, fallbacks, for the findings.
+    folds : list of (numpy.ndarray, numpy.ndarray)
+        The (train, test) positions of each fold.
+    kind : str
+        ``pixels`` or ``table``: what the features are.
     """
 
     pool: Pool
@@ -63,6 +67,8 @@ class OutOfFold:
     features: str
     n_folds: int
     notes: list[str] = field(default_factory=list)
+    folds: list = field(default_factory=list)
+    kind: str = "table"
 
     @property
     def n(self) -> int:
@@ -161,7 +167,29 @@ def _compute(ctx) -> OutOfFold:
             except ImportError:
                 notes.append("noise_model='cnn' needs torch (pip install 'datacheck[torch]'); "
                              "the default models were used")
-    return OutOfFold(pool, classes, y, proba, x, model, feats.description, len(folds), notes)
+    return OutOfFold(pool, classes, y, proba, x, model, feats.description, len(folds), notes, folds, feats.kind)
+
+
+def second_opinion(ctx) -> np.ndarray:
+    """Out-of-fold probabilities of the second model family, cached (computed on demand).
+
+    Gradient boosting on the unreduced features that best split the labels one at a time
+    (``estimators.screened_boosting``), on the same folds as ``out_of_fold``: what
+    reduced inputs hide from the main models (one informative column among thousands, a
+    non-linear threshold).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, K) probabilities, columns as ``out_of_fold(ctx).classes``.
+    """
+    def build():
+        oof = out_of_fold(ctx)
+        x = _features(ctx).x
+        proba, _ = _fit_proba(x, oof.y, len(oof.classes), oof.folds,
+                              [("screened boosting", screened_boosting(x.shape[1], ctx.seed))])
+        return proba
+    return ctx.cached("oof_second", build)
 
 
 def n_folds(n: int) -> int:
@@ -190,9 +218,13 @@ def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _sklearn_proba(x, y, n_classes, kind, folds, seed) -> tuple[np.ndarray, str]:
     """Average probabilities of the chosen scikit-learn models, fold by fold."""
+    return _fit_proba(x, y, n_classes, folds, model_factories(kind, len(folds[0][0]), x.shape[1], seed))
+
+
+def _fit_proba(x, y, n_classes, folds, factories) -> tuple[np.ndarray, str]:
+    """Average out-of-fold probabilities of the given (name, factory) models."""
     from threadpoolctl import threadpool_limits
 
-    factories = model_factories(kind, len(folds[0][0]), x.shape[1], seed)
     proba = np.zeros((len(y), n_classes))
     limit = 1 if len(y) < SINGLE_THREAD_BELOW else None
     with threadpool_limits(limits=limit), warnings.catch_warnings():

@@ -11,7 +11,7 @@ from datacheck.checks import CheckContext
 from datacheck.checks.label_noise import LabelNoiseCheck
 from datacheck.data import from_objects, load
 from datacheck.errors import ConfigError
-from datacheck.models import estimate_noise, out_of_fold
+from datacheck.models import out_of_fold
 from datacheck.scan import scan
 from tests.helpers import loud
 
@@ -41,10 +41,10 @@ def flip_pair(y: np.ndarray, a: int, b: int, rate: float, seed: int) -> tuple[np
 def run_with_suspects(dataset, **options):
     """Run label_noise; return its findings and every suspect id (the finding lists 50)."""
     ctx = CheckContext(dataset, scan(dataset, workers=1), {"seed": 0, **options})
-    findings = LabelNoiseCheck().run(ctx)
-    oof = out_of_fold(ctx)
-    est = estimate_noise(oof.proba, oof.y)
-    return findings, set(oof.sample_ids(ctx, est.suspects))
+    check = LabelNoiseCheck()
+    findings = check.run(ctx)
+    est, _ = check.estimate(ctx)
+    return findings, set(out_of_fold(ctx).sample_ids(ctx, est.suspects))
 
 
 def precision_recall(found: set[str], planted: set[str]) -> tuple[float, float]:
@@ -76,7 +76,7 @@ def test_symmetric_flips_on_digits_warn_and_are_found(digits_split, form):
     assert abs(f.metrics["noise_ratio"] - len(at) / (len(y_train) + len(y_test))) < 0.03
 
 
-def test_class_pair_flips_on_digits_are_found(digits_split):
+def test_class_pair_swaps_on_digits_are_found(digits_split):
     x_train, x_test, y_train, y_test = digits_split  # train_test_split order
     noisy, at = flip_pair(y_train, 0, 1, 0.4, seed=0)
     findings, suspects = run_with_suspects(from_objects({"train": (x_train, noisy), "test": (x_test, y_test)}))
@@ -87,6 +87,34 @@ def test_class_pair_flips_on_digits_are_found(digits_split):
     assert precision >= 0.7 and recall >= 0.75, (precision, recall)
     # concentrated in two classes: named in the message
     assert "in 1, 0 and" in f.message
+
+
+def flip_one_way(y: np.ndarray, source: int, target: int, rate: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rate`` of class ``source`` relabelled ``target``; the moved rows."""
+    rng = np.random.default_rng(seed)
+    out = y.copy()
+    candidates = np.flatnonzero(y == source)
+    at = np.sort(rng.choice(candidates, int(round(rate * len(candidates))), replace=False))
+    out[at] = target
+    return out, at
+
+
+@pytest.mark.parametrize("form", ["features", "images"])
+def test_one_class_moved_to_another_is_a_warning_naming_both(digits_split, form):
+    x_train, x_test, y_train, y_test = digits_split  # train_test_split order
+    noisy, at = flip_one_way(y_train, 1, 7, 0.4, seed=0)
+    if form == "images":
+        x_train, x_test = x_train.reshape(-1, 8, 8), x_test.reshape(-1, 8, 8)
+    report = datacheck.profile(train=(x_train, noisy), test=(x_test, y_test), checks=["label_noise", "learnability"])
+    (pair,) = [f for f in loud(report)]
+    assert pair.code == "label_noise.class_pair" and pair.severity.value == "warning"
+    assert "Labels of class 7 look like they belong to 1" in pair.message
+    assert pair.metrics["given"] == "7" and pair.metrics["suggested"] == "1"
+    assert pair.metrics["moved_ratio_low"] >= 0.1 and pair.metrics["n_reverse"] <= 0.25 * pair.metrics["n_moved"]
+    # the listed samples are the moved ones
+    planted = {f"train[{i}]" for i in at}
+    assert len(set(pair.samples) & planted) >= 0.9 * len(pair.samples)
+    assert pair.n_samples >= 0.6 * len(at)
 
 
 def test_symmetric_flips_on_breast_cancer_warn_and_are_found():
@@ -123,6 +151,36 @@ def test_clean_sample_data_is_quiet(sample_data, name):
     report = datacheck.profile(sample_data / name, checks=["label_noise", "learnability"])
     assert not loud(report), [f.message for f in loud(report)]
     assert report.outcome("label_noise").status.value == "passed"
+
+
+def test_clean_real_sets_are_quiet(sample_data):
+    from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+
+    digits = load_digits()
+    at = np.sort(np.concatenate([np.flatnonzero(digits.target == c)[:30] for c in range(10)]))
+    sets = {"digits 300": (digits.data[at], digits.target[at]),
+            "digits 300 as images": (digits.images[at], digits.target[at]),
+            "digits": (digits.data, digits.target)}
+    for name, load in (("wine", load_wine), ("breast_cancer", load_breast_cancer)):
+        data = load()
+        sets[name] = ((data.data - data.data.mean(0)) / data.data.std(0), data.target)
+    for name, (x, y) in sets.items():
+        report = datacheck.profile(train=(x, y), checks=["label_noise", "learnability"])
+        assert not loud(report), (name, [f.message for f in loud(report)])
+
+
+def test_small_clean_image_sets_are_quiet_and_say_why(sample_data):
+    """300 Fashion-MNIST images, and defect_imbalance (whose labels are clean): weak models flag
+    many samples, which must not read as wrong labels."""
+    from tests import panel
+
+    fashion = panel.image_folder_subset(sample_data / "clean_images", 24, 6)
+    for report in (datacheck.profile(train=(fashion.x_train, fashion.y_train), test=(fashion.x_test, fashion.y_test),
+                                     checks=["label_noise", "learnability"]),
+                   datacheck.profile(sample_data / "defect_imbalance", checks=["label_noise", "learnability"])):
+        assert not loud(report), [f.message for f in loud(report)]
+    (f,) = report.by_check("label_noise")
+    assert f.metrics["widespread_noise_low"] < 0.03
 
 
 def test_clean_random_splits_are_quiet(digits_split, wine_frames):

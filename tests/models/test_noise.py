@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from datacheck.models.noise import WIDESPREAD_SHARE, _lower_mean, anchor_disagreement, estimate_noise
+from datacheck.models.noise import WIDESPREAD_SHARE, _central_share, anchor_counts, estimate_noise, wilson_low
 
 
 def confident_probabilities(y_true: np.ndarray, k: int, rng, confidence: float = 0.9) -> np.ndarray:
@@ -12,6 +12,15 @@ def confident_probabilities(y_true: np.ndarray, k: int, rng, confidence: float =
     proba = rng.dirichlet(np.ones(k), len(y_true)) * (1 - confidence)
     proba[np.arange(len(y_true)), y_true] += confidence
     return proba
+
+
+def flip(y: np.ndarray, rate: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``rate`` of the labels moved to another class at random; the moved positions."""
+    k = int(y.max()) + 1
+    out = y.copy()
+    at = rng.choice(len(y), int(round(rate * len(y))), replace=False)
+    out[at] = (out[at] + rng.integers(1, k, len(at))) % k
+    return out, at
 
 
 def test_symmetric_flips_are_the_suspects_and_the_rate_is_right():
@@ -55,19 +64,56 @@ def test_clean_confident_labels_have_no_suspects():
     assert np.allclose(np.diag(est.joint), np.bincount(y) / 500)
 
 
-def test_anchor_disagreement_uses_the_most_confident_predictions():
-    # class 0: 60 predictions; the 50 most confident are labelled 0 except 5
-    conf = np.linspace(0.99, 0.6, 60)
+def test_anchor_counts_use_the_most_confident_predictions():
+    # class 0: 120 predictions, its anchors the 12 most confident; 5 of them labelled 1
+    conf = np.linspace(0.99, 0.6, 120)
     proba = np.stack([conf, 1 - conf], axis=1)
-    y = np.zeros(60, np.int64)
-    y[[0, 10, 20, 30, 40]] = 1  # inside the anchors
-    y[55:] = 1  # outside them
-    disagreement, weight = anchor_disagreement(proba, y)
-    assert disagreement[0] == 5 / 50 and weight[0] == 1.0 and disagreement[1] == 0
+    y = np.zeros(120, np.int64)
+    y[[0, 3, 6, 9, 11]] = 1  # inside the anchors
+    y[100:] = 1  # outside them
+    size, wrong, weight = anchor_counts(proba, y)
+    assert size[0] == 12 and wrong[0] == 5 and weight[0] == 1.0
+    assert size[1] == 0 and wrong[1] == 0
 
 
-def test_lower_mean_ignores_the_noisiest_classes():
+def test_central_share_leaves_out_the_noisiest_classes():
     values = np.array([0.0, 0.0, 0.0, 0.5, 0.5])
-    weight = np.full(5, 0.2)
-    assert abs(_lower_mean(values, weight) - (0.5 * (WIDESPREAD_SHARE - 0.6) / WIDESPREAD_SHARE)) < 1e-9
-    assert abs(_lower_mean(np.full(4, 0.1), np.full(4, 0.25)) - 0.1) < 1e-12
+    share = _central_share(values, np.full(5, 0.2))
+    assert np.allclose(share, [1, 1, 1, (WIDESPREAD_SHARE - 0.6) / 0.2, 0])
+
+
+def test_wilson_low_is_below_the_rate_and_tightens_with_more_trials():
+    assert wilson_low(0, 10) == 0 and wilson_low(3, 0) == 0
+    few, many = wilson_low(4, 10), wilson_low(400, 1000)
+    assert 0.15 < few < 0.4 and 0.37 < many < 0.4
+
+
+def test_widespread_noise_bound_tightens_with_more_anchors():
+    rng = np.random.default_rng(0)
+    k, gaps = 10, []
+    for n in (300, 3000):  # 10 and 30 anchors per class
+        y_true = np.repeat(np.arange(k), n // k)
+        proba = confident_probabilities(y_true, k, rng)
+        y, _ = flip(y_true, 0.1, rng)
+        est = estimate_noise(proba, y)
+        assert 0 < est.widespread_low < est.widespread_ratio
+        gaps.append(1 - est.widespread_low / est.widespread_ratio)
+    assert gaps[1] < gaps[0]
+
+
+def test_one_way_class_move_is_a_pair_and_look_alikes_are_two_way():
+    rng = np.random.default_rng(0)
+    k, n = 5, 1000
+    y_true = np.repeat(np.arange(k), n // k)
+    proba = confident_probabilities(y_true, k, rng)
+    y = y_true.copy()
+    y[np.flatnonzero(y_true == 1)[:80]] = 3  # 40% of class 1 labelled 3
+    (top, *_) = estimate_noise(proba, y).pairs
+    assert (top.given, top.suggested) == (3, 1) and top.n_moved >= 40 and top.n_reverse == 0
+    assert top.moved_ratio == top.n_moved / (top.n_moved + 120) and 0.15 < top.low < top.moved_ratio
+    # look-alikes: 20% of class 1 labelled 3 and 20% of class 3 labelled 1
+    swap = y_true.copy()
+    both = np.concatenate([np.flatnonzero(y_true == 1)[:40], np.flatnonzero(y_true == 3)[:40]])
+    swap[both] = np.where(y_true[both] == 1, 3, 1)
+    pairs = {(p.given, p.suggested): p for p in estimate_noise(proba, swap).pairs}
+    assert pairs[(3, 1)].n_reverse > 0.5 * pairs[(3, 1)].n_moved
