@@ -104,10 +104,9 @@ class Matches:
         Similarity of the pair (images: thumbnail correlation) or distance (rows: the largest
         standardized difference over features).
     rival : numpy.ndarray, optional
-        Images: int64 (n, CLOSEST - 1) indices of the next-closest references on the
-        thumbnails (other content than ``ref``), -1 where there are fewer: the full-resolution
-        confirmation picks the copy among them and ``ref``, and the rest are the look-alikes
-        it must stand apart from.
+        Images: int64 (n, k) indices of the other close references on the thumbnails (other
+        content than ``ref``), -1 padded: the full-resolution confirmation picks the copy
+        among them and ``ref``, and the rest are the look-alikes it must stand apart from.
     """
 
     query: np.ndarray
@@ -288,9 +287,9 @@ def match_images(ref_thumbs: np.ndarray, ref_ok: np.ndarray, ref_hash: np.ndarra
     """Candidate near copies: query images whose closest reference thumbnail is very similar.
 
     The thumbnails are compared upright and with the query mirrored (an augmentation saved
-    before splitting); both orientations' candidates are kept. Band keys find
-    candidates in time linear in the number of images; a query whose closest candidate
-    reaches ``min_similarity`` comes with its ``CLOSEST`` closest candidates. At 16x16 pixels,
+    before splitting); both orientations' candidates are kept. Band keys find candidates in
+    time linear in the number of images; a query whose closest candidate reaches
+    ``min_similarity`` comes with the ``CLOSEST`` closest candidates of each orientation. At 16x16 pixels,
     look-alikes remain: ``full_resolution`` picks and confirms the copy among them.
 
     Parameters

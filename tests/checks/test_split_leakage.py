@@ -138,8 +138,9 @@ def test_a_lookalike_is_not_a_near_copy(rng):
     train = np.stack([item] + [u8(_smooth_image(rng, 5)) for _ in range(40)])
     test = np.stack([lookalike] + [u8(_smooth_image(rng, 5)) for _ in range(20)])
     thumbs = area_thumbnails(np.concatenate([train, test]), 16)
+    least = SplitLeakageCheck().config["thumb_similarity"]
     candidates = match_images(thumbs[:41], np.ones(41, bool), np.arange(41, dtype=np.uint64), thumbs[41:],
-                              np.ones(21, bool), min_similarity=SplitLeakageCheck().config["thumb_similarity"])
+                              np.ones(21, bool), min_similarity=least)
     assert (0, 0) in set(zip(candidates.query.tolist(), candidates.ref.tolist())), "a thumbnail candidate"
     report = _profile(train=(train, np.arange(41) % 3), test=(test, np.arange(21) % 3))
     assert not [f for f in report.by_check(CHECK) if f.code == "split_leakage.near_duplicate"]
@@ -151,7 +152,8 @@ def test_a_few_near_copies_in_a_large_split_are_info(digits_split):
     imgs = lambda x: (x.reshape(-1, 8, 8, 1) * 15).astype(np.uint8)  # noqa: E731
     tr = imgs(x_train)
     copies = np.clip(tr[:2].astype(int) + 12, 0, 255).astype(np.uint8)
-    report = _profile(train=(tr, y_train), test=(np.concatenate([imgs(x_test), copies]), np.r_[y_test, y_train[:2]]))
+    test = np.concatenate([imgs(x_test), copies])
+    report = _profile(train=(tr, y_train), test=(test, np.r_[y_test, y_train[:2]]))
     f = _one(report, "split_leakage.near_duplicate")
     assert f.severity.value == "info" and len(_pairs(f)) == 2
 
