@@ -46,7 +46,8 @@ def gray_images(split, info: ArrayInfo | None, indices: np.ndarray) -> list[np.n
     -------
     list of numpy.ndarray or None
         float32 (h, w) per sample; None where a file can no longer be read. Images larger
-        than ``4 * MAX_SIDE`` are reduced by an integer factor on reading.
+        than ``4 * MAX_SIDE`` are reduced by an integer factor on reading (large JPEGs are
+        decoded at reduced scale).
     """
     indices = np.asarray(indices, np.int64)
     if split.paths is None:
@@ -85,6 +86,10 @@ def read_gray(root: str, paths: list[str]) -> list[np.ndarray | None]:
     for rel in paths:
         try:
             with Image.open(os.path.join(root, rel)) as im:
+                if max(im.size) > 8 * MAX_SIDE:
+                    # A large JPEG decodes at 1/2 to 1/8 scale for little more than its header.
+                    im.draft(im.mode, (im.width * 4 * MAX_SIDE // max(im.size),
+                                       im.height * 4 * MAX_SIDE // max(im.size)))
                 im.load()
                 factor = max(im.size) // (4 * MAX_SIDE)
                 if factor > 1 and im.mode in ("L", "RGB", "RGBA", "LA"):
