@@ -158,6 +158,18 @@ def test_a_few_near_copies_in_a_large_split_are_info(digits_split):
     assert f.severity.value == "info" and len(_pairs(f)) == 2
 
 
+def test_many_near_copies_are_an_error(digits_split):
+    """60 brightened copies in 510 test images (11.8%): the test score is not to be trusted."""
+    x_train, x_test, y_train, y_test = digits_split
+    imgs = lambda x: (x.reshape(-1, 8, 8, 1) * 15).astype(np.uint8)  # noqa: E731
+    tr = imgs(x_train)
+    copies = np.clip(tr[:60].astype(int) + 12, 0, 255).astype(np.uint8)
+    test = np.concatenate([imgs(x_test), copies])
+    f = _one(_profile(train=(tr, y_train), test=(test, np.r_[y_test, y_train[:60]])),
+             "split_leakage.near_duplicate")
+    assert f.severity.value == "error" and f.metrics["n_leaked"] == 60
+
+
 def test_near_copies_in_image_arrays(digits_split):
     x_train, x_test, y_train, y_test = digits_split  # train_test_split's order
     imgs = lambda x: (x.reshape(-1, 8, 8, 1) * 15).astype(np.uint8)  # noqa: E731
