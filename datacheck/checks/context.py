@@ -8,6 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from datacheck.data.dataset import Dataset
+from datacheck.scan.full_resolution import gray_images
 from datacheck.scan.result import ScanResult, SplitScan
 
 
@@ -71,6 +72,14 @@ class CheckContext:
     def splits(self) -> list[SplitScan]:
         """Scans of every split, in canonical order."""
         return list(self.scan.splits.values())
+
+    def gray_images(self, split: str, indices) -> list[np.ndarray | None]:
+        """Grayscale pixels of some samples of an image split, read again at full resolution.
+
+        The scan-side reader (``datacheck.scan.full_resolution.gray_images``): files in worker
+        processes, or rows of an image array; None where a file can no longer be read.
+        """
+        return gray_images(self.dataset.splits[split], self.scan[split].array, indices)
 
     def sample_ids(self, split: str, indices) -> list[str]:
         """Report names of samples of one split (paths relative to the source, or ``split[row]``)."""

@@ -12,7 +12,7 @@ from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.checks.params import Param
 from datacheck.report.findings import Evidence, Finding, Severity
-from datacheck.scan.full_resolution import gray_images, rank_candidates
+from datacheck.scan.full_resolution import rank_candidates
 from datacheck.scan.near_duplicates import Matches, bucket_join, match_images
 
 _BASELINE_ROWS = 20000
@@ -68,9 +68,9 @@ def _confirmed(ctx: CheckContext, ref: str, ev: str,
     wanted, where = np.unique(candidates[candidates >= 0], return_inverse=True)
     positions = np.full(candidates.shape, -1, np.int64)
     positions[candidates >= 0] = where
-    ref_gray = gray_images(ctx.dataset.splits[ref], ctx.scan[ref].array, wanted)
+    ref_gray = ctx.gray_images(ref, wanted)
     queries, q_where = np.unique(near.query, return_inverse=True)
-    q_gray = gray_images(ctx.dataset.splits[ev], ctx.scan[ev].array, queries)
+    q_gray = ctx.gray_images(ev, queries)
     choice, score, runner_up = rank_candidates([q_gray[i] for i in q_where], ref_gray, positions)
     return candidates[np.arange(len(near)), choice], score, runner_up
 
