@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from datacheck.cli_output import console_for, emit, output_options
+from datacheck.data.task import TASKS
 from datacheck.errors import DatacheckError, InputError
 
 GX_MISSING = "great_expectations is not installed; install it with: pip install 'datacheck[gx]'"
@@ -109,11 +110,13 @@ def _require_gx():
               help="Training batch size, for the single-label batch expectation [default: 32].")
 @click.option("--name", help="Suite name [default: from PATH].")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Image decoding processes.")
-def suite(path: Path, output: Path, label, split_col, batch_size, name, workers) -> None:
+@click.option("--task", type=click.Choice(TASKS), default=None,
+              help="Learning task [default: inferred from the label].")
+def suite(path: Path, output: Path, label, split_col, batch_size, name, workers, task) -> None:
     """Write a Great Expectations suite inferred from the dataset at PATH."""
     dgx = _require_gx()
     inferred = dgx.infer_suite(path, label=label, split_col=split_col, batch_size=batch_size,
-                               name=name, workers=workers)
+                               name=name, workers=workers, task=task)
     dgx.write_suite(inferred, output)
     click.echo(f"Suite {inferred['name']!r}: {len(inferred['expectations'])} expectations written to {output}",
                err=True)
@@ -126,11 +129,14 @@ def suite(path: Path, output: Path, label, split_col, batch_size, name, workers)
 @click.option("--label", help="Label column (default: the suite's, else the loader's choice).")
 @click.option("--split-col", help="Split column of a single table (default: split).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Image decoding processes.")
+@click.option("--task", type=click.Choice(TASKS), default=None,
+              help="Learning task [default: the suite's, else inferred from the label].")
 @output_options
-def validate(path: Path, suite_file: Path, label, split_col, workers, html_path, no_html, json_path,
+def validate(path: Path, suite_file: Path, label, split_col, workers, task, html_path, no_html, json_path,
              fail_on, quiet, verbose) -> None:
     """Run the expectation suite FILE on the dataset at PATH and report what fails."""
     dgx = _require_gx()
-    report = dgx.validate_suite(path, suite_file, label=label, split_col=split_col, workers=workers)
+    report = dgx.validate_suite(path, suite_file, label=label, split_col=split_col, workers=workers,
+                                task=task)
     emit(report, console_for(json_path, quiet), source=path, html_path=html_path, no_html=no_html,
          json_path=json_path, fail_on=fail_on, verbose=verbose)

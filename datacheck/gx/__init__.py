@@ -27,8 +27,11 @@ from datacheck.gx.expectations import (
     ExpectColumnClassImbalanceRatioToBeBetween,
     ExpectColumnLongestRunToBeBetween,
     ExpectColumnMinClassShareToBeBetween,
+    ExpectColumnNarrowTargetBatchRatioToBeBetween,
     ExpectColumnSingleLabelBatchRatioToBeBetween,
     ExpectColumnSplitLeakedRowCountToBeBetween,
+    ExpectColumnTargetOrderCorrelationToBeBetween,
+    ExpectColumnTargetShiftKsToBeBetween,
 )
 from datacheck.gx.frames import SuiteFrame, suite_frame
 from datacheck.gx.infer import infer_suite, write_suite
@@ -38,8 +41,11 @@ __all__ = [
     "ExpectColumnClassImbalanceRatioToBeBetween",
     "ExpectColumnLongestRunToBeBetween",
     "ExpectColumnMinClassShareToBeBetween",
+    "ExpectColumnNarrowTargetBatchRatioToBeBetween",
     "ExpectColumnSingleLabelBatchRatioToBeBetween",
     "ExpectColumnSplitLeakedRowCountToBeBetween",
+    "ExpectColumnTargetOrderCorrelationToBeBetween",
+    "ExpectColumnTargetShiftKsToBeBetween",
     "SuiteFrame",
     "infer_suite",
     "load_suite",

@@ -12,11 +12,13 @@ from typing import Any
 
 # Thresholds used when the check that owns them is not registered.
 FALLBACK_PARAMS = {
-    "label_order": {"batch_size": 32, "single_label_excess": 0.25},
-    "class_balance": {"max_imbalance_ratio": 10.0, "min_share_ratio": 0.2},
+    "label_order": {"batch_size": 32, "single_label_excess": 0.25, "z_threshold": 6.0},
+    "class_balance": {"max_imbalance_ratio": 10.0, "min_share_ratio": 0.2, "max_target_shift": 0.2},
 }
 SHUFFLE_HINT = "Shuffle the samples (DataLoader(shuffle=True), or shuffle the rows once before saving)."
 BALANCE_HINT = "Collect more samples of the small classes, or reweight or resample them when training."
+SHIFT_HINT = ("Split at random (or stratify on target quantiles) unless the shift is intended; a model "
+              "extrapolates poorly beyond the targets it was trained on.")
 LEAK_HINT = ("Remove the shared samples from the evaluation split: deduplicate before splitting, "
              "and split before any augmentation.")
 
@@ -124,6 +126,39 @@ def balance_expectations(label: str, split: str, params: dict, where: dict) -> l
                     "samples (samples over classes).", check="class_balance", hint=BALANCE_HINT,
                     column=label, min_value=share, **where),
     ]
+
+
+def narrow_batch_expectation(label: str, split: str, is_train: bool, batch_size: int, limit: float,
+                             where: dict) -> dict:
+    """Less than ``limit`` of the batches of ``batch_size`` consecutive rows span under a
+    quarter of the target's spread (``label_order`` calls a target sorted from ``limit`` on)."""
+    return expectation(
+        "expect_column_narrow_target_batch_ratio_to_be_between", "critical" if is_train else "warning",
+        f"Fewer than {limit:.0%} of the batches of {batch_size} consecutive samples in split {split} "
+        "span under a quarter of the target's spread.", check="label_order", hint=SHUFFLE_HINT,
+        column=label, batch_size=int(batch_size), max_value=float(limit), strict_max=True, **where)
+
+
+def order_correlation_expectation(label: str, split: str, bound: float, where: dict) -> dict:
+    """The target's absolute rank correlation with row position stays at most ``bound``
+    (``label_order`` calls a train target clustered, an evaluation target sorted, beyond it)."""
+    return expectation(
+        "expect_column_target_order_correlation_to_be_between", "warning",
+        f"The target of split {split} has a rank correlation with row position of at most {bound:g} "
+        "in absolute value.",
+        check="label_order", hint=SHUFFLE_HINT, column=label, max_value=float(bound), **where)
+
+
+def shift_expectation(label: str, split_col: str, reference: str, params: dict, p_value: float) -> dict:
+    """No split's target differs from the reference split's beyond sampling noise by a KS
+    statistic of ``max_target_shift`` or more (``class_balance``'s target shift)."""
+    limit = float(threshold(params, "class_balance", "max_target_shift"))
+    return expectation(
+        "expect_column_target_shift_ks_to_be_between", "warning",
+        f"No split's target differs from {reference}'s by a KS statistic of {limit:g} or more "
+        f"beyond sampling noise (p below {p_value:g}).", check="class_balance", hint=SHIFT_HINT,
+        column=label, split_column=split_col, reference_split=reference, max_p_value=float(p_value),
+        max_value=limit, strict_max=True)
 
 
 def leakage_expectation(split_col: str, **content: Any) -> dict:

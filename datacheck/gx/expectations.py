@@ -10,9 +10,14 @@ snake-case type in a suite file:
   ``label_order``),
 - ``expect_column_class_imbalance_ratio_to_be_between`` (label column; ``class_balance``),
 - ``expect_column_min_class_share_to_be_between`` (label column; ``class_balance``),
-- ``expect_column_split_leaked_row_count_to_be_between`` (split column; ``split_leakage``).
+- ``expect_column_split_leaked_row_count_to_be_between`` (split column; ``split_leakage``),
+- ``expect_column_target_order_correlation_to_be_between`` (regression target; ``label_order``),
+- ``expect_column_narrow_target_batch_ratio_to_be_between`` (regression target, ``batch_size``;
+  ``label_order``),
+- ``expect_column_target_shift_ks_to_be_between`` (regression target, ``split_column``;
+  ``class_balance``).
 
-Label metrics ignore missing labels. Use ``row_condition`` (``condition_parser="pandas"``)
+Label and target metrics ignore missing values. Use ``row_condition`` (``condition_parser="pandas"``)
 to evaluate one split of a table that holds several.
 """
 
@@ -108,6 +113,51 @@ class ColumnSplitLeakedRows(ColumnAggregateMetricProvider):
         content = frame[[c for c in wanted if c not in ignored]]
         leaked = m.leaked_rows(content, frame[split_col])
         return {"count": int(leaked.sum()), "index": frame.index[leaked][:MAX_INDEX].tolist()}
+
+
+class ColumnTargetOrderCorrelation(ColumnAggregateMetricProvider):
+    """Absolute Spearman correlation of a numeric target with row position (0.0 for fewer
+    than three values or a constant target)."""
+
+    metric_name = "column.target_order_correlation"
+
+    @column_aggregate_value(engine=PandasExecutionEngine)
+    def _pandas(cls, column, **kwargs):
+        stats = m.target_order(column, batch_size=len(column))
+        return abs(stats.rank_correlation) if stats else 0.0
+
+
+class ColumnNarrowTargetBatchRatio(ColumnAggregateMetricProvider):
+    """Share of full batches of ``batch_size`` consecutive values whose range is under a
+    quarter of the column's 5-95% spread (0.0 for fewer than three values or a constant
+    target)."""
+
+    metric_name = "column.narrow_target_batch_ratio"
+    value_keys = ("batch_size",)
+
+    @column_aggregate_value(engine=PandasExecutionEngine)
+    def _pandas(cls, column, batch_size, **kwargs):
+        stats = m.target_order(column, batch_size=int(batch_size))
+        return stats.narrow_batch_ratio if stats else 0.0
+
+
+class ColumnTargetShifts(ColumnAggregateMetricProvider):
+    """KS statistic and p-value between the target of the reference split and that of each
+    other split: ``{split: {"ks_statistic", "p_value", "n"}}``."""
+
+    metric_name = "column.target_shifts"
+    value_keys = ("split_column", "reference_split")
+
+    @metric_value(engine=PandasExecutionEngine)
+    def _pandas(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics,
+                runtime_configuration):
+        frame, _, accessor = execution_engine.get_compute_domain(
+            metric_domain_kwargs, domain_type=MetricDomainTypes.COLUMN)
+        split_col = metric_value_kwargs["split_column"]
+        if split_col not in frame.columns:
+            raise KeyError(f"split column {split_col!r} is not in the table")
+        return m.target_shifts(frame[accessor["column"]], frame[split_col],
+                               metric_value_kwargs["reference_split"])
 
 
 class _ValueBetween(ColumnAggregateExpectation, ABC):
@@ -218,10 +268,84 @@ class ExpectColumnSplitLeakedRowCountToBeBetween(ColumnAggregateExpectation):
                 "result": {"observed_value": count, "partial_unexpected_index_list": value["index"]}}
 
 
+class ExpectColumnTargetOrderCorrelationToBeBetween(_ValueBetween):
+    """Expect the absolute Spearman correlation of a numeric target with row position to be
+    between two values (usually at most a bound).
+
+    A random order gives about ``1 / sqrt(n - 1)``; a target sorted in the file gives 1.0,
+    one drifting along the file (rows appended by date) less. A loader that does not
+    shuffle then feeds the model one range of the target after another (datacheck
+    ``label_order``).
+    """
+
+    metric_dependencies = ("column.target_order_correlation",)
+
+    @classmethod
+    def _metric(cls) -> str:
+        return "column.target_order_correlation"
+
+
+class ExpectColumnNarrowTargetBatchRatioToBeBetween(_ValueBetween):
+    """Expect the share of *narrow* batches of ``batch_size`` consecutive rows (a range under
+    a quarter of the column's 5-95% spread) to be between two values.
+
+    32 random draws of a continuous target are almost never narrow; 32 neighbours in a file
+    sorted by target almost always are (datacheck ``label_order``, the regression
+    counterpart of the single-label batch ratio).
+    """
+
+    batch_size: int = pydantic.Field(default=32, ge=1, description="Rows per batch.")
+    metric_dependencies = ("column.narrow_target_batch_ratio",)
+    success_keys = ("batch_size", *_ValueBetween.success_keys)
+
+    @classmethod
+    def _metric(cls) -> str:
+        return "column.narrow_target_batch_ratio"
+
+
+class ExpectColumnTargetShiftKsToBeBetween(_ValueBetween):
+    """Expect the largest Kolmogorov-Smirnov statistic between the target of
+    ``reference_split`` and that of any other split to be between two values (usually at
+    most a bound).
+
+    ``column`` is the numeric target; ``split_column`` names each row's split. With
+    ``max_p_value``, only differences beyond sampling noise count (KS p-value below it), as
+    datacheck ``class_balance`` judges a target shift (KS at least ``max_target_shift`` and
+    p below 3e-7); the observed value is 0.0 when no split differs beyond noise. The
+    result lists every split's statistic, p-value and size under ``details``.
+    """
+
+    split_column: str = pydantic.Field(default="split", description="Column naming each row's split.")
+    reference_split: str = pydantic.Field(default="train", description="Split the others are compared with.")
+    max_p_value: float | None = pydantic.Field(
+        default=None, gt=0, le=1, description="Count only splits whose KS p-value is below this.")
+    metric_dependencies = ("column.target_shifts",)
+    success_keys = ("split_column", "reference_split", "max_p_value", *_ValueBetween.success_keys)
+
+    @classmethod
+    def _metric(cls) -> str:
+        return "column.target_shifts"
+
+    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
+        shifts = metrics["column.target_shifts"]
+        counted = [s["ks_statistic"] for s in shifts.values()
+                   if self.max_p_value is None or s["p_value"] < self.max_p_value]
+        observed = float(max(counted, default=0.0))
+        low_ok = self.min_value is None or (observed > self.min_value if self.strict_min
+                                            else observed >= self.min_value)
+        high_ok = self.max_value is None or (observed < self.max_value if self.strict_max
+                                             else observed <= self.max_value)
+        return {"success": bool(low_ok and high_ok),
+                "result": {"observed_value": observed, "details": {"splits": shifts}}}
+
+
 __all__ = [
     "ExpectColumnClassImbalanceRatioToBeBetween",
     "ExpectColumnLongestRunToBeBetween",
     "ExpectColumnMinClassShareToBeBetween",
+    "ExpectColumnNarrowTargetBatchRatioToBeBetween",
     "ExpectColumnSingleLabelBatchRatioToBeBetween",
     "ExpectColumnSplitLeakedRowCountToBeBetween",
+    "ExpectColumnTargetOrderCorrelationToBeBetween",
+    "ExpectColumnTargetShiftKsToBeBetween",
 ]

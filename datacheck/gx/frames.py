@@ -1,5 +1,6 @@
 """The table a suite runs on: a dataset's rows (or its per-sample image summary) as one
-pandas DataFrame with the label column and a split column."""
+pandas DataFrame with the label column (class values, or a regression target's numbers) and
+a split column."""
 
 from __future__ import annotations
 
@@ -81,7 +82,8 @@ def label_values(classes: list[str], y: np.ndarray) -> np.ndarray:
 
 
 def suite_frame(source, *, label: str | None = None, split_col: str | None = None,
-                split_name: str | None = None, workers: int | None = None) -> SuiteFrame:
+                split_name: str | None = None, workers: int | None = None,
+                task: str | None = None) -> SuiteFrame:
     """Build the table a suite describes from a path (any layout) or a loaded ``Dataset``.
 
     Tables give their own rows; image folders, manifests and image arrays give the
@@ -101,6 +103,9 @@ def suite_frame(source, *, label: str | None = None, split_col: str | None = Non
         Name of the split column of the result (default ``split_col``, else ``split``).
     workers : int, optional
         Image decoding processes.
+    task : {"classification", "regression"}, optional
+        The task of a dataset read from a path (default: inferred from the label). A
+        regression target is a float64 column, NaN where missing.
 
     Returns
     -------
@@ -113,6 +118,8 @@ def suite_frame(source, *, label: str | None = None, split_col: str | None = Non
 
         # Expectations are validated on pandas frames: the table is read whole.
         dataset = load(Path(source), label=label, split_col=split_col, stream=False)
+        if task is not None:
+            dataset.set_task(task)
     split_name = split_name or split_col or DEFAULT_SPLIT_COL
     if dataset.modality == "tabular":
         parts, kind = [split.table.to_pandas() for split in dataset.splits.values()], "table"
@@ -121,7 +128,9 @@ def suite_frame(source, *, label: str | None = None, split_col: str | None = Non
     # A summary table is datacheck's own: its label column is always ``label``.
     label_col = dataset.label if kind == "table" and dataset.label else "label"
     for part, split in zip(parts, dataset.splits.values()):
-        part[label_col] = label_values(dataset.classes, split.y)
+        # A regression target keeps its numbers (its classes are the values as text).
+        part[label_col] = (dataset.target(split.name) if dataset.is_regression
+                           else label_values(dataset.classes, split.y))
         part[split_name] = split.name
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     return SuiteFrame(frame.reset_index(drop=True), dataset, kind, label_col, split_name)

@@ -3,7 +3,8 @@
 The suite describes the table of ``suite_frame``: for tables their columns, types, value
 ranges, null rates and the label's value set; for images the same over the per-sample
 summary (size, channels, mode, pixel range, label set). It adds datacheck's own
-expectations (label order, class balance, split leakage) with bounds from the data and
+expectations (label order, class balance, split leakage; for a regression target its order,
+its shift between splits and split leakage) with bounds from the data and
 from datacheck's check defaults, and carries those defaults in
 ``meta["datacheck"]["params"]`` for ``datacheck profile --suite``.
 """
@@ -28,6 +29,12 @@ NUMERIC_TYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
 BOOL_TYPES = ["bool", "boolean"]
 MAX_SET_SIZE = 50      # a non-numeric column with at most this many values gets a value set
 MAX_SIZE_SET = 10      # image heights/widths with at most this many values get a value set
+# A regression target's range is widened by this share of its width on each side: new data
+# may reach a little past the values seen (the extreme-target check judges far ones).
+TARGET_MARGIN = 0.1
+TARGET_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+# Each quantile may move to the quantile this much below or above it (more for few rows).
+QUANTILE_SLACK = 0.05
 
 
 def _plain(value: Any) -> Any:
@@ -44,11 +51,12 @@ def _sorted(values) -> list:
         return sorted(plain, key=str)
 
 
-def column_expectations(frame: pd.DataFrame, column: str) -> list[dict]:
+def column_expectations(frame: pd.DataFrame, column: str, margin: float = 0.0) -> list[dict]:
     """Existence, type, null rate and range (or value set) of one column, from its values.
 
     Pandas 3 string columns get no type expectation: GX 1.24's type list cannot name
-    pandas' ``str`` dtype; their value set (up to 50 values) stands in for it.
+    pandas' ``str`` dtype; their value set (up to 50 values) stands in for it. A numeric
+    range is widened by ``margin`` times its width on each side.
     """
     values = frame[column]
     out = [b.expectation("expect_column_to_exist", "critical", f"The table has a column {column!r}.",
@@ -72,6 +80,11 @@ def column_expectations(frame: pd.DataFrame, column: str) -> list[dict]:
         finite = present[np.isfinite(present.to_numpy(dtype=np.float64))]
         if len(finite):
             lo, hi = _plain(finite.min()), _plain(finite.max())
+            if margin:
+                # A column never negative (a count, a price) stays so.
+                width = float(hi - lo)
+                lo, hi = float(lo) - margin * width if lo < 0 else max(0.0, float(lo) - margin * width), \
+                    float(hi) + margin * width
             out.append(b.expectation("expect_column_values_to_be_between", "warning",
                                      f"Column {column!r} stays within [{lo:g}, {hi:g}].",
                                      column=column, min_value=lo, max_value=hi))
@@ -114,10 +127,77 @@ def summary_expectations(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
+def quantile_expectation(values: pd.Series, label: str) -> dict | None:
+    """The target's 5, 25, 50, 75 and 95% quantiles each between the quantiles
+    ``QUANTILE_SLACK`` (or four standard errors of the rank, if more) below and above it."""
+    finite = values[np.isfinite(values.to_numpy(dtype=np.float64))].to_numpy(dtype=np.float64)
+    if len(finite) < 2:
+        return None
+    q = np.asarray(TARGET_QUANTILES)
+    slack = np.maximum(QUANTILE_SLACK, 4 * np.sqrt(q * (1 - q) / len(finite)))
+    lows = np.quantile(finite, np.clip(q - slack, 0, 1))
+    highs = np.quantile(finite, np.clip(q + slack, 0, 1))
+    ranges = [[float(lo), float(hi)] for lo, hi in zip(lows, highs)]
+    return b.expectation(
+        "expect_column_quantile_values_to_be_between", "warning",
+        f"The quantiles of {label!r} ({', '.join(f'{p:.0%}' for p in q)}) stay near their inferred values.",
+        check="class_balance", hint="Check how the target was computed and collected; retrain if its "
+                                    "distribution changed on purpose.",
+        column=label, quantile_ranges={"quantiles": q.tolist(), "value_ranges": ranges})
+
+
+def target_order_expectations(sf: SuiteFrame, params: dict[str, dict[str, Any]]) -> list[dict]:
+    """Per split, a regression target's rank correlation with row position and share of
+    narrow batches within what ``label_order`` allows."""
+    from datacheck.checks._target.order import MIN_RANK_CORRELATION, MIN_SAMPLES, SORTED_RANK_CORRELATION
+
+    frame, label, split_col = sf.frame, sf.label, sf.split_col
+    names, train = list(sf.dataset.splits), sf.dataset.train.name
+    batch = int(b.threshold(params, "label_order", "batch_size"))
+    excess = float(b.threshold(params, "label_order", "single_label_excess"))
+    z = float(b.threshold(params, "label_order", "z_threshold"))
+    out = []
+    for name in names:
+        where = b.where_equal(split_col, name) if len(names) > 1 else {}
+        stats = m.target_order(frame.loc[frame[split_col] == name, label], batch)
+        if stats is None or stats.n < MIN_SAMPLES:
+            continue
+        # Beyond this bound a random order is ruled out (z deviations) and the trend is
+        # material (train) or the target sorted (evaluation splits), as label_order judges.
+        floor = MIN_RANK_CORRELATION if name == train else SORTED_RANK_CORRELATION
+        bound = math.ceil(max(floor, z / math.sqrt(stats.n - 1)) * 1000) / 1000
+        if bound < 1:
+            out.append(b.order_correlation_expectation(label, name, bound, where))
+        if stats.n >= 2 * batch:
+            limit = round(min(1.0, stats.expected_narrow_batch_ratio + excess), 6)
+            out.append(b.narrow_batch_expectation(label, name, name == train, batch, limit, where))
+    return out
+
+
+def target_expectations(sf: SuiteFrame, params: dict[str, dict[str, Any]]) -> list[dict]:
+    """A regression target: numeric, complete, within its range (with a margin) and near its
+    quantiles; in no order along the file (per split); not shifted between splits; and no
+    sample in two splits."""
+    from datacheck.checks._target.distribution import SHIFT_P
+
+    frame, label, split_col = sf.frame, sf.label, sf.split_col
+    out = column_expectations(frame, label, margin=TARGET_MARGIN)
+    quantiles = quantile_expectation(frame[label], label)
+    out += [quantiles] if quantiles else []
+    if sf.dataset.ordered:
+        out += target_order_expectations(sf, params)
+    if len(sf.dataset.splits) > 1:
+        out.append(b.shift_expectation(label, split_col, sf.dataset.train.name, params, SHIFT_P))
+        out.append(b.leakage_expectation(split_col, ignore_columns=[label]))
+    return out
+
+
 def class_expectations(sf: SuiteFrame, params: dict[str, dict[str, Any]]) -> list[dict]:
     """Label value set, classes per split, label order, class balance and split leakage."""
     from datacheck.checks.label_order import order_stats
 
+    if sf.dataset.is_regression:
+        return target_expectations(sf, params)
     frame, label, split_col = sf.frame, sf.label, sf.split_col
     values = frame[label]
     if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 != 0).any():
@@ -165,7 +245,7 @@ def class_expectations(sf: SuiteFrame, params: dict[str, dict[str, Any]]) -> lis
 
 def infer_suite(source, *, label: str | None = None, split_col: str | None = None,
                 batch_size: int | None = None, name: str | None = None,
-                workers: int | None = None) -> dict:
+                workers: int | None = None, task: str | None = None) -> dict:
     """Infer an expectation suite from a dataset.
 
     Parameters
@@ -180,6 +260,9 @@ def infer_suite(source, *, label: str | None = None, split_col: str | None = Non
         Suite name (default: derived from the source).
     workers : int, optional
         Image decoding processes.
+    task : {"classification", "regression"}, optional
+        The learning task (default: inferred from the label). A regression suite describes
+        the target's range, quantiles, order and shift between splits instead of classes.
 
     Returns
     -------
@@ -191,7 +274,7 @@ def infer_suite(source, *, label: str | None = None, split_col: str | None = Non
     from datacheck.gx.run import suite_from_dict
 
     sf = source if isinstance(source, SuiteFrame) else suite_frame(
-        source, label=label, split_col=split_col, workers=workers)
+        source, label=label, split_col=split_col, workers=workers, task=task)
     params = b.check_defaults(batch_size)
     if sf.kind == "summary":
         expectations = summary_expectations(sf.frame)
@@ -201,7 +284,7 @@ def infer_suite(source, *, label: str | None = None, split_col: str | None = Non
     expectations += class_expectations(sf, params)
     meta = {"datacheck": {
         "version": __version__, "source": str(sf.dataset.source), "modality": sf.dataset.modality,
-        "table": sf.kind, "label": sf.label, "split_column": sf.split_col,
+        "task": sf.dataset.task, "table": sf.kind, "label": sf.label, "split_column": sf.split_col,
         "splits": list(sf.dataset.splits), "params": params,
     }}
     stem = Path(str(sf.dataset.source)).stem or "dataset"

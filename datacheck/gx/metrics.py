@@ -1,8 +1,11 @@
 """The math behind datacheck's GX expectations, on plain numpy/pandas (no GX here).
 
 The same numbers datacheck's checks compute (``label_order``: longest run and share of
-single-label batches; ``class_balance``: imbalance ratio and smallest class against a fair share;
-``split_leakage``: rows shared between splits), so that a suite and a profile agree.
+single-label batches, or a regression target's rank correlation with position and share of
+narrow batches; ``class_balance``: imbalance ratio and smallest class against a fair share, or
+a regression target's KS shift between splits; ``split_leakage``: rows shared between splits),
+so that a suite and a profile agree. The regression numbers come from the checks' own
+functions (``datacheck.checks._target``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import math
 
 import numpy as np
 import pandas as pd
+
+from datacheck.checks._target.distribution import ks_shift
+from datacheck.checks._target.order import TargetOrderStats, target_order_stats
 
 # A run this unlikely anywhere in a random order of the labels is not chance.
 RUN_CHANCE = 1e-6
@@ -106,3 +112,71 @@ def leaked_rows(frame: pd.DataFrame, split: pd.Series) -> np.ndarray:
     pairs = pd.DataFrame({"h": hashes, "s": codes})
     mask[keep] = (pairs.groupby("h")["s"].transform("nunique") > 1).to_numpy()
     return mask
+
+
+def target_numbers(values) -> np.ndarray:
+    """A target column's finite values as float64, in stored order (nulls and infinities
+    removed; text that is not a number counts as missing)."""
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+    return numbers[np.isfinite(numbers)]
+
+
+def target_order(values, batch_size: int = 32, seed: int = 0) -> TargetOrderStats | None:
+    """``label_order``'s statistics of a regression target in stored order.
+
+    Parameters
+    ----------
+    values : array-like
+        The target column (nulls ignored).
+    batch_size : int, default=32
+        Batch size of a loader that reads in stored order (at most the number of values).
+    seed : int, default=0
+        Seeds the random orders behind ``expected_narrow_batch_ratio`` (the other fields
+        do not depend on it).
+
+    Returns
+    -------
+    TargetOrderStats or None
+        None for fewer than three values or a constant target (no order to speak of).
+    """
+    t = target_numbers(values)
+    if len(t) < 3 or t.min() == t.max():
+        return None
+    # Under one full batch there is no batch to judge; one batch of every value keeps the
+    # batch statistics defined (0.0) without changing the others.
+    return target_order_stats(t, min(int(batch_size), len(t)), np.random.default_rng(seed))
+
+
+def target_shifts(values, splits, reference: str) -> dict[str, dict[str, float]]:
+    """KS statistic and p-value between the reference split's target and each other split's.
+
+    Parameters
+    ----------
+    values : array-like
+        The target column.
+    splits : array-like
+        Split of each row, aligned with ``values``.
+    reference : str
+        The split compared with the others (usually ``train``).
+
+    Returns
+    -------
+    dict
+        Split name -> ``{"ks_statistic", "p_value", "n"}``, for each other split with at least
+        two finite targets; empty when the reference split has fewer than two.
+    """
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+    names = pd.Series(splits).astype(object).to_numpy()
+    finite = np.isfinite(numbers)
+    ref = numbers[finite & (names == reference)]
+    if len(ref) < 2:
+        return {}
+    out = {}
+    for name in pd.unique(names[finite & pd.notna(names)]):
+        other = numbers[finite & (names == name)]
+        if name == reference or len(other) < 2:
+            continue
+        stat, p = ks_shift(ref, other)
+        out[str(name)] = {"ks_statistic": stat, "p_value": p, "n": len(other)}
+    return out
+

@@ -87,7 +87,8 @@ def run_suite(suite: gx.ExpectationSuite, frame) -> Any:
 
 
 def validate_suite(path: str | Path, suite_file: str | Path, *, label: str | None = None,
-                   split_col: str | None = None, workers: int | None = None) -> Report:
+                   split_col: str | None = None, workers: int | None = None,
+                   task: str | None = None) -> Report:
     """Run a suite on a dataset and report each unmet expectation as a finding.
 
     The suite runs on ``suite_frame`` of the dataset (the table itself, or the per-sample
@@ -106,6 +107,9 @@ def validate_suite(path: str | Path, suite_file: str | Path, *, label: str | Non
         Label and split columns; by default those the suite names in ``meta["datacheck"]``.
     workers : int, optional
         Image decoding processes.
+    task : {"classification", "regression"}, optional
+        The learning task; by default the one the suite names in ``meta["datacheck"]``,
+        else inferred from the label.
 
     Returns
     -------
@@ -123,7 +127,7 @@ def validate_suite(path: str | Path, suite_file: str | Path, *, label: str | Non
     if label is None and info.get("table") == "table":
         label = info.get("label")
     sf = suite_frame(path, label=label, split_col=split_col, workers=workers,
-                     split_name=split_col or info.get("split_column"))
+                     split_name=split_col or info.get("split_column"), task=task or info.get("task"))
     start = time.perf_counter()
     result = run_suite(suite, sf.frame)
     findings = [finding_of(r, sf, suite_file) for r in result.results if not r.success]

@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "datacheck" / "expectations"
 REPO = ROOT / "expectations"
-NAMES = ("tabular_classification.json", "image_classification.json")
+NAMES = ("tabular_classification.json", "image_classification.json", "tabular_regression.json")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -34,7 +34,8 @@ def test_shipped_thresholds_are_the_checks_defaults(name):
             f"{cid} defaults changed: regenerate with `python -m datacheck.gx.defaults`")
 
 
-@pytest.mark.parametrize("modality, name", [("tabular", NAMES[0]), ("image", NAMES[1])])
+@pytest.mark.parametrize("modality, name", [("tabular", NAMES[0]), ("image", NAMES[1]),
+                                            ("tabular_regression", NAMES[2])])
 def test_shipped_suite_is_what_the_generator_writes(modality, name):
     pytest.importorskip("great_expectations", reason="great_expectations (the [gx] extra) is not installed")
     from datacheck.gx.defaults import default_suite
@@ -52,6 +53,9 @@ def test_shipped_suite_is_what_the_generator_writes(modality, name):
     ("defect_imbalance", NAMES[1], {"suite.expect_column_class_imbalance_ratio_to_be_between",
                                     "suite.expect_column_min_class_share_to_be_between"}),
     ("defect_corrupt_images", NAMES[1], {"suite.expect_column_values_to_be_in_set"}),
+    ("clean_regression", NAMES[2], set()),
+    ("defect_sorted_target.csv", NAMES[2], {"suite.expect_column_narrow_target_batch_ratio_to_be_between",
+                                            "suite.expect_column_target_order_correlation_to_be_between"}),
 ])
 def test_shipped_suites_on_sample_data(sample_data, data, name, codes):
     pytest.importorskip("great_expectations", reason="great_expectations (the [gx] extra) is not installed")
@@ -59,7 +63,8 @@ def test_shipped_suites_on_sample_data(sample_data, data, name, codes):
 
     report = validate_suite(sample_data / data, PACKAGE / name)
     assert {f.code for f in report.findings} == codes
-    assert all(f.split == "train" for f in report.findings if "class" in f.code or "batch" in f.code)
+    assert all(f.split == "train" for f in report.findings
+               if "class" in f.code or "batch" in f.code or "order" in f.code)
 
 
 def test_suite_thresholds_change_what_profile_reports(sample_data, tmp_path):
