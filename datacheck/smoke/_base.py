@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 REGISTRY: dict[str, type[Probe]] = {}
 
-KNOWN_NEEDS = ("tensor_input", "float_input", "reference_loss", "trainable", "valid_targets")
+KNOWN_NEEDS = ("tensor_input", "float_input", "reference_loss", "trainable", "valid_targets",
+               "classification", "target_scale")
 
 
 class Skip(Exception):

@@ -16,12 +16,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from datacheck.errors import ConfigError
+from datacheck.smoke._regression import far_target
 from datacheck.smoke._targets import target_mismatch
 from datacheck.smoke._torch import nn, torch
 
 DEFAULT_STEPS = 100
 DEFAULT_LR = 1e-3
 DEVICES = ("auto", "cpu", "cuda")
+TASKS = ("classification", "regression")
+REGRESSION_KINDS = ("mse", "l1", "huber")
 _X_KEYS = ("x", "input", "inputs", "image", "images", "pixel_values", "features", "data")
 _Y_KEYS = ("y", "label", "labels", "target", "targets")
 
@@ -104,15 +107,18 @@ def to_device(obj: Any, device: Any) -> Any:
 
 
 def loss_kind(loss_fn: Any) -> str:
-    """``ce``, ``nll``, ``bce_logits``, ``bce`` or ``other``: what reference loss applies."""
+    """What reference loss applies: ``ce``, ``nll``, ``bce_logits``, ``bce`` (classification),
+    ``mse``, ``l1``, ``huber`` (regression; SmoothL1Loss counts as huber) or ``other``."""
     F = torch.nn.functional
     kinds = ((nn.CrossEntropyLoss, "ce"), (nn.NLLLoss, "nll"),
-             (nn.BCEWithLogitsLoss, "bce_logits"), (nn.BCELoss, "bce"))
+             (nn.BCEWithLogitsLoss, "bce_logits"), (nn.BCELoss, "bce"), (nn.MSELoss, "mse"),
+             (nn.L1Loss, "l1"), (nn.HuberLoss, "huber"), (nn.SmoothL1Loss, "huber"))
     for cls, kind in kinds:
         if isinstance(loss_fn, cls):
             return kind
     funcs = {F.cross_entropy: "ce", F.nll_loss: "nll",
-             F.binary_cross_entropy_with_logits: "bce_logits", F.binary_cross_entropy: "bce"}
+             F.binary_cross_entropy_with_logits: "bce_logits", F.binary_cross_entropy: "bce",
+             F.mse_loss: "mse", F.l1_loss: "l1", F.huber_loss: "huber", F.smooth_l1_loss: "huber"}
     return funcs.get(loss_fn, "other")
 
 
@@ -126,7 +132,8 @@ class SmokeContext:
     loader : iterable
         Yields ``(inputs, targets)``; read once, at most ``max_batches`` batches.
     loss_fn : callable, optional
-        ``loss_fn(prediction, targets)``; default ``torch.nn.CrossEntropyLoss()``.
+        ``loss_fn(prediction, targets)``; default ``torch.nn.CrossEntropyLoss()``, or
+        ``torch.nn.MSELoss()`` for a regression task.
     optimizer : torch.optim.Optimizer or callable, optional
         The optimizer the user trains with (its type, groups and hyper-parameters are copied
         onto each probe's model copy), or a factory ``params -> Optimizer``; default Adam at
@@ -141,12 +148,14 @@ class SmokeContext:
         Run forward passes under autocast (float16 with a GradScaler on CUDA, bfloat16 on CPU).
     max_batches : int, default=64
         Most batches read from the loader.
+    task : {"classification", "regression"}, optional
+        What the model predicts; None infers it (see ``task``).
     """
 
     def __init__(self, model: Any, loader: Any, loss_fn: Callable | None = None,
                  optimizer: Any = None, *, device: Any = "auto", steps: int = DEFAULT_STEPS,
                  seed: int = 0, amp: bool = False, max_batches: int = 64,
-                 max_cache_bytes: int = 1 << 30) -> None:
+                 max_cache_bytes: int = 1 << 30, task: str | None = None) -> None:
         if not isinstance(steps, int) or isinstance(steps, bool) or steps < 10:
             raise ConfigError(f"The 'steps' parameter must be an int >= 10. Got {steps!r} instead.")
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -158,14 +167,17 @@ class SmokeContext:
         if optimizer is not None and not (isinstance(optimizer, torch.optim.Optimizer) or callable(optimizer)):
             raise ConfigError("The 'optimizer' parameter must be a torch.optim.Optimizer, a callable "
                               f"params -> Optimizer, or None. Got {type(optimizer).__name__}.")
+        if task is not None and task not in TASKS:
+            raise ConfigError(f"The 'task' parameter must be 'classification', 'regression' or None. "
+                              f"Got {task!r} instead.")
         self.device = resolve_device(device)
         self.steps = steps
         self.seed = seed
         self.amp = amp
         self.user_model = unwrap_model(model)
         self.template = copy.deepcopy(self.user_model).to(self.device)
-        self.loss_fn = loss_fn if loss_fn is not None else nn.CrossEntropyLoss()
-        self.loss_kind = loss_kind(self.loss_fn)
+        self._given_loss = loss_fn
+        self._given_task = task
         self.optimizer = optimizer
         self.loader = loader
         self.max_batches = max_batches
@@ -190,6 +202,51 @@ class SmokeContext:
         if not ok:
             raise value
         return value
+
+    # -- task and loss ----------------------------------------------------------------------
+    @property
+    def task(self) -> str:
+        """``classification`` or ``regression``: as given, else from the loss (MSELoss, L1Loss,
+        HuberLoss, SmoothL1Loss mean regression; the cross-entropies classification), else from
+        the data: floating-point targets, one per sample, not all 0/1, and one model output per
+        sample mean regression."""
+        if self._given_task is not None:
+            return self._given_task
+        return self.cached("task", self._infer_task)
+
+    def _infer_task(self) -> str:
+        kind = loss_kind(self._given_loss)
+        if kind != "other":
+            return "regression" if kind in REGRESSION_KINDS else "classification"
+        _, y = self.first
+        if not (isinstance(y, torch.Tensor) and y.is_floating_point() and len(y)
+                and y.numel() == len(y)):
+            return "classification"
+        if bool(((y == 0) | (y == 1)).all()):
+            return "classification"  # 0/1 floats: a binary target
+        try:
+            with torch.no_grad(), self.seeded(99):
+                pred = self.forward(self.fresh_model().eval(), self.first[0])
+        except Exception:  # noqa: BLE001 - a broken forward is reported by the probes that run it
+            return "classification"
+        return "regression" if pred.numel() == len(pred) else "classification"
+
+    @property
+    def is_regression(self) -> bool:
+        """Whether the model predicts a number per sample rather than a class."""
+        return self.task == "regression"
+
+    @property
+    def loss_fn(self) -> Callable:
+        """The loss as given, or the default for the task (CrossEntropyLoss, MSELoss)."""
+        if self._given_loss is not None:
+            return self._given_loss
+        return self.cached("loss_fn", lambda: nn.MSELoss() if self.is_regression else nn.CrossEntropyLoss())
+
+    @property
+    def loss_kind(self) -> str:
+        """``loss_kind`` of the loss in use."""
+        return loss_kind(self.loss_fn)
 
     # -- batches ----------------------------------------------------------------------------
     def _pull(self) -> bool:
@@ -259,7 +316,13 @@ class SmokeContext:
         elif need == "reference_loss":
             if self.loss_kind == "other":
                 return (f"no reference value for the loss {type(self.loss_fn).__name__}; "
-                        "this probe knows CrossEntropyLoss, NLLLoss, BCELoss and BCEWithLogitsLoss")
+                        "this probe knows CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, "
+                        "MSELoss, L1Loss, HuberLoss and SmoothL1Loss")
+        elif need == "target_scale" and self.is_regression:
+            return far_target(self)
+        elif need == "classification":
+            if self.is_regression:
+                return "the task is regression; this probe reads class scores"
         elif need == "trainable" and not any(p.requires_grad for p in self.template.parameters()):
             return "the model has no trainable parameter"
         elif need == "valid_targets":

@@ -4,7 +4,9 @@ Images are decoded with Pillow into float tensors in [0, 1], NCHW, all resized t
 common size (longer side capped); tables become float32 features, standardised (numeric
 columns as they are, categorical ones one-hot up to 32 levels, missing values at the mean);
 arrays are used as given (float32, NHWC turned NCHW). At most ``max_samples`` samples of the
-training split are used; samples without a label are dropped.
+training split are used; samples without a label are dropped. A regression target is fed as
+the data has it (float32, shape (N, 1), not standardised) to a model with one output, trained
+with MSELoss.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ def smoke_dataset(dataset: Any, *, model: str | None = None, steps: int = DEFAUL
                   params: Mapping[str, Mapping[str, Any]] | None = None, threads: int | None = None,
                   ) -> tuple[list[CheckOutcome], list[Finding]]:
     """Build a loader and a model for ``dataset``'s training split and run the smoke probes.
+
+    For a classification task the model has one output per class and trains with
+    CrossEntropyLoss; for a regression task it has one output and trains with MSELoss on the
+    target as the data has it.
 
     Parameters
     ----------
@@ -81,16 +87,22 @@ def smoke_dataset(dataset: Any, *, model: str | None = None, steps: int = DEFAUL
         keep = labelled
     else:
         x, keep = array_samples(split.array, labelled, rgb=rgb), labelled
-    y = torch.from_numpy(np.asarray(split.y)[keep].astype(np.int64))
-    n_classes = max(len(dataset.classes), int(y.max()) + 1, 2)
+    regression = getattr(dataset, "is_regression", False)
+    if regression:  # the target as the data has it, one column to match the model's one output
+        y = torch.from_numpy(dataset.target(split.name)[keep].astype(np.float32)[:, None])
+        n_outputs = 1
+    else:
+        y = torch.from_numpy(np.asarray(split.y)[keep].astype(np.int64))
+        n_outputs = max(len(dataset.classes), int(y.max()) + 1, 2)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # the same seed gives the same initial weights
-        net = build_model(model, in_shape=tuple(x.shape[1:]), n_classes=n_classes)
+        net = build_model(model, in_shape=tuple(x.shape[1:]), n_classes=n_outputs)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(x, y), batch_size=batch_size, shuffle=True,
         drop_last=len(y) >= 2 * batch_size, generator=torch.Generator().manual_seed(seed))
     return run_probes(net, loader, device=device, steps=steps, seed=seed, amp=amp, probes=probes,
-                      skip=skip, params=params, threads=threads)
+                      skip=skip, params=params, threads=threads,
+                      task="regression" if regression else "classification")
 
 
 def decode_images(split: Any, indices: np.ndarray, *, rgb: bool, max_side: int,

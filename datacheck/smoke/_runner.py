@@ -55,7 +55,7 @@ def run_probes(model: Any, loader: Any, loss_fn: Callable | None = None, optimiz
                device: Any = "auto", steps: int = DEFAULT_STEPS, seed: int = 0, amp: bool = False,
                probes: Iterable[str] | None = None, skip: Iterable[str] | None = None,
                params: Mapping[str, Mapping[str, Any]] | None = None, threads: int | None = None,
-               ) -> tuple[list[CheckOutcome], list[Finding]]:
+               task: str | None = None) -> tuple[list[CheckOutcome], list[Finding]]:
     """Run the smoke probes on a model and its loader.
 
     Parameters
@@ -65,7 +65,8 @@ def run_probes(model: Any, loader: Any, loss_fn: Callable | None = None, optimiz
     loader : iterable
         Yields ``(inputs, targets)`` (a DataLoader); at most one pass, 64 batches, is read.
     loss_fn : callable, optional
-        ``loss_fn(prediction, targets)``; default ``torch.nn.CrossEntropyLoss()``.
+        ``loss_fn(prediction, targets)``; default ``torch.nn.CrossEntropyLoss()``, or
+        ``torch.nn.MSELoss()`` for a regression task.
     optimizer : torch.optim.Optimizer or callable, optional
         Your optimizer (copied onto each probe's model copy) or a factory ``params -> Optimizer``;
         default Adam(lr=1e-3).
@@ -84,6 +85,10 @@ def run_probes(model: Any, loader: Any, loss_fn: Callable | None = None, optimiz
     threads : int, optional
         CPU threads torch uses during the run, restored afterwards; None leaves torch's
         setting. Small models on few shared cores run much faster on 1 thread.
+    task : {"classification", "regression"}, optional
+        What the model predicts. None infers it: regression for MSELoss, L1Loss, HuberLoss or
+        SmoothL1Loss, or, without one of the known losses, for floating-point targets (not all
+        0/1) with one model output per sample; classification otherwise.
 
     Returns
     -------
@@ -95,28 +100,31 @@ def run_probes(model: Any, loader: Any, loss_fn: Callable | None = None, optimiz
     """
     outcomes, findings, _ = _execute(model, loader, loss_fn, optimizer, device=device, steps=steps,
                                      seed=seed, amp=amp, probes=probes, skip=skip, params=params,
-                                     threads=threads)
+                                     threads=threads, task=task)
     return outcomes, findings
 
 
 def _execute(model: Any, loader: Any, loss_fn: Callable | None, optimizer: Any, *, device: Any,
              steps: int, seed: int, amp: bool, probes: Iterable[str] | None,
              skip: Iterable[str] | None, params: Mapping[str, Mapping[str, Any]] | None,
-             threads: int | None) -> tuple[list[CheckOutcome], list[Finding], dict[str, Any]]:
-    """``run_probes``, plus facts about the run for the report (input shape, class count)."""
+             threads: int | None, task: str | None,
+             ) -> tuple[list[CheckOutcome], list[Finding], dict[str, Any]]:
+    """``run_probes``, plus facts about the run for the report (input shape, class count, task)."""
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ConfigError(f"The 'threads' parameter must be an int >= 1 or None. Got {threads!r} instead.")
     instances = _instantiate(_select(probes, skip), params)
-    ctx = SmokeContext(model, loader, loss_fn, optimizer, device=device, steps=steps, seed=seed, amp=amp)
+    ctx = SmokeContext(model, loader, loss_fn, optimizer, device=device, steps=steps, seed=seed, amp=amp,
+                       task=task)
     before = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
         outcomes, findings = _run(ctx, instances)
         x, _ = ctx.first
-        facts: dict[str, Any] = {"input_ndim": getattr(x, "ndim", 0), "device": str(ctx.device)}
+        facts: dict[str, Any] = {"input_ndim": getattr(x, "ndim", 0), "device": str(ctx.device),
+                                 "task": ctx.task}
         try:
-            facts["n_classes"] = ctx.n_classes
+            facts["n_classes"] = 0 if ctx.is_regression else ctx.n_classes
         except Exception:  # noqa: BLE001 - the model's forward may be what is broken
             facts["n_classes"] = 0
         return outcomes, findings, facts
@@ -161,20 +169,22 @@ def smoke(model: Any, loader: Any, loss_fn: Callable | None = None, optimizer: A
           device: Any = "auto", steps: int = DEFAULT_STEPS, seed: int = 0, amp: bool = False,
           probes: Iterable[str] | None = None, skip: Iterable[str] | None = None,
           params: Mapping[str, Mapping[str, Any]] | None = None, threads: int | None = None,
-          source: str | None = None) -> Report:
+          task: str | None = None, source: str | None = None) -> Report:
     """Run the smoke probes and return a ``Report`` (see ``run_probes`` for the parameters).
 
     ``source`` names what was tested in the report (default: the model's class name).
     """
     outcomes, findings, facts = _execute(model, loader, loss_fn, optimizer, device=device, steps=steps,
                                          seed=seed, amp=amp, probes=probes, skip=skip, params=params,
-                                         threads=threads)
+                                         threads=threads, task=task)
     dataset = getattr(loader, "dataset", None)
     n = len(dataset) if hasattr(dataset, "__len__") else 0
     c = int(facts["n_classes"])
+    split = {"n_samples": n} if facts["task"] == "regression" else {"n_samples": n, "n_classes": c}
+    reason = "set by task=" if task is not None else "inferred: from the loss and the targets"
     summary = DatasetSummary(modality="image" if facts["input_ndim"] == 4 else "array", label=None,
-                             classes=tuple(str(i) for i in range(c)),
-                             splits={"train": {"n_samples": n, "n_classes": c}},
-                             notes=(f"smoke run of a model and its loader on {facts['device']}",))
+                             classes=tuple(str(i) for i in range(c)), splits={"train": split},
+                             notes=(f"smoke run of a model and its loader on {facts['device']}",),
+                             task=facts["task"], task_reason=reason)
     return Report(source=source or f"{type(model).__name__} model", dataset=summary,
                   checks=tuple(outcomes), findings=tuple(findings))

@@ -1,4 +1,5 @@
-"""``smoke.init_loss``: the loss at initialisation against ln C (checklist item 17)."""
+"""``smoke.init_loss``: the loss at initialisation against ln C, or against the target's
+variance for a regression (checklist item 17)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datacheck.report.findings import Finding, Severity
 from datacheck.smoke._base import Probe, Skip, register
 from datacheck.smoke._context import SmokeContext
 from datacheck.smoke._hooks import fmt, output_layer
+from datacheck.smoke._regression import FAR_RATIO, best_constant, initial_fit
 from datacheck.smoke._torch import torch
 
 
@@ -32,6 +34,18 @@ class InitLossProbe(Probe):
     model in train mode, no gradient. ``L0 / reference`` outside [warn_low, warn_high] warns
     and outside [error_low, error_high] is an error.
 
+    On a regression target (MSELoss, L1Loss, HuberLoss, SmoothL1Loss) the reference is what
+    predicting the target's mean gives, the target's variance, and the comparison is made in
+    squared error whatever the loss: the untrained model's mean squared error on at least
+    ``min_samples`` samples over their variance. A near-zero initial output scores
+    ``Var(y) + mean(y)^2``, so a target as the data has it, not standardised, starts above 1
+    (1 + (mean/std)^2: about 5 for scikit-learn's diabetes, which trains well); above
+    ``regression_warn_high`` (the mean more than 3 standard deviations from the initial
+    outputs, or outputs 3 times wider than the target) the first steps are spent moving the
+    output to the target's scale; above ``regression_error_high`` (10 standard deviations)
+    a short run will not get there. Below ``regression_warn_low`` the untrained model already
+    tracks the target, which chance does not give (the target leaks into the inputs).
+
     Parameters
     ----------
     warn_low, warn_high : float, default=0.8, 1.5
@@ -44,6 +58,10 @@ class InitLossProbe(Probe):
         ...and at least this many samples (fewer if the loader has fewer).
     prior_tolerance : float, default=0.1
         Total-variation distance under which softmax(last bias) counts as the label prior.
+    regression_warn_low : float, default=0.5
+        Regression: warn when MSE at init over Var(y) is below this.
+    regression_warn_high, regression_error_high : float, default=10.0, 100.0
+        Regression: warn / error when MSE at init over Var(y) is above this.
     """
 
     id = "smoke.init_loss"
@@ -59,12 +77,21 @@ class InitLossProbe(Probe):
         "min_samples": Param(64, "Average the initial loss over at least this many samples.", int, 1, None),
         "prior_tolerance": Param(0.1, "Total-variation distance under which softmax(last bias) "
                                       "counts as the label prior.", float, 0, 1),
+        "regression_warn_low": Param(0.5, "Regression: warn when MSE at init / Var(y) is below this.",
+                                     float, 0, 1),
+        "regression_warn_high": Param(10.0, "Regression: warn when MSE at init / Var(y) is above this.",
+                                      float, 1, None),
+        "regression_error_high": Param(100.0, "Regression: error when MSE at init / Var(y) is above this.",
+                                       float, 1, None),
     }
 
     def validate(self) -> None:
         self._order("error_low", "warn_low", "warn_high", "error_high")
+        self._order("regression_warn_high", "regression_error_high")
 
     def run(self, ctx: SmokeContext) -> list[Finding]:
+        if ctx.is_regression:
+            return self._regression(ctx)
         c = ctx.n_classes
         if c < 2:
             raise Skip("the model predicts a single class")
@@ -110,6 +137,53 @@ class InitLossProbe(Probe):
             hint="Check that the labels do not leak into the inputs, that the loss gets the model's "
                  "raw outputs, and the loss's weights and reduction.",
             metrics=metrics)]
+
+    def _regression(self, ctx: SmokeContext) -> list[Finding]:
+        """MSE of the untrained model against the variance of the same targets."""
+        fit = initial_fit(ctx, self.config["min_samples"])
+        l0, ratio, var = fit.loss, fit.ratio, fit.variance
+        if not (math.isfinite(l0) and math.isfinite(fit.mse)):
+            raise Skip("the initial loss is not finite (smoke.nan_origin looks for where it comes from)")
+        if var <= 0:
+            raise Skip(f"the {fit.n_samples} targets scored are all equal (smoke.loader_batches)")
+        std, offset = var ** 0.5, fit.output_mean - fit.target_mean
+        metrics = {"initial_loss": l0, "initial_mse": fit.mse, "target_variance": var, "ratio": ratio,
+                   "target_mean": fit.target_mean, "output_mean": fit.output_mean,
+                   "output_std": fit.output_std, "offset_in_std": fit.offset_in_std,
+                   "n_samples": fit.n_samples}
+        if ctx.loss_kind != "mse":
+            metrics["constant_loss"] = best_constant(ctx, ctx.batches(ctx.max_batches))[1]
+        cfg = self.config
+        if ratio < cfg["regression_warn_low"]:
+            return [self.finding(
+                "low", Severity.WARNING,
+                f"The untrained model's squared error is only {fmt(ratio)}x the targets' variance "
+                f"({fmt(var)}): before any training it already tracks the target, which a random "
+                "initialisation does not do by chance.",
+                hint="Check that the target (or a copy of it) is not among the inputs.", metrics=metrics)]
+        if ratio <= cfg["regression_warn_high"]:
+            return []
+        severity = Severity.ERROR if ratio > cfg["regression_error_high"] else Severity.WARNING
+        spread = fit.output_std / std
+        start = (f"The loss at initialisation is {fmt(l0)}: the untrained model's squared error is "
+                 f"{fmt(ratio)}x the targets' variance ({fmt(var)}, what predicting their mean gives)")
+        skipped = (" (the probes that train from scratch are skipped for this reason)"
+                   if ratio > FAR_RATIO else "")
+        if offset ** 2 >= (spread * std) ** 2:
+            return [self.finding(
+                "high", severity,
+                f"{start}, because its outputs average {fmt(metrics['output_mean'])} while the "
+                f"targets average {fmt(metrics['target_mean'])}, {fmt(abs(offset) / std)} standard "
+                f"deviations away: the first steps only move the output to the target's scale{skipped}.",
+                hint=f"Standardise the target (and undo it on the predictions), or initialise the "
+                     f"output layer's bias to the target mean ({fmt(metrics['target_mean'])}).",
+                metrics=metrics)]
+        return [self.finding(
+            "high", severity,
+            f"{start}, because its outputs spread {fmt(spread)}x wider than the targets: the "
+            f"untrained model is confidently wrong{skipped}.",
+            hint="Initialise the output layer with small weights and check that the inputs are "
+                 "normalised.", metrics=metrics)]
 
     def _reference(self, ctx: SmokeContext, c: int, binary: bool,
                    labels: np.ndarray) -> tuple[float, str]:

@@ -10,6 +10,7 @@ import numpy as np
 from datacheck.checks.params import Param
 from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.smoke._base import Probe, register
+from datacheck.smoke._batch_targets import batch_spread
 from datacheck.smoke._context import SmokeContext
 from datacheck.smoke._hooks import fmt
 from datacheck.smoke._targets import target_mismatch
@@ -28,6 +29,14 @@ def _labels(y: Any) -> np.ndarray | None:
     if t.ndim != 1:
         return None
     return t.cpu().numpy().astype(np.int64)
+
+
+def _values(y: Any) -> np.ndarray | None:
+    """Finite regression targets of one batch (one per sample), or None."""
+    if not isinstance(y, torch.Tensor) or y.ndim == 0 or y.numel() != len(y):
+        return None
+    v = y.detach().reshape(-1).double().cpu().numpy()
+    return v[np.isfinite(v)]
 
 
 def _fingerprint(x: Any, y: Any) -> str:
@@ -75,9 +84,15 @@ class LoaderBatchesProbe(Probe):
     (every class in one contiguous block: error); a share of single-label batches more than
     ``excess`` above the share expected from shuffling, sum over classes of p_c^B (error at
     0.5 or more, else warning); only one class in all of them (error); the same batch twice
-    (error); inputs that are all zero, constant, or not finite (error). It notes whether the
-    loader's sampler is sequential (no shuffle) and the statistics of the input the first
-    layer sees (info).
+    (error); inputs that are all zero, constant, or not finite (error). On a regression
+    target it reads target ranges instead of label runs: regression targets that are NaN or
+    infinite, or shaped unlike the prediction (the loss would broadcast them), are the one
+    error of the first kind; every target equal is an error; batches that each hold a narrow
+    slice of the target's range (batch membership explains more of the targets' rank
+    variance than shuffling gives, by ``excess`` of what is left beyond chance, at p below
+    ``max_p_value``: see ``datacheck.smoke._batch_targets``) warn, and are an error at 0.5 or
+    more. It notes whether the loader's sampler is sequential (no shuffle) and the statistics
+    of the input the first layer sees (info).
     Why it matters: a loader that does not shuffle sorted data feeds one class at a time, and
     the model learns to predict the class of the moment; a loader that returns one batch
     again and again makes the loss fall while nothing general is learnt. What the loader
@@ -88,9 +103,14 @@ class LoaderBatchesProbe(Probe):
     n_batches : int, default=50
         Batches read from the loader.
     excess : float, default=0.25
-        Single-label batch share allowed above the expected share.
+        Single-label batch share allowed above the expected share; for a regression target,
+        the share of the targets' rank variance beyond chance that batch membership may
+        explain.
     min_batches : int, default=4
         Fewest batches for the order tests.
+    max_p_value : float, default=1e-3
+        Regression: a batch grouping is reported only when shuffled batches would show one as
+        strong with at most this probability (Kruskal-Wallis).
     """
 
     id = "smoke.loader_batches"
@@ -99,13 +119,15 @@ class LoaderBatchesProbe(Probe):
         "n_batches": Param(50, "Batches read from the loader.", int, 1, None),
         "excess": Param(0.25, "Single-label batch share allowed above the expected share.", float, 0, 1),
         "min_batches": Param(4, "Fewest batches for the order tests.", int, 2, None),
+        "max_p_value": Param(1e-3, "Regression: largest p-value of the batch grouping that is "
+                                   "reported.", float, 0, 1, low_open=True),
     }
 
     def run(self, ctx: SmokeContext) -> list[Finding]:
         batches = ctx.batches(self.config["n_batches"])
         findings = self._targets(ctx)
         findings += self._repeats(batches)
-        findings += self._order(ctx, batches)
+        findings += self._target_order(ctx, batches) if ctx.is_regression else self._order(ctx, batches)
         findings += self._inputs(ctx, batches)
         return findings
 
@@ -115,20 +137,27 @@ class LoaderBatchesProbe(Probe):
             return []
         hints = {
             "one_based": "Subtract 1 from the labels (classes must be numbered 0..C-1).",
-            "too_high": f"Give the model {int(mismatch.high) + 1} outputs, or map the labels to "
+            "too_high": f"Give the model {mismatch.high + 1:.0f} outputs, or map the labels to "
                         f"0..{mismatch.n_outputs - 1} (class ids are not always contiguous).",
             "negative": "Drop the unlabelled samples, or mark them with the loss's ignore_index.",
             "binary_range": "Scale the targets to [0, 1] (a 0/255 mask divided by 255), or use "
                             "CrossEntropyLoss for class labels.",
+            "non_finite": "Drop the samples without a target (or fill them) before building the "
+                          "loader; `datacheck profile` lists them.",
+            "shape": "Make the prediction and the target the same shape: targets of shape (N, 1) "
+                     "for one output, or squeeze the output (model(x).squeeze(-1)).",
         }
+        codes = {"non_finite": "non_finite_targets", "shape": "target_shape"}
         sentence = mismatch.message[0].upper() + mismatch.message[1:]
+        metrics = {"kind": mismatch.kind, "n_outputs": mismatch.n_outputs, "n_bad": mismatch.n_bad,
+                   "n_targets": mismatch.n_targets}
+        if mismatch.kind != "shape":
+            metrics.update(min=mismatch.low, max=mismatch.high)
         return [self.finding(
-            "labels_out_of_range", Severity.ERROR,
+            codes.get(mismatch.kind, "labels_out_of_range"), Severity.ERROR,
             f"{sentence}; the loss cannot take them, so the probes that compute it are skipped.",
-            hint=hints[mismatch.kind],
-            metrics={"kind": mismatch.kind, "min": mismatch.low, "max": mismatch.high,
-                     "n_outputs": mismatch.n_outputs, "n_bad": mismatch.n_bad,
-                     "n_targets": mismatch.n_targets})]
+            hint=hints[mismatch.kind], metrics=metrics,
+            items=(1, 25) if mismatch.kind == "shape" else None)]
 
     def _repeats(self, batches: list) -> list[Finding]:
         first: dict[str, int] = {}
@@ -197,6 +226,49 @@ class LoaderBatchesProbe(Probe):
                 f"{share:.0%} of the first {len(batches)} batches hold a single label, against "
                 f"{expected:.1%} expected from shuffled data.",
                 hint=hint_shuffle, metrics=metrics, items=(7, 10))]
+        if sequential:
+            return [self.finding(
+                "no_shuffle", Severity.INFO,
+                "The loader does not shuffle (SequentialSampler); right for evaluation, not for training.",
+                hint="Use shuffle=True for the training loader.", metrics=metrics, items=(10,))]
+        return []
+
+    def _target_order(self, ctx: SmokeContext, batches: list) -> list[Finding]:
+        """Regression targets: constant, or sorted/grouped so that each batch holds a narrow
+        slice of the range (see ``datacheck.smoke._batch_targets``)."""
+        per_batch = [_values(y) for _, y in batches]
+        if any(v is None or not len(v) for v in per_batch) or len(batches) < self.config["min_batches"]:
+            return []
+        sequential = isinstance(getattr(ctx.loader, "sampler", None), torch.utils.data.SequentialSampler)
+        hint_shuffle = ("Shuffle the training loader (DataLoader(..., shuffle=True)), or shuffle the "
+                        "data once before training.")
+        flat = np.concatenate(per_batch)
+        base = {"n_batches": len(batches), "n_targets": len(flat), "sequential_sampler": sequential}
+        if np.ptp(flat) == 0:
+            return [self.finding(
+                "constant_target", Severity.ERROR,
+                f"All {len(flat)} targets of the first {len(batches)} batches equal {fmt(flat[0])}: "
+                "there is nothing to learn from them.",
+                hint="Check the target column and the Dataset's __getitem__; if the data is ordered, "
+                     "shuffle it.", metrics=base, items=(7, 10))]
+        spread = batch_spread(per_batch)
+        metrics = {**base, "explained_share": spread.explained, "expected_share": spread.chance,
+                   "excess": spread.excess, "p_value": spread.p_value,
+                   "rank_correlation": spread.rank_correlation, "range_ratio": spread.range_ratio}
+        cfg = self.config
+        if spread.p_value < cfg["max_p_value"] and spread.excess >= cfg["excess"]:
+            rho = spread.rank_correlation
+            order = (("ascending" if rho > 0 else "descending") + " order"
+                     if abs(rho) >= 0.9 else "groups of similar values")
+            return [self.finding(
+                "sorted_targets", Severity.ERROR if spread.excess >= 0.5 else Severity.WARNING,
+                f"The first {len(batches)} batches hold the targets in {order}: batch membership "
+                f"explains {spread.explained:.0%} of the targets' rank variance ({spread.chance:.0%} "
+                f"expected from shuffled batches) and a typical batch spans {spread.range_ratio:.0%} "
+                "of the range" + (", and the loader does not shuffle." if sequential else "."),
+                hint=hint_shuffle, metrics=metrics,
+                evidence=(Evidence("sequence", "Targets in loader order",
+                                   {"values": flat[:2000].tolist()}),), items=(7, 10))]
         if sequential:
             return [self.finding(
                 "no_shuffle", Severity.INFO,

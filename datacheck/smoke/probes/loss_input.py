@@ -58,7 +58,7 @@ class LossInputProbe(Probe):
 
     id = "smoke.loss_input"
     items = (19,)
-    needs = ("reference_loss",)
+    needs = ("classification", "reference_loss")
     params = {
         "sum_tolerance": Param(1e-3, "How far from 1 a row may sum and still be a probability vector.",
                                float, 0, 1, low_open=True),

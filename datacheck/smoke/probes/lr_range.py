@@ -73,7 +73,7 @@ class LrRangeProbe(Probe):
 
     id = "smoke.lr_range"
     items = (36,)
-    needs = ("trainable", "valid_targets")
+    needs = ("trainable", "valid_targets", "target_scale")
     params = {
         "start_lr": Param(1e-7, "Smallest rate of the sweep.", float, 0, None, low_open=True),
         "end_lr": Param(10.0, "Largest rate of the sweep.", float, 0, None, low_open=True),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from datacheck.checks.params import Param
 from datacheck.report.findings import Finding, Severity
 from datacheck.smoke._base import Probe, Skip, register
 from datacheck.smoke._context import SmokeContext, adam, eval_loss, train_step
 from datacheck.smoke._hooks import fmt
+from datacheck.smoke._regression import recalibrated
 from datacheck.smoke._torch import torch
 
 
@@ -22,7 +24,11 @@ class ZeroInputProbe(Probe):
     ``steps`` Adam steps with the same seed, one on the real batches, one on zeros; both are
     then scored on real held-out batches (the last ``holdout_ratio`` of the batches read, or
     the training batches when fewer than 5 were read). The real twin's loss must be at least
-    ``min_gain`` lower.
+    ``min_gain`` lower. On a regression target each twin's held-out predictions are first
+    mapped onto the targets by the least-squares offset and (non-negative) scale: a short run
+    on a target far from zero is still moving its output towards the target's scale, the
+    same for both twins, and what tells them apart is whether the prediction follows the
+    target.
     Why it matters: a model that learns only the label prior still shows a falling loss, so
     the training curve looks healthy while nothing is learnt from the data.
 
@@ -38,7 +44,7 @@ class ZeroInputProbe(Probe):
 
     id = "smoke.zero_input"
     items = (2,)
-    needs = ("float_input", "trainable", "valid_targets")
+    needs = ("float_input", "trainable", "valid_targets", "target_scale")
     params = {
         "lr": Param(1e-3, "Adam's learning rate for both twins.", float, 0, None, low_open=True),
         "min_gain": Param(0.1, "Real must beat zeros by this fraction of the zero twin's loss.",
@@ -51,12 +57,17 @@ class ZeroInputProbe(Probe):
         batches = ctx.batches(ctx.max_batches)
         if len(batches) >= 5:
             n_hold = max(1, round(len(batches) * self.config["holdout_ratio"]))
-            train, held = batches[:-n_hold], batches[-n_hold:]
+            if ctx.is_regression:  # spread over the range, whatever the loader's order
+                picks = {int((k + 0.5) * len(batches) / n_hold) for k in range(n_hold)}
+                held = [b for i, b in enumerate(batches) if i in picks]
+                train = [b for i, b in enumerate(batches) if i not in picks]
+            else:
+                train, held = batches[:-n_hold], batches[-n_hold:]
             scored_on = "held-out batches"
         else:
             train = held = batches
             scored_on = "the training batches (fewer than 5 batches)"
-        scores = []
+        scores, unreached = [], []
         for zeros in (False, True):
             with ctx.seeded(5):
                 model = ctx.fresh_model().train()
@@ -64,10 +75,18 @@ class ZeroInputProbe(Probe):
                 for step in range(ctx.steps):
                     x, y = train[step % len(train)]
                     train_step(ctx, model, opt, scaler, torch.zeros_like(x) if zeros else x, y)
-                scores.append(eval_loss(ctx, model, held))
+                if ctx.is_regression:
+                    score, short = _recalibrated_loss(ctx, model, held)
+                    scores.append(score)
+                    unreached.append(short)
+                else:
+                    scores.append(eval_loss(ctx, model, held))
         real, zero = scores
         if not (math.isfinite(real) and math.isfinite(zero)):
             raise Skip("a twin's loss is not finite (smoke.nan_origin looks for where it comes from)")
+        if unreached and unreached[0] and real > (1 - self.config["min_gain"]) * zero:
+            raise Skip(f"after {ctx.steps} steps the real twin's outputs {unreached[0]}: too early "
+                       "to tell what it learns from its inputs")
         metrics = {"real_loss": real, "zero_loss": zero, "ratio": real / zero if zero > 0 else None,
                    "steps": ctx.steps, "scored_on": scored_on}
         if real <= (1 - self.config["min_gain"]) * zero:
@@ -80,3 +99,21 @@ class ZeroInputProbe(Probe):
             hint="Check that inputs and labels stay paired (no separate shuffles), that the model's "
                  "forward uses its input, and that preprocessing does not blank the data.",
             metrics=metrics)]
+
+
+def _recalibrated_loss(ctx: SmokeContext, model: Any, batches: list[tuple[Any, Any]]) -> tuple[float, str]:
+    """The loss on ``batches`` (eval mode) of the model's predictions after the least-squares
+    offset and scale (see ``datacheck.smoke._regression.recalibrated``), and, when every
+    prediction is still below (or above) its target, that fact in words (else "")."""
+    model.eval()
+    with torch.no_grad():
+        y = torch.cat([t for _, t in batches])
+        pred = torch.cat([ctx.forward(model, x).float().reshape(-1) for x, _ in batches])
+        value = float(ctx.loss(recalibrated(pred, y), y))
+    model.train()
+    t = y.float().reshape(-1)
+    side = "below" if bool((pred < t).all()) else "above" if bool((pred > t).all()) else ""
+    if not side:
+        return value, ""
+    return value, (f"all lie {side} their targets (mean {fmt(float(pred.mean()))} against "
+                   f"{fmt(float(t.mean()))})")
