@@ -170,6 +170,11 @@ def _compute(ctx) -> OutOfFold:
     return OutOfFold(pool, classes, y, proba, x, model, feats.description, len(folds), notes, folds, feats.kind)
 
 
+def model_inputs(ctx) -> np.ndarray:
+    """The unreduced features of the pooled samples (cached), as the second family sees them."""
+    return _features(ctx).x
+
+
 def second_opinion(ctx) -> np.ndarray:
     """Out-of-fold probabilities of the second model family, cached (computed on demand).
 
@@ -185,7 +190,7 @@ def second_opinion(ctx) -> np.ndarray:
     """
     def build():
         oof = out_of_fold(ctx)
-        x = _features(ctx).x
+        x = model_inputs(ctx)
         proba, _ = _fit_proba(x, oof.y, len(oof.classes), oof.folds,
                               [("screened boosting", screened_boosting(x.shape[1], ctx.seed))])
         return proba

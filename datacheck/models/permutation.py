@@ -5,7 +5,7 @@ cheap model (logistic regression, 3 folds) refit on a few seeded permutations of
 of a stratified subsample. Whether labels are independent of the inputs is decided on the
 z-score of the observed score against that null. Labels count as unrelated only when no
 model family finds signal: where the main models (on reduced inputs) fail, the second
-family (gradient boosting on screened, unreduced features: ``oof.second_opinion``) is
+family (gradient boosting on screened, unreduced features, scored like the cheap model) is
 tried before the labels are called unrelated, so a label carried by one column of
 thousands, or by a threshold, is not mistaken for a shuffled one. The per-split check
 compares each split's out-of-fold accuracy with the agreement that chance gives its own
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datacheck.models.estimators import cheap_factory
-from datacheck.models.oof import OutOfFold, out_of_fold, second_opinion
+from datacheck.models.estimators import cheap_factory, screened_boosting
+from datacheck.models.oof import OutOfFold, model_inputs, out_of_fold
 from datacheck.scan.sample import stratified_sample
 
 PERMUTATION_SAMPLES = 2_000
@@ -80,7 +80,7 @@ class Relation:
 def relation(ctx, n_permutations: int = 10) -> Relation:
     """The cached relation test of ``ctx`` (shared by learnability and label_noise)."""
     return ctx.cached(f"relation:{n_permutations}",
-                      lambda: _relation(out_of_fold(ctx), n_permutations, ctx.seed, lambda: second_opinion(ctx)))
+                      lambda: _relation(out_of_fold(ctx), n_permutations, ctx.seed, lambda: model_inputs(ctx)))
 
 
 def balanced_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
@@ -91,7 +91,8 @@ def balanced_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
     return float(np.mean(hits[present] / support[present])) if present.any() else 0.0
 
 
-def _relation(oof: OutOfFold, n_permutations: int, seed: int, second) -> Relation:
+def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs) -> Relation:
+    """The relation test; ``inputs()`` gives the unreduced features for the second family."""
     y, k = oof.y, oof.proba.shape[1]
     pred = oof.proba.argmax(axis=1)
     observed = balanced_accuracy(y, pred, k)
@@ -102,8 +103,9 @@ def _relation(oof: OutOfFold, n_permutations: int, seed: int, second) -> Relatio
         sub = stratified_sample(y, PERMUTATION_SAMPLES, PERMUTATION_FOLDS, seed)
     rng = np.random.default_rng(seed)
     x_s, y_s = oof.x[sub], y[sub]
-    cheap = _cv_score(x_s, y_s, k, seed)
-    null = np.array([_cv_score(x_s, rng.permutation(y_s), k, seed) for _ in range(n_permutations)])
+    cheap = _cv_score(x_s, y_s, k, seed, cheap_factory())
+    null = np.array([_cv_score(x_s, rng.permutation(y_s), k, seed, cheap_factory())
+                     for _ in range(n_permutations)])
     # the observed score: the better of the main models on the subsample and the cheap model
     score = max(balanced_accuracy(y_s, pred[sub], k), cheap)
     sub_counts = np.bincount(y_s, minlength=k)
@@ -113,8 +115,10 @@ def _relation(oof: OutOfFold, n_permutations: int, seed: int, second) -> Relatio
     null_std = float(max(null.std(ddof=1) if len(null) > 1 else 0.0, analytic))
     best, found_by = observed, "the main models"
     if _z(score, null_mean, null_std) < RELATED_Z:
-        # no signal on the reduced inputs: does another family find some?
-        other = balanced_accuracy(y, second().argmax(axis=1), k)
+        # no signal on the reduced inputs: does another family find some? (scored like the
+        # cheap model, on the same subsample, against the same null)
+        raw = inputs()[sub]
+        other = _cv_score(raw, y_s, k, seed, screened_boosting(raw.shape[1], seed))
         if other > score:
             score = best = other
             found_by = "gradient boosting on screened features"
@@ -131,14 +135,13 @@ def _z(score: float, null_mean: float, null_std: float) -> float:
     return (score - null_mean) / null_std if null_std > 0 else np.inf
 
 
-def _cv_score(x: np.ndarray, y: np.ndarray, k: int, seed: int) -> float:
-    """Cross-validated balanced accuracy of the cheap model."""
+def _cv_score(x: np.ndarray, y: np.ndarray, k: int, seed: int, make) -> float:
+    """Cross-validated balanced accuracy of the models ``make()`` returns."""
     from sklearn.model_selection import StratifiedKFold
     from threadpoolctl import threadpool_limits
 
     n_splits = int(min(PERMUTATION_FOLDS, np.bincount(y).min()))
     pred = np.zeros(len(y), np.int64)
-    make = cheap_factory()
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for train, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(x, y):
