@@ -312,7 +312,8 @@ class ExpectColumnTargetShiftKsToBeBetween(_ValueBetween):
     ``max_p_value``, only differences beyond sampling noise count (KS p-value below it), as
     datacheck ``class_balance`` judges a target shift (KS at least ``max_target_shift`` and
     p below 3e-7); the observed value is 0.0 when no split differs beyond noise. The
-    result lists every split's statistic, p-value and size under ``details``.
+    result's ``details`` name the split observed (``split``) and give every split's
+    statistic, p-value and size (``splits``).
     """
 
     split_column: str = pydantic.Field(default="split", description="Column naming each row's split.")
@@ -328,15 +329,16 @@ class ExpectColumnTargetShiftKsToBeBetween(_ValueBetween):
 
     def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
         shifts = metrics["column.target_shifts"]
-        counted = [s["ks_statistic"] for s in shifts.values()
-                   if self.max_p_value is None or s["p_value"] < self.max_p_value]
-        observed = float(max(counted, default=0.0))
+        counted = {name: s["ks_statistic"] for name, s in shifts.items()
+                   if self.max_p_value is None or s["p_value"] < self.max_p_value}
+        worst = max(counted, key=counted.get, default=None)
+        observed = float(counted[worst]) if worst is not None else 0.0
         low_ok = self.min_value is None or (observed > self.min_value if self.strict_min
                                             else observed >= self.min_value)
         high_ok = self.max_value is None or (observed < self.max_value if self.strict_max
                                              else observed <= self.max_value)
         return {"success": bool(low_ok and high_ok),
-                "result": {"observed_value": observed, "details": {"splits": shifts}}}
+                "result": {"observed_value": observed, "details": {"split": worst, "splits": shifts}}}
 
 
 __all__ = [

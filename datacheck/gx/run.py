@@ -203,6 +203,7 @@ def finding_of(r, sf: SuiteFrame, suite_file: str | Path) -> Finding:
         check=CHECK_ID, code=f"{CHECK_ID}.{config.type}", severity=severity,
         message=f"Suite expectation not met: {_subject(config)}; {detail}.", hint=hint,
         checklist=REGISTRY[check].items if check in REGISTRY else (),
-        split=_split_of(config, sf.split_col), metrics=metrics,
+        # An expectation over every split may name the one it observed (the target shift).
+        split=_split_of(config, sf.split_col) or (res.get("details") or {}).get("split"), metrics=metrics,
         samples=tuple(sf.sample_ids(positions)), n_samples=n_samples,
     )

@@ -173,7 +173,7 @@ def test_test_split_of_high_targets_fails_the_shift_expectation(clean_table, cle
     _high_test(clean_table).to_csv(path, index=False)
     report = validate_suite(path, clean_suite_file)
     shift = [f for f in report.findings if f.code == f"suite.{SHIFT}"]
-    assert [(f.severity, f.split) for f in shift] == [(Severity.WARNING, None)]
+    assert [(f.severity, f.split) for f in shift] == [(Severity.WARNING, "test")]
     assert shift[0].metrics["observed"] > 0.99 and shift[0].checklist == (8, 9)
     assert "Split at random" in shift[0].hint
     # No other target expectation fails: the rows and their order are the same.
@@ -228,7 +228,9 @@ def test_inferred_regression_suite_in_plain_gx(clean_suite, clean_csv):
     assert set(sorted_failures) == {CORRELATION, NARROW}
     shift_failures = failed(run_gx(clean_suite, _high_test(clean)))
     assert set(shift_failures) == {SHIFT}
-    details = shift_failures[SHIFT][0].result["details"]["splits"]
+    details = shift_failures[SHIFT][0].result["details"]
+    assert details["split"] == "test"
+    details = details["splits"]
     assert details["test"]["ks_statistic"] > 0.99 and details["test"]["p_value"] < 3e-7
 
 
@@ -273,3 +275,20 @@ def test_target_metrics_are_the_checks_computations(clean_table, rng):
     assert shifts == {"test": {"ks_statistic": ks_shift(train, test)[0], "p_value": ks_shift(train, test)[1],
                                "n": len(test)}}
     assert m.target_shifts(values[:1], ["train"], "train") == {}
+
+
+def test_suite_of_half_the_rows_passes_on_the_other_half(clean_table, tmp_path):
+    """Fresh rows of the same distribution meet every target expectation (features, whose
+    ranges are exact, may not); over 30 random halves no target expectation failed."""
+    rows = clean_table.drop(columns="split").sample(frac=1.0, random_state=1).reset_index(drop=True)
+    halves = []
+    for part in (rows.iloc[:221], rows.iloc[221:]):
+        n_train = int(0.8 * len(part))
+        halves.append(part.assign(split=["train"] * n_train + ["test"] * (len(part) - n_train)))
+    (tmp_path / "a.csv").write_text(halves[0].to_csv(index=False))
+    suite = infer_suite(tmp_path / "a.csv")
+    # The second half's smallest target (25) is below the first half's (37): the margin keeps it.
+    assert halves[1]["target"].min() < halves[0]["target"].min()
+    unmet = failed(run_gx(suite, halves[1]))
+    assert not {t for t, results in unmet.items()
+                if any(r.expectation_config.kwargs.get("column") in ("target", "split") for r in results)}
