@@ -165,8 +165,8 @@ class LabelNoiseCheck(Check):
             "class_pair", Severity.WARNING,
             f"Labels of class {given} look like they belong to {seen}: {pair.n_moved} samples labelled {given} "
             f"are confidently predicted {seen} (about {pair.moved_ratio:.0%} of what looks like {seen}, at least "
-            f"{pair.low:.0%} at 95% confidence), while only {pair.n_reverse} go the other way, as look-alike "
-            f"classes would{context}.",
+            f"{pair.low:.0%} at 95% confidence), while only {pair.n_reverse} labelled {seen} look like {given} "
+            f"(look-alike classes are confused both ways; a wrong mapping moves labels one way){context}.",
             hint=f"Look at the samples labelled {given} that the models call {seen}: a class mapping or "
                  "annotation batch that put one class's samples under another's label looks like this.",
             metrics=metrics, samples=ids, n_samples=len(moved),
