@@ -83,7 +83,7 @@ def label_values(classes: list[str], y: np.ndarray) -> np.ndarray:
 
 def suite_frame(source, *, label: str | None = None, split_col: str | None = None,
                 split_name: str | None = None, workers: int | None = None,
-                task: str | None = None) -> SuiteFrame:
+                task: str | None = None, task_reason: str | None = None) -> SuiteFrame:
     """Build the table a suite describes from a path (any layout) or a loaded ``Dataset``.
 
     Tables give their own rows; image folders, manifests and image arrays give the
@@ -106,6 +106,9 @@ def suite_frame(source, *, label: str | None = None, split_col: str | None = Non
     task : {"classification", "regression"}, optional
         The task of a dataset read from a path (default: inferred from the label). A
         regression target is a float64 column, NaN where missing.
+    task_reason : str, optional
+        Why ``task`` differs from the inferred one, for the report header (default: the
+        user's ``--task``).
 
     Returns
     -------
@@ -118,8 +121,9 @@ def suite_frame(source, *, label: str | None = None, split_col: str | None = Non
 
         # Expectations are validated on pandas frames: the table is read whole.
         dataset = load(Path(source), label=label, split_col=split_col, stream=False)
-        if task is not None:
+        if task is not None and task != dataset.task:
             dataset.set_task(task)
+            dataset.task_reason = task_reason or dataset.task_reason
     split_name = split_name or split_col or DEFAULT_SPLIT_COL
     if dataset.modality == "tabular":
         parts, kind = [split.table.to_pandas() for split in dataset.splits.values()], "table"

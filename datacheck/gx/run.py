@@ -127,7 +127,8 @@ def validate_suite(path: str | Path, suite_file: str | Path, *, label: str | Non
     if label is None and info.get("table") == "table":
         label = info.get("label")
     sf = suite_frame(path, label=label, split_col=split_col, workers=workers,
-                     split_name=split_col or info.get("split_column"), task=task or info.get("task"))
+                     split_name=split_col or info.get("split_column"), task=task or info.get("task"),
+                     task_reason=None if task else f"set by suite {Path(suite_file).name}")
     start = time.perf_counter()
     result = run_suite(suite, sf.frame)
     findings = [finding_of(r, sf, suite_file) for r in result.results if not r.success]

@@ -207,7 +207,9 @@ def test_task_from_the_suite_reads_a_whole_number_target_as_regression(clean_tab
     suite = json.loads(suite_file.read_text())
     assert TARGET_TYPES <= {e["type"] for e in suite["expectations"]}
     # validate reads the data as the suite's task, so the integer column is a target again.
-    assert validate_suite(counts, suite_file).findings == ()
+    report = validate_suite(counts, suite_file)
+    assert report.findings == () and report.dataset.task == "regression"
+    assert report.dataset.task_reason == "set by suite counts.json"
     high = tmp_path / "high.csv"
     _high_test(clean_table.assign(target=clean_table["target"].astype(int))).to_csv(high, index=False)
     assert f"suite.{SHIFT}" in {f.code for f in validate_suite(high, suite_file).findings}
