@@ -45,9 +45,10 @@ class LabelNoiseCheck(Check):
 
     Severity follows the evidence, not the point estimate. A warning needs noise spread
     over most classes (``warn_ratio`` on the anchors, and a one-sided 95% lower bound over
-    the anchors that measured it of at least ``warn_low_ratio``); or a class-mapping error: samples of one class labelled as one
-    other class (their share of the class, lower bound at least ``pair_ratio``) while few
-    move the other way, as look-alike classes would, named as "labels of A look like B".
+    the anchors that measured it of at least ``warn_low_ratio``); or a class-mapping
+    error: samples of one class labelled as one other class (their share of the class,
+    lower bound at least ``pair_ratio``) while few move the other way, as they would
+    between look-alike classes, named as "labels of A look like B".
     On tables a claim is checked against a second model family (gradient boosting on
     screened features); where that family predicts the labels clearly better, the
     estimate is re-made with both averaged, so that models blind to what the labels
