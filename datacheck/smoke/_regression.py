@@ -22,6 +22,9 @@ from datacheck.smoke._torch import torch
 # untrained model's outputs) a short run mostly moves the output towards the targets: the
 # probes that train from scratch skip with that reason and smoke.init_loss reports it.
 FAR_RATIO = 10.0
+# Above this initial MSE / Var(y) the offset between the targets and the untrained outputs is
+# most of the initial loss, and the first steps at any usual rate move the loss slowly.
+OFFSET_RATIO = 2.0
 SPREAD_BATCHES = 4
 
 

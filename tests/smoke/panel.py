@@ -1,10 +1,15 @@
-"""The healthy panel: textbook models with PyTorch's default initialisation, on digits.
+"""The healthy panel: textbook models with PyTorch's default initialisation, on digits and on
+a regression table.
 
 Each entry trains as a careful engineer would set it up: default ``nn.Linear``/``nn.Conv2d``
 initialisation (no He init added), Adam or SGD at a usual rate, CrossEntropyLoss. The smoke
 probes must stay quiet on every one of them (no warning, no error): their thresholds are
 anchored here. Data: scikit-learn digits, standardized, as 64 features, 1x8x8 images, 3x32x32
 images (resnet18) or 8 tokens of 8 values (transformer).
+
+``REGRESSION_PANEL``: a 10-64-1 MLP with MSELoss and Adam at 1e-3 on scikit-learn's diabetes
+(features standardized), with the target as the data has it (25..346, mean 152) and
+standardized.
 """
 
 from __future__ import annotations
@@ -133,3 +138,28 @@ def setup(name: str, x: torch.Tensor, y: torch.Tensor, *, seed: int = 0,
         model = member.build()
     return model, zoo.loader(member.inputs(x), y, batch_size=batch_size, seed=seed), \
         member.optimizer(model.parameters())
+
+
+class RegressionMLP(nn.Module):
+    """10-64-1 with ReLU: one output, the predicted target."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(10, 64)
+        self.fc2 = nn.Linear(64, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+REGRESSION_PANEL = {"mlp_raw_target": False, "mlp_standardized_target": True}
+
+
+def regression_setup(name: str, *, seed: int = 0) -> tuple[nn.Module, Any, torch.optim.Optimizer]:
+    """The model (seeded init), its diabetes loader and Adam(1e-3) for ``REGRESSION_PANEL`` member
+    ``name``; the loss is MSELoss."""
+    x, y = zoo.diabetes(standardize_target=REGRESSION_PANEL[name])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = RegressionMLP()
+    return model, zoo.loader(x, y, seed=seed), _adam(model.parameters())

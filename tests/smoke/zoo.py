@@ -23,6 +23,21 @@ def digits() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
 
 
+def diabetes(*, standardize_target: bool = False, n_train: int = 353) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's diabetes table: a seeded training split of ``n_train`` rows, features
+    standardized on it (float32), the target (disease progression, 25..346) as one column,
+    raw or standardized."""
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True)
+    rows = np.random.default_rng(0).permutation(len(y))[:n_train]
+    x, y = x[rows], y[rows]
+    x = (x - x.mean(0)) / x.std(0)
+    if standardize_target:
+        y = (y - y.mean()) / y.std()
+    return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)[:, None]
+
+
 def loader(x: torch.Tensor, y: torch.Tensor, *, shuffle: bool = True, batch_size: int = 32,
            seed: int = 0) -> torch.utils.data.DataLoader:
     """A DataLoader over (x, y); seeded shuffle; the last partial batch dropped."""
@@ -171,8 +186,8 @@ def same_batch_loader(x: torch.Tensor, y: torch.Tensor, n: int = 20) -> list:
 
 
 def sorted_loader(x: torch.Tensor, y: torch.Tensor) -> torch.utils.data.DataLoader:
-    """A loader over label-sorted data without shuffling."""
-    order = torch.argsort(y, stable=True)
+    """A loader over label-sorted (or target-sorted) data without shuffling."""
+    order = torch.argsort(y.reshape(len(y), -1)[:, 0], stable=True)
     return loader(x[order], y[order], shuffle=False)
 
 

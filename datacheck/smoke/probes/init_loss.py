@@ -12,7 +12,7 @@ from datacheck.report.findings import Finding, Severity
 from datacheck.smoke._base import Probe, Skip, register
 from datacheck.smoke._context import SmokeContext
 from datacheck.smoke._hooks import fmt, output_layer
-from datacheck.smoke._regression import FAR_RATIO, best_constant, initial_fit
+from datacheck.smoke._regression import FAR_RATIO, OFFSET_RATIO, best_constant, initial_fit
 from datacheck.smoke._torch import torch
 
 
@@ -44,7 +44,9 @@ class InitLossProbe(Probe):
     outputs, or outputs 3 times wider than the target) the first steps are spent moving the
     output to the target's scale; above ``regression_error_high`` (10 standard deviations)
     a short run will not get there. Below ``regression_warn_low`` the untrained model already
-    tracks the target, which chance does not give (the target leaks into the inputs).
+    tracks the target, which chance does not give (the target leaks into the inputs). Between
+    2 and ``regression_warn_high``, when the offset of the mean is the larger part, the
+    offset is noted (info).
 
     Parameters
     ----------
@@ -162,7 +164,15 @@ class InitLossProbe(Probe):
                 "initialisation does not do by chance.",
                 hint="Check that the target (or a copy of it) is not among the inputs.", metrics=metrics)]
         if ratio <= cfg["regression_warn_high"]:
-            return []
+            if ratio <= OFFSET_RATIO or offset ** 2 < fit.output_std ** 2:
+                return []
+            return [self.finding(
+                "target_offset", Severity.INFO,
+                f"The targets average {fmt(fit.target_mean)}, {fmt(abs(offset) / std)} standard "
+                f"deviations from the untrained model's outputs: the loss starts at {fmt(ratio)}x "
+                "the targets' variance and its first steps mostly move the output to the targets.",
+                hint=f"Fine as it is; standardising the target, or starting the output bias at "
+                     f"{fmt(fit.target_mean)}, makes the first epochs count.", metrics=metrics)]
         severity = Severity.ERROR if ratio > cfg["regression_error_high"] else Severity.WARNING
         spread = fit.output_std / std
         start = (f"The loss at initialisation is {fmt(l0)}: the untrained model's squared error is "

@@ -10,6 +10,7 @@ from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.smoke._base import Probe, Skip, register
 from datacheck.smoke._context import SmokeContext, train_step
 from datacheck.smoke._hooks import fmt
+from datacheck.smoke._regression import OFFSET_RATIO, initial_fit
 from datacheck.smoke._trace import Trace, get_trace
 
 
@@ -39,7 +40,9 @@ class LrRangeProbe(Probe):
     run (``steps`` steps at your rate, the loss scored on the same batches before and after)
     and is more than ``max_distance`` times away from the suggested one (warning): a rate that
     diverges (the loss turns non-finite, or ends no lower than it started) or lowers the loss
-    by less than ``min_progress``. A rate
+    by less than ``min_progress`` (not counted on a regression target that starts far from the
+    untrained outputs, initial MSE above twice Var(y): the offset, which smoke.init_loss
+    reports, slows every rate at first). A rate
     that trains is never a warning, however far from the suggestion: the sweep reads the
     first steps of training, where the valley sits far below the rates that train well
     (SGD at 0.1 on a ResNet, Adam at 1e-3), so the suggestion is a note. It also warns when
@@ -153,7 +156,7 @@ class LrRangeProbe(Probe):
                 metrics=metrics, evidence=evidence)]
         factor = configured / suggested
         trace = get_trace(ctx)
-        failure = self._failure(trace)
+        failure = self._failure(trace, ctx)
         far = factor > cfg["max_distance"] or factor < 1 / cfg["max_distance"]
         direction = "higher" if factor > 1 else "lower"
         metrics = {**metrics, "start_loss": trace.start_loss, "end_loss": trace.end_loss,
@@ -175,8 +178,12 @@ class LrRangeProbe(Probe):
             hint="The suggestion reads the first steps of training; keep a rate that trains.",
             metrics=metrics, evidence=evidence)]
 
-    def _failure(self, trace: Trace) -> str | None:
-        """How the short run at the configured rate failed, in words, or None if it trained."""
+    def _failure(self, trace: Trace, ctx: SmokeContext) -> str | None:
+        """How the short run at the configured rate failed, in words, or None if it trained.
+
+        On a regression target that starts offset from the untrained outputs (initial MSE
+        above ``OFFSET_RATIO`` times Var(y)), slow progress is the offset's doing, which
+        smoke.init_loss reports, not the rate's: only divergence counts then."""
         if trace.failure is not None:
             return (f"diverges: the {trace.failure.kind} turns non-finite at step "
                     f"{trace.failure.step} of the short training run")
@@ -187,7 +194,8 @@ class LrRangeProbe(Probe):
         if progress <= 0:
             return (f"diverges: in {trace.n_steps} steps at that rate the loss on the same batches "
                     f"went from {fmt(start)} to {fmt(end)}")
-        if progress < self.config["min_progress"]:
+        if progress < self.config["min_progress"] and not (
+                ctx.is_regression and initial_fit(ctx).ratio > OFFSET_RATIO):
             return (f"barely moves the loss: in {trace.n_steps} steps it went from {fmt(start)} to "
                     f"{fmt(end)} on the same batches ({fmt(100 * progress)}% lower)")
         return None

@@ -25,10 +25,12 @@ class ZeroInputProbe(Probe):
     then scored on real held-out batches (the last ``holdout_ratio`` of the batches read, or
     the training batches when fewer than 5 were read). The real twin's loss must be at least
     ``min_gain`` lower. On a regression target each twin's held-out predictions are first
-    mapped onto the targets by the least-squares offset and (non-negative) scale: a short run
-    on a target far from zero is still moving its output towards the target's scale, the
-    same for both twins, and what tells them apart is whether the prediction follows the
-    target.
+    mapped onto the targets by the least-squares offset and (non-negative) scale, and scored
+    in squared error whatever the loss (1 - r^2 of the prediction, in the targets' variance):
+    a short run on a target far from zero is still moving its output towards the target's
+    scale, the same for both twins, and what tells them apart is whether the prediction
+    follows the target. When the real twin does not beat the zero twin and all its
+    predictions are still on one side of their targets, it is too early to tell: skipped.
     Why it matters: a model that learns only the label prior still shows a falling loss, so
     the training curve looks healthy while nothing is learnt from the data.
 
@@ -91,9 +93,10 @@ class ZeroInputProbe(Probe):
                    "steps": ctx.steps, "scored_on": scored_on}
         if real <= (1 - self.config["min_gain"]) * zero:
             return []
+        score = "a squared error (offset and scale fitted)" if ctx.is_regression else "a loss"
         return [self.finding(
             "no_gain", Severity.ERROR,
-            f"After {ctx.steps} steps, a copy trained on the real inputs scores a loss of {fmt(real)} on "
+            f"After {ctx.steps} steps, a copy trained on the real inputs scores {score} of {fmt(real)} on "
             f"{scored_on}, no better than a twin trained on all-zero inputs ({fmt(zero)}): the model "
             "learns nothing from its inputs.",
             hint="Check that inputs and labels stay paired (no separate shuffles), that the model's "
@@ -102,14 +105,14 @@ class ZeroInputProbe(Probe):
 
 
 def _recalibrated_loss(ctx: SmokeContext, model: Any, batches: list[tuple[Any, Any]]) -> tuple[float, str]:
-    """The loss on ``batches`` (eval mode) of the model's predictions after the least-squares
-    offset and scale (see ``datacheck.smoke._regression.recalibrated``), and, when every
-    prediction is still below (or above) its target, that fact in words (else "")."""
+    """The squared error on ``batches`` (eval mode) of the model's predictions after the
+    least-squares offset and scale (see ``datacheck.smoke._regression.recalibrated``), and,
+    when every prediction is still below (or above) its target, that fact in words (else "")."""
     model.eval()
     with torch.no_grad():
         y = torch.cat([t for _, t in batches])
         pred = torch.cat([ctx.forward(model, x).float().reshape(-1) for x, _ in batches])
-        value = float(ctx.loss(recalibrated(pred, y), y))
+        value = float(((recalibrated(pred, y).float() - y.float()) ** 2).mean())
     model.train()
     t = y.float().reshape(-1)
     side = "below" if bool((pred < t).all()) else "above" if bool((pred > t).all()) else ""
