@@ -81,10 +81,10 @@ def column_expectations(frame: pd.DataFrame, column: str, margin: float = 0.0) -
         if len(finite):
             lo, hi = _plain(finite.min()), _plain(finite.max())
             if margin:
-                # A column never negative (a count, a price) stays so.
                 width = float(hi - lo)
-                lo, hi = float(lo) - margin * width if lo < 0 else max(0.0, float(lo) - margin * width), \
-                    float(hi) + margin * width
+                # A column never negative (a count, a price) stays so.
+                floor = 0.0 if lo >= 0 else -math.inf
+                lo, hi = max(floor, float(lo) - margin * width), float(hi) + margin * width
             out.append(b.expectation("expect_column_values_to_be_between", "warning",
                                      f"Column {column!r} stays within [{lo:g}, {hi:g}].",
                                      column=column, min_value=lo, max_value=hi))

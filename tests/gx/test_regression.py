@@ -241,7 +241,8 @@ def test_target_expectations_by_class_in_plain_gx(clean_table):
     sorted_frame = _sorted(clean_table).reset_index(drop=True)
     train, test = Column("split") == "train", Column("split") == "test"
     suite = gx.ExpectationSuite(name="targets", expectations=[
-        datacheck.gx.ExpectColumnTargetOrderCorrelationToBeBetween(column="target", max_value=0.32, row_condition=train),
+        datacheck.gx.ExpectColumnTargetOrderCorrelationToBeBetween(column="target", max_value=0.32,
+                                                                   row_condition=train),
         datacheck.gx.ExpectColumnNarrowTargetBatchRatioToBeBetween(column="target", batch_size=16, max_value=0.25,
                                                                    strict_max=True, row_condition=test),
         datacheck.gx.ExpectColumnTargetShiftKsToBeBetween(column="target", max_value=0.2),
