@@ -1,16 +1,21 @@
-"""Benchmark: the whole smoke run on a panel of healthy models, and on three planted defects.
+"""Benchmark: the whole smoke run on a panel of healthy models, and on planted defects.
 
 The panel (``tests/smoke/panel.py``): an MLP, a small CNN, a BatchNorm CNN, torchvision's
 resnet18 (3x32x32 input) and one transformer block, all with PyTorch's default
-initialisation and Adam or SGD, on scikit-learn digits. Target: no warning and no error on any
-of them. The defects: labels 1..10 for 10 outputs (target: one error, no probe errored),
-a frozen layer that keeps its random initial weights (target: a warning), and a frozen layer
-with trained ("pretrained") weights under a fresh head (target: info only).
+initialisation and Adam or SGD, on scikit-learn digits; and a 10-64-1 MLP with MSELoss and
+Adam at 1e-3 on scikit-learn's diabetes, its target raw (25..346) and standardized, seeds 0-2.
+Target: no warning and no error on any of them. The classification defects: labels 1..10 for
+10 outputs (target: one error, no probe errored), a frozen layer that keeps its random initial
+weights (target: a warning), and a frozen layer with trained ("pretrained") weights under a
+fresh head (target: info only). The regression defects (target: one error or warning each):
+a loader over target-sorted rows without shuffling, one NaN target, targets of shape (N,)
+against predictions of shape (N, 1), a ReLU after the output layer on a standardized target,
+and a price-like target (x1000 + 200,000) fed raw.
 
 For each run it prints every probe's status and its findings with their severities, then a
 summary line per model: warnings, errors, probes errored, wall time.
 
-    python benchmarks/smoke_panel.py [--root PATH] [--steps N] [--only mlp,bn_cnn] [--threads N]
+    python benchmarks/smoke_panel.py [--root PATH] [--steps N] [--only regression,mlp_raw] [--threads N]
 
 ``--root`` imports ``datacheck`` from another checkout (e.g. a ``git worktree`` of an older
 commit) to print the "before" figures with the same panel.
@@ -35,6 +40,44 @@ def _load_panel():
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def _regression(panel, zoo):
+    """The healthy regression panel (three seeds each) and its planted defects:
+    name -> (model, loader, optimizer, loss)."""
+    import torch
+
+    mse = torch.nn.MSELoss()
+    runs = {}
+    for name in panel.REGRESSION_PANEL:
+        for seed in range(3):
+            runs[f"{name} s{seed}"] = lambda name=name, seed=seed: (*panel.regression_setup(name, seed=seed), mse)
+
+    def planted(targets, *, standardized=False, shuffle=True, relu=False):
+        def build():
+            x, y = zoo.diabetes(standardize_target=standardized)
+            model, _, opt = panel.regression_setup("mlp_standardized_target" if standardized else "mlp_raw_target")
+            if relu:
+                model = torch.nn.Sequential(model, torch.nn.ReLU())
+                opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            xs, ys = targets(x, y)
+            loader = zoo.loader(xs, ys) if shuffle else zoo.sorted_loader(xs, ys)
+            return model, loader, opt, mse
+        return build
+
+    def nan(x, y):
+        y = y.clone()
+        y[7] = float("nan")
+        return x, y
+
+    runs.update({
+        "regression: sorted target": planted(lambda x, y: (x, y), shuffle=False),
+        "regression: one NaN target": planted(nan, standardized=True),
+        "regression: targets (N,)": planted(lambda x, y: (x, y[:, 0]), standardized=True),
+        "regression: ReLU output": planted(lambda x, y: (x, y), standardized=True, relu=True),
+        "regression: price-like target": planted(lambda x, y: (x, y * 1000 + 2e5)),
+    })
+    return runs
 
 
 def _defects(panel, zoo, x, y):
@@ -68,7 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout to import datacheck from")
     parser.add_argument("--steps", type=int, default=None, help="default: DEFAULT_STEPS")
-    parser.add_argument("--only", default="", help="comma-separated members/defects (default all)")
+    parser.add_argument("--only", default="", help="comma-separated parts of run names (default all)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     sys.path.insert(0, str(args.root.resolve()))
@@ -83,15 +126,16 @@ def main() -> None:
     steps = args.steps or DEFAULT_STEPS
     runs = {name: (lambda name=name: panel.setup(name, x, y)) for name in panel.PANEL}
     runs.update(_defects(panel, zoo, x, y))
+    runs.update(_regression(panel, zoo))
     only = [s for s in args.only.split(",") if s]
     print(f"datacheck from {args.root}; torch {torch.__version__}; {args.threads} thread(s); steps {steps}")
     summary = []
     for name, build in runs.items():
-        if only and name not in only:
+        if only and not any(o in name for o in only):
             continue
-        model, loader, opt = build()
+        model, loader, opt, *loss = build()
         start = time.perf_counter()
-        report = smoke(model, loader, optimizer=opt, steps=steps, device="cpu", threads=args.threads)
+        report = smoke(model, loader, *loss, optimizer=opt, steps=steps, device="cpu", threads=args.threads)
         wall = time.perf_counter() - start
         print(f"\n== {name} ({wall:.1f} s)")
         for o in report.checks:
@@ -105,9 +149,9 @@ def main() -> None:
         n_err = sum(f.severity.value == "error" for f in report.findings)
         n_errored = sum(o.status.value == "errored" for o in report.checks)
         summary.append((name, n_warn, n_err, n_errored, wall))
-    print(f"\n{'run':28s} {'warnings':>8s} {'errors':>6s} {'errored':>7s} {'wall s':>7s}")
+    print(f"\n{'run':34s} {'warnings':>8s} {'errors':>6s} {'errored':>7s} {'wall s':>7s}")
     for name, n_warn, n_err, n_errored, wall in summary:
-        print(f"{name:28s} {n_warn:8d} {n_err:6d} {n_errored:7d} {wall:7.1f}")
+        print(f"{name:34s} {n_warn:8d} {n_err:6d} {n_errored:7d} {wall:7.1f}")
 
 
 if __name__ == "__main__":
