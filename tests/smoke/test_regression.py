@@ -12,6 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from datacheck.cli import main
@@ -234,3 +236,42 @@ def test_unknown_task_is_refused():
     model, loader, _ = panel.regression_setup("mlp_raw_target")
     with pytest.raises(ConfigError, match="'task' parameter"):
         smoke(model, loader, task="ranking", device="cpu")
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_batches=st.integers(4, 50), batch_size=st.integers(4, 64),
+       shape=st.sampled_from(["normal", "lognormal", "counts", "two_values"]))
+def test_shuffled_targets_never_look_grouped(seed, n_batches, batch_size, shape):
+    """Whatever the target's distribution (heavy tails, ties, two values), shuffled batches
+    stay under the reporting line (excess >= 0.25 at p < 1e-3)."""
+    rng = np.random.default_rng(seed)
+    n = n_batches * batch_size
+    values = {"normal": lambda: rng.normal(size=n), "lognormal": lambda: rng.lognormal(0, 2, size=n),
+              "counts": lambda: rng.poisson(1.0, size=n).astype(float),
+              "two_values": lambda: rng.integers(0, 2, size=n).astype(float)}[shape]()
+    if np.ptp(values) == 0:
+        return
+    spread = batch_spread(np.split(rng.permutation(values), n_batches))
+    assert not (spread.excess >= 0.25 and spread.p_value < 1e-3)
+
+
+def test_a_hand_written_regression_loss_is_read_as_regression_and_quiet():
+    """A plain function (no known loss class): float targets and one output mean regression;
+    init_loss still compares with the targets' variance."""
+    model, loader, opt = panel.regression_setup("mlp_standardized_target")
+    report = smoke(model, loader, lambda pred, target: ((pred - target) ** 2).mean(), opt, steps=STEPS,
+                   device="cpu")
+    assert report.dataset.task == "regression"
+    assert not _loud(report)
+    assert _status(report)["smoke.init_loss"] is Status.PASSED
+
+
+def test_task_given_explicitly_is_used_and_reported():
+    """Whole-number float targets (counts) with a hand-written loss: the caller says regression."""
+    x, y = zoo.diabetes()
+    model, _, opt = panel.regression_setup("mlp_raw_target")
+    counts = torch.round(y / 50)
+    report = smoke(model, zoo.loader(x, counts), lambda p, t: torch.nn.functional.l1_loss(p, t), opt,
+                   steps=STEPS, device="cpu", task="regression", probes=["loader_batches", "init_loss"])
+    assert report.dataset.task == "regression" and report.dataset.task_reason == "set by task="
+    assert not _loud(report)
