@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from datacheck.data.task import TASKS
 from datacheck.errors import ConfigError
 from datacheck.smoke._regression import far_target
 from datacheck.smoke._targets import target_mismatch
@@ -23,7 +24,6 @@ from datacheck.smoke._torch import nn, torch
 DEFAULT_STEPS = 100
 DEFAULT_LR = 1e-3
 DEVICES = ("auto", "cpu", "cuda")
-TASKS = ("classification", "regression")
 REGRESSION_KINDS = ("mse", "l1", "huber")
 _X_KEYS = ("x", "input", "inputs", "image", "images", "pixel_values", "features", "data")
 _Y_KEYS = ("y", "label", "labels", "target", "targets")

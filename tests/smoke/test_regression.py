@@ -275,3 +275,13 @@ def test_task_given_explicitly_is_used_and_reported():
                    steps=STEPS, device="cpu", task="regression", probes=["loader_batches", "init_loss"])
     assert report.dataset.task == "regression" and report.dataset.task_reason == "set by task="
     assert not _loud(report)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("amp", [False, True])
+@pytest.mark.parametrize("name", list(panel.REGRESSION_PANEL))
+def test_healthy_regression_panel_is_quiet_on_cuda(name, amp):
+    model, loader, opt = panel.regression_setup(name)
+    report = smoke(model, loader, loss_fn=nn.MSELoss(), optimizer=opt, device="cuda", amp=amp)
+    assert not _loud(report)
+    assert not [o.id for o in report.checks if o.status is Status.ERRORED]

@@ -31,6 +31,10 @@ def _labels(y: Any) -> np.ndarray | None:
     return t.cpu().numpy().astype(np.int64)
 
 
+_HINT_SHUFFLE = ("Shuffle the training loader (DataLoader(..., shuffle=True)), or shuffle the data "
+                 "once before training.")
+
+
 def _values(y: Any) -> np.ndarray | None:
     """Finite regression targets of one batch (one per sample), or None."""
     if not isinstance(y, torch.Tensor) or y.ndim == 0 or y.numel() != len(y):
@@ -191,8 +195,6 @@ class LoaderBatchesProbe(Probe):
         sequential = isinstance(sampler, torch.utils.data.SequentialSampler)
         distinct = np.unique(flat)
         enough = len(batches) >= self.config["min_batches"]
-        hint_shuffle = ("Shuffle the training loader (DataLoader(..., shuffle=True)), or shuffle the "
-                        "data once before training.")
         base = {"n_batches": len(batches), "sequential_sampler": sequential,
                 "n_classes_seen": len(distinct)}
         if enough and len(distinct) == 1 and ctx.n_classes > 1:
@@ -200,7 +202,7 @@ class LoaderBatchesProbe(Probe):
                 "single_class", Severity.ERROR,
                 f"All {len(flat)} samples of the first {len(batches)} batches have the same label "
                 f"({int(distinct[0])}) although the model predicts {ctx.n_classes} classes.",
-                hint=hint_shuffle, metrics=base, items=(7, 10))]
+                hint=_HINT_SHUFFLE, metrics=base, items=(7, 10))]
         single = np.array([len(np.unique(lab)) == 1 for lab in per_batch])
         prior = _dataset_labels(ctx.loader)
         pool = prior if prior is not None and len(prior) else flat
@@ -217,7 +219,7 @@ class LoaderBatchesProbe(Probe):
                 + ("sorted" if ascending else "grouped") + f" order, one class after another "
                 f"({share:.0%} of batches hold a single label)"
                 + (" and the loader does not shuffle." if sequential else "."),
-                hint=hint_shuffle, metrics={**metrics, "label_changes": changes},
+                hint=_HINT_SHUFFLE, metrics={**metrics, "label_changes": changes},
                 evidence=(Evidence("sequence", "Labels in loader order",
                                    {"values": flat[:2000].tolist()}),), items=(7, 10))]
         if enough and share > expected + self.config["excess"]:
@@ -225,7 +227,7 @@ class LoaderBatchesProbe(Probe):
                 "single_label_batches", Severity.ERROR if share >= 0.5 else Severity.WARNING,
                 f"{share:.0%} of the first {len(batches)} batches hold a single label, against "
                 f"{expected:.1%} expected from shuffled data.",
-                hint=hint_shuffle, metrics=metrics, items=(7, 10))]
+                hint=_HINT_SHUFFLE, metrics=metrics, items=(7, 10))]
         if sequential:
             return [self.finding(
                 "no_shuffle", Severity.INFO,
@@ -240,8 +242,6 @@ class LoaderBatchesProbe(Probe):
         if any(v is None or not len(v) for v in per_batch) or len(batches) < self.config["min_batches"]:
             return []
         sequential = isinstance(getattr(ctx.loader, "sampler", None), torch.utils.data.SequentialSampler)
-        hint_shuffle = ("Shuffle the training loader (DataLoader(..., shuffle=True)), or shuffle the "
-                        "data once before training.")
         flat = np.concatenate(per_batch)
         base = {"n_batches": len(batches), "n_targets": len(flat), "sequential_sampler": sequential}
         if np.ptp(flat) == 0:
@@ -266,7 +266,7 @@ class LoaderBatchesProbe(Probe):
                 f"explains {spread.explained:.0%} of the targets' rank variance ({spread.chance:.0%} "
                 f"expected from shuffled batches) and a typical batch spans {spread.range_ratio:.0%} "
                 "of the range" + (", and the loader does not shuffle." if sequential else "."),
-                hint=hint_shuffle, metrics=metrics,
+                hint=_HINT_SHUFFLE, metrics=metrics,
                 evidence=(Evidence("sequence", "Targets in loader order",
                                    {"values": flat[:2000].tolist()}),), items=(7, 10))]
         if sequential:
