@@ -47,6 +47,7 @@ class LearnabilityCheck(Check):
     id = "learnability"
     items = (2, 4, 5)
     needs = ("labels",)
+    tasks = ("classification",)
     params = {
         "weak_skill": Param(0.1, "Skill (balanced accuracy scaled so chance is 0 and perfect is 1) below "
                             "which a learnable relation counts as weak.", float, 0, 1,
