@@ -125,7 +125,7 @@ def profile(path: Path, label, split_col, task, model, norm, mean, std, batch_si
 
     params = None
     if suite_file is not None:
-        from datacheck.cli_gx import thresholds_from_suite
+        from datacheck.suite_file import thresholds_from_suite
 
         params = thresholds_from_suite(suite_file)
     console = console_for(json_path, quiet)

@@ -18,7 +18,7 @@ from great_expectations.expectations.expectation_configuration import (
 )
 
 from datacheck.checks.input_integrity import InputIntegrityCheck, malformed_rows
-from datacheck.cli_gx import read_suite_json
+from datacheck.suite_file import read_suite_json
 from datacheck.errors import InputError
 from datacheck.gx.frames import SuiteFrame, suite_frame
 from datacheck.report.findings import CheckOutcome, Finding, Report, Severity, Status

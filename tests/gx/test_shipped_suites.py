@@ -10,7 +10,7 @@ import pytest
 
 import datacheck
 from datacheck.checks import REGISTRY
-from datacheck.cli_gx import thresholds_from_suite
+from datacheck.suite_file import thresholds_from_suite
 from datacheck.errors import InputError
 from tests.conftest import ROOT
 
