@@ -270,7 +270,7 @@ def infer_suite(source, *, label: str | None = None, split_col: str | None = Non
         The suite in GX 1.x JSON form (``name``, ``expectations``, ``meta``), checked by
         building it with GX.
     """
-    from datacheck import __version__
+    from datacheck._version import __version__
     from datacheck.gx.run import suite_from_dict
 
     sf = source if isinstance(source, SuiteFrame) else suite_frame(

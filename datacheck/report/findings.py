@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from datacheck._version import __version__
+
 SCHEMA_VERSION = 1
 MAX_SAMPLES = 50
 
@@ -329,8 +331,6 @@ class Report:
         object.__setattr__(self, "findings", tuple(ordered))
         object.__setattr__(self, "checks", tuple(self.checks))
         if not self.datacheck_version:
-            from datacheck import __version__
-
             object.__setattr__(self, "datacheck_version", __version__)
 
     @property
