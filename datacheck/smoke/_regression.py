@@ -26,6 +26,9 @@ FAR_RATIO = 10.0
 # most of the initial loss, and the first steps at any usual rate move the loss slowly.
 OFFSET_RATIO = 2.0
 SPREAD_BATCHES = 4
+# A trained model whose predictions are nearly all on one side of their targets has not yet
+# reached the targets' range (it still learns the offset): this share or less on the other side.
+UNREACHED_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,51 @@ def recalibrated(pred: Any, y: Any) -> Any:
     var = float(pc @ pc)
     slope = max(float(pc @ tc) / var, 0.0) if var > 0 else 0.0
     return (t.mean() + slope * pc).reshape(y.shape)
+
+
+@dataclass(frozen=True)
+class HeldOutFit:
+    """How a trained model's predictions follow held-out targets, offset and scale aside.
+
+    Attributes
+    ----------
+    squared_error : float
+        Mean squared error after ``recalibrated``, about (1 - r^2) times the targets' variance.
+    correlation : float
+        Pearson correlation of predictions and targets (0 for constant predictions).
+    p_value : float
+        One-sided chance of a correlation this high from predictions unrelated to the targets
+        (t-test with n - 2 degrees of freedom).
+    unreached : str
+        When at least ``1 - UNREACHED_SHARE`` of the predictions are still below (or above) their
+        targets, that fact in words, else "".
+    """
+
+    squared_error: float
+    correlation: float
+    p_value: float
+    unreached: str
+
+
+def held_out_fit(ctx: Any, model: Any, batches: list[tuple[Any, Any]]) -> HeldOutFit:
+    """``model``'s ``HeldOutFit`` on ``batches`` (eval mode, no gradient)."""
+    from scipy.stats import t as student
+
+    model.eval()
+    with torch.no_grad():
+        y = torch.cat([t for _, t in batches])
+        pred = torch.cat([ctx.forward(model, x).float().reshape(-1) for x, _ in batches])
+        error = float(((recalibrated(pred, y).float() - y.float()) ** 2).mean())
+    model.train()
+    p, t = pred.double(), y.double().reshape(-1)
+    pc, tc = p - p.mean(), t - t.mean()
+    norm = float(pc.norm() * tc.norm())
+    r = float(pc @ tc) / norm if norm > 0 else 0.0
+    n = len(t)
+    stat = r * math.sqrt(max(n - 2, 1) / max(1 - r * r, 1e-12))
+    below = float((p < t).double().mean())
+    side = "below" if below >= 1 - UNREACHED_SHARE else "above" if below <= UNREACHED_SHARE else ""
+    unreached = (f"mostly lie {side} their targets ({max(below, 1 - below):.0%}; mean {float(p.mean()):.3g} "
+                 f"against {float(t.mean()):.3g})" if side else "")
+    return HeldOutFit(squared_error=error, correlation=r, p_value=float(student.sf(stat, max(n - 2, 1))),
+                      unreached=unreached)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from datacheck.checks.params import Param
 from datacheck.report.findings import Finding, Severity
 from datacheck.smoke._base import Probe, Skip, register
 from datacheck.smoke._context import SmokeContext, adam, eval_loss, train_step
 from datacheck.smoke._hooks import fmt
-from datacheck.smoke._regression import recalibrated
+from datacheck.smoke._regression import held_out_fit
 from datacheck.smoke._torch import torch
 
 
@@ -29,8 +28,13 @@ class ZeroInputProbe(Probe):
     in squared error whatever the loss (1 - r^2 of the prediction, in the targets' variance):
     a short run on a target far from zero is still moving its output towards the target's
     scale, the same for both twins, and what tells them apart is whether the prediction
-    follows the target. When the real twin does not beat the zero twin and all its
-    predictions are still on one side of their targets, it is too early to tell: skipped.
+    follows the target. The twins then train at ``regression_lr``: their outputs must first
+    travel to the target's scale (a mean of 150 for a raw target), and Adam moves each
+    weight by about the rate per step. The real twin also passes when its held-out
+    predictions correlate with the targets beyond chance (one-sided p below
+    ``max_p_value``): on a few held-out batches the zero twin's chance correlation is noisy.
+    When the real twin does neither and 90% or more of its predictions are still on one side
+    of their targets, it is too early to tell: skipped.
     Why it matters: a model that learns only the label prior still shows a falling loss, so
     the training curve looks healthy while nothing is learnt from the data.
 
@@ -38,6 +42,11 @@ class ZeroInputProbe(Probe):
     ----------
     lr : float, default=1e-3
         Adam's learning rate for both twins.
+    regression_lr : float, default=1e-2
+        Adam's learning rate for both twins on a regression target.
+    max_p_value : float, default=0.01
+        Regression: the real twin also passes when its held-out predictions correlate with
+        the targets at a one-sided p-value below this (t-test).
     min_gain : float, default=0.1
         The real twin's held-out loss must be at most (1 - min_gain) times the zero twin's.
     holdout_ratio : float, default=0.2
@@ -49,6 +58,10 @@ class ZeroInputProbe(Probe):
     needs = ("float_input", "trainable", "valid_targets", "target_scale")
     params = {
         "lr": Param(1e-3, "Adam's learning rate for both twins.", float, 0, None, low_open=True),
+        "regression_lr": Param(1e-2, "Adam's learning rate for both twins on a regression target.",
+                               float, 0, None, low_open=True),
+        "max_p_value": Param(0.01, "Regression: the real twin passes when its held-out correlation "
+                                   "has a one-sided p-value below this.", float, 0, 1, low_open=True),
         "min_gain": Param(0.1, "Real must beat zeros by this fraction of the zero twin's loss.",
                           float, 0, 1, low_open=True, high_open=True),
         "holdout_ratio": Param(0.2, "Share of the batches kept for scoring.", float, 0, 1,
@@ -69,29 +82,33 @@ class ZeroInputProbe(Probe):
         else:
             train = held = batches
             scored_on = "the training batches (fewer than 5 batches)"
-        scores, unreached = [], []
+        scores, fits = [], []
         for zeros in (False, True):
             with ctx.seeded(5):
                 model = ctx.fresh_model().train()
-                opt, scaler = adam(model, self.config["lr"]), ctx.grad_scaler()
+                lr = self.config["regression_lr" if ctx.is_regression else "lr"]
+                opt, scaler = adam(model, lr), ctx.grad_scaler()
                 for step in range(ctx.steps):
                     x, y = train[step % len(train)]
                     train_step(ctx, model, opt, scaler, torch.zeros_like(x) if zeros else x, y)
                 if ctx.is_regression:
-                    score, short = _recalibrated_loss(ctx, model, held)
-                    scores.append(score)
-                    unreached.append(short)
+                    fits.append(held_out_fit(ctx, model, held))
+                    scores.append(fits[-1].squared_error)
                 else:
                     scores.append(eval_loss(ctx, model, held))
         real, zero = scores
         if not (math.isfinite(real) and math.isfinite(zero)):
             raise Skip("a twin's loss is not finite (smoke.nan_origin looks for where it comes from)")
-        if unreached and unreached[0] and real > (1 - self.config["min_gain"]) * zero:
-            raise Skip(f"after {ctx.steps} steps the real twin's outputs {unreached[0]}: too early "
-                       "to tell what it learns from its inputs")
+        gained = real <= (1 - self.config["min_gain"]) * zero
         metrics = {"real_loss": real, "zero_loss": zero, "ratio": real / zero if zero > 0 else None,
                    "steps": ctx.steps, "scored_on": scored_on}
-        if real <= (1 - self.config["min_gain"]) * zero:
+        if fits:
+            if not gained and fits[0].unreached:
+                raise Skip(f"after {ctx.steps} steps the real twin's outputs {fits[0].unreached}: too "
+                           "early to tell what it learns from its inputs")
+            metrics.update(real_correlation=fits[0].correlation, real_p_value=fits[0].p_value)
+            gained = gained or fits[0].p_value < self.config["max_p_value"]
+        if gained:
             return []
         score = "a squared error (offset and scale fitted)" if ctx.is_regression else "a loss"
         return [self.finding(
@@ -103,20 +120,3 @@ class ZeroInputProbe(Probe):
                  "forward uses its input, and that preprocessing does not blank the data.",
             metrics=metrics)]
 
-
-def _recalibrated_loss(ctx: SmokeContext, model: Any, batches: list[tuple[Any, Any]]) -> tuple[float, str]:
-    """The squared error on ``batches`` (eval mode) of the model's predictions after the
-    least-squares offset and scale (see ``datacheck.smoke._regression.recalibrated``), and,
-    when every prediction is still below (or above) its target, that fact in words (else "")."""
-    model.eval()
-    with torch.no_grad():
-        y = torch.cat([t for _, t in batches])
-        pred = torch.cat([ctx.forward(model, x).float().reshape(-1) for x, _ in batches])
-        value = float(((recalibrated(pred, y).float() - y.float()) ** 2).mean())
-    model.train()
-    t = y.float().reshape(-1)
-    side = "below" if bool((pred < t).all()) else "above" if bool((pred > t).all()) else ""
-    if not side:
-        return value, ""
-    return value, (f"all lie {side} their targets (mean {fmt(float(pred.mean()))} against "
-                   f"{fmt(float(t.mean()))})")
