@@ -1,8 +1,17 @@
-"""Recognise which layout of DESIGN.md section 4 a path holds, and load it."""
+"""The layouts of DESIGN.md section 4: each registers how to recognise a path and load it.
+
+A layout is a ``Layout``: its name, a help line, a priority, ``matches(request)`` and
+``load(request)``. ``load`` tries the layouts for files or for folders in priority order
+and takes the first that matches; ``LAYOUT_HELP`` is made from their help lines. Adding a
+layout is one ``register_layout`` call, in this module or in the one that reads it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 from datacheck.data.arrays import load_npz, load_npz_folder
 from datacheck.data.dataset import SPLIT_ALIASES, Dataset, normalize_split_name
@@ -14,15 +23,114 @@ from datacheck.data.tables import (TABLE_SUFFIXES, load_table_files, read_table,
                                    text_fits)
 from datacheck.errors import InputError
 
-LAYOUT_HELP = ("expected {train,val,test}/<class>/<image>, <class>/<image>, "
-               "{train,test}.csv|parquet, a .csv/.parquet file or folder of .parquet files, "
-               "a .npz file, or a manifest .csv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class Request:
+    """A path to load and the caller's options; a folder's listing is read once, on demand.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file or folder.
+    source : str
+        The path as the user gave it, for messages and the report.
+    label, split_col : str or None
+        The label and split columns asked for (tables and manifests).
+    stream : bool or None
+        Whether to stream tables (see ``load``).
+    progress : callable or None
+        Progress factory for a streamed load's pass.
+    """
+
+    path: Path
+    source: str
+    label: str | None = None
+    split_col: str | None = None
+    stream: bool | None = None
+    progress: Callable | None = None
+
+    @cached_property
+    def files(self) -> list[Path]:
+        """The folder's visible files."""
+        return [e for e in self.path.iterdir() if not e.name.startswith(".") and e.is_file()]
+
+    @cached_property
+    def split_dirs(self) -> dict[str, Path]:
+        """Sub-folders named for a split that hold class folders, by canonical split name."""
+        return {normalize_split_name(d.name): d for d in class_folders(self.path)
+                if d.name.lower() in SPLIT_ALIASES}
+
+    @cached_property
+    def split_tables(self) -> dict[str, Path]:
+        """Table files named for a split (``train.csv``, ``test.parquet``...), by split name."""
+        return {normalize_split_name(f.stem): f for f in self.files
+                if f.suffix.lower() in TABLE_SUFFIXES and f.stem.lower() in SPLIT_ALIASES}
+
+    @cached_property
+    def tables(self) -> list[Path]:
+        """Every table file of the folder, by name."""
+        return sorted(f for f in self.files if f.suffix.lower() in TABLE_SUFFIXES)
+
+    @cached_property
+    def npz(self) -> list[Path]:
+        """Every ``.npz`` file of the folder, by name."""
+        return sorted(f for f in self.files if f.suffix.lower() == ".npz")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One way data can be laid out on disk.
+
+    Parameters
+    ----------
+    name : str
+        Short name.
+    help : str
+        What it looks like, for ``LAYOUT_HELP`` (``{train,val,test}/<class>/<image>``).
+    kind : str
+        ``file`` or ``folder``: what kind of path it applies to.
+    priority : int
+        Lower is tried first.
+    matches : callable
+        ``matches(request) -> bool``.
+    load : callable
+        ``load(request) -> Dataset``.
+    """
+
+    name: str
+    help: str
+    kind: str
+    priority: int
+    matches: Callable[[Request], bool]
+    load: Callable[[Request], Dataset]
+
+
+LAYOUTS: list[Layout] = []
+
+
+def register_layout(layout: Layout) -> Layout:
+    """Add ``layout`` to ``LAYOUTS`` (kept in priority order); refuses a duplicate name."""
+    if layout.kind not in ("file", "folder"):
+        raise ValueError(f"layout kind must be 'file' or 'folder', got {layout.kind!r}")
+    if any(existing.name == layout.name for existing in LAYOUTS):
+        raise ValueError(f"a layout named {layout.name!r} is already registered")
+    LAYOUTS.append(layout)
+    LAYOUTS.sort(key=lambda x: (x.kind, x.priority))
+    return layout
+
+
+def layout_help() -> str:
+    """One line listing every registered layout, for the error of an unrecognised path."""
+    seen = list(dict.fromkeys(x.help for x in sorted(LAYOUTS, key=lambda x: x.priority) if x.help))
+    listed = ", ".join(seen[:-1]) + f", or {seen[-1]}" if len(seen) > 1 else "".join(seen)
+    return f"expected {listed}"
 
 
 def load(path: str | Path, *, label: str | None = None, split_col: str | None = None,
          stream: bool | None = None, progress=None) -> Dataset:
-    """Load a dataset from a path in any layout of DESIGN.md section 4.
+    """Load a dataset from a path in any registered layout (DESIGN.md section 4).
 
     Parameters
     ----------
@@ -54,16 +162,29 @@ def load(path: str | Path, *, label: str | None = None, split_col: str | None = 
     p = Path(path)
     if not p.exists():
         raise InputError(source, "no such file or folder")
-    if p.is_file():
-        dataset = _load_file(p, label=label, split_col=split_col, source=source, stream=stream,
-                             progress=progress)
-    else:
-        dataset = _load_folder(p, label=label, split_col=split_col, source=source, stream=stream,
-                               progress=progress)
+    request = Request(p, source, label, split_col, stream, progress)
+    dataset = _load(request)
     if stream and not any(split.stream is not None for split in dataset.splits.values()):
         dataset.notes.append("--stream applies to Parquet and CSV tables only (not to image "
                              "manifests): this dataset was read whole")
     return dataset
+
+
+def _load(request: Request) -> Dataset:
+    """The first registered layout of the path's kind that matches, or a one-line error."""
+    kind = "file" if request.path.is_file() else "folder"
+    if kind == "folder" and not any(not e.name.startswith(".") for e in request.path.iterdir()):
+        raise InputError(request.source, "the folder is empty")
+    for layout in LAYOUTS:
+        if layout.kind == kind and layout.matches(request):
+            return layout.load(request)
+    if kind == "file":
+        suffix = request.path.suffix.lower()
+        raise InputError(request.source, f"unsupported file type {suffix or '(none)'}; {layout_help()}")
+    if len(request.tables) > 1:
+        raise InputError(request.source, f"several tables ({', '.join(f.name for f in request.tables[:5])}) "
+                                         "and none named train/val/test; pass one file")
+    raise InputError(request.source, f"no dataset layout recognised; {layout_help()}")
 
 
 def _streams(files: list[Path], stream: bool | None) -> bool:
@@ -96,66 +217,10 @@ def _load_streamed(files: dict[str, list[Path]], *, label, split_col, source, pr
                              source=source, progress=progress)
 
 
-def _load_file(p: Path, *, label, split_col, source, stream=None, progress=None) -> Dataset:
-    suffix = p.suffix.lower()
-    if suffix == ".npz":
-        return load_npz(p, source=source)
-    if _streams([p], stream) and _not_manifest(p):
-        return _load_streamed({"train": [p]}, label=label, split_col=split_col, source=source,
-                              progress=progress)
-    if suffix in TABLE_SUFFIXES:
-        malformed: dict = {}
-        table = read_table(p, malformed)
-        path_col = looks_like_manifest(table.column_names)
-        if path_col is not None:
-            dataset = load_manifest(p, table, path_col, label=label, split_col=split_col, source=source)
-        else:
-            dataset = load_table_files({"train": p}, label=label, split_col=split_col, source=source,
-                                       read={p: table})
-        dataset.malformed.update(malformed)
-        return dataset
-    raise InputError(source, f"unsupported file type {suffix or '(none)'}; {LAYOUT_HELP}")
-
-
 def _not_manifest(p: Path) -> bool:
     """Whether a table file's columns do not make it an image manifest."""
     names = read_footer(p).schema.to_arrow_schema().names if _kind(p) == "parquet" else csv_columns(p)
     return looks_like_manifest(names) is None
-
-
-def _load_folder(p: Path, *, label, split_col, source, stream=None, progress=None) -> Dataset:
-    entries = [e for e in p.iterdir() if not e.name.startswith(".")]
-    if not entries:
-        raise InputError(source, "the folder is empty")
-    files = [e for e in entries if e.is_file()]
-    split_dirs = {normalize_split_name(d.name): d for d in class_folders(p) if d.name.lower() in SPLIT_ALIASES}
-    if split_dirs:
-        return load_image_folders(split_dirs, p, source=source)
-    tables = {normalize_split_name(f.stem): f for f in files
-              if f.suffix.lower() in TABLE_SUFFIXES and f.stem.lower() in SPLIT_ALIASES}
-    if tables and _streams(list(tables.values()), stream):
-        return _load_streamed({k: [f] for k, f in tables.items()}, label=label, split_col=None,
-                              source=source, progress=progress)
-    if tables:
-        return load_table_files(tables, label=label, split_col=None, source=source)
-    npz = sorted(f for f in files if f.suffix.lower() == ".npz")
-    if len(npz) == 1:
-        return load_npz(npz[0], source=source)
-    if npz:
-        return load_npz_folder(npz, source=source)
-    single = sorted(f for f in files if f.suffix.lower() in TABLE_SUFFIXES)
-    if len(single) == 1:
-        return _load_file(single[0], label=label, split_col=split_col, source=source, stream=stream,
-                          progress=progress)
-    if len(single) > 1 and all(f.suffix.lower() in PARQUET_SUFFIXES for f in single):
-        return _load_parquet_parts(single, label=label, split_col=split_col, source=source, stream=stream,
-                                   progress=progress)
-    if class_folders(p):
-        return load_image_folders({"train": p}, p, source=source)
-    if len(single) > 1:
-        raise InputError(source, f"several tables ({', '.join(f.name for f in single[:5])}) and none "
-                                 "named train/val/test; pass one file")
-    raise InputError(source, f"no dataset layout recognised; {LAYOUT_HELP}")
 
 
 def _load_parquet_parts(files: list[Path], *, label, split_col, source, stream, progress) -> Dataset:
@@ -174,4 +239,67 @@ def _load_parquet_parts(files: list[Path], *, label, split_col, source, stream, 
                             read={files[0]: table})
 
 
-__all__ = ["load", "tables_to_dataset", "LAYOUT_HELP"]
+def _load_table_file(request: Request) -> Dataset:
+    """A table file read whole: an image manifest when it has a path column, else a table."""
+    p = request.path
+    malformed: dict = {}
+    table = read_table(p, malformed)
+    path_col = looks_like_manifest(table.column_names)
+    if path_col is not None:
+        dataset = load_manifest(p, table, path_col, label=request.label, split_col=request.split_col,
+                                source=request.source)
+    else:
+        dataset = load_table_files({"train": p}, label=request.label, split_col=request.split_col,
+                                   source=request.source, read={p: table})
+    dataset.malformed.update(malformed)
+    return dataset
+
+
+def _load_split_tables(request: Request) -> Dataset:
+    tables = request.split_tables
+    if _streams(list(tables.values()), request.stream):
+        return _load_streamed({k: [f] for k, f in tables.items()}, label=request.label, split_col=None,
+                              source=request.source, progress=request.progress)
+    return load_table_files(tables, label=request.label, split_col=None, source=request.source)
+
+
+def _load_lone_table(request: Request) -> Dataset:
+    """A folder holding one table file: that file, read as the file layouts read it."""
+    return _load(Request(request.tables[0], request.source, request.label, request.split_col,
+                         request.stream, request.progress))
+
+
+def _suffix_in(*suffixes: str) -> Callable[[Request], bool]:
+    return lambda r: r.path.suffix.lower() in suffixes
+
+
+for _layout in (
+    Layout("npz", "a .npz file", "file", 10, _suffix_in(".npz"),
+           lambda r: load_npz(r.path, source=r.source)),
+    Layout("streamed_table", "", "file", 20,
+           lambda r: _streams([r.path], r.stream) and _not_manifest(r.path),
+           lambda r: _load_streamed({"train": [r.path]}, label=r.label, split_col=r.split_col,
+                                    source=r.source, progress=r.progress)),
+    Layout("table_file", "a .csv/.parquet file (a table, or an image manifest with a path column)",
+           "file", 30, _suffix_in(*TABLE_SUFFIXES), _load_table_file),
+    Layout("image_splits", "{train,val,test}/<class>/<image>", "folder", 10,
+           lambda r: bool(r.split_dirs),
+           lambda r: load_image_folders(r.split_dirs, r.path, source=r.source)),
+    Layout("split_tables", "{train,val,test}.csv|parquet", "folder", 20,
+           lambda r: bool(r.split_tables), _load_split_tables),
+    Layout("npz_folder", "a folder of .npz files", "folder", 30, lambda r: bool(r.npz),
+           lambda r: (load_npz(r.npz[0], source=r.source) if len(r.npz) == 1
+                      else load_npz_folder(r.npz, source=r.source))),
+    Layout("lone_table", "", "folder", 40, lambda r: len(r.tables) == 1, _load_lone_table),
+    Layout("parquet_parts", "a folder of .parquet part files", "folder", 50,
+           lambda r: len(r.tables) > 1 and all(f.suffix.lower() in PARQUET_SUFFIXES for f in r.tables),
+           lambda r: _load_parquet_parts(r.tables, label=r.label, split_col=r.split_col, source=r.source,
+                                         stream=r.stream, progress=r.progress)),
+    Layout("image_classes", "<class>/<image>", "folder", 60, lambda r: bool(class_folders(r.path)),
+           lambda r: load_image_folders({"train": r.path}, r.path, source=r.source)),
+):
+    register_layout(_layout)
+
+LAYOUT_HELP = layout_help()
+
+__all__ = ["LAYOUTS", "LAYOUT_HELP", "Layout", "Request", "load", "register_layout", "tables_to_dataset"]

@@ -132,3 +132,35 @@ def test_sample_data_layouts_all_load(sample_data):
         ds = load(sample_data / name)
         assert ds.modality == modality, name
         assert "train" in ds.splits and "test" in ds.splits, name
+
+
+def test_a_registered_layout_is_tried_by_priority_and_listed_in_the_help(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    from datacheck.data import layouts
+
+    monkeypatch.setattr(layouts, "LAYOUTS", list(layouts.LAYOUTS))
+    (tmp_path / "rows.jsonl").write_text('{"a": 1.0, "label": "x"}\n{"a": 2.0, "label": "y"}\n')
+    with pytest.raises(InputError, match="unsupported file type .jsonl; expected .*<class>/<image>"):
+        load(tmp_path / "rows.jsonl")
+
+    def read_jsonl(request):
+        table = pa.Table.from_pandas(pd.read_json(request.path, lines=True), preserve_index=False)
+        return layouts.tables_to_dataset({"train": table}, label=request.label, path=request.path,
+                                         source=request.source)
+
+    layouts.register_layout(layouts.Layout("jsonl", "a .jsonl table", "file", 5,
+                                            lambda r: r.path.suffix == ".jsonl", read_jsonl))
+    ds = load(tmp_path / "rows.jsonl")
+    assert ds.modality == "tabular" and ds.classes == ["x", "y"] and len(ds.splits["train"]) == 2
+    assert "a .jsonl table" in layouts.layout_help()
+    with pytest.raises(ValueError, match="already registered"):
+        layouts.register_layout(layouts.LAYOUTS[0])
+
+
+def test_layout_help_names_every_documented_layout():
+    from datacheck.data.layouts import LAYOUT_HELP
+
+    for shown in ("{train,val,test}/<class>/<image>", "<class>/<image>", "{train,val,test}.csv|parquet",
+                  ".npz", "manifest", ".parquet part files"):
+        assert shown in LAYOUT_HELP, shown
