@@ -9,6 +9,8 @@ from datacheck.checks.context import CheckContext
 from datacheck.checks.params import Param
 from datacheck.models import NoiseEstimate, estimate_noise, oof_skip_reason, out_of_fold, relation, second_opinion
 from datacheck.models.permutation import balanced_accuracy
+from datacheck.models.regression import regression_out_of_fold, regression_relation
+from datacheck.models.residuals import DEFAULT_CUT, TargetNoise, target_noise
 from datacheck.report.findings import Evidence, Finding, Severity
 
 # Rows of the suspects table and images shown; classes drawn in the matrix and the bars.
@@ -24,6 +26,11 @@ ONE_WAY = 0.25
 SECOND_MARGIN = 0.05
 # Below this estimated share, suspects are "a few" and no class is named.
 FEW_RATIO = 0.02
+# Regression: below this out-of-fold R² (on the targets within the cut) the models are too
+# weak to tell a wrong target from a rare one.
+MIN_R2 = 0.1
+# Bins of the histogram of robust standardized residuals.
+Z_BINS = 40
 
 
 @register
@@ -58,6 +65,16 @@ class LabelNoiseCheck(Check):
     look unrelated to the inputs altogether are left to ``learnability`` (one cause, one
     error): an info finding refers to it.
 
+    On a regression target, the models are ridge regression and gradient boosting
+    (K-fold, out-of-fold predictions); a target is contradicted when its robust standardized
+    residual (residual over 1.4826 times the median absolute deviation of the residuals)
+    exceeds ``residual_z``, after the models were refit without such targets (a target ten
+    times too large distorts a least-squares fit). A warning needs the share of contradicted
+    targets to reach ``outlier_ratio`` with a one-sided 95% lower bound of at least
+    ``outlier_low_ratio``: residuals with heavy tails (skewed or noisy targets) put about 1%
+    beyond the cut on clean data, planted wrong targets put their own share there. The
+    suspects are listed with their given and predicted targets, most extreme first.
+
     Why it matters
     --------------
     A network fits wrong labels as readily as right ones: noise lowers the accuracy it can
@@ -69,7 +86,6 @@ class LabelNoiseCheck(Check):
     id = "label_noise"
     items = (6,)
     needs = ("labels",)
-    tasks = ("classification",)
     params = {
         "warn_ratio": Param(0.06, "Share of wrong labels spread over most classes (measured on the models' "
                             "most confident predictions) from which a warning is raised.", float, 0, 1,
@@ -79,6 +95,12 @@ class LabelNoiseCheck(Check):
         "pair_ratio": Param(0.1, "One-sided 95% lower bound of the share of a class's samples labelled as "
                             "one other class (one way only) from which a warning names the pair.",
                             float, 0, 1, low_open=True),
+        "residual_z": Param(DEFAULT_CUT, "Regression: robust standardized residual (in robust standard deviations) "
+                            "beyond which the models contradict a target.", float, 2, 100),
+        "outlier_ratio": Param(0.02, "Regression: share of contradicted targets from which a warning is raised.",
+                               float, 0, 1, low_open=True),
+        "outlier_low_ratio": Param(0.01, "Regression: its one-sided 95% lower bound must reach this too.",
+                                   float, 0, 1, low_open=True),
     }
 
     def skip_reason(self, ctx: CheckContext) -> str | None:
@@ -87,6 +109,8 @@ class LabelNoiseCheck(Check):
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         """The noise finding, and a warning per class pair with a one-way label move."""
+        if ctx.is_regression:
+            return self._run_regression(ctx)
         oof = out_of_fold(ctx)
         rel = relation(ctx)
         context = "".join(f"; {note}" for note in oof.notes)
@@ -126,6 +150,50 @@ class LabelNoiseCheck(Check):
             "noise_rate", severity, message + context + ".",
             hint=_hint(severity, weak, _few(est)), metrics=metrics, samples=ids, n_samples=len(est.suspects),
             evidence=_evidence(ctx, est, names, ids))] + found
+
+    def _run_regression(self, ctx: CheckContext) -> list[Finding]:
+        """Targets the out-of-fold regression models contradict, by robust standardized residual."""
+        oof = regression_out_of_fold(ctx)
+        rel = regression_relation(ctx)
+        context = "".join(f"; {note}" for note in oof.notes)
+        metrics = {"n_modelled": oof.n, "n_labelled": oof.pool.n_available, "model": oof.model,
+                   "features": oof.features, "r2": round(oof.best_r2, 4)}
+        if not rel.related:
+            return [self.finding(
+                "not_estimated", Severity.INFO,
+                f"Target noise was not estimated: the target looks unrelated to the inputs altogether "
+                f"(cross-validated R² {rel.best_r2:.2f}, {rel.null_mean:.2f} with permuted targets; "
+                f"see learnability){context}.",
+                hint="Fix the pairing of targets and inputs first (learnability's finding).", metrics=metrics)]
+        cut = self.config["residual_z"]
+        est = target_noise(ctx, cut)
+        metrics.update({"noise_ratio": round(est.ratio, 4), "noise_low": round(est.low, 4),
+                        "n_suspects": len(est.suspects), "residual_z": cut,
+                        "residual_scale": round(est.scale, 6), "r2_within_cut": round(est.r2, 4),
+                        "refit_without_suspects": est.refit})
+        if not len(est.suspects):
+            return []
+        strong = est.r2 >= MIN_R2
+        severity = (Severity.WARNING if strong and est.ratio >= self.config["outlier_ratio"]
+                    and est.low >= self.config["outlier_low_ratio"] else Severity.INFO)
+        ids = oof.sample_ids(ctx, est.suspects[:MAX_ROWS])
+        head = (f"About {est.ratio:.1%} of the targets look wrong ({len(est.suspects):,} of {oof.n:,} lie more "
+                f"than {cut:g} robust standard deviations, {cut:g} x {est.scale:.4g}, from what models trained "
+                "on the other samples predict)")
+        if severity is Severity.WARNING:
+            message = head + f", at least {est.low:.1%} at 95% confidence"
+            hint = ("Review the top suspects: fix or drop the wrong targets, and look for the cause (a unit or "
+                    "scale slip, a shifted column, a sentinel value such as -1 or 9999) if they share a pattern.")
+        elif not strong:
+            message = (head + f", but the models (R² {est.r2:.2f}) are too weak here to tell wrong targets "
+                       "from rare ones")
+            hint = "The top suspects are still worth a look; more samples or informative features would tell."
+        else:
+            message = head + ", too few to point to systematic errors (heavy-tailed targets put about 1% there)"
+            hint = "A few outlying targets are normal; review the top suspects for a cleaner set."
+        return [self.finding(
+            "target_outliers", severity, message + context + ".", hint=hint, metrics=metrics, samples=ids,
+            n_samples=len(est.suspects), evidence=_regression_evidence(oof.target, est, ids, cut))]
 
     def estimate(self, ctx: CheckContext) -> tuple[NoiseEstimate, bool]:
         """The estimate the findings are made from, and whether the second family is in it.
@@ -175,6 +243,20 @@ class LabelNoiseCheck(Check):
             evidence=[Evidence("images", f"Labelled {given}, predicted {seen}",
                                {"samples": ids, "captions": [f"{given} → {seen}"] * len(ids)})]
             if ctx.dataset.modality == "image" else [])
+
+
+def _regression_evidence(target: np.ndarray, est: TargetNoise, ids: list[str], cut: float) -> list[Evidence]:
+    top = est.suspects[:len(ids)]
+    rows = [[sid, float(target[p]), round(float(est.predicted[p]), 6), round(float(est.z[p]), 2)]
+            for sid, p in zip(ids, top)]
+    z = np.clip(est.z, -4 * cut, 4 * cut)
+    counts, edges = np.histogram(z, bins=Z_BINS, range=(-4 * cut, 4 * cut))
+    return [
+        Evidence("table", "Most contradicted targets (z: robust standardized residual)",
+                 {"columns": ["sample", "given", "predicted", "z"], "rows": rows}),
+        Evidence("histogram", f"Robust standardized residuals (clipped at ±{4 * cut:g}; |z| > {cut:g} flagged)",
+                 {"edges": edges.tolist(), "series": {"samples": counts.tolist()}}),
+    ]
 
 
 def _few(est) -> bool:

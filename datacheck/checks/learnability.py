@@ -6,6 +6,8 @@ from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.checks.params import Param
 from datacheck.models import oof_skip_reason, out_of_fold, relation, split_relation
+from datacheck.models.regression import regression_out_of_fold, regression_relation
+from datacheck.models.residuals import DEFAULT_CUT, target_noise
 from datacheck.report.findings import Evidence, Finding, Severity
 
 # A split is tested on its own from this many samples; below a z-score of SPLIT_Z its
@@ -14,6 +16,9 @@ MIN_SPLIT = 30
 SPLIT_Z = 2.0
 # ...while the rest of the data is clearly learnable (skill at least this).
 REST_SKILL = 0.3
+# A regression target is called weakly related (a warning) from this many modelled samples;
+# below, a low R² says as much about the models as about the target.
+MIN_WEAK = 300
 
 
 @register
@@ -35,6 +40,13 @@ class LearnabilityCheck(Check):
     own: a split whose labels look unrelated to its inputs while the rest of the data is
     learnable was probably shuffled or joined on the wrong key.
 
+    On a regression target the skill is the cross-validated R² of the better of ridge
+    regression and gradient boosting (or their average), against the R² of a cheap ridge
+    model on permuted targets; the screened family is tried where both find nothing. A
+    target no family predicts better than permuted is an error; an R² below ``weak_skill``
+    a warning from ``MIN_WEAK`` samples, computed without the targets ``label_noise``
+    finds contradicted (a few targets ten times too large wreck an R², not the relation).
+
     Why it matters
     --------------
     When labels were shuffled apart from their inputs (a sort applied to one array and not
@@ -47,10 +59,9 @@ class LearnabilityCheck(Check):
     id = "learnability"
     items = (2, 4, 5)
     needs = ("labels",)
-    tasks = ("classification",)
     params = {
-        "weak_skill": Param(0.1, "Skill (balanced accuracy scaled so chance is 0 and perfect is 1) below "
-                            "which a learnable relation counts as weak.", float, 0, 1,
+        "weak_skill": Param(0.1, "Skill (balanced accuracy scaled so chance is 0 and perfect is 1; R² for a "
+                            "regression target) below which a learnable relation counts as weak.", float, 0, 1,
                             low_open=True, high_open=True),
         "n_permutations": Param(10, "Label permutations of the permutation test.", int, 2, 1000),
     }
@@ -61,6 +72,8 @@ class LearnabilityCheck(Check):
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         """The overall relation, then any split whose labels look unrelated to its inputs."""
+        if ctx.is_regression:
+            return self._run_regression(ctx)
         oof = out_of_fold(ctx)
         rel = relation(ctx, self.config["n_permutations"])
         per_split = split_relation(oof)
@@ -111,6 +124,54 @@ class LearnabilityCheck(Check):
                 f"{context}.", metrics=metrics, evidence=evidence))
         found.extend(self._split_findings(per_split))
         return found
+
+    def _run_regression(self, ctx: CheckContext) -> list[Finding]:
+        """Cross-validated R² against permuted targets."""
+        oof = regression_out_of_fold(ctx)
+        rel = regression_relation(ctx, self.config["n_permutations"])
+        metrics = {
+            "r2": round(rel.best_r2, 4), "main_models_r2": round(rel.r2, 4), "found_by": rel.found_by,
+            "r2_by_model": {name: round(v, 4) for name, v in oof.r2.items()},
+            "permuted_r2": round(rel.null_mean, 4), "z_score": round(rel.z_score, 2),
+            "p_value": round(rel.p_value, 4), "n_permutations": rel.n_permutations, "n_modelled": oof.n,
+            "model": oof.model,
+        }
+        numbers = f"cross-validated R² {rel.best_r2:.2f} against {rel.null_mean:.2f} with permuted targets"
+        context = "".join(f"; {note}" for note in oof.notes)
+        if rel.best_r2 > rel.r2:
+            context = (f"; reached by {rel.found_by}, while the main models reach only {rel.r2:.2f}"
+                       + context)
+        evidence = [Evidence("bars", "R² of held-out predictions", {
+            "labels": [*oof.r2, "permuted targets"],
+            "series": {"R²": [round(v, 4) for v in oof.r2.values()] + [round(rel.null_mean, 4)]}})]
+        if not rel.related:
+            return [self.finding(
+                "unrelated", Severity.ERROR,
+                f"The target looks unrelated to the inputs: no model family trained on the inputs predicts "
+                f"held-out targets better than with the targets permuted ({numbers}, p = {rel.p_value:.2f})"
+                f"{context}.",
+                hint="Check that targets and inputs are paired correctly (same order, same join key, "
+                     "not shuffled or sorted separately); if they are, the inputs carry no signal about "
+                     "the target and no network will learn it.",
+                metrics=metrics, evidence=evidence)]
+        skill = rel.best_r2
+        noise = target_noise(ctx, DEFAULT_CUT)
+        if len(noise.suspects) and noise.r2 > skill:
+            skill = noise.r2
+            metrics["r2_without_outlying_targets"] = round(noise.r2, 4)
+            context = (f"; R² {noise.r2:.2f} without the {len(noise.suspects)} targets the models contradict "
+                       "(see label_noise)" + context)
+        if skill < self.config["weak_skill"] and oof.n >= MIN_WEAK:
+            return [self.finding(
+                "weak", Severity.WARNING,
+                f"The inputs predict the target only weakly ({numbers}){context}.",
+                hint="Expect a network to learn little: check the target for noise, the inputs for lost "
+                     "information (wrong columns), or add informative features.",
+                metrics=metrics, evidence=evidence)]
+        return [self.finding(
+            "score", Severity.INFO,
+            f"Models trained on the inputs predict held-out targets better than with the targets permuted "
+            f"({numbers}){context}.", metrics=metrics, evidence=evidence)]
 
     def _split_findings(self, per_split: dict[str, dict]) -> list[Finding]:
         out = []

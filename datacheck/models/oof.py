@@ -25,6 +25,8 @@ MAX_TRAIN = 25_000
 # Below this many samples BLAS threads cost more than they give (and fight other processes).
 SINGLE_THREAD_BELOW = 20_000
 NOISE_MODELS = ("auto", "cnn")
+# A regression target is modelled from this many labelled samples.
+MIN_REGRESSION = 20
 DEFAULT_MAX_SAMPLES = 200_000
 
 
@@ -104,7 +106,10 @@ def validate_options(options: dict) -> None:
 def oof_skip_reason(ctx) -> str | None:
     """Why out-of-fold probabilities cannot be computed for ``ctx``, or None (cheap)."""
     pool = _pool(ctx)
-    if len(np.unique(pool.y)) < 2:
+    if ctx.is_regression:
+        if len(pool) < MIN_REGRESSION or len(np.unique(pool.y)) < 2:
+            return f"needs at least {MIN_REGRESSION} labelled samples with more than one target value"
+    elif len(np.unique(pool.y)) < 2:
         return f"needs at least two classes with {N_FOLDS} or more labelled samples each"
     if _feature_kind(ctx, pool) is None or not _features(ctx).x.shape[1]:
         return "the dataset has no features a model can read"
@@ -168,6 +173,16 @@ def _compute(ctx) -> OutOfFold:
                 notes.append("noise_model='cnn' needs torch (pip install 'datacheck[torch]'); "
                              "the default models were used")
     return OutOfFold(pool, classes, y, proba, x, model, feats.description, len(folds), notes, folds, feats.kind)
+
+
+def pooled(ctx) -> Pool:
+    """The samples the models see (cached; shared by the classification and regression models)."""
+    return _pool(ctx)
+
+
+def pooled_features(ctx) -> FeatureSet:
+    """The features of the pooled samples, unreduced (cached)."""
+    return _features(ctx)
 
 
 def model_inputs(ctx) -> np.ndarray:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from datacheck.scan.sample import stratified_sample
+from datacheck.scan.sample import stratified_sample, target_bins
 
 
 @dataclass
@@ -22,7 +22,8 @@ class Pool:
     row : numpy.ndarray
         int64 row of the sample within its split.
     y : numpy.ndarray
-        int64 class code (into ``Dataset.classes``) per pooled sample.
+        int64 class code (into ``Dataset.classes``) per pooled sample; for a regression
+        target the code ranks the value (``Dataset.target_values`` gives it).
     n_available : int
         Labelled, readable samples of every split (every row of a streamed split), before
         sampling and before rare classes were left out.
@@ -56,7 +57,8 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
     max_samples : int
         At most this many samples, drawn stratified by class (seeded).
     min_per_class : int
-        Classes with fewer samples are left out (a K-fold model cannot learn them).
+        Classes with fewer samples are left out (a K-fold model cannot learn them). A
+        regression target keeps every value; it is sampled by quantile bins of the value.
     seed : int
         Seed of the sampling.
 
@@ -77,7 +79,7 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
                      for j in range(3))
     notes = []
     counts = np.bincount(y, minlength=len(ctx.classes))
-    rare = np.flatnonzero((counts > 0) & (counts < min_per_class))
+    rare = np.flatnonzero((counts > 0) & (counts < min_per_class)) if not ctx.is_regression else np.zeros(0, np.int64)
     if len(rare):
         keep = counts[y] >= min_per_class
         split, row, y = split[keep], row[keep], y[keep]
@@ -85,7 +87,8 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
         notes.append(f"{len(rare)} classes with fewer than {min_per_class} samples were left out of "
                      f"the model ({shown})")
     if len(y) > max_samples:
-        take = stratified_sample(y, max_samples, min_per_class, seed)
+        strata = target_bins(y) if ctx.is_regression else y
+        take = stratified_sample(strata, max_samples, min_per_class, seed)
         split, row, y = split[take], row[take], y[take]
     if len(y) < n_available - int(counts[rare].sum()):  # sampled, not just rare classes left out
         sampled = [name for name in names if ctx.scan.splits[name].sampled]

@@ -1,0 +1,329 @@
+"""Out-of-fold predictions of a regression target, and whether the inputs predict it at all.
+
+The pooled samples and their features are those of the classification path
+(``oof.pooled``, ``oof.pooled_features``); a K-fold split (training parts capped at
+``MAX_TRAIN``) gives every sample predictions by models that never saw it: ridge regression
+(a linear model, its penalty chosen by efficient leave-one-out) and histogram gradient
+boosting (a tree ensemble: thresholds, interactions). Their average is kept as a third
+candidate; the prediction used is the candidate with the highest out-of-fold R².
+
+``regression_relation`` is the permutation test of ``learnability``: a cheap ridge model,
+3-fold on a subsample, refit on a few seeded permutations of the target gives the R² that a
+target unrelated to the inputs reaches. Where neither family beats it, gradient boosting on
+the unreduced features that best split the target one at a time is tried before the target
+is called unrelated (one informative column among thousands).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from datacheck.models.estimators import SCREENED_FEATURES, SCREENED_ROUNDS, reduce_dimensions
+from datacheck.models.oof import MAX_TRAIN, SINGLE_THREAD_BELOW, n_folds, pooled, pooled_features
+from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
+from datacheck.models.pool import Pool
+from datacheck.scan.sample import stratified_sample, target_bins
+
+RIDGE_ALPHAS = np.logspace(-3, 3, 7)
+
+
+@dataclass
+class RegressionOutOfFold:
+    """Out-of-fold predictions of the pooled samples' target.
+
+    Parameters
+    ----------
+    pool : Pool
+        Which samples (split, row) were modelled.
+    target : numpy.ndarray
+        float64 given target per pooled sample.
+    predicted : numpy.ndarray
+        float64 out-of-fold prediction of the best candidate.
+    r2 : dict
+        Out-of-fold R² per candidate (family name, or ``average``).
+    best : str
+        The candidate whose predictions are kept.
+    x : numpy.ndarray
+        (n, d) model inputs (reduced features), for the permutation test.
+    model : str
+        The models, in words.
+    features : str
+        The features, in words.
+    folds : list of (numpy.ndarray, numpy.ndarray)
+        The (train, test) positions of each fold.
+    notes : list of str
+        Sampling and left-out columns, for the findings.
+    """
+
+    pool: Pool
+    target: np.ndarray
+    predicted: np.ndarray
+    r2: dict
+    best: str
+    x: np.ndarray
+    model: str
+    features: str
+    folds: list
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        """Number of modelled samples."""
+        return int(len(self.target))
+
+    @property
+    def best_r2(self) -> float:
+        """Out-of-fold R² of the kept predictions."""
+        return float(self.r2[self.best])
+
+    def sample_ids(self, ctx, positions) -> list[str]:
+        """Report names of pooled samples, in the order given."""
+        positions = np.asarray(positions, dtype=np.int64)
+        names = self.pool.split_names
+        return [ctx.dataset.splits[names[self.pool.split[p]]].sample_id(int(self.pool.row[p]))
+                for p in positions]
+
+
+@dataclass(frozen=True)
+class RegressionRelation:
+    """How well the inputs predict a regression target, against permuted targets.
+
+    Parameters
+    ----------
+    r2 : float
+        Out-of-fold R² of the best candidate of the main models.
+    best_r2 : float
+        The best of the families tried (the screened family only where the main models find
+        no signal).
+    found_by : str
+        The family that reached it, in words.
+    null_mean, null_std : float
+        R² of the cheap model under permuted targets.
+    z_score : float
+        Of the observed score against the null.
+    p_value : float
+        Share of permutations scoring at least the observed score (with the usual +1).
+    n_permutations : int
+        Permutations run.
+    related : bool
+        Whether the target is related to the inputs (``z_score >= RELATED_Z``).
+    """
+
+    r2: float
+    best_r2: float
+    found_by: str
+    null_mean: float
+    null_std: float
+    z_score: float
+    p_value: float
+    n_permutations: int
+    related: bool
+
+
+def r2_score(y: np.ndarray, pred: np.ndarray) -> float:
+    """Coefficient of determination: 1 - SSE / SST (0 predicts the mean, below 0 worse)."""
+    sst = float(np.sum((y - y.mean()) ** 2))
+    return 1.0 - float(np.sum((y - pred) ** 2)) / sst if sst > 0 else 0.0
+
+
+def regression_out_of_fold(ctx) -> RegressionOutOfFold:
+    """The cached out-of-fold regression predictions of ``ctx`` (computed on first use)."""
+    return ctx.cached("oof_regression", lambda: _compute(ctx))
+
+
+def _compute(ctx) -> RegressionOutOfFold:
+    pool = pooled(ctx)
+    feats = pooled_features(ctx)
+    target = ctx.dataset.target_values()[pool.y]
+    seed = ctx.seed
+    x = reduce_dimensions(feats.x, feats.kind, seed)
+    folds = regression_folds(pool.y, seed)
+    families = regression_factories(seed)
+    preds = fit_predict(x, target, folds, families)
+    candidates = dict(zip([name for name, _ in families], preds))
+    candidates["average"] = np.mean(preds, axis=0)
+    r2 = {name: r2_score(target, p) for name, p in candidates.items()}
+    best = max(r2, key=r2.get)
+    model = " + ".join(name for name, _ in families) + f", {len(folds)}-fold"
+    return RegressionOutOfFold(pool, target, candidates[best], r2, best, x, model, feats.description, folds,
+                               list(pool.notes))
+
+
+def regression_folds(codes: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K-fold (train, test) positions, stratified by quantile bins of the target; training
+    parts capped at ``MAX_TRAIN``.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        Target codes in value order (ranks), one per sample.
+    seed : int
+        Seed of the split and of the caps.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    k = n_folds(len(codes))
+    # bins of at least k samples each, so that every fold sees the whole range of the target
+    bins = target_bins(codes, max(1, min(10, len(codes) // k)))
+    out = []
+    for i, (train, test) in enumerate(StratifiedKFold(k, shuffle=True, random_state=seed).split(
+            np.zeros(len(codes)), bins)):
+        if len(train) > MAX_TRAIN:
+            train = train[stratified_sample(bins[train], MAX_TRAIN, 1, seed + i)]
+        out.append((train, test))
+    return out
+
+
+def regression_factories(seed: int) -> list[tuple[str, object]]:
+    """The two families, as (name, factory) pairs returning unfitted scikit-learn regressors."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.linear_model import RidgeCV
+
+    def linear():
+        return RidgeCV(alphas=RIDGE_ALPHAS)
+
+    def boosting():
+        return HistGradientBoostingRegressor(max_iter=200, early_stopping=True, n_iter_no_change=10,
+                                             random_state=seed)
+
+    return [("ridge regression", linear), ("gradient boosting", boosting)]
+
+
+def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None) -> list[np.ndarray]:
+    """Out-of-fold predictions of each family, fold by fold.
+
+    Parameters
+    ----------
+    x, target : numpy.ndarray
+        Inputs and target of every sample.
+    folds : list of (numpy.ndarray, numpy.ndarray)
+        (train, test) positions.
+    families : list of (str, callable)
+        Factories of unfitted regressors.
+    keep : numpy.ndarray, optional
+        Boolean mask of the samples a model may train on (all by default).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One (n,) prediction per family.
+    """
+    from threadpoolctl import threadpool_limits
+
+    out = [np.zeros(len(target)) for _ in families]
+    limit = 1 if len(target) < SINGLE_THREAD_BELOW else None
+    with threadpool_limits(limits=limit), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for train, test in folds:
+            if keep is not None:
+                train = train[keep[train]]
+            for j, (_, make) in enumerate(families):
+                out[j][test] = make().fit(x[train], target[train]).predict(x[test])
+    return out
+
+
+def regression_relation(ctx, n_permutations: int = 10) -> RegressionRelation:
+    """The cached permutation test of a regression target (shared by learnability and
+    label_noise)."""
+    def build():
+        oof = regression_out_of_fold(ctx)
+        return _relation(oof, n_permutations, ctx.seed, lambda: pooled_features(ctx).x)
+    return ctx.cached(f"regression_relation:{n_permutations}", build)
+
+
+def _relation(oof: RegressionOutOfFold, n_permutations: int, seed: int, inputs) -> RegressionRelation:
+    y = oof.target
+    sub = np.arange(len(y))
+    if len(y) > PERMUTATION_SAMPLES:
+        sub = stratified_sample(target_bins(oof.pool.y), PERMUTATION_SAMPLES, 1, seed)
+    rng = np.random.default_rng(seed)
+    x_s, y_s = oof.x[sub], y[sub]
+    cheap = _cv_r2(x_s, y_s, seed, _cheap)
+    null = np.array([_cv_r2(x_s, rng.permutation(y_s), seed, _cheap) for _ in range(n_permutations)])
+    score = max(r2_score(y_s, oof.predicted[sub]), cheap)
+    null_mean = float(null.mean()) if len(null) else 0.0
+    # a floor for few permutations: the R² spread of a predictor unrelated to the target
+    null_std = float(max(null.std(ddof=1) if len(null) > 1 else 0.0, 1.0 / len(sub)))
+    best, found_by = oof.best_r2, "the main models"
+    if _z(score, null_mean, null_std) < RELATED_Z:
+        raw = inputs()[sub]
+        other = _cv_r2(raw, y_s, seed, lambda: screened_boosting_regressor(raw.shape[1], seed))
+        if other > score:
+            score = best = other
+            found_by = "gradient boosting on screened features"
+    z = _z(score, null_mean, null_std)
+    p = (1 + int(np.sum(null >= score))) / (1 + len(null))
+    return RegressionRelation(r2=oof.best_r2, best_r2=float(best), found_by=found_by, null_mean=null_mean,
+                              null_std=null_std, z_score=float(z), p_value=float(p),
+                              n_permutations=len(null), related=bool(z >= RELATED_Z))
+
+
+def _z(score: float, null_mean: float, null_std: float) -> float:
+    return (score - null_mean) / null_std if null_std > 0 else np.inf
+
+
+def _cheap():
+    from sklearn.linear_model import Ridge
+
+    return Ridge(alpha=1.0)
+
+
+def _cv_r2(x: np.ndarray, y: np.ndarray, seed: int, make) -> float:
+    """Cross-validated R² (``PERMUTATION_FOLDS`` folds) of the models ``make()`` returns."""
+    from sklearn.model_selection import KFold
+    from threadpoolctl import threadpool_limits
+
+    pred = np.zeros(len(y))
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for train, test in KFold(PERMUTATION_FOLDS, shuffle=True, random_state=seed).split(x):
+            pred[test] = make().fit(x[train], y[train]).predict(x[test])
+    return r2_score(y, pred)
+
+
+def screened_boosting_regressor(d: int, seed: int):
+    """Univariate screening (``variance_gain``) then gradient boosting, as one unfitted pipeline."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.feature_selection import SelectKBest
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        SelectKBest(variance_gain, k=min(SCREENED_FEATURES, d)),
+        HistGradientBoostingRegressor(max_iter=SCREENED_ROUNDS, max_depth=3, learning_rate=0.2,
+                                      early_stopping=False, random_state=seed))
+
+
+def variance_gain(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per feature, the largest share of the target's variance that one threshold on it explains.
+
+    Vectorized over features: each column is sorted once; the target's sums and sums of
+    squares left of every cut are cumulative sums. Cuts between equal values are not allowed.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        (n, d) features.
+    y : numpy.ndarray
+        (n,) target.
+
+    Returns
+    -------
+    numpy.ndarray
+        (d,) explained share in [0, 1], 0 for a constant column.
+    """
+    n = len(y)
+    y = np.asarray(y, np.float64) - np.mean(y)
+    sst = float(np.sum(y ** 2))
+    if n < 2 or sst <= 0:
+        return np.zeros(x.shape[1])
+    order = np.argsort(x, axis=0, kind="stable")
+    left_n = np.arange(1, n, dtype=np.float64)[:, None]
+    left = np.cumsum(y[order], axis=0)[:-1]  # (n-1, d); the right sums are -left (y is centred)
+    # between-group sum of squares of a cut: S_l^2/n_l + S_r^2/n_r
+    between = left ** 2 / left_n + left ** 2 / (n - left_n)
+    values = np.take_along_axis(x, order, axis=0)
+    between[values[1:] == values[:-1]] = 0.0
+    return between.max(axis=0) / sst

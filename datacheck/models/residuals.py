@@ -1,0 +1,95 @@
+"""Targets the out-of-fold regression models confidently contradict: robust standardized residuals.
+
+A sample's residual (given target minus out-of-fold prediction) is standardized robustly:
+centred on the median residual and divided by 1.4826 times the median absolute deviation,
+which is the standard deviation for normal residuals and is not inflated by the wrong
+targets themselves. Wrong targets also distort the models that train on them (a target ten
+times too large pulls a least-squares fit), so where any sample is beyond the cut, the
+models are refit once without those samples in their training folds, and the residuals are
+standardized again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from datacheck.models.noise import wilson_low
+from datacheck.models.regression import fit_predict, r2_score, regression_factories, regression_out_of_fold
+
+# 1.4826 * MAD estimates the standard deviation of normal residuals.
+MAD_TO_SD = 1.4826
+# The default cut (label_noise's ``residual_z``): clean residuals, heavy-tailed ones included
+# (t-distributed noise with 2 degrees of freedom, a log-normal target), put about 1% or less
+# beyond it; normal ones almost none.
+DEFAULT_CUT = 5.0
+
+
+@dataclass(frozen=True)
+class TargetNoise:
+    """Robust standardized residuals of a regression target and the samples beyond a cut.
+
+    Parameters
+    ----------
+    predicted : numpy.ndarray
+        float64 out-of-fold prediction per pooled sample (after the refit, if any).
+    z : numpy.ndarray
+        Robust standardized residual per pooled sample.
+    scale : float
+        1.4826 times the median absolute deviation of the residuals, in target units.
+    suspects : numpy.ndarray
+        Pool positions with ``|z|`` above the cut, most extreme first.
+    ratio : float
+        ``len(suspects) / n``.
+    low : float
+        One-sided 95% (Wilson) lower bound of ``ratio``.
+    r2 : float
+        Out-of-fold R² of the predictions on the samples within the cut.
+    refit : bool
+        Whether the models were refit without the suspects.
+    """
+
+    predicted: np.ndarray
+    z: np.ndarray
+    scale: float
+    suspects: np.ndarray
+    ratio: float
+    low: float
+    r2: float
+    refit: bool
+
+
+def robust_z(residual: np.ndarray) -> tuple[np.ndarray, float]:
+    """Residuals centred on their median and divided by 1.4826 times their MAD (and that scale)."""
+    centred = residual - np.median(residual)
+    scale = MAD_TO_SD * float(np.median(np.abs(centred)))
+    if scale <= 0:  # more than half the residuals equal: use the mean deviation instead
+        scale = float(np.mean(np.abs(centred))) or 1.0
+    return centred / scale, scale
+
+
+def target_noise(ctx, cut: float) -> TargetNoise:
+    """The cached residual analysis of ``ctx`` at ``cut`` (robust z beyond which a target is
+    contradicted)."""
+    return ctx.cached(f"target_noise:{cut}", lambda: _estimate(ctx, cut))
+
+
+def _estimate(ctx, cut: float) -> TargetNoise:
+    oof = regression_out_of_fold(ctx)
+    y, predicted = oof.target, oof.predicted
+    z, scale = robust_z(y - predicted)
+    refit = bool(np.any(np.abs(z) > cut))
+    if refit:
+        keep = np.abs(z) <= cut
+        preds = fit_predict(oof.x, y, oof.folds, regression_factories(ctx.seed), keep=keep)
+        candidates = preds + [np.mean(preds, axis=0)]
+        predicted = max(candidates, key=lambda p: r2_score(y[keep], p[keep]))
+        z, scale = robust_z(y - predicted)
+    beyond = np.flatnonzero(np.abs(z) > cut)
+    suspects = beyond[np.argsort(-np.abs(z[beyond]), kind="stable")]
+    n = len(y)
+    within = np.abs(z) <= cut
+    return TargetNoise(predicted=predicted, z=z, scale=scale, suspects=suspects, ratio=len(suspects) / n,
+                       low=wilson_low(len(suspects), n), r2=r2_score(y[within], predicted[within]),
+                       refit=refit)
