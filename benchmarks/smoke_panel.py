@@ -10,7 +10,7 @@ weights (target: a warning), and a frozen layer with trained ("pretrained") weig
 fresh head (target: info only). The regression defects (target: one error or warning each):
 a loader over target-sorted rows without shuffling, one NaN target, targets of shape (N,)
 against predictions of shape (N, 1), a ReLU after the output layer on a standardized target,
-and a price-like target (x1000 + 200,000) fed raw.
+a price-like target (x1000 + 200,000) fed raw, and targets shuffled apart from their inputs.
 
 For each run it prints every probe's status and its findings with their severities, then a
 summary line per model: warnings, errors, probes errored, wall time.
@@ -76,6 +76,7 @@ def _regression(panel, zoo):
         "regression: targets (N,)": planted(lambda x, y: (x, y[:, 0]), standardized=True),
         "regression: ReLU output": planted(lambda x, y: (x, y), standardized=True, relu=True),
         "regression: price-like target": planted(lambda x, y: (x, y * 1000 + 2e5)),
+        "regression: targets shuffled apart": planted(lambda x, y: (x, zoo.shuffled_labels(y))),
     })
     return runs
 
