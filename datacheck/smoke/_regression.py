@@ -1,11 +1,14 @@
-"""Reference values for a regression loss: what a constant prediction scores, and a prediction's
-loss once its offset and scale are fitted away.
+"""Reference values for a regression target, shared by the smoke probes.
 
 An untrained model knows nothing of the target, so the best it can do is predict a constant;
 for MSE that constant is the target's mean and its loss is the target's variance, for L1 the
-median and the mean absolute deviation. The probes compare the model's losses with this
-floor rather than with zero, so a target far from zero (a raw price, an age) is expected to
-start high and is judged by how far the model gets towards the floor and below it.
+median and the mean absolute deviation (``best_constant``). The probes compare the model's
+losses with this floor rather than with zero, so a target far from zero (a raw price, an age)
+is expected to start high and is judged by how far the model gets towards the floor and
+below it. ``initial_fit`` reads the untrained model's outputs against the targets (offset and
+spread, computed once per run); ``far_target`` says when they start so far apart that a short
+run from scratch cannot be judged; ``held_out_fit`` reads how a trained copy's predictions
+follow held-out targets once their offset and scale are fitted away (``recalibrated``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ FAR_RATIO = 10.0
 # Above this initial MSE / Var(y) the offset between the targets and the untrained outputs is
 # most of the initial loss, and the first steps at any usual rate move the loss slowly.
 OFFSET_RATIO = 2.0
+# initial_fit scores at least this many batches, evenly spread over those read.
 SPREAD_BATCHES = 4
 # A trained model whose predictions are nearly all on one side of their targets has not yet
 # reached the targets' range (it still learns the offset): this share or less on the other side.
