@@ -6,7 +6,7 @@ import numpy as np
 
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.models import NoiseEstimate, estimate_noise, oof_skip_reason, out_of_fold, relation, second_opinion
 from datacheck.models.permutation import balanced_accuracy
 from datacheck.models.regression import regression_out_of_fold, regression_relation
@@ -162,7 +162,7 @@ class LabelNoiseCheck(Check):
             return [self.finding(
                 "not_estimated", Severity.INFO,
                 f"Target noise was not estimated: the target looks unrelated to the inputs altogether "
-                f"(cross-validated R² {rel.best_r2:.2f}, {rel.null_mean:.2f} with permuted targets; "
+                f"(cross-validated R² {rel.best_r2:.2f}, {rel.null_r2:.2f} with permuted targets; "
                 f"see learnability){context}.",
                 hint="Fix the pairing of targets and inputs first (learnability's finding).", metrics=metrics)]
         cut = self.config["residual_z"]

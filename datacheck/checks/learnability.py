@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.models import oof_skip_reason, out_of_fold, relation, split_relation
 from datacheck.models.regression import regression_out_of_fold, regression_relation
 from datacheck.models.residuals import DEFAULT_CUT, target_noise
@@ -41,8 +41,9 @@ class LearnabilityCheck(Check):
     learnable was probably shuffled or joined on the wrong key.
 
     On a regression target the skill is the cross-validated R² of the better of ridge
-    regression and gradient boosting (or their average), against the R² of a cheap ridge
-    model on permuted targets; the screened family is tried where both find nothing. A
+    regression and gradient boosting (or their average); the permutation test compares the
+    correlation of held-out predictions with the target against a cheap ridge model's on
+    permuted targets, and the screened family is tried where both find nothing. A
     target no family predicts better than permuted is an error; an R² below ``weak_skill``
     a warning from ``MIN_WEAK`` samples, computed without the targets ``label_noise``
     finds contradicted (a few targets ten times too large wreck an R², not the relation).
@@ -132,18 +133,21 @@ class LearnabilityCheck(Check):
         metrics = {
             "r2": round(rel.best_r2, 4), "main_models_r2": round(rel.r2, 4), "found_by": rel.found_by,
             "r2_by_model": {name: round(v, 4) for name, v in oof.r2.items()},
-            "permuted_r2": round(rel.null_mean, 4), "z_score": round(rel.z_score, 2),
+            "permuted_r2": round(rel.null_r2, 4), "correlation": round(rel.correlation, 4),
+            "permuted_correlation": round(rel.null_mean, 4), "z_score": round(rel.z_score, 2),
             "p_value": round(rel.p_value, 4), "n_permutations": rel.n_permutations, "n_modelled": oof.n,
             "model": oof.model,
         }
-        numbers = f"cross-validated R² {rel.best_r2:.2f} against {rel.null_mean:.2f} with permuted targets"
+        numbers = (f"cross-validated R² {rel.best_r2:.2f} against {rel.null_r2:.2f} with permuted targets; "
+                   f"correlation of held-out predictions with the target {rel.correlation:.2f}, "
+                   f"z = {rel.z_score:.1f}")
         context = "".join(f"; {note}" for note in oof.notes)
         if rel.best_r2 > rel.r2:
             context = (f"; reached by {rel.found_by}, while the main models reach only {rel.r2:.2f}"
                        + context)
         evidence = [Evidence("bars", "R² of held-out predictions", {
             "labels": [*oof.r2, "permuted targets"],
-            "series": {"R²": [round(v, 4) for v in oof.r2.values()] + [round(rel.null_mean, 4)]}})]
+            "series": {"R²": [round(v, 4) for v in oof.r2.values()] + [round(rel.null_r2, 4)]}})]
         if not rel.related:
             return [self.finding(
                 "unrelated", Severity.ERROR,

@@ -87,8 +87,8 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
         notes.append(f"{len(rare)} classes with fewer than {min_per_class} samples were left out of "
                      f"the model ({shown})")
     if len(y) > max_samples:
-        strata = target_bins(y) if ctx.is_regression else y
-        take = stratified_sample(strata, max_samples, min_per_class, seed)
+        strata, floor = (target_bins(y), 1) if ctx.is_regression else (y, min_per_class)
+        take = stratified_sample(strata, max_samples, floor, seed)
         split, row, y = split[take], row[take], y[take]
     if len(y) < n_available - int(counts[rare].sum()):  # sampled, not just rare classes left out
         sampled = [name for name in names if ctx.scan.splits[name].sampled]

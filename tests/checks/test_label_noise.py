@@ -12,6 +12,8 @@ from datacheck.checks.label_noise import LabelNoiseCheck
 from datacheck.data import from_objects, load
 from datacheck.errors import ConfigError
 from datacheck.models import out_of_fold
+from datacheck.models.regression import regression_out_of_fold
+from datacheck.models.residuals import target_noise
 from datacheck.scan import scan
 from tests.helpers import loud
 
@@ -258,3 +260,95 @@ def test_manifest_images_are_modelled_from_thumbnails(sample_data):
     oof = out_of_fold(ctx)
     assert oof.n == 200 and "thumbnails" in oof.features
     assert oof.sample_ids(ctx, [0])[0].startswith("images/")
+
+
+# ---------------------------------------------------------------- regression targets
+
+def diabetes_table(seed: int = 0):
+    """scikit-learn diabetes, standardized on train, raw target: (train, test) frames and the target."""
+    from tests import panel
+
+    data = panel.diabetes(seed)
+    columns = [f"f{i}" for i in range(data.x_train.shape[1])]
+    return (pd.DataFrame(data.x_train, columns=columns), pd.DataFrame(data.x_test, columns=columns),
+            data.y_train, data.y_test)
+
+
+def regression_suspects(train, test, **params):
+    """label_noise on a regression table: its findings and every suspect id."""
+    dataset = from_objects({"train": train, "test": test})
+    ctx = CheckContext(dataset, scan(dataset, workers=1), {"seed": 0})
+    check = LabelNoiseCheck(**params)
+    findings = check.run(ctx)
+    est = target_noise(ctx, check.config["residual_z"])
+    return findings, set(regression_out_of_fold(ctx).sample_ids(ctx, est.suspects))
+
+
+@pytest.mark.parametrize("plant", ["far", "unit_slip"])
+def test_planted_outlying_targets_warn_and_are_listed(plant):
+    x_train, x_test, y_train, y_test = diabetes_table()
+    rng = np.random.default_rng(3)
+    at = np.sort(rng.choice(len(y_train), int(0.05 * len(y_train)), replace=False))
+    wrong = y_train.copy()
+    if plant == "far":  # beyond the range by one to three times its spread
+        wrong[at] = y_train.max() + rng.uniform(1, 3, len(at)) * 2 * y_train.std()
+    else:  # a value recorded in the wrong unit
+        wrong[at] *= 10
+    findings, suspects = regression_suspects(x_train.assign(target=wrong), x_test.assign(target=y_test))
+    (f,) = findings
+    assert f.code == "label_noise.target_outliers" and f.severity.value == "warning", f.message
+    planted = {f"train[{i}]" for i in at}
+    precision, recall = precision_recall(suspects, planted)
+    assert precision >= 0.9 and recall >= 0.8, (precision, recall)
+    assert len(set(f.samples) & planted) >= 0.8 * len(planted)
+    # the table gives the given and predicted targets, most extreme first
+    (table,) = [e for e in f.evidence if e.kind == "table"]
+    assert table.data["columns"] == ["sample", "given", "predicted", "z"]
+    z = [abs(row[3]) for row in table.data["rows"]]
+    assert z == sorted(z, reverse=True) and min(z) > 5
+    assert f.metrics["refit_without_suspects"] is True and f.metrics["r2_within_cut"] > 0.3
+
+
+def test_clean_regression_tables_are_quiet(sample_data):
+    x_train, x_test, y_train, y_test = diabetes_table()
+    findings, _ = regression_suspects(x_train.assign(target=y_train), x_test.assign(target=y_test))
+    assert all(f.severity.value == "info" for f in findings), [f.message for f in findings]
+    report = datacheck.profile(sample_data / "clean_regression", checks=["label_noise"])
+    assert not loud(report), [f.message for f in loud(report)]
+
+
+def test_heavy_tailed_clean_residuals_are_at_most_info():
+    # t-distributed noise (2 degrees of freedom) puts about 1% of clean residuals beyond the cut:
+    # outlying, but not a sign of wrong targets
+    from sklearn.datasets import make_friedman1
+
+    x, y = make_friedman1(3000, noise=0.0, random_state=0)
+    y = y + np.random.default_rng(0).standard_t(2, len(y))
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])]).assign(target=y)
+    report = datacheck.profile(train=frame, checks=["label_noise"])
+    (f,) = report.by_check("label_noise")
+    assert f.code == "label_noise.target_outliers" and f.severity.value == "info", f.message
+    assert 0 < f.metrics["noise_ratio"] < 0.02
+
+
+def test_shuffled_regression_target_is_left_to_learnability():
+    x_train, x_test, y_train, y_test = diabetes_table()
+    rng = np.random.default_rng(0)
+    findings, _ = regression_suspects(x_train.assign(target=rng.permutation(y_train)),
+                                      x_test.assign(target=rng.permutation(y_test)))
+    (f,) = findings
+    assert f.code == "label_noise.not_estimated" and f.severity.value == "info"
+
+
+def test_regression_needs_enough_samples():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=12), "target": rng.normal(size=12)})
+    report = datacheck.profile(train=frame, checks=["label_noise", "learnability"])
+    assert report.dataset.task == "regression"
+    assert {c.status.value for c in report.checks} == {"skipped"}
+    assert all("labelled samples" in c.reason for c in report.checks)
+
+
+def test_bad_residual_cut_is_a_config_error():
+    with pytest.raises(ConfigError, match="residual_z"):
+        LabelNoiseCheck(residual_z=1.0)

@@ -107,3 +107,84 @@ def test_threshold_label_on_a_wide_table_is_quiet():
     x = rng.normal(size=(1000, 500)).astype(np.float32)
     report = datacheck.profile(train=(x, (x[:, 0] > 0).astype(int)), checks=CHECKS)
     assert not loud(report), [f.message for f in loud(report)]
+
+
+# ---------------------------------------------------------------- regression targets
+
+def diabetes_frames(target=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """scikit-learn diabetes split 80/20, standardized on train, raw target (or ``target``, all rows)."""
+    from tests import panel
+
+    data = panel.diabetes()
+    y = np.concatenate([data.y_train, data.y_test]) if target is None else target
+    columns = [f"f{i}" for i in range(data.x_train.shape[1])]
+    n = len(data.y_train)
+    return (pd.DataFrame(data.x_train, columns=columns).assign(target=y[:n]),
+            pd.DataFrame(data.x_test, columns=columns).assign(target=y[n:]))
+
+
+def test_clean_diabetes_regression_gives_the_r2_as_info():
+    train, test = diabetes_frames()
+    report = datacheck.profile(train=train, test=test, checks=CHECKS)
+    assert report.dataset.task == "regression"
+    assert not loud(report), [f.message for f in loud(report)]
+    (f,) = report.by_check("learnability")
+    assert f.code == "learnability.score" and f.severity.value == "info"
+    assert 0.35 < f.metrics["r2"] < 0.6 and f.metrics["permuted_r2"] < 0.02
+    assert f.metrics["z_score"] >= 3 and set(f.metrics["r2_by_model"]) == {
+        "ridge regression", "gradient boosting", "average"}
+    assert f"R² {f.metrics['r2']:.2f}" in f.message
+
+
+def test_clean_regression_sample_data_is_quiet(sample_data):
+    report = datacheck.profile(sample_data / "clean_regression", checks=CHECKS)
+    assert {c.id: c.status.value for c in report.checks} == {"learnability": "passed", "label_noise": "passed"}
+    assert not loud(report), [f.message for f in loud(report)]
+
+
+def test_shuffled_regression_target_is_one_error_from_learnability():
+    train, test = diabetes_frames()
+    rng = np.random.default_rng(0)
+    y = rng.permutation(np.concatenate([train["target"], test["target"]]))
+    report = datacheck.profile(train=train.assign(target=y[:len(train)]), test=test.assign(target=y[len(train):]),
+                               checks=CHECKS)
+    (f,) = report.by_check("learnability")
+    assert f.code == "learnability.unrelated" and f.severity.value == "error"
+    assert f.metrics["r2"] < 0.05 and f.metrics["z_score"] < 3
+    (noise,) = report.by_check("label_noise")
+    assert noise.code == "label_noise.not_estimated" and noise.severity.value == "info"
+    assert "learnability" in noise.message
+    assert [f.code for f in loud(report)] == ["learnability.unrelated"]
+
+
+def test_weak_regression_relation_is_a_warning_only_with_enough_samples():
+    rng = np.random.default_rng(0)
+    for n, expected in ((2000, ("learnability.weak", "warning")), (250, ("learnability.score", "info"))):
+        x = rng.normal(size=(n, 5))
+        y = 0.55 * x[:, 0] + rng.normal(size=n)  # R² about 0.23
+        report = datacheck.profile(train=pd.DataFrame(x, columns=list("abcde")).assign(target=y),
+                                   checks=["learnability"], params={"learnability": {"weak_skill": 0.3}})
+        (f,) = report.by_check("learnability")
+        assert (f.code, f.severity.value) == expected, (n, f.message)
+        assert 0.1 < f.metrics["r2"] < 0.3 and f.metrics["z_score"] >= 3
+
+
+def test_regression_target_in_one_column_of_thousands_is_not_unrelated():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3000)).astype(np.float32)
+    y = np.where(x[:, 0] > 0, 10.0, 0.0) + rng.normal(size=300)
+    report = datacheck.profile(train=(x, y), checks=CHECKS)
+    assert report.dataset.task == "regression"
+    assert not loud(report), [f.message for f in loud(report)]
+    (f,) = report.by_check("learnability")
+    assert f.metrics["r2"] > 0.5 and "screened" in f.metrics["found_by"]
+
+
+def test_outlying_targets_do_not_make_the_relation_look_weak():
+    train, test = diabetes_frames()
+    slipped = train["target"].to_numpy().copy()
+    slipped[::20] *= 100  # unit slips wreck the R² of least-squares models, not the relation
+    report = datacheck.profile(train=train.assign(target=slipped), test=test, checks=CHECKS)
+    (f,) = report.by_check("learnability")
+    assert f.code == "learnability.score" and f.metrics["r2_without_outlying_targets"] > 0.3
+    assert [f.code for f in loud(report)] == ["label_noise.target_outliers"]
