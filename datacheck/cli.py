@@ -16,6 +16,7 @@ import click
 from datacheck.cli_output import console_for, emit, output_options, progress_bars
 from datacheck.engines import ENGINES
 from datacheck.errors import DatacheckError
+from datacheck.spec.tasks import TASKS
 
 EXIT_USAGE, EXIT_INTERNAL = 2, 3
 DEFAULT_HTML = Path("datacheck-report.html")
@@ -24,7 +25,6 @@ DEFAULT_HTML = Path("datacheck-report.html")
 NORMS = ("imagenet", "clip", "inception", "caffe", "none")
 NOISE_MODELS = ("auto", "cnn")  # datacheck.models.NOISE_MODELS, without importing it here
 DEVICES = ("auto", "cpu", "cuda")
-TASKS = ("classification", "regression")  # datacheck.data.task.TASKS, without importing it here
 TASK_HELP = ("Learning task [default: inferred from the label: a float label with many distinct or "
              "non-whole values is regression; integers and text are classes].")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from datacheck.cli_output import console_for, emit, output_options
-from datacheck.data.task import TASKS
+from datacheck.spec.tasks import TASKS
 from datacheck.errors import DatacheckError
 
 GX_MISSING = "great_expectations is not installed; install it with: pip install 'datacheck[gx]'"

@@ -5,7 +5,7 @@ The built-ins are imported explicitly here, in the order they run and are listed
 
 from datacheck.checks.base import REGISTRY, Check, get_check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 
 # Built-in checks (import registers them).
 from datacheck.checks import input_integrity  # noqa: E402,F401

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from datacheck.checks.context import CheckContext
-from datacheck.checks.declared import Declared
 from datacheck.errors import ConfigError
 from datacheck.report.findings import Finding
+from datacheck.spec.declared import Declared
+from datacheck.spec.tasks import TASKS
 
 REGISTRY: dict[str, type["Check"]] = {}
 
@@ -38,7 +39,6 @@ def _need_unmet(need: str, ctx: CheckContext) -> str | None:
 
 
 KNOWN_NEEDS = ("labels", "images", "features", "order", "two_splits")
-TASKS = ("classification", "regression")
 
 
 class Check(Declared):

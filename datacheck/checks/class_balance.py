@@ -8,7 +8,7 @@ import numpy as np
 from datacheck.checks._target.distribution import target_findings
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.report.findings import Evidence, Finding, Severity
 
 # Classes drawn in a bars evidence at most (the rarest and the most common).

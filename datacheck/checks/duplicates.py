@@ -8,7 +8,7 @@ import numpy as np
 
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity
 from datacheck.scan.result import SplitScan
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.scan.features import FeatureStats
 from datacheck.scan.result import SplitScan

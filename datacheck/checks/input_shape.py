@@ -6,7 +6,7 @@ import numpy as np
 
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity
 
 # Modes whose values are not 8-bit: next to 8-bit images they reach the network on another scale.

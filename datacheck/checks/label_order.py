@@ -10,7 +10,7 @@ import numpy as np
 from datacheck.checks._target.order import target_order_findings
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.report.findings import Evidence, Finding, Severity
 
 MAX_SEQUENCE_POINTS = 2000

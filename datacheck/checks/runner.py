@@ -46,15 +46,16 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
 def _run_one(ctx: CheckContext, check: Check) -> tuple[CheckOutcome, list[Finding]]:
     """One check's outcome and findings; a crash becomes an ``errored`` outcome."""
     start = time.perf_counter()
+    doc = check.report_doc()
     try:
         reason = check.skip_reason(ctx)
         if reason:
-            return CheckOutcome(check.id, Status.SKIPPED, 0.0, reason), []
+            return CheckOutcome(check.id, Status.SKIPPED, 0.0, reason, doc), []
         found = list(check.run(ctx))
     except Exception as exc:  # noqa: BLE001 - one broken check must not stop the others
         log.debug("check %s raised:\n%s", check.id, traceback.format_exc())
         return CheckOutcome(check.id, Status.ERRORED, time.perf_counter() - start,
-                            f"{type(exc).__name__}: {exc}"), []
+                            f"{type(exc).__name__}: {exc}", doc), []
     failed = any(f.severity >= Severity.WARNING for f in found)
     return CheckOutcome(check.id, Status.FAILED if failed else Status.PASSED,
-                        time.perf_counter() - start), found
+                        time.perf_counter() - start, doc=doc), found

@@ -8,7 +8,7 @@ from datacheck.checks._leakage import columns as cols
 from datacheck.checks._leakage.stats import sample_rows
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.report.findings import Evidence, Finding, Severity
 
 _ALPHA = 1e-3

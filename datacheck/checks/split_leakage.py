@@ -10,7 +10,7 @@ from datacheck.checks._leakage.stats import beyond_chance, sample_rows
 from datacheck.checks._leakage.timecol import time_values
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.scan.full_resolution import rank_candidates
 from datacheck.scan.near_duplicates import Matches, bucket_join, match_images

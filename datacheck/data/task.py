@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from datacheck.errors import InputError
+from datacheck.spec.tasks import TASKS
 
-TASKS = ("classification", "regression")
 SUPPORTED = ("datacheck supports single-label classification (one class per sample) and "
              "single-output regression (one number per sample)")
 # A float label of whole numbers is read as classes when it has at most this many distinct

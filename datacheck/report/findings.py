@@ -217,12 +217,16 @@ class CheckOutcome:
         Wall time spent in the check.
     reason : str or None
         Why it was skipped or what error it raised; None otherwise.
+    doc : mapping of str to str
+        The check's doc sections that reports show (``summary``, ``why it matters``), so
+        that a renderer needs nothing but the report.
     """
 
     id: str
     status: Status
     duration_s: float = 0.0
     reason: str | None = None
+    doc: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Rounded here, not only in to_dict, so a report and its JSON round trip are equal.
@@ -236,12 +240,14 @@ class CheckOutcome:
             "status": self.status.value,
             "duration_s": self.duration_s,
             "reason": self.reason,
+            "doc": dict(self.doc),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "CheckOutcome":
         """Build from the JSON form."""
-        return cls(d["id"], Status(d["status"]), d.get("duration_s", 0.0), d.get("reason"))
+        return cls(d["id"], Status(d["status"]), d.get("duration_s", 0.0), d.get("reason"),
+                   dict(d.get("doc") or {}))
 
 
 @dataclass(frozen=True)

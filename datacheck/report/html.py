@@ -16,7 +16,6 @@ import json
 import logging
 import math
 import re
-import importlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -107,7 +106,7 @@ def render_html(report: Report, *, source_root: str | Path | None = None) -> str
     env.filters["num"] = plots.fmt_num
     thumbs = _Thumbs(Path(source_root) if source_root is not None and report.dataset.modality == "image"
                      else None)
-    docs = _Docs()
+    docs = {o.id: o.doc for o in report.checks}
     findings = [_finding_view(i, f, thumbs, docs) for i, f in enumerate(report.findings)]
     seen: set[str] = set()
     for view in findings:  # "Why it matters" reads once per check: open at its first finding only
@@ -118,7 +117,7 @@ def render_html(report: Report, *, source_root: str | Path | None = None) -> str
               for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     return env.get_template(TEMPLATE).render(
         report=report, summary=_summary_view(report), groups=[g for g in groups if g["findings"]],
-        checks=_checks_view(report, findings, docs), thumb_styles=Markup("".join(thumbs.styles)),
+        checks=_checks_view(report, findings), thumb_styles=Markup("".join(thumbs.styles)),
         thumbs_capped=thumbs.capped, thumb_px=THUMB_PX)
 
 
@@ -205,51 +204,7 @@ class _Gallery:
                 "thumb": thumb}
 
 
-# -- docstrings -------------------------------------------------------------------------------
-
-class _Docs:
-    """The "What it detects" / "Why it matters" sections of each check's docstring."""
-
-    def __init__(self) -> None:
-        self.cache: dict[str, dict[str, str]] = {}
-
-    def get(self, check_id: str) -> dict[str, str]:
-        if check_id not in self.cache:
-            self.cache[check_id] = doc_sections(_check_doc(check_id))
-        return self.cache[check_id]
-
-
-def _check_doc(check_id: str) -> str:
-    """The docstring of a check or smoke probe; empty when this version does not know it."""
-    try:
-        if check_id.startswith("smoke."):
-            importlib.import_module("datacheck.smoke")
-            from datacheck.smoke._base import get_probe
-
-            return get_probe(check_id).doc()
-        from datacheck.checks import get_check
-
-        return get_check(check_id).doc()
-    except Exception:  # noqa: BLE001 - a report from another version may name unknown checks
-        return ""
-
-
-def doc_sections(doc: str) -> dict[str, str]:
-    """Split a numpydoc docstring into ``{"summary": ..., "<section, lower case>": text}``."""
-    lines = doc.splitlines()
-    sections: dict[str, list[str]] = {"summary": []}
-    current, i = "summary", 0
-    while i < len(lines):
-        underline = lines[i + 1].strip() if i + 1 < len(lines) else ""
-        if lines[i].strip() and len(underline) >= 3 and set(underline) == {"-"}:
-            current = lines[i].strip().lower()
-            sections[current] = []
-            i += 2
-            continue
-        sections[current].append(lines[i])
-        i += 1
-    return {k: "\n".join(v).strip() for k, v in sections.items()}
-
+# -- docstring markup ------------------------------------------------------------------------
 
 _INLINE = [(re.compile(r"``(.+?)``"), r"<code>\1</code>"), (re.compile(r"`([^`]+?)`"), r"<code>\1</code>"),
            (re.compile(r"(?<![\w*])\*([^*\s][^*]*?)\*(?![\w*])"), r"<em>\1</em>")]
@@ -297,13 +252,14 @@ def _metric_value(name: str, value: Any) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
-def _finding_view(index: int, f: Finding, thumbs: _Thumbs, docs: _Docs) -> dict:
+def _finding_view(index: int, f: Finding, thumbs: _Thumbs,
+                  docs: Mapping[str, Mapping[str, str]]) -> dict:
     gallery = _Gallery(thumbs)
     evidence = [_evidence_view(e, gallery) for e in f.evidence]
     has_pictures = any(e.get("grid") for e in evidence)
     samples = [gallery.sample(s) if not has_pictures and i < MAX_SAMPLE_THUMBS else
                {"id": s, "thumb": None} for i, s in enumerate(f.samples)]
-    doc = docs.get(f.check)
+    doc = docs.get(f.check, {})
     return {
         "anchor": f"finding-{index + 1}", "severity": f.severity.value, "check": f.check,
         "code": f.code, "split": f.split, "message": inline_markup(f.message),
@@ -468,7 +424,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
-def _checks_view(report: Report, findings: Sequence[dict], docs: _Docs) -> list[dict]:
+def _checks_view(report: Report, findings: Sequence[dict]) -> list[dict]:
     first = {}
     per_check: dict[str, Counter] = {}
     for v in findings:
@@ -481,5 +437,5 @@ def _checks_view(report: Report, findings: Sequence[dict], docs: _Docs) -> list[
                      "reason": o.reason, "anchor": first.get(o.id),
                      "found": ", ".join(_plural(counts[s], s) for s in ("error", "warning", "info")
                                         if counts[s]),
-                     "summary": inline_markup(docs.get(o.id).get("summary", "").replace("\n", " "))})
+                     "summary": inline_markup(o.doc.get("summary", "").replace("\n", " "))})
     return rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from datacheck.checks.declared import Declared
+from datacheck.spec.declared import Declared
 from datacheck.errors import ConfigError
 from datacheck.report.findings import Finding
 

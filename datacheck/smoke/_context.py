@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from datacheck.data.task import TASKS
+from datacheck.spec.tasks import TASKS
 from datacheck.errors import ConfigError
 from datacheck.smoke._regression import far_target
 from datacheck.smoke._targets import target_mismatch

@@ -143,6 +143,7 @@ def _run(ctx: SmokeContext, instances: list[Probe]) -> tuple[list[CheckOutcome],
     findings: list[Finding] = []
     for probe in instances:
         start = time.perf_counter()
+        doc = probe.report_doc()
         try:
             reason = probe.skip_reason(ctx)
             if reason is None:
@@ -153,15 +154,15 @@ def _run(ctx: SmokeContext, instances: list[Probe]) -> tuple[list[CheckOutcome],
             log.warning("smoke probe %s raised %s: %s", probe.id, type(exc).__name__, exc,
                         exc_info=log.isEnabledFor(logging.DEBUG))
             outcomes.append(CheckOutcome(probe.id, Status.ERRORED, time.perf_counter() - start,
-                                         f"{type(exc).__name__}: {exc}"))
+                                         f"{type(exc).__name__}: {exc}", doc))
             continue
         elapsed = time.perf_counter() - start
         if reason is not None:
-            outcomes.append(CheckOutcome(probe.id, Status.SKIPPED, elapsed, reason))
+            outcomes.append(CheckOutcome(probe.id, Status.SKIPPED, elapsed, reason, doc))
             continue
         findings.extend(found)
         failed = any(f.severity >= Severity.WARNING for f in found)
-        outcomes.append(CheckOutcome(probe.id, Status.FAILED if failed else Status.PASSED, elapsed))
+        outcomes.append(CheckOutcome(probe.id, Status.FAILED if failed else Status.PASSED, elapsed, doc=doc))
     return outcomes, findings
 
 

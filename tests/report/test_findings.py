@@ -51,8 +51,22 @@ def test_json_round_trip_and_contract_keys():
     d = json.loads(text)
     assert set(d) == {"schema_version", "datacheck_version", "source", "dataset", "checks", "findings", "summary"}
     assert d["findings"][0]["code"] == "x.bad" and d["findings"][0]["split"] == "train"
-    assert d["checks"][1] == {"id": "z", "status": "skipped", "duration_s": 0.0, "reason": "no images"}
+    assert d["checks"][1] == {"id": "z", "status": "skipped", "duration_s": 0.0, "reason": "no images",
+                              "doc": {}}
     assert from_json(text).to_dict() == d
+
+
+def test_outcomes_carry_the_doc_sections_the_html_shows_so_a_report_from_json_renders_alone(sample_data):
+    import datacheck
+    from datacheck.report.html import render_html
+
+    report = datacheck.profile(sample_data / "defect_sorted_labels.csv", checks=["label_order"])
+    doc = report.checks[0].doc
+    assert set(doc) == {"summary", "why it matters"} and "sorted" in doc["summary"].lower()
+    again = from_json(to_json(report))
+    assert again == report and again.checks[0].doc == doc
+    html = render_html(again)
+    assert doc["why it matters"].split()[0] in html
 
 
 def test_code_must_start_with_check_id():

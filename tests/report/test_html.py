@@ -20,7 +20,8 @@ import datacheck
 from datacheck.report import html as html_mod
 from datacheck.report.findings import (CheckOutcome, DatasetSummary, Evidence, Finding, Report,
                                        Severity, Status)
-from datacheck.report.html import doc_sections, render_html, rst_blocks, write_html
+from datacheck.report.html import render_html, rst_blocks, write_html
+from datacheck.spec import doc_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(p.name for p in (ROOT / "sample_data").iterdir()
@@ -275,15 +276,19 @@ def test_empty_and_clean_reports():
     assert "No errors and no warnings" in page
 
 
-def test_why_it_matters_comes_from_the_check_docstring():
+def test_why_it_matters_comes_from_the_check_docstring_carried_by_its_outcome():
     from datacheck.checks import REGISTRY
 
     documented = [(cid, doc_sections(cls.doc()).get("why it matters")) for cid, cls in sorted(REGISTRY.items())]
     check_id, why = next((cid, why) for cid, why in documented if why)
     f = Finding(check_id, f"{check_id}.x", Severity.WARNING, "m")
     f2 = Finding(check_id, f"{check_id}.y", Severity.INFO, "m")
-    page = render_html(Report("s", DatasetSummary("tabular", None, (), {}), (), (f, f2)))
+    outcome = CheckOutcome(check_id, Status.FAILED, doc=REGISTRY[check_id].report_doc())
+    page = render_html(Report("s", DatasetSummary("tabular", None, (), {}), (outcome,), (f, f2)))
     assert str(rst_blocks(why)) in page
+    # the renderer reads only the report: without the outcome's doc there is no "Why it matters"
+    bare = render_html(Report("s", DatasetSummary("tabular", None, (), {}), (), (f, f2)))
+    assert str(rst_blocks(why)) not in bare
     # open at the first finding of the check, folded at the next
     assert page.count('<details class="why" open>') == 1 and page.count('<details class="why">') == 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from datacheck.checks.params import Param
+from datacheck.spec.params import Param
 from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.smoke._base import Probe, Skip, register
 from datacheck.smoke._context import SmokeContext

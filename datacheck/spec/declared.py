@@ -7,7 +7,8 @@ import inspect
 import itertools
 from typing import Any, ClassVar
 
-from datacheck.checks.params import Param
+from datacheck.spec.docs import REPORT_SECTIONS, doc_sections
+from datacheck.spec.params import Param
 from datacheck.errors import ConfigError
 from datacheck.report.findings import Evidence, Finding, Severity
 
@@ -70,6 +71,12 @@ class Declared:
     def doc(cls) -> str:
         """The class docstring, dedented (the HTML report shows its "Why it matters")."""
         return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def report_doc(cls) -> dict[str, str]:
+        """The doc sections a report shows (``REPORT_SECTIONS``), carried by each outcome."""
+        sections = doc_sections(cls.doc())
+        return {name: sections[name] for name in REPORT_SECTIONS if sections.get(name)}
 
     @classmethod
     def describe(cls) -> dict:

@@ -1,0 +1,3 @@
+"""The learning tasks a target can be, which checks and probes declare they apply to."""
+
+TASKS = ("classification", "regression")
