@@ -257,6 +257,88 @@ def run_panel(fx: np.ndarray, fy: np.ndarray, sizes: list[int], seed: int, only:
         print(f"Fashion 10,000 clean, profile with label_noise + learnability: {time.perf_counter() - start:.1f}s")
 
 
+def plant_targets(y: np.ndarray, rate: float, kind: str, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``rate`` of the targets made wrong; the wrong ones' positions.
+
+    ``unit_slip``: multiplied by 10; ``far``: beyond the maximum by two to six standard
+    deviations; ``in_range``: drawn uniformly from the target's range (mostly within the
+    models' error: few can be told from a hard sample).
+    """
+    wrong = y.copy()
+    at = np.sort(rng.choice(len(y), int(round(rate * len(y))), replace=False))
+    if kind == "unit_slip":
+        wrong[at] *= 10
+    elif kind == "far":
+        wrong[at] = y.max() + rng.uniform(2, 6, len(at)) * y.std()
+    else:
+        wrong[at] = rng.uniform(y.min(), y.max(), len(at))
+    return wrong, at
+
+
+def regression_cases(seed: int) -> list[tuple]:
+    """(name, x, given targets, planted positions) of the regression panel."""
+    from sklearn.datasets import load_diabetes, make_friedman1
+
+    rng = np.random.default_rng(seed)
+    x, y = load_diabetes(return_X_y=True)
+    sets = [("diabetes", (x - x.mean(0)) / x.std(0), y)]
+    for n in (1_000, 10_000):
+        sets.append((f"friedman1 {n:,}", *make_friedman1(n, noise=1.0, random_state=seed)))
+    none = np.zeros(0, np.int64)
+    out = []
+    for name, x, y in sets:
+        rate = 0.05 if len(y) < 1000 else 0.03
+        out.append((f"{name} clean", x, y, none))
+        for kind in ("far", "unit_slip", "in_range"):
+            out.append((f"{name} {rate:.0%} {kind}", x, *plant_targets(y, rate, kind, rng)))
+        out.append((f"{name} shuffled", x, rng.permutation(y), none))
+    x, y = make_friedman1(3_000, noise=0.0, random_state=seed)
+    out += [("friedman1 3,000 clean, t2 noise", x, y + rng.standard_t(2, len(y)), none),
+            ("friedman1 3,000 clean, log-normal", x, np.exp(0.3 * y / y.std() + rng.normal(0, 0.5, len(y))), none)]
+    return out
+
+
+def run_regression(seed: int, only: str | None) -> None:
+    """Print the regression panel: rate, precision and recall of the suspects, severities."""
+    import pandas as pd
+
+    from datacheck.checks import CheckContext
+    from datacheck.checks.label_noise import MAX_ROWS, LabelNoiseCheck
+    from datacheck.checks.learnability import LearnabilityCheck
+    from datacheck.data import from_objects
+    from datacheck.models.regression import regression_out_of_fold
+    from datacheck.models.residuals import target_noise
+    from datacheck.scan import scan
+
+    head = (f"{'case':36s} {'true':>6s} {'est':>6s} {'P':>5s} {'R':>5s} {'P@50':>5s} | {'label_noise':24s} | "
+            f"{'learnability':22s} {'R²':>5s} | {'time':>6s}")
+    print(head)
+    print("-" * len(head))
+    for name, x, y, planted in regression_cases(seed):
+        if only is not None and only not in name:
+            continue
+        start = time.perf_counter()
+        frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])]).assign(target=y)
+        ds = from_objects({"train": frame})
+        ds.set_task("regression")
+        ctx = CheckContext(ds, scan(ds, workers=1), {"seed": seed})
+        check = LabelNoiseCheck()
+        noise, learn = check.run(ctx), LearnabilityCheck().run(ctx)
+        seconds = time.perf_counter() - start
+        est = target_noise(ctx, check.config["residual_z"])
+        flagged = regression_out_of_fold(ctx).pool.row[est.suspects]
+        rate = next((f.metrics["noise_ratio"] for f in noise if "noise_ratio" in f.metrics), 0.0)
+        if len(planted):
+            p, r, _ = scores(flagged, planted, len(y))
+            listed, _, _ = scores(flagged[:MAX_ROWS], planted, len(y))
+            pr = f"{p:5.2f} {r:5.2f} {listed:5.2f}"
+        else:
+            pr = f"{'-':>5s} {'-':>5s} {'-':>5s}"
+        r2 = learn[0].metrics.get("r2", float("nan"))
+        print(f"{name:36s} {len(planted) / len(y):6.3f} {rate:6.3f} {pr} | {_loudest(noise):24s} | "
+              f"{_loudest(learn):22s} {r2:5.2f} | {seconds:5.1f}s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fashion-dir", type=Path, default=FASHION)
@@ -267,7 +349,11 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="run only the cases whose name holds this text")
     parser.add_argument("--flips", action="store_true", help="the flip comparison against the baseline")
     parser.add_argument("--sizes", default="300,600,1000,3000,10000", help="Fashion-MNIST panel sizes")
+    parser.add_argument("--regression", action="store_true", help="the regression panel (planted wrong targets)")
     args = parser.parse_args()
+    if args.regression:
+        run_regression(args.seed, args.only)
+        return
     if not args.flips:
         fx, fy = _fashion(args.fashion_dir)
         run_panel(fx, fy, [int(v) for v in args.sizes.split(",")], args.seed, args.only)

@@ -31,6 +31,10 @@ FEW_RATIO = 0.02
 MIN_R2 = 0.1
 # Bins of the histogram of robust standardized residuals.
 Z_BINS = 40
+# Regression: residuals skewed beyond this (Bowley skewness, 10/50/90th percentiles) come from
+# noise that grows with the target, not from wrong targets: clean log-normal targets measure
+# 0.32-0.55, clean symmetric noise and 5% planted wrong targets -0.03-0.20.
+SKEWED = 0.3
 
 
 @register
@@ -71,8 +75,10 @@ class LabelNoiseCheck(Check):
     exceeds ``residual_z``, after the models were refit without such targets (a target ten
     times too large distorts a least-squares fit). A warning needs the share of contradicted
     targets to reach ``outlier_ratio`` with a one-sided 95% lower bound of at least
-    ``outlier_low_ratio``: residuals with heavy tails (skewed or noisy targets) put about 1%
-    beyond the cut on clean data, planted wrong targets put their own share there. The
+    ``outlier_low_ratio``: residuals with heavy tails (t-distributed noise, skewed targets)
+    put about 1-2% beyond the cut on clean data, planted wrong targets put their own share
+    there. Skewed residuals (noise that grows with the target, as in prices) put more there
+    without any target being wrong: they give an info that suggests a log scale. The
     suspects are listed with their given and predicted targets, most extreme first.
 
     Why it matters
@@ -173,9 +179,10 @@ class LabelNoiseCheck(Check):
                         "refit_without_suspects": est.refit})
         if not len(est.suspects):
             return []
-        strong = est.r2 >= MIN_R2
-        severity = (Severity.WARNING if strong and est.ratio >= self.config["outlier_ratio"]
+        strong, skewed = est.r2 >= MIN_R2, abs(est.skewness) >= SKEWED
+        severity = (Severity.WARNING if strong and not skewed and est.ratio >= self.config["outlier_ratio"]
                     and est.low >= self.config["outlier_low_ratio"] else Severity.INFO)
+        metrics["residual_skewness"] = round(est.skewness, 4)
         ids = oof.sample_ids(ctx, est.suspects[:MAX_ROWS])
         head = (f"About {est.ratio:.1%} of the targets look wrong ({len(est.suspects):,} of {oof.n:,} lie more "
                 f"than {cut:g} robust standard deviations, {cut:g} x {est.scale:.4g}, from what models trained "
@@ -184,6 +191,11 @@ class LabelNoiseCheck(Check):
             message = head + f", at least {est.low:.1%} at 95% confidence"
             hint = ("Review the top suspects: fix or drop the wrong targets, and look for the cause (a unit or "
                     "scale slip, a shifted column, a sentinel value such as -1 or 9999) if they share a pattern.")
+        elif skewed:
+            message = (head + f", but the residuals are skewed (quantile skewness {est.skewness:.2f}): noise "
+                       "that grows with the target puts samples that far out without any target being wrong")
+            hint = ("A target whose spread grows with its value (prices, counts, durations) is often better "
+                    "modelled on a log scale; the top suspects are still worth a look.")
         elif not strong:
             message = (head + f", but the models (R² {est.r2:.2f}) are too weak here to tell wrong targets "
                        "from rare ones")

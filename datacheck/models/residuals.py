@@ -48,6 +48,10 @@ class TargetNoise:
         Out-of-fold R² of the predictions on the samples within the cut.
     refit : bool
         Whether the models were refit without the suspects.
+    skewness : float
+        Bowley skewness of the residuals from their 10th, 50th and 90th percentiles, in
+        [-1, 1]: noise that grows with the target (a log-normal one) skews the bulk, a few
+        wrong targets do not.
     """
 
     predicted: np.ndarray
@@ -58,6 +62,7 @@ class TargetNoise:
     low: float
     r2: float
     refit: bool
+    skewness: float
 
 
 def robust_z(residual: np.ndarray) -> tuple[np.ndarray, float]:
@@ -92,4 +97,10 @@ def _estimate(ctx, cut: float) -> TargetNoise:
     within = np.abs(z) <= cut
     return TargetNoise(predicted=predicted, z=z, scale=scale, suspects=suspects, ratio=len(suspects) / n,
                        low=wilson_low(len(suspects), n), r2=r2_score(y[within], predicted[within]),
-                       refit=refit)
+                       refit=refit, skewness=quantile_skewness(z))
+
+
+def quantile_skewness(values: np.ndarray) -> float:
+    """Bowley skewness from the 10th, 50th and 90th percentiles (0 when they coincide)."""
+    low, mid, high = np.quantile(values, [0.1, 0.5, 0.9])
+    return float((high + low - 2 * mid) / (high - low)) if high > low else 0.0

@@ -352,3 +352,16 @@ def test_regression_needs_enough_samples():
 def test_bad_residual_cut_is_a_config_error():
     with pytest.raises(ConfigError, match="residual_z"):
         LabelNoiseCheck(residual_z=1.0)
+
+
+def test_skewed_clean_residuals_are_info_suggesting_a_log_scale():
+    # multiplicative noise: about 5% of the targets lie beyond the cut, none of them wrong
+    from sklearn.datasets import make_friedman1
+
+    x, y = make_friedman1(2000, noise=0.0, random_state=0)
+    y = np.exp(0.3 * y / y.std() + np.random.default_rng(0).normal(0, 1.0, len(y)))
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])]).assign(target=y)
+    report = datacheck.profile(train=frame, checks=["label_noise"])
+    (f,) = report.by_check("label_noise")
+    assert f.severity.value == "info" and f.metrics["noise_ratio"] > 0.02, f.message
+    assert f.metrics["residual_skewness"] > 0.3 and "log scale" in f.hint

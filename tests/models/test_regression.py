@@ -11,7 +11,7 @@ from datacheck.models import oof as oof_module
 from datacheck.models import oof_skip_reason
 from datacheck.models.regression import (r2_score, regression_folds, regression_out_of_fold, regression_relation,
                                          variance_gain)
-from datacheck.models.residuals import robust_z, target_noise
+from datacheck.models.residuals import quantile_skewness, robust_z, target_noise
 from datacheck.scan import scan
 
 
@@ -101,3 +101,11 @@ def test_residuals_flag_planted_targets_after_a_refit():
     assert est.ratio == 0.04 and 0.02 < est.low < 0.04 and r2_score(y, est.predicted) > 0.9
     clean = target_noise(_ctx(x, y), 5.0)
     assert not clean.refit and not len(clean.suspects) and clean.ratio == 0.0
+
+
+def test_quantile_skewness_tells_skewed_from_symmetric_residuals():
+    rng = np.random.default_rng(0)
+    assert abs(quantile_skewness(rng.standard_t(2, 5000))) < 0.05
+    assert quantile_skewness(rng.lognormal(0, 1, 5000)) > 0.4
+    assert quantile_skewness(-rng.lognormal(0, 1, 5000)) < -0.4
+    assert quantile_skewness(np.ones(10)) == 0.0
