@@ -90,12 +90,9 @@ class Evidence:
     Parameters
     ----------
     kind : str
-        What the data is; one of ``bars`` (``labels``, ``series``: name -> values),
-        ``table`` (``columns``, ``rows``), ``matrix`` (``rows``, ``columns``, ``values``),
-        ``sequence`` (``values``: label codes in order, ``labels``), ``pairs`` (``pairs``:
-        [[a, b], ...] of sample ids), ``images`` (``samples``: ids, ``captions``),
-        ``histogram`` (``edges``, ``series``: name -> counts), ``scatter`` (``x``, ``y``,
-        ``series``).
+        What the data is: the name of a kind registered in ``datacheck.report.evidence`` (one
+        module per kind, e.g. ``bars``, ``table``, ``matrix``, ``pairs``); each kind's ``doc``
+        names the payload it reads. Renderers show an unknown kind as its raw data.
     title : str
         A short caption.
     data : dict

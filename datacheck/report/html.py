@@ -14,7 +14,6 @@ import base64
 import io
 import json
 import logging
-import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -24,9 +23,9 @@ from typing import Any
 import numpy as np
 from markupsafe import Markup, escape
 
-from datacheck.report import plots
+from datacheck.report import evidence, plots
 from datacheck.report.findings import Evidence, Finding, Report, Severity, Status
-from datacheck.report.plots import field, plain
+from datacheck.report.plots import plain
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +33,6 @@ TEMPLATE = "report.html.j2"
 THUMB_PX = 64
 MAX_THUMBS_PER_FINDING = 24
 MAX_SAMPLE_THUMBS = 12
-MAX_PAIRS = 8
-MAX_TABLE_ROWS = 50
-MAX_TABLE_COLS = 20
-MAX_MATRIX = 30
 MAX_CLASSES_SHOWN = 40
 MAX_METRICS = 40
 MAX_RAW_CHARS = 2000
@@ -71,6 +66,7 @@ SEVERITY_TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Sever
 SEVERITY_ANCHORS = {Severity.ERROR: "errors", Severity.WARNING: "warnings", Severity.INFO: "info"}
 STATUS_ORDER = {Status.ERRORED: 0, Status.FAILED: 1, Status.PASSED: 2, Status.SKIPPED: 3}
 _ROW_ID = re.compile(r"^.+\[\d+\]$")
+RAW = '  <pre class="raw">{{ raw }}</pre>'
 
 
 def write_html(report: Report, path: str | Path, *, source_root: str | Path | None = None) -> int:
@@ -107,7 +103,8 @@ def render_html(report: Report, *, source_root: str | Path | None = None) -> str
     thumbs = _Thumbs(Path(source_root) if source_root is not None and report.dataset.modality == "image"
                      else None)
     docs = {o.id: o.doc for o in report.checks}
-    findings = [_finding_view(i, f, thumbs, docs) for i, f in enumerate(report.findings)]
+    snippets = _Snippets(env)
+    findings = [_finding_view(i, f, thumbs, snippets, docs) for i, f in enumerate(report.findings)]
     seen: set[str] = set()
     for view in findings:  # "Why it matters" reads once per check: open at its first finding only
         view["why_open"] = view["check"] not in seen
@@ -204,6 +201,33 @@ class _Gallery:
                 "thumb": thumb}
 
 
+class _Snippets:
+    """Jinja sources of evidence kinds, compiled once per report in the report's environment."""
+
+    def __init__(self, env) -> None:
+        self.env = env
+        self.compiled: dict[str, Any] = {}
+
+    def render(self, source: str, values: Mapping[str, Any]) -> Markup:
+        if source not in self.compiled:
+            self.compiled[source] = self.env.from_string(source)
+        return Markup(self.compiled[source].render(**values))
+
+
+class _Page:
+    """The ``evidence.HtmlPage`` a kind draws one finding's evidence with."""
+
+    def __init__(self, gallery: _Gallery, snippets: _Snippets) -> None:
+        self.gallery = gallery
+        self.snippets = snippets
+
+    def sample(self, sample_id: Any, caption: Any = None) -> dict:
+        return self.gallery.sample(sample_id, caption)
+
+    def render(self, source: str, **values: Any) -> Markup:
+        return self.snippets.render(source, values)
+
+
 # -- docstring markup ------------------------------------------------------------------------
 
 _INLINE = [(re.compile(r"``(.+?)``"), r"<code>\1</code>"), (re.compile(r"`([^`]+?)`"), r"<code>\1</code>"),
@@ -252,11 +276,11 @@ def _metric_value(name: str, value: Any) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
-def _finding_view(index: int, f: Finding, thumbs: _Thumbs,
+def _finding_view(index: int, f: Finding, thumbs: _Thumbs, snippets: "_Snippets",
                   docs: Mapping[str, Mapping[str, str]]) -> dict:
     gallery = _Gallery(thumbs)
-    evidence = [_evidence_view(e, gallery) for e in f.evidence]
-    has_pictures = any(e.get("grid") for e in evidence)
+    views = [_evidence_view(e, _Page(gallery, snippets)) for e in f.evidence]
+    has_pictures = gallery.left < MAX_THUMBS_PER_FINDING  # the evidence showed thumbnails
     samples = [gallery.sample(s) if not has_pictures and i < MAX_SAMPLE_THUMBS else
                {"id": s, "thumb": None} for i, s in enumerate(f.samples)]
     doc = docs.get(f.check, {})
@@ -267,123 +291,28 @@ def _finding_view(index: int, f: Finding, thumbs: _Thumbs,
         "why": rst_blocks(doc.get("why it matters", "")),
         "items": [(n, CHECKLIST.get(n, "")) for n in f.checklist],
         "metrics": [(k, _metric_value(k, v)) for k, v in list(f.metrics.items())[:MAX_METRICS]],
-        "evidence": evidence,
+        "evidence": views,
         "sample_thumbs": [s for s in samples if s["thumb"]],
         "samples": list(f.samples), "n_samples": f.n_samples,
         "n_unlisted": max(f.n_samples - len(f.samples), 0),
     }
 
 
-def _evidence_view(ev: Evidence, gallery: _Gallery) -> dict:
+def _evidence_view(ev: Evidence, page: "_Page") -> dict:
     """What the template needs to draw one piece of evidence; raw data if it cannot be drawn."""
-    view: dict[str, Any] = {"kind": ev.kind, "title": ev.title, "note": None}
-    drawers = {"bars": plots.bars_svg, "sequence": plots.sequence_svg,
-               "histogram": plots.histogram_svg, "scatter": plots.scatter_svg}
     try:
         data = ev.data
         if not isinstance(data, Mapping):
             raise ValueError("evidence data must be a mapping")
-        if ev.kind in drawers:
-            view["svg"], view["note"] = drawers[ev.kind](data)
-        elif ev.kind == "table":
-            view["table"] = _table_view(data)
-        elif ev.kind == "matrix":
-            view["matrix"] = _matrix_view(data)
-        elif ev.kind == "images":
-            view.update(_images_view(data, gallery))
-        elif ev.kind == "pairs":
-            view.update(_pairs_view(data, gallery))
-        else:
-            raise ValueError(f"unknown evidence kind {ev.kind!r}")
+        body, note = evidence.get_kind(ev.kind).html(data, page)
     except Exception as exc:  # noqa: BLE001 - odd evidence must not stop the report
         log.warning("could not draw %s evidence %r: %s", ev.kind, ev.title, exc)
         raw = json.dumps(plain(ev.data), indent=1, default=str)
         if len(raw) > MAX_RAW_CHARS:
             raw = raw[:MAX_RAW_CHARS] + "…"
-        view = {"kind": "raw", "title": ev.title, "raw": raw,
+        return {"kind": "raw", "title": ev.title, "body": page.render(RAW, raw=raw),
                 "note": f"This {ev.kind} evidence could not be drawn ({type(exc).__name__}: {exc})."}
-    return view
-
-
-def _cell(value: Any) -> dict:
-    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    text = plots.fmt_num(value) if numeric or value is None else str(value)
-    return {"text": text if len(text) <= 200 else text[:199] + "…", "num": numeric}
-
-
-def _table_view(data: Mapping[str, Any]) -> dict:
-    rows = field(data, "rows")
-    first = plain(rows[0]) if len(rows) else None
-    columns = plain(field(data, "columns")) or (list(first) if isinstance(first, Mapping) else [])
-    columns = [str(c) for c in columns]
-    shown = []
-    for row in plain(rows[:MAX_TABLE_ROWS]):
-        cells = [row.get(c) for c in columns] if isinstance(row, Mapping) else list(row)
-        shown.append([_cell(v) for v in cells[:MAX_TABLE_COLS]])
-    return {"columns": columns[:MAX_TABLE_COLS], "rows": shown,
-            "more_rows": max(len(rows) - MAX_TABLE_ROWS, 0),
-            "more_cols": max(len(columns) - MAX_TABLE_COLS, 0)}
-
-
-def _matrix_view(data: Mapping[str, Any]) -> dict:
-    """A heat table; on a square matrix the diagonal and the rest are shaded on separate scales."""
-    values = [plots.floats(r) for r in field(data, "values")]
-    if not values:
-        raise ValueError("matrix needs 'values'")
-    n_rows, n_cols = len(values), max(len(r) for r in values)
-    grid = np.vstack([np.r_[r, np.full(n_cols - len(r), np.nan)] for r in values])
-    rows = [str(r) for r in plain(field(data, "rows")) or range(n_rows)]
-    cols = [str(c) for c in plain(field(data, "columns")) or range(n_cols)]
-    square = n_rows == n_cols and rows == cols
-    finite = np.where(np.isfinite(grid), np.abs(grid), 0.0)
-    diag = np.eye(n_rows, n_cols, dtype=bool) if square else np.zeros_like(grid, dtype=bool)
-    max_off = float(finite[~diag].max()) if (~diag).any() else 0.0
-    max_diag = float(finite[diag].max()) if diag.any() else 0.0
-    r_cap, c_cap = min(n_rows, MAX_MATRIX), min(n_cols, MAX_MATRIX)
-    body = []
-    for i in range(r_cap):
-        cells = []
-        for j in range(c_cap):
-            v = float(grid[i, j])
-            top = max_diag if diag[i, j] else max_off
-            level = abs(v) / top if math.isfinite(v) and top > 0 else 0.0
-            rgb = "225,87,89" if square and not diag[i, j] else "78,121,167"
-            alpha = 0.06 + 0.84 * level if level > 0 else 0.0
-            cells.append({"text": plots.fmt_num(v if math.isfinite(v) else None),
-                          "style": f"background:rgba({rgb},{alpha:.2f});"
-                                   + ("color:#fff;" if alpha > 0.55 else ""),
-                          "zero": v == 0})
-        body.append({"label": rows[i] if i < len(rows) else str(i), "cells": cells})
-    return {"columns": [cols[j] if j < len(cols) else str(j) for j in range(c_cap)], "rows": body,
-            "row_label": _label(data, "row_label", "y_label"),
-            "column_label": _label(data, "column_label", "x_label"),
-            "square": square, "more_rows": n_rows - r_cap, "more_cols": n_cols - c_cap}
-
-
-def _label(data: Mapping[str, Any], *keys: str) -> str:
-    value = plain(field(data, *keys, default=""))
-    return "" if value is None else str(value)
-
-
-def _images_view(data: Mapping[str, Any], gallery: _Gallery) -> dict:
-    samples = field(data, "samples")
-    captions = plain(field(data, "captions")[:MAX_THUMBS_PER_FINDING])
-    items = [gallery.sample(s, captions[i] if i < len(captions) else None)
-             for i, s in enumerate(plain(samples[:MAX_THUMBS_PER_FINDING]))]
-    return {"items": items, "grid": any(it["thumb"] for it in items),
-            "more": max(len(samples) - len(items), 0)}
-
-
-def _pairs_view(data: Mapping[str, Any], gallery: _Gallery) -> dict:
-    pairs = field(data, "pairs")
-    shown = [p for p in plain(pairs[:MAX_PAIRS]) if isinstance(p, list) and len(p) >= 2]
-    captions = plain(field(data, "captions")[:MAX_PAIRS])
-    items = [{"a": gallery.sample(a), "b": gallery.sample(b),
-              "caption": str(captions[i]) if i < len(captions) and captions[i] is not None else ""}
-             for i, (a, b, *_) in enumerate(shown)]
-    relation = data.get("relation") if isinstance(data.get("relation"), str) else None
-    return {"pairs": items, "grid": any(p["a"]["thumb"] or p["b"]["thumb"] for p in items),
-            "more": max(len(pairs) - len(items), 0), "relation": relation or "="}
+    return {"kind": ev.kind, "title": ev.title, "body": body, "note": note}
 
 
 def _summary_view(report: Report) -> dict:

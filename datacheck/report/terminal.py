@@ -1,16 +1,55 @@
-"""Render a ``Report`` in the terminal with rich: one table of findings, a line per skip/error."""
+"""Render a ``Report`` in the terminal with rich: one table of findings, a line per skip/error.
+
+With ``verbose``, each finding also shows its evidence, summed up in a few lines by its kind's
+terminal renderer (``datacheck.report.evidence``).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from datacheck.report.findings import Report, Severity, Status
+from datacheck.report import evidence
+from datacheck.report.findings import Evidence, Report, Severity, Status
+from datacheck.report.plots import plain
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _MAX_SAMPLES_SHOWN = 3
+_MAX_RAW_CHARS = 200
+
+log = logging.getLogger(__name__)
+
+
+def evidence_text(ev: Evidence) -> str:
+    """A few plain lines for one piece of evidence: its title, then its kind's summary.
+
+    Parameters
+    ----------
+    ev : Evidence
+        What to sum up.
+
+    Returns
+    -------
+    str
+        The title line and the summary indented under it; for a kind that is not registered, or
+        data its renderer cannot read, the raw JSON (cut short) with the reason.
+    """
+    try:
+        if not isinstance(ev.data, Mapping):
+            raise ValueError("evidence data must be a mapping")
+        body = evidence.get_kind(ev.kind).terminal(ev.data)
+    except Exception as exc:  # noqa: BLE001 - odd evidence must not stop the report
+        log.debug("could not show %s evidence %r: %s", ev.kind, ev.title, exc)
+        raw = json.dumps(plain(ev.data), default=str)
+        if len(raw) > _MAX_RAW_CHARS:
+            raw = raw[:_MAX_RAW_CHARS] + "…"
+        body = f"{raw}\n(this {ev.kind} evidence could not be shown: {type(exc).__name__}: {exc})"
+    return "\n".join([f"{ev.title}:"] + [f"  {line}" for line in body.splitlines()])
 
 
 def render_terminal(report: Report, console: "Console", *, verbose: bool = False) -> None:
@@ -23,7 +62,7 @@ def render_terminal(report: Report, console: "Console", *, verbose: bool = False
     console : rich.console.Console
         Where to print (colours follow the console: off when it is not a terminal).
     verbose : bool, default=False
-        Also show info findings' hints and every check's status.
+        Also show info findings' hints, each finding's evidence and every check's status.
     """
     from rich.table import Table
     from rich.text import Text
@@ -51,6 +90,9 @@ def render_terminal(report: Report, console: "Console", *, verbose: bool = False
                 body.append(f"\n{shown}{more}", style="dim")
             if f.hint and (f.severity >= Severity.WARNING or verbose):
                 body.append(f"\n→ {f.hint}", style="green")
+            if verbose:
+                for ev in f.evidence:
+                    body.append(f"\n{evidence_text(ev)}", style="dim")
             table.add_row(Text(f.severity.value, style=_STYLE[f.severity]), f.code, f.split or "-", body)
         console.print(table)
     else:

@@ -1,0 +1,29 @@
+"""``bars``: a value per label and series (e.g. samples per class and split)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from datacheck.report import plots
+from datacheck.report.evidence._registry import EvidenceKind, chart, register
+
+MAX_LINES = 6
+
+
+def terminal(data: Mapping[str, Any]) -> str:
+    """One line per label, ``label: series value, ...``, for the first labels."""
+    labels = plots.texts(plots.field(data, "labels"))
+    series = plots.field(data, "series", default={})
+    if not labels or not isinstance(series, Mapping) or not series:
+        raise ValueError("bars need 'labels' and 'series'")
+    values = {str(name): plots.plain(v) for name, v in series.items()}
+    lines = [f"{label}: " + ", ".join(f"{name} {plots.fmt_num(v[i] if i < len(v) else None)}"
+                                      for name, v in values.items())
+             for i, label in enumerate(labels[:MAX_LINES])]
+    if len(labels) > MAX_LINES:
+        lines.append(f"+ {len(labels) - MAX_LINES:,} more labels")
+    return "\n".join(lines)
+
+
+register(EvidenceKind("bars", "``labels``, ``series``: name -> values", chart(plots.bars_svg), terminal))
