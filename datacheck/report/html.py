@@ -6,6 +6,10 @@ from the report (file names, labels, messages) goes through Jinja's autoescaping
 
 Its size grows with the findings shown, never with the dataset: thumbnails are downscaled and
 capped per finding and per report, tables and charts are cut to a fixed number of rows and marks.
+
+This module lays out the page; each kind of evidence is drawn by its own module of
+``datacheck.report.evidence``, through the ``HtmlPage`` this module lends it (the finding's
+thumbnails and the report's Jinja environment, whose shared macros are in ``macros.html.j2``).
 """
 
 from __future__ import annotations
