@@ -82,10 +82,9 @@ class RegressionOutOfFold:
 
     def sample_ids(self, ctx, positions) -> list[str]:
         """Report names of pooled samples, in the order given."""
-        positions = np.asarray(positions, dtype=np.int64)
         names = self.pool.split_names
-        return [ctx.dataset.splits[names[self.pool.split[p]]].sample_id(int(self.pool.row[p]))
-                for p in positions]
+        return [ctx.sample_ids(names[self.pool.split[p]], [int(self.pool.row[p])])[0]
+                for p in np.asarray(positions, dtype=np.int64)]
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,10 @@ def regression_out_of_fold(ctx) -> RegressionOutOfFold:
 def _compute(ctx) -> RegressionOutOfFold:
     pool = pooled(ctx)
     feats = pooled_features(ctx)
-    target = ctx.dataset.target_values()[pool.y]
+    target = np.empty(len(pool))
+    for k, name in enumerate(pool.split_names):
+        at, rows = pool.rows_of(k)
+        target[at] = ctx.target(name)[rows]
     seed = ctx.seed
     x = reduce_dimensions(feats.x, feats.kind, seed)
     folds = regression_folds(pool.y, seed)
