@@ -7,10 +7,10 @@ import numpy as np
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
-from datacheck.models import NoiseEstimate, estimate_noise, oof_skip_reason, out_of_fold, relation, second_opinion
+from datacheck.models import (NoiseEstimate, TargetNoise, estimate_noise, oof_skip_reason, out_of_fold,
+                              regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
 from datacheck.models.permutation import balanced_accuracy
-from datacheck.models.regression import regression_out_of_fold, regression_relation
-from datacheck.models.residuals import DEFAULT_CUT, TargetNoise, target_noise
+from datacheck.models.residuals import DEFAULT_CUT
 from datacheck.report.findings import Evidence, Finding, Severity
 
 # Rows of the suspects table and images shown; classes drawn in the matrix and the bars.

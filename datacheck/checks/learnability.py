@@ -5,9 +5,9 @@ from __future__ import annotations
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
-from datacheck.models import oof_skip_reason, out_of_fold, relation, split_relation
-from datacheck.models.regression import regression_out_of_fold, regression_relation
-from datacheck.models.residuals import DEFAULT_CUT, target_noise
+from datacheck.models import (oof_skip_reason, out_of_fold, regression_out_of_fold, regression_relation, relation,
+                              split_relation, target_noise)
+from datacheck.models.residuals import DEFAULT_CUT
 from datacheck.report.findings import Evidence, Finding, Severity
 
 # A split is tested on its own from this many samples; below a z-score of SPLIT_Z its
@@ -36,7 +36,7 @@ class LearnabilityCheck(Check):
     the labels one at a time is tried too, so a label carried by one column of thousands or
     by a threshold is not mistaken for a shuffled one. Labels no better than chance for
     every family are an error; labels related to the inputs but only weakly (little skill
-    above chance) a warning. Each split is also checked on its
+    above chance) a warning. Each split of a classification target is also checked on its
     own: a split whose labels look unrelated to its inputs while the rest of the data is
     learnable was probably shuffled or joined on the wrong key.
 

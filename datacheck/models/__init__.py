@@ -4,13 +4,19 @@
 caches them on the context; ``estimate_noise`` (confident learning) and ``relation``
 (cross-validated skill with a permutation test) read them. ``second_opinion`` adds a second
 model family (gradient boosting on screened, unreduced features), computed only where a
-claim needs it.
+claim needs it. A regression target has its own out-of-fold predictions
+(``regression_out_of_fold``: ridge regression and gradient boosting), permutation test
+(``regression_relation``) and robust residuals (``target_noise``).
 """
 
 from datacheck.models.noise import NoiseEstimate, PairNoise, estimate_noise
 from datacheck.models.oof import (NOISE_MODELS, OutOfFold, oof_skip_reason, out_of_fold, second_opinion,
                                   validate_options)
 from datacheck.models.permutation import Relation, relation, split_relation
+from datacheck.models.regression import (RegressionOutOfFold, RegressionRelation, regression_out_of_fold,
+                                         regression_relation)
+from datacheck.models.residuals import TargetNoise, target_noise
 
-__all__ = ["NOISE_MODELS", "NoiseEstimate", "OutOfFold", "PairNoise", "Relation", "estimate_noise",
-           "oof_skip_reason", "out_of_fold", "relation", "second_opinion", "split_relation", "validate_options"]
+__all__ = ["NOISE_MODELS", "NoiseEstimate", "OutOfFold", "PairNoise", "RegressionOutOfFold", "RegressionRelation",
+           "Relation", "TargetNoise", "estimate_noise", "oof_skip_reason", "out_of_fold", "regression_out_of_fold",
+           "regression_relation", "relation", "second_opinion", "split_relation", "target_noise", "validate_options"]
