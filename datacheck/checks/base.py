@@ -15,7 +15,6 @@ REGISTRY: dict[str, type["Check"]] = {}
 
 def _need_unmet(need: str, ctx: CheckContext) -> str | None:
     """Why the context does not meet ``need``, or None when it does."""
-    ds = ctx.dataset
     scans = ctx.splits()
     if need == "labels":
         if not any((s.y >= 0).any() for s in scans):
@@ -27,11 +26,11 @@ def _need_unmet(need: str, ctx: CheckContext) -> str | None:
         if not any(s.columns is not None and s.columns.shape[0] for s in scans):
             return "the dataset has no numeric features"
     elif need == "order":
-        if not ds.ordered:
+        if not ctx.ordered:
             return ("an image folder has no sample order (files are listed by name); "
                     "check the order of your loader with `datacheck smoke`")
     elif need == "two_splits":
-        if len(ds.splits) < 2:
+        if len(ctx.split_names) < 2:
             return "needs at least two splits (e.g. train and test)"
     else:  # pragma: no cover - guarded by __init_subclass__
         raise ValueError(need)

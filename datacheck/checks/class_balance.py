@@ -152,10 +152,10 @@ class ClassBalanceCheck(Check):
     def run(self, ctx: CheckContext) -> list[Finding]:
         """Report class counts (or the target's distribution) and what is wrong with them."""
         if ctx.is_regression:
-            return self._missing_labels(ctx, ctx.dataset.train.name) + target_findings(self, ctx)
+            return self._missing_labels(ctx, ctx.train_name) + target_findings(self, ctx)
         k = len(ctx.classes)
         counts = {s.name: np.bincount(s.y[s.y >= 0], minlength=k) for s in ctx.splits()}
-        train = ctx.dataset.train.name
+        train = ctx.train_name
         findings = self._missing_labels(ctx, train)
         if not counts[train].sum():
             return findings
@@ -236,7 +236,7 @@ class ClassBalanceCheck(Check):
         few = present[tc[present] < self.config["min_class_samples"]]
         if len(few):
             few = few[np.argsort(tc[few], kind="stable")]
-            samples, n = _samples_of(ctx, train, ctx.dataset.splits[train].y, few)
+            samples, n = _samples_of(ctx, train, ctx.scan[train].y, few)
             out.append(self.finding(
                 "few_samples", Severity.WARNING,
                 f"{title} has fewer than {self.config['min_class_samples']} samples in {len(few)} "

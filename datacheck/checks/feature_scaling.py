@@ -92,7 +92,7 @@ class FeatureScalingCheck(Check):
         return self._judge(split) + (self._target(ctx) if ctx.is_regression else [])
 
     def _target(self, ctx: CheckContext) -> list[Finding]:
-        train = ctx.dataset.train.name
+        train = ctx.train_name
         t = ctx.target(train)
         t = t[np.isfinite(t)]
         if not len(t):

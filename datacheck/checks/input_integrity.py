@@ -9,11 +9,9 @@ import numpy as np
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
-from datacheck.data.dataset import Split
 from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity
 from datacheck.scan.result import SplitScan
-
-_ROWS_PER_CHUNK = 4096
+from datacheck.scan.source import SplitSource
 
 
 @register
@@ -51,12 +49,12 @@ class InputIntegrityCheck(Check):
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         """Check every split; whole-split problems hide the per-sample ones they explain."""
-        findings = malformed_rows(self, ctx.dataset.malformed)
+        findings = malformed_rows(self, ctx.malformed)
         for scan in ctx.splits():
-            split = ctx.dataset.splits[scan.name]
-            findings += self._unreadable(scan, split)
-            findings += self._ignored(split)
-            findings += self._non_finite(ctx, scan, split)
+            source = ctx.source(scan.name)
+            findings += self._unreadable(scan, source)
+            findings += self._ignored(source)
+            findings += self._non_finite(ctx, scan, source)
             same = self._constant_split(ctx, scan)
             findings += same
             if not same:
@@ -66,15 +64,15 @@ class InputIntegrityCheck(Check):
 
     # -- files -----------------------------------------------------------------------------
 
-    def _unreadable(self, scan: SplitScan, split: Split) -> list[Finding]:
+    def _unreadable(self, scan: SplitScan, source: SplitSource) -> list[Finding]:
         im = scan.images
-        if im is None or split.paths is None or im.ok.all():
+        if im is None or not source.has_files or im.ok.all():
             return []
         bad = np.flatnonzero(~im.ok)
         ratio = len(bad) / scan.n
         severity = Severity.ERROR if ratio > self.config["unreadable_error_ratio"] else Severity.WARNING
         shown = bad[:MAX_SAMPLES]
-        ids = split.sample_ids(shown)
+        ids = source.sample_ids(shown)
         rows = [[sid, im.error[i] or "unreadable"] for sid, i in zip(ids, shown)]
         return [self.finding(
             "unreadable_files", severity,
@@ -88,23 +86,24 @@ class InputIntegrityCheck(Check):
             evidence=[Evidence("table", "Unreadable files", {"columns": ["path", "error"], "rows": rows})],
         )]
 
-    def _ignored(self, split: Split) -> list[Finding]:
-        if not split.ignored:
+    def _ignored(self, source: SplitSource) -> list[Finding]:
+        ignored = source.ignored
+        if not ignored:
             return []
-        n = len(split.ignored)
+        n = len(ignored)
         return [self.finding(
             "ignored_files", Severity.INFO,
-            f"{n} non-image file{'s' if n > 1 else ''} in the {split.name} class folders "
+            f"{n} non-image file{'s' if n > 1 else ''} in the {source.name} class folders "
             f"{'were' if n > 1 else 'was'} ignored.",
             hint="Move them out of the class folders if a loader of yours might read them as images.",
-            split=split.name, metrics={"n_ignored": n},
-            samples=split.ignored[:MAX_SAMPLES], n_samples=n,
+            split=source.name, metrics={"n_ignored": n},
+            samples=ignored[:MAX_SAMPLES], n_samples=n,
         )]
 
     # -- values ----------------------------------------------------------------------------
 
-    def _non_finite(self, ctx: CheckContext, scan: SplitScan, split: Split) -> list[Finding]:
-        counts = _non_finite_counts(scan, split)
+    def _non_finite(self, ctx: CheckContext, scan: SplitScan, source: SplitSource) -> list[Finding]:
+        counts = _non_finite_counts(scan, source)
         if counts is None:
             return []
         out = []
@@ -239,7 +238,7 @@ def _name_list(names: list[str], limit: int = 5) -> str:
     return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
 
 
-def _non_finite_counts(scan: SplitScan, split: Split) -> dict | None:
+def _non_finite_counts(scan: SplitScan, source: SplitSource) -> dict | None:
     """Per-sample NaN and inf counts, and per-feature counts where features exist.
 
     Returns
@@ -253,8 +252,9 @@ def _non_finite_counts(scan: SplitScan, split: Split) -> dict | None:
     """
     if scan.flags is not None:
         return _table_counts(scan)
-    if split.array is not None:
-        return _array_counts(split.array)
+    array_rows = source.non_finite_rows()
+    if array_rows is not None:
+        return _array_counts(*array_rows)
     if scan.images is not None:
         return _image_file_counts(scan)
     return None
@@ -278,17 +278,7 @@ def _table_counts(scan: SplitScan) -> dict:
             "cells_known": True}
 
 
-def _array_counts(x: np.ndarray) -> dict:
-    n = len(x)
-    nan_rows = np.zeros(n, np.int64)
-    inf_rows = np.zeros(n, np.int64)
-    if x.dtype.kind in "fc" and x.size:
-        flat = x.reshape(n, -1)
-        # Chunks bound the temporary boolean masks of large arrays.
-        for s in range(0, n, _ROWS_PER_CHUNK):
-            part = flat[s:s + _ROWS_PER_CHUNK]
-            nan_rows[s:s + len(part)] = np.isnan(part).sum(axis=1)
-            inf_rows[s:s + len(part)] = np.isinf(part).sum(axis=1)
+def _array_counts(nan_rows: np.ndarray, inf_rows: np.ndarray) -> dict:
     return {"nan": (_sparse(nan_rows), None), "inf": (_sparse(inf_rows), None), "cells_known": True}
 
 

@@ -208,7 +208,7 @@ class _ImageTable:
     @classmethod
     def from_context(cls, ctx: CheckContext) -> "_ImageTable | None":
         parts = [(s.name, s.images) for s in ctx.splits()
-                 if s.images is not None and ctx.dataset.splits[s.name].paths is not None]
+                 if s.images is not None and ctx.source(s.name).has_files]
         if not parts:
             return None
         names = [name for name, _ in parts]
@@ -227,8 +227,7 @@ class _ImageTable:
 
     def ids(self, ctx: CheckContext, rows: np.ndarray) -> list[str]:
         """Sample ids of some rows of the table."""
-        return [ctx.dataset.splits[self.names[self.split_code[r]]].sample_id(int(self.local[r]))
-                for r in rows]
+        return [ctx.sample_ids(self.names[self.split_code[r]], [int(self.local[r])])[0] for r in rows]
 
 
 def _size_table(sizes: np.ndarray, counts: np.ndarray) -> Evidence:

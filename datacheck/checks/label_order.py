@@ -310,7 +310,7 @@ class LabelOrderCheck(Check):
         if ctx.is_regression:
             return target_order_findings(self, ctx)
         findings = []
-        train = ctx.dataset.train.name
+        train = ctx.train_name
         for split in ctx.splits():
             labelled = split.y >= 0
             # All labelled (the usual case): the stored sequence itself, no copy.

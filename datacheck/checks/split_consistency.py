@@ -65,7 +65,7 @@ class SplitConsistencyCheck(Check):
                 found = self._arrays(ctx, ref.name, ev.name)
                 mismatch = any(f.severity is Severity.ERROR for f in found)
                 out += found
-            if ctx.dataset.splits[ref.name].schema is not None:
+            if ctx.source(ref.name).schema is not None:
                 out += self._columns(ctx, ref.name, ev.name)
             if ref.columns is not None and ev.columns is not None and not mismatch:
                 out += self._features(ctx, ref.name, ev.name)
@@ -147,7 +147,7 @@ class SplitConsistencyCheck(Check):
 
     def _columns(self, ctx: CheckContext, ref: str, ev: str) -> list[Finding]:
         keys = set(cols.key_columns(ctx).values())
-        sa, sb = ctx.dataset.splits[ref].schema, ctx.dataset.splits[ev].schema
+        sa, sb = ctx.source(ref).schema, ctx.source(ev).schema
         names_a = [c for c in sa.names if c not in keys]
         names_b = [c for c in sb.names if c not in keys]
         missing = [c for c in names_a if c not in names_b]

@@ -139,7 +139,7 @@ class SplitLeakageCheck(Check):
     def run(self, ctx: CheckContext) -> list[Finding]:
         """Compare every split with each split before it (train, then val, then test)."""
         keys = cols.key_columns(ctx)
-        names = list(ctx.dataset.splits)
+        names = ctx.split_names
         out: list[Finding] = []
         for i, ref in enumerate(names):
             for ev in names[i + 1:]:
@@ -194,7 +194,7 @@ class SplitLeakageCheck(Check):
         a, b = ctx.scan[ref], ctx.scan[ev]
         sampled = a.sampled or b.sampled
         numeric = cols.common_numeric(ctx, [ref, ev])
-        other = cols.common_other(ctx, [ref, ev]) if ctx.dataset.splits[ref].schema is not None else []
+        other = cols.common_other(ctx, [ref, ev]) if ctx.source(ref).schema is not None else []
         ha, hb = cols.row_hashes(ctx, ref, numeric, other), cols.row_hashes(ctx, ev, numeric, other)
         held = sample_rows(a.n_column_rows, _BASELINE_ROWS, ctx.seed)
         tol = self.config["row_tolerance"]
@@ -320,8 +320,8 @@ class SplitLeakageCheck(Check):
     def _groups(self, ctx: CheckContext, ref: str, ev: str, col: str) -> list[Finding]:
         import pandas as pd
 
-        ga = pd.Series(ctx.dataset.splits[ref].table.column(col).to_pandas())
-        gb = pd.Series(ctx.dataset.splits[ev].table.column(col).to_pandas())
+        ga = pd.Series(ctx.rows(ref, [col]).column(col).to_pandas())
+        gb = pd.Series(ctx.rows(ev, [col]).column(col).to_pandas())
         if (ga.dtype.kind in "biuf") != (gb.dtype.kind in "biuf"):
             ga, gb = ga.astype(str), gb.astype(str)  # 7 and "7" name the same group
         first_ref = ga[ga.notna()].drop_duplicates()
@@ -348,8 +348,8 @@ class SplitLeakageCheck(Check):
             evidence=[Evidence("pairs", f"{ev} rows and a {ref} row of the same {col}", {"pairs": pairs})])]
 
     def _time(self, ctx: CheckContext, ref: str, ev: str, col: str) -> list[Finding]:
-        ta, fmt = time_values(ctx.dataset.splits[ref].table.column(col))
-        tb, _ = time_values(ctx.dataset.splits[ev].table.column(col))
+        ta, fmt = time_values(ctx.rows(ref, [col]).column(col))
+        tb, _ = time_values(ctx.rows(ev, [col]).column(col))
         if not np.isfinite(ta).any() or not np.isfinite(tb).any():
             return []
         last = int(np.nanargmax(ta))

@@ -10,6 +10,7 @@ from datacheck.scan.arrays import ArrayInfo
 from datacheck.scan.features import FeatureStats
 from datacheck.scan.flags import RowFlags
 from datacheck.scan.images import ImageChunk
+from datacheck.scan.source import DatasetFacts, SplitSource
 
 
 @dataclass
@@ -114,17 +115,23 @@ class SplitScan:
 
 @dataclass
 class ScanResult:
-    """Scan results of every split, in the dataset's split order.
+    """Scan results of every split, in the dataset's split order, and what checks may read again.
 
     Parameters
     ----------
     splits : dict of str to SplitScan
         Per split.
+    sources : dict of str to SplitSource
+        Per split, a reader of its samples again (ids, table rows or batches, images).
+    facts : DatasetFacts
+        What is known of the dataset as a whole (modality, order, classes, task...).
     duration_s : float
         Wall time of the scan.
     """
 
     splits: dict[str, SplitScan]
+    sources: dict[str, SplitSource]
+    facts: DatasetFacts
     duration_s: float = 0.0
 
     @property

@@ -13,6 +13,7 @@ from datacheck.data.streamed import FilePiece
 from datacheck.scan.arrays import array_info
 from datacheck.scan.result import ScanResult
 from datacheck.scan.sample import split_sample, target_bins
+from datacheck.scan.source import DatasetFacts, SplitSource
 from datacheck.scan.tasks import ScanTask, merge_scans
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -47,6 +48,8 @@ def scan(dataset: Dataset, *, workers: int | None = None, progress: ProgressFact
     Returns
     -------
     ScanResult
+        With a ``SplitSource`` per split and the ``DatasetFacts``, which checks read rather
+        than the dataset.
     """
     start = time.perf_counter()
     # On a cluster, in-memory splits are cut so that every worker gets a share.
@@ -64,7 +67,8 @@ def scan(dataset: Dataset, *, workers: int | None = None, progress: ProgressFact
     else:
         parts = {name: _run_here(plan, progress) for name, plan in plans.items()}
     out = {name: merge_scans(p, y=dataset.splits[name].y) for name, p in parts.items()}
-    return ScanResult(out, time.perf_counter() - start)
+    sources = {name: SplitSource(split, out[name].array) for name, split in dataset.splits.items()}
+    return ScanResult(out, sources, DatasetFacts.of(dataset), time.perf_counter() - start)
 
 
 def _run_here(plan: list[ScanTask], progress: ProgressFactory | None) -> list:

@@ -1,8 +1,9 @@
 """Feature columns compared across splits: aligned by name, key columns left out.
 
-``--group-col`` and ``--time-col`` name columns that identify a sample's group or date; they
-stay in ``Split.table`` (and, when numeric, in the scan's features and row hashes), so every
-comparison of features across splits goes through these helpers, which leave them out.
+``--group-col`` and ``--time-col`` name columns that identify a sample's group or date; the
+leakage checks read them with ``CheckContext.rows``, and when numeric they also stay in the
+scan's features and row hashes, so every comparison of features across splits goes through
+these helpers, which leave them out.
 """
 
 from __future__ import annotations
@@ -35,14 +36,15 @@ def key_columns(ctx: CheckContext) -> dict[str, str]:
     """
     keys = {opt: ctx.options[opt] for opt in ("group_col", "time_col") if ctx.options.get(opt)}
     for opt, name in keys.items():
-        for split in ctx.dataset.splits.values():
-            if split.table is None:
+        for split in ctx.split_names:
+            schema = ctx.source(split).schema
+            if schema is None:
                 raise ConfigError(f"The {opt!r} option names a table column, but the "
-                                  f"{ctx.dataset.modality} dataset has no table. Got {name!r}.")
-            if name not in split.table.column_names:
-                cols = ", ".join(split.table.column_names[:12])
+                                  f"{ctx.modality} dataset has no table. Got {name!r}.")
+            if name not in schema.names:
+                cols = ", ".join(schema.names[:12])
                 raise ConfigError(f"The {opt!r} option must name a column of every split; split "
-                                  f"{split.name!r} has no column {name!r} (columns: {cols}).")
+                                  f"{split!r} has no column {name!r} (columns: {cols}).")
     return keys
 
 
@@ -124,7 +126,7 @@ def streamed_features(ctx: CheckContext, split: str, numeric: list[str],
         The split row of the batch's first row, one float64 array per ``numeric`` feature
         (NaN for nulls), and the batch's hash over the ``other`` columns.
     """
-    for start, table in ctx.dataset.splits[split].stream.batches(numeric + other):
+    for start, table in ctx.batches(split, numeric + other):
         matrix, _, _ = numeric_columns(table.select(numeric))
         yield start, list(matrix), hash_table_rows(table.select(other)) if other else None
 

@@ -166,8 +166,8 @@ def search_near(ctx: CheckContext, search: RowSearch, ref: str, ev: str, held: n
         False when a crowded cell was cut short.
     """
     a, b = ctx.scan[ref], ctx.scan[ev]
-    ref_streamed = a.sampled and ctx.dataset.splits[ref].stream is not None
-    eval_streamed = b.sampled and ctx.dataset.splits[ev].stream is not None
+    ref_streamed = a.sampled and ctx.source(ref).streamed
+    eval_streamed = b.sampled and ctx.source(ev).streamed
     chunks = (cols.streamed_chunks(ctx, ev, numeric, other) if eval_streamed else [(None, None, None)])
     n_chunks = -(-b.n // cols.chunk_rows(numeric)) if eval_streamed else 1
     advance = (ctx.progress(f"searching {ref} rows for near copies of {ev} rows", n_chunks * a.n)

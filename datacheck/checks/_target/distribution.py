@@ -116,7 +116,7 @@ def target_findings(check: "Check", ctx: "CheckContext") -> list[Finding]:
     """
     targets = {s.name: ctx.target(s.name) for s in ctx.splits()}
     targets = {name: v[np.isfinite(v)] for name, v in targets.items()}
-    train = ctx.dataset.train.name
+    train = ctx.train_name
     tv = targets[train]
     if not len(tv):
         return []

@@ -138,7 +138,7 @@ def target_order_findings(check: "Check", ctx: "CheckContext") -> list[Finding]:
     list of Finding
     """
     out = []
-    train = ctx.dataset.train.name
+    train = ctx.train_name
     batch = check.config["batch_size"]
     for split in ctx.splits():
         values = ctx.target(split.name)
