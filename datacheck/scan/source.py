@@ -1,4 +1,4 @@
-"""What checks may read of the data besides the scan: dataset facts and a narrow re-reader per split.
+"""What checks may read besides the scan: the dataset's facts and a narrow reader per split.
 
 The scan builds one ``SplitSource`` per split and one ``DatasetFacts`` and carries them on the
 ``ScanResult``, for every layout and engine. Checks read them through ``CheckContext`` and
@@ -97,7 +97,7 @@ class SplitSource:
 
     @property
     def ignored(self) -> list[str]:
-        """Files found beside the samples that are not samples (non-image files in class folders)."""
+        """Files beside the samples that are not samples (non-image files in class folders)."""
         return list(self._split.ignored)
 
     def sample_ids(self, indices: Sequence[int] | np.ndarray) -> list[str]:
