@@ -254,7 +254,7 @@ class LabelNoiseCheck(Check):
             metrics=metrics, samples=ids, n_samples=len(moved),
             evidence=[Evidence("images", f"Labelled {given}, predicted {seen}",
                                {"samples": ids, "captions": [f"{given} → {seen}"] * len(ids)})]
-            if ctx.dataset.modality == "image" else [])
+            if ctx.modality == "image" else [])
 
 
 def _regression_evidence(target: np.ndarray, est: TargetNoise, ids: list[str], cut: float) -> list[Evidence]:
@@ -319,7 +319,7 @@ def _evidence(ctx: CheckContext, est, names: list[str], ids: list[str]) -> list[
         Evidence("table", "Most suspicious labels (quality: probability the models give the label)",
                  {"columns": ["sample", "given", "suggested", "quality"], "rows": rows}),
     ]
-    if ctx.dataset.modality == "image":
+    if ctx.modality == "image":
         out.append(Evidence("images", "Suspects: given → suggested",
                             {"samples": ids, "captions": [f"{g} → {s}" for g, s in zip(given, suggested)]}))
     return out

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from datacheck.models.pool import Pool
-from datacheck.scan.arrays import to_nhwc
 
 # A flattened image array up to this many values per sample is used as is; larger ones fall
 # back to the scan's thumbnails (the model reduces dimensions with PCA either way).
@@ -49,16 +48,14 @@ class FeatureSet:
 
 def pixel_features(ctx, pool: Pool) -> FeatureSet:
     """Image features of the pooled samples: flattened small arrays, else thumbnails + colour."""
-    ds = ctx.dataset
     flats, shapes = [], set()
-    if ds.modality == "array":
+    if ctx.modality == "array":
         for k, name in enumerate(pool.split_names):
             info = ctx.scan.splits[name].array
-            x = ds.splits[name].array
-            if info is None or info.layout not in ("NHWC", "NCHW", "NHW") or x[0].size > MAX_FLAT:
+            img = ctx.source(name).images()
+            if img is None or img[0].size > MAX_FLAT:
                 flats = None
                 break
-            img = to_nhwc(x, info.layout)
             shapes.add(img.shape[1:])
             flats.append((k, img, info))
     if flats and len(shapes) == 1:

@@ -81,8 +81,7 @@ class OutOfFold:
         """Report names of pooled samples, in the order given."""
         positions = np.asarray(positions, dtype=np.int64)
         names = self.pool.split_names
-        return [ctx.dataset.splits[names[self.pool.split[p]]].sample_id(int(self.pool.row[p]))
-                for p in positions]
+        return [ctx.sample_ids(names[self.pool.split[p]], [int(self.pool.row[p])])[0] for p in positions]
 
 
 def validate_options(options: dict) -> None:
@@ -136,7 +135,7 @@ def _pool(ctx) -> Pool:
 def _feature_kind(ctx, pool: Pool) -> str | None:
     """``pixels`` or ``table`` when every pooled split has features of that kind."""
     scans = [ctx.scan.splits[name] for name in pool.split_names]
-    if ctx.dataset.modality != "tabular" and all(s.images is not None for s in scans):
+    if ctx.modality != "tabular" and all(s.images is not None for s in scans):
         return "pixels"
     if all(s.columns is not None for s in scans) and (
             any(s.columns.shape[0] for s in scans) or any(s.other_columns for s in scans)):

@@ -14,7 +14,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split
-from datacheck.scan.arrays import ArrayInfo
+from datacheck.scan.arrays import ArrayInfo, to_nhwc
 from datacheck.scan.full_resolution import gray_images
 
 # Samples of an array split counted for NaN and inf at a time: bounds the boolean masks.
@@ -146,6 +146,16 @@ class SplitSource:
         of an image array; None where a file can no longer be read.
         """
         return gray_images(self._split, self.info, indices)
+
+    def images(self) -> np.ndarray | None:
+        """The samples of an image array split as an (n, h, w, c) view; None for other splits.
+
+        Only arrays whose layout the scan read as images (NHWC, NCHW or NHW) qualify.
+        """
+        x = self._split.array
+        if x is None or self.info is None or self.info.layout not in ("NHWC", "NCHW", "NHW"):
+            return None
+        return to_nhwc(x, self.info.layout)
 
     def non_finite_rows(self) -> tuple[np.ndarray, np.ndarray] | None:
         """NaN and infinite values per sample of an array split, read again.
