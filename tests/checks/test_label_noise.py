@@ -365,3 +365,16 @@ def test_skewed_clean_residuals_are_info_suggesting_a_log_scale():
     (f,) = report.by_check("label_noise")
     assert f.severity.value == "info" and f.metrics["noise_ratio"] > 0.02, f.message
     assert f.metrics["residual_skewness"] > 0.3 and "log scale" in f.hint
+
+
+def test_a_one_way_move_seen_by_weak_models_is_info_with_the_numbers(digits_split, monkeypatch):
+    # Clean photo tiles labelled by their source photo (skill 0.43-0.47) showed a one-way "move"
+    # that is only look-alike texture: below PAIR_SKILL the pair is context, not a claim.
+    x_train, x_test, y_train, y_test = digits_split
+    noisy, _ = flip_one_way(y_train, 1, 7, 0.4, seed=0)
+    monkeypatch.setattr("datacheck.checks.label_noise.PAIR_SKILL", 0.99)  # digits reach ~0.93
+    report = datacheck.profile(train=(x_train, noisy), test=(x_test, y_test), checks=["label_noise"])
+    assert not loud(report)
+    (pair,) = [f for f in report.findings if f.code == "label_noise.class_pair"]
+    assert pair.severity.value == "info" and "too weak here" in pair.message
+    assert f"balanced accuracy {pair.metrics['balanced_accuracy']:.2f}" in pair.message
