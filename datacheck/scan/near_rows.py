@@ -1,8 +1,8 @@
 """Near-copy rows between two sets of rows, without comparing every pair.
 
 A few features, in units of their tolerance, are cut into randomly offset grid cells. The
-smaller set is filed under its cell and under each adjacent cell it lies within reach of
-(multi-probe) in a ``GridIndex``. The larger set goes through once: each row's 32-bit cell
+smaller set is filed under its cell and under each adjacent cell it lies within reach of,
+diagonal ones included (multi-probe), in a ``GridIndex``. The larger set goes through once: each row's 32-bit cell
 key is computed block by block (in float32 when the values' range allows), screened against
 a bitmap of the filed keys, looked up among them, and the rows sharing a key are confirmed
 on every feature. The work is vectorized; nothing loops over rows in Python.
@@ -48,10 +48,10 @@ class RowGrid:
     """A randomly offset grid over a few features, with probes of the neighbouring cells.
 
     Each key feature is cut into cells ``4 m`` tolerances wide (m key features). A row falls
-    in one cell; an indexed row is also filed under the adjacent cell of every key feature on
-    which it lies within one tolerance of the cell's edge. Two rows within the tolerance on
-    every feature then share a key unless they straddle edges on two features at once, which
-    happens to fewer than 1 in 30 pairs at the full tolerance and almost never to copies.
+    in one cell; an indexed row is also filed under every cell reached by stepping to the
+    adjacent cell on any set of key features on each of which it lies within one tolerance of
+    the cell's edge (diagonal neighbours included). Two rows within the tolerance on every
+    feature then always share a key, even when they straddle edges on several features.
 
     Parameters
     ----------
@@ -188,17 +188,23 @@ class RowGrid:
         return bits.sum(axis=0, dtype=np.int32), u if probe else None
 
     def _probes(self, start: int, key: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Entries of the samples ``start, start + 1, ...``: each one's own cell, then one per
-        adjacent cell within reach (int32 keys)."""
-        samples, keys = [np.arange(start, start + len(key))], [key]
+        """Entries of the samples ``start, start + 1, ...``: each one's own cell, then every
+        cell reached by stepping to the adjacent cell on any set of key features it is within
+        reach of on each (one feature, and the diagonal ones for two or more; int32 keys)."""
         edge = 0.5 - self.reach
+        near = np.flatnonzero((np.abs(offsets) > edge).any(axis=0))
+        # Only rows near an edge get more entries: expand them one key feature at a time, each
+        # step copying the entries so far that lie within reach on that feature.
+        rows, keys = near, key[near]
         for off, w in zip(offsets, self.weights):
+            at = off[rows]
             # Two sparse masks: compacting them is much faster than one twice as dense.
-            lower, upper = np.flatnonzero(off < -edge), np.flatnonzero(off > edge)
-            samples += [lower + start, upper + start]
-            keys += [key[lower] - w, key[upper] + w]
-        return np.concatenate(samples), np.concatenate(keys)
-
+            lower, upper = np.flatnonzero(at < -edge), np.flatnonzero(at > edge)
+            rows = np.concatenate([rows, rows[lower], rows[upper]])
+            keys = np.concatenate([keys, keys[lower] - w, keys[upper] + w])
+        extra = len(near)  # the first entries of the expansion are the near rows' own cells
+        return (np.concatenate([np.arange(start, start + len(key)), rows[extra:] + start]),
+                np.concatenate([key, keys[extra:]]))
 
 def _finite_coordinates(u: np.ndarray, sentinel: float) -> None:
     """Give missing and infinite coordinates cells of their own (in place), so NaN meets NaN.
