@@ -24,6 +24,11 @@ from datacheck.gx.frames import SuiteFrame, suite_frame
 from datacheck.report.findings import CheckOutcome, Finding, Report, Severity, Status
 
 CHECK_ID = "suite"
+# What the report shows beside the suite's outcome and findings (as a check's docstring gives).
+DOC = {"summary": "Each expectation of a Great Expectations suite, validated against the data.",
+       "why it matters": "A suite records what the data looked like when a model was trained on it; "
+                         "data that no longer meets it (a column out of range, a shifted mean, a new "
+                         "class) will be read by the model as if it did."}
 SEVERITY = {"critical": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 50}
 _SPLIT_CONDITION = re.compile(r"^\s*`?([^`=]+?)`?\s*==\s*[\"'](.*)[\"']\s*$")
@@ -135,7 +140,8 @@ def validate_suite(path: str | Path, suite_file: str | Path, *, label: str | Non
     # rows the reader left out were validated by no expectation: that fails the suite too
     findings += malformed_rows(InputIntegrityCheck(), sf.dataset.malformed)
     failed = any(f.severity >= Severity.WARNING for f in findings)
-    outcome = CheckOutcome(CHECK_ID, Status.FAILED if failed else Status.PASSED, time.perf_counter() - start)
+    outcome = CheckOutcome(CHECK_ID, Status.FAILED if failed else Status.PASSED, time.perf_counter() - start,
+                           doc=DOC)
     summary = summarize(sf.dataset)
     note = (f"suite {suite.name!r} ({suite_file}): {len(result.results)} expectations, "
             f"{len(findings)} not met")

@@ -12,6 +12,7 @@ pytest.importorskip("great_expectations", reason="great_expectations (the [gx] e
 
 import datacheck
 from datacheck.gx import infer_suite, validate_suite, write_suite
+from datacheck.gx.run import DOC
 from datacheck.report.findings import Severity, Status
 
 LEAK = "suite.expect_column_split_leaked_row_count_to_be_between"
@@ -124,7 +125,7 @@ def test_hand_written_suite_with_builtin_expectations_runs_through_the_cli(cli, 
     spread = codes["suite.expect_column_values_to_be_between"]
     assert spread["severity"] == "warning" and spread["n_samples"] == len(spread["samples"]) > 0
     assert report["checks"] == [{"id": "suite", "status": "failed", "duration_s": report["checks"][0]["duration_s"],
-                                 "reason": None}]
+                                 "reason": None, "doc": DOC}]
     # Passing the suite leaves exit 0; --fail-on applies as for profile.
     assert cli("validate", wine_csv, "--suite", suite_file, "--fail-on", "never", "-q").exit_code == 0
 
