@@ -37,7 +37,6 @@ on the same panel.
 from __future__ import annotations
 
 import argparse
-import gzip
 import sys
 import tempfile
 import time
@@ -52,7 +51,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from tests import panel  # noqa: E402 - the panel's writers live beside the tests that use them
 
-FASHION = Path("/usr/share/datasets/fashion-mnist")
+import fashion_mnist  # noqa: E402
+from fashion_mnist import FASHION  # noqa: E402
+
 FASHION_CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                    "Bag", "Ankle-boot")
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field")
@@ -81,17 +82,9 @@ class Case:
 
 # --- sources --------------------------------------------------------------------------------------
 
-def _idx(path: Path) -> np.ndarray:
-    data = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
-    ndim = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
 def fashion_pool(directory: Path) -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST's 60,000 training images and labels, less every image whose pixels repeat."""
-    x = _idx(next(directory.glob("train-images*")))
-    y = _idx(next(directory.glob("train-labels*"))).astype(np.int64)
+    x, y = fashion_mnist.load(directory)
     _, first, counts = np.unique(x.reshape(len(x), -1), axis=0, return_index=True, return_counts=True)
     keep = np.sort(first[counts == 1])
     return x[keep], y[keep]

@@ -47,27 +47,15 @@ far and unit-slip targets are warned about with most of them listed.
 from __future__ import annotations
 
 import argparse
-import gzip
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-FASHION = Path("/usr/share/datasets/fashion-mnist")
+import fashion_mnist
+from fashion_mnist import FASHION
 
-
-def _idx(path: Path) -> np.ndarray:
-    data = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
-    ndim = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
-def _fashion(directory: Path) -> tuple[np.ndarray, np.ndarray]:
-    x = _idx(next(directory.glob("train-images*")))
-    y = _idx(next(directory.glob("train-labels*"))).astype(np.int64)
-    return x, y
 
 
 def plant(y: np.ndarray, rate: float, n_classes: int, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -366,14 +354,14 @@ def main() -> None:
         run_regression(args.seed, args.only)
         return
     if not args.flips:
-        fx, fy = _fashion(args.fashion_dir)
+        fx, fy = fashion_mnist.load(args.fashion_dir)
         run_panel(fx, fy, [int(v) for v in args.sizes.split(",")], args.seed, args.only)
         return
 
     from sklearn.datasets import load_digits, make_classification
 
     digits = load_digits()
-    fx, fy = _fashion(args.fashion_dir)
+    fx, fy = fashion_mnist.load(args.fashion_dir)
     rng = np.random.default_rng(args.seed)
     pick = np.sort(rng.choice(len(fy), 10_000, replace=False))
     wide = np.sort(rng.choice(len(fy), 20_000, replace=False))

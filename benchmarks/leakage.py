@@ -16,7 +16,6 @@ The target (issue 4) is that leakage adds at most 50% to the scan: ratio <= 0.5.
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 import shutil
 import tempfile
@@ -25,26 +24,21 @@ from pathlib import Path
 
 import numpy as np
 
+import fashion_mnist
+from fashion_mnist import FASHION
+
 from datacheck.checks import CheckContext
 from datacheck.checks.split_leakage import SplitLeakageCheck, _confirmed
 from datacheck.scan import scan
 from datacheck.scan.near_duplicates import Matches, match_images
 
-FASHION = Path("/usr/share/datasets/fashion-mnist")
 N_PLANTED = 100
-
-
-def _idx(path: Path) -> np.ndarray:
-    data = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
-    ndim = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def _fashion(directory: Path, rng) -> tuple[np.ndarray, np.ndarray, str]:
     try:
-        x_train = _idx(next(directory.glob("train-images*")))
-        x_test = _idx(next(directory.glob("t10k-images*")))
+        x_train, _ = fashion_mnist.load(directory)
+        x_test, _ = fashion_mnist.load(directory, "t10k")
         return x_train, x_test, f"Fashion-MNIST from {directory}"
     except StopIteration:
         from scipy.ndimage import gaussian_filter

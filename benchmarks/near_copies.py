@@ -35,7 +35,7 @@ from datacheck.scan.hashing import hash_rows
 from datacheck.scan.images import THUMB
 from datacheck.scan.near_duplicates import match_images
 from datacheck.scan.thumbs import area_thumbnails
-from leakage import FASHION, _idx
+from fashion_mnist import FASHION, load as load_fashion
 
 
 def _jpeg(im: Image.Image) -> Image.Image:
@@ -136,8 +136,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     directory = Path(args.fashion_dir)
-    x_train = _idx(next(directory.glob("train-images*")))
-    x_test = _idx(next(directory.glob("t10k-images*")))
+    x_train, _ = load_fashion(directory)
+    x_test, _ = load_fashion(directory, "t10k")
     thumbs_train, thumbs_test = area_thumbnails(x_train, THUMB), area_thumbnails(x_test, THUMB)
     hashes = hash_rows(x_train.reshape(len(x_train), -1))
 
