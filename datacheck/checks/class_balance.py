@@ -147,6 +147,8 @@ class ClassBalanceCheck(Check):
         "max_target_shift": Param(0.2, "Regression: KS statistic between the train and val/test "
                                   "targets at which a significant difference is a warning.",
                                   low=0.0, high=1.0, low_open=True),
+        "min_target_samples": Param(50, "Regression: labelled train targets needed to learn a number "
+                                    "across its range; fewer is a warning.", int, 2, None),
     }
 
     def run(self, ctx: CheckContext) -> list[Finding]:

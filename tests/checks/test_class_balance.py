@@ -256,3 +256,15 @@ def test_bars_keep_at_most_200_classes():
     y = np.repeat(np.arange(300), np.arange(300) % 7 + 20)
     bars = _one(_profile(**_arrays(y)), "counts").evidence[0]
     assert len(bars.data["labels"]) == 200 and len(bars.data["series"]["train"]) == 200
+
+
+def test_too_few_regression_targets_for_their_spread_is_a_warning():
+    x, y = _diabetes()
+    report = _profile(train=x.iloc[:30].assign(target=y[:30]), test=x.iloc[400:].assign(target=y[400:]))
+    assert report.dataset.task == "regression"
+    f = _one(report, "few_samples")
+    assert f.severity.value == "warning" and f.split == "train" and f.metrics["n_train"] == 30
+    # the clean table (353 train targets) has enough; the threshold is a parameter
+    assert "few_samples" not in _codes(_profile(train=x.iloc[:353].assign(target=y[:353])))
+    strict = _profile(train=x.iloc[:353].assign(target=y[:353]), params={CHECK: {"min_target_samples": 400}})
+    assert _one(strict, "few_samples").metrics["min_target_samples"] == 400

@@ -127,6 +127,7 @@ def target_findings(check: "Check", ctx: "CheckContext") -> list[Finding]:
             f"Every labelled {train} target is {tv[0]:g}, so a model has nothing to learn.",
             split=train, hint="Check the target column and how it was computed.",
             metrics={"value": float(tv[0])})]
+    out += _few(check, tv, train)
     scale = RobustScale.of(tv)
     if scale is not None:
         for name in targets:
@@ -146,6 +147,22 @@ def target_findings(check: "Check", ctx: "CheckContext") -> list[Finding]:
             shift = _shift(check, train, tv, name, v)
             out += [shift] if shift else []
     return out
+
+
+def _few(check: "Check", tv: np.ndarray, train: str) -> list[Finding]:
+    """Too few train targets to cover their spread: a network would learn a handful of points."""
+    need = check.config["min_target_samples"]
+    if len(tv) >= need:
+        return []
+    q10, q90 = np.quantile(tv, [0.1, 0.9])
+    return [check.finding(
+        "few_samples", Severity.WARNING,
+        f"Train has only {len(tv):,} labelled targets (fewer than {need}) for values spread from "
+        f"{tv.min():.4g} to {tv.max():.4g}: a network fits these few points rather than the relation, "
+        f"and between them (10% to 90% of the range: {q10:.4g} to {q90:.4g}) it has little to go on.",
+        split=train, hint="Collect more labelled samples, or start from a simpler model (linear, "
+                          "gradient boosting) that needs fewer.",
+        metrics={"n_train": len(tv), "min_target_samples": need})]
 
 
 def _summary(check: "Check", targets: dict[str, np.ndarray], train: str) -> Finding:
