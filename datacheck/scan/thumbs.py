@@ -125,7 +125,7 @@ def _area_weights(in_size: int, out_size: int) -> np.ndarray:
     lo, hi = edges[:-1, None], edges[1:, None]
     pix = np.arange(in_size)[None, :]
     cover = np.clip(np.minimum(hi, pix + 1) - np.maximum(lo, pix), 0.0, None)
-    return cover / cover.sum(axis=1, keepdims=True)
+    return (cover / cover.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def area_thumbnails(gray: np.ndarray, size: int) -> np.ndarray:
@@ -147,5 +147,8 @@ def area_thumbnails(gray: np.ndarray, size: int) -> np.ndarray:
     numpy.ndarray
     """
     k, h, w = gray.shape
-    out = _area_weights(h, size) @ gray.astype(np.float32) @ _area_weights(w, size).T.astype(np.float32)
+    # two float32 products over the whole stack (not k small ones): columns, then rows
+    cols = gray.reshape(k * h, w).astype(np.float32) @ _area_weights(w, size).T
+    rows = _area_weights(h, size) @ cols.reshape(k, h, size).transpose(1, 0, 2).reshape(h, k * size)
+    out = rows.reshape(size, k, size).transpose(1, 0, 2)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)

@@ -125,9 +125,12 @@ def _smooth_image(rng, sigma: float) -> np.ndarray:
     return (x - x.min()) / (x.max() - x.min())
 
 
-def test_a_lookalike_is_not_a_near_copy(rng):
+# its own generator: the session one leaves draws to test order, and some draws make no candidate
+@pytest.mark.parametrize("seed", range(3))
+def test_a_lookalike_is_not_a_near_copy(seed):
     """Two items of one shape with different fine detail: their thumbnails correlate as a
     copy's do (r ~ 0.99), their full-resolution pixels (r ~ 0.98) do not."""
+    rng = np.random.default_rng(seed)
     from datacheck.checks.split_leakage import SplitLeakageCheck
     from datacheck.scan.near_duplicates import match_images
     from datacheck.scan.thumbs import area_thumbnails
