@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from datacheck.scan.parallel import available_cpus  # noqa: F401 - public here since the start
+from datacheck.scan.parallel import available_cpus, one_thread_per_worker  # noqa: F401 - available_cpus public here since the start
 from datacheck.scan.thumbs import area_thumbnails, box_thumbnails, luma
 
 THUMB = 16
@@ -251,7 +251,7 @@ def decode_images(root: Path, paths: list[str], *, workers: int | None = None,
             if advance:
                 advance(len(chunk))
         return concat_chunks(results)
-    with ProcessPoolExecutor(max_workers=n_workers) as pool:
+    with ProcessPoolExecutor(max_workers=n_workers, initializer=one_thread_per_worker) as pool:
         for chunk, res in zip(chunks, pool.map(decode_chunk, [str(root)] * len(chunks), chunks)):
             results.append(res)
             if advance:

@@ -14,6 +14,17 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def one_thread_per_worker() -> None:
+    """Initializer of the decoding worker processes: one BLAS/OpenMP thread each.
+
+    The workers already use every core between them; a BLAS call inside one of them that
+    started a thread per core as well would stack cores x cores threads.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
 def run_blocks(work: Callable[[int], None], starts: Iterable[int], workers: int | None = None) -> None:
     """Call ``work(start)`` for every start, spread over threads when there are several.
 
