@@ -191,8 +191,7 @@ class LoaderBatchesProbe(Probe):
         if any(lab is None or not len(lab) for lab in per_batch):
             return []
         flat = np.concatenate(per_batch)
-        sampler = getattr(ctx.loader, "sampler", None)
-        sequential = isinstance(sampler, torch.utils.data.SequentialSampler)
+        sequential = _sequential(ctx)
         distinct = np.unique(flat)
         enough = len(batches) >= self.config["min_batches"]
         base = {"n_batches": len(batches), "sequential_sampler": sequential,
@@ -228,12 +227,13 @@ class LoaderBatchesProbe(Probe):
                 f"{share:.0%} of the first {len(batches)} batches hold a single label, against "
                 f"{expected:.1%} expected from shuffled data.",
                 hint=_HINT_SHUFFLE, metrics=metrics, items=(7, 10))]
-        if sequential:
-            return [self.finding(
-                "no_shuffle", Severity.INFO,
-                "The loader does not shuffle (SequentialSampler); right for evaluation, not for training.",
-                hint="Use shuffle=True for the training loader.", metrics=metrics, items=(10,))]
-        return []
+        return self._no_shuffle(metrics) if sequential else []
+
+    def _no_shuffle(self, metrics: dict) -> list[Finding]:
+        return [self.finding(
+            "no_shuffle", Severity.INFO,
+            "The loader does not shuffle (SequentialSampler); right for evaluation, not for training.",
+            hint="Use shuffle=True for the training loader.", metrics=metrics, items=(10,))]
 
     def _target_order(self, ctx: SmokeContext, batches: list) -> list[Finding]:
         """Regression targets: constant, or sorted/grouped so that each batch holds a narrow
@@ -241,7 +241,7 @@ class LoaderBatchesProbe(Probe):
         per_batch = [_values(y) for _, y in batches]
         if any(v is None or not len(v) for v in per_batch) or len(batches) < self.config["min_batches"]:
             return []
-        sequential = isinstance(getattr(ctx.loader, "sampler", None), torch.utils.data.SequentialSampler)
+        sequential = _sequential(ctx)
         flat = np.concatenate(per_batch)
         base = {"n_batches": len(batches), "n_targets": len(flat), "sequential_sampler": sequential}
         if np.ptp(flat) == 0:
@@ -269,12 +269,7 @@ class LoaderBatchesProbe(Probe):
                 hint=_HINT_SHUFFLE, metrics=metrics,
                 evidence=(Evidence("sequence", "Targets in loader order",
                                    {"values": flat[:2000].tolist()}),), items=(7, 10))]
-        if sequential:
-            return [self.finding(
-                "no_shuffle", Severity.INFO,
-                "The loader does not shuffle (SequentialSampler); right for evaluation, not for training.",
-                hint="Use shuffle=True for the training loader.", metrics=metrics, items=(10,))]
-        return []
+        return self._no_shuffle(metrics) if sequential else []
 
     def _inputs(self, ctx: SmokeContext, batches: list) -> list[Finding]:
         xs = [x for x, _ in batches if isinstance(x, torch.Tensor) and x.dtype != torch.bool and not x.is_complex()]
@@ -325,3 +320,8 @@ class LoaderBatchesProbe(Probe):
 def _equal(a: tuple, b: tuple) -> bool:
     return all(torch.equal(u, v) if isinstance(u, torch.Tensor) and isinstance(v, torch.Tensor)
                else u is v for u, v in zip(a, b))
+
+
+def _sequential(ctx: SmokeContext) -> bool:
+    """Whether the loader reads its dataset in stored order (a SequentialSampler)."""
+    return isinstance(getattr(ctx.loader, "sampler", None), torch.utils.data.SequentialSampler)
