@@ -32,8 +32,8 @@ class InputError(DatacheckError):
 
     def __init__(self, path: str, problem: str) -> None:
         self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        self.problem = printable(problem)
+        super().__init__(f"{self.path}: {self.problem}")
 
 
 def first_line(exc: Exception) -> str:
@@ -41,3 +41,12 @@ def first_line(exc: Exception) -> str:
     one-line error."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def printable(text: str) -> str:
+    """``text`` safe for one terminal line: control characters (and the U+FFFD left by bytes
+    that failed to decode) written as escapes, so a binary file's bytes never reach the
+    terminal."""
+    if text.isprintable() and "\ufffd" not in text:
+        return text
+    return "".join(c if c.isprintable() and c != "\ufffd" else ascii(c)[1:-1] for c in text)

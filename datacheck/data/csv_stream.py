@@ -20,7 +20,8 @@ import numpy as np
 from datacheck.data.dataset import Dataset, Split, encode_labels
 from datacheck.data.task import infer_task
 from datacheck.data.streamed import FilePiece, StreamedTable, label_values, ordered_values, split_labels
-from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, find_column
+from datacheck.data.tables import (LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, check_is_text,
+                                   find_column)
 from datacheck.errors import InputError, first_line
 
 # Bytes of text parsed into one record batch.
@@ -37,11 +38,14 @@ def csv_columns(path: Path) -> list[str]:
     """The column names of a text table, from its header."""
     import pyarrow as pa
 
+    check_is_text(path)
+    skipped = MalformedRows()
     try:
-        return _reader(path, None, delimiter_of(path), block_bytes=1 << 20).schema.names
+        with skipped:
+            return _reader(path, None, delimiter_of(path), block_bytes=1 << 20,
+                           skipped=skipped).schema.names
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(path, f"cannot be read as a {path.suffix.lstrip('.')} table "
-                               f"({first_line(exc)})") from None
+        raise InputError(path, skipped.problem(exc, path.suffix.lstrip("."))) from None
 
 
 def _reader(path, schema, delimiter: str, include: list[str] | None = None,
@@ -226,25 +230,25 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
         advance = progress(what, left) if progress else None
         skipped = MalformedRows()
         try:
-            reader = _reader(path, schema, delimiter, skipped=skipped)
-            schema = reader.schema
-            for batch in reader:
-                if advance:  # a batch is parsed from about BLOCK_BYTES of text
-                    advance(min(BLOCK_BYTES, left))
-                    left -= min(BLOCK_BYTES, left)
-                y = label_values(batch.column(label_col))
-                if fixed_split is not None:
-                    labels.setdefault(fixed_split, []).append(y)
-                    continue
-                for split, part in split_labels(y, batch.column(sc), values).items():
-                    labels.setdefault(split, []).append(part)
+            with skipped:
+                reader = _reader(path, schema, delimiter, skipped=skipped)
+                schema = reader.schema
+                for batch in reader:
+                    if advance:  # a batch is parsed from about BLOCK_BYTES of text
+                        advance(min(BLOCK_BYTES, left))
+                        left -= min(BLOCK_BYTES, left)
+                    y = label_values(batch.column(label_col))
+                    if fixed_split is not None:
+                        labels.setdefault(fixed_split, []).append(y)
+                        continue
+                    for split, part in split_labels(y, batch.column(sc), values).items():
+                        labels.setdefault(split, []).append(part)
             return schema, labels, values, skipped
         except pa.ArrowInvalid as exc:
             wider = _widened(schema, exc)
             # A column widens at most three times (null, integer, float, text).
             if wider is None or attempts > 3 * len(schema):
-                raise InputError(path, f"cannot be read as a {path.suffix.lstrip('.')} table "
-                                       f"({first_line(exc)})") from None
+                raise InputError(path, skipped.problem(exc, path.suffix.lstrip("."))) from None
             schema, attempts = wider, attempts + 1
         except OSError as exc:
             raise InputError(path, f"cannot be read ({first_line(exc)})") from None

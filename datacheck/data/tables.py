@@ -7,7 +7,7 @@ from pathlib import Path
 from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
 from datacheck.data.streamed import label_values
 from datacheck.data.task import infer_task
-from datacheck.errors import InputError, first_line
+from datacheck.errors import InputError, first_line, printable
 
 LABEL_CANDIDATES = ("label", "target", "class", "y")
 SPLIT_CANDIDATES = ("split",)
@@ -25,12 +25,49 @@ class MalformedRows:
         self.examples: list[str] = []
 
     def __call__(self, row) -> str:
+        # pyarrow calls this from its parser and can only print (never raise) what escapes it,
+        # so nothing here may raise: ``row.text`` decodes the row as UTF-8, which binary rows fail.
         self.count += 1
         if len(self.examples) < self.MAX_EXAMPLES:
-            text = row.text if len(row.text) <= 80 else row.text[:77] + "..."
+            try:
+                text = printable(row.text)
+            except (UnicodeDecodeError, ValueError):
+                text = "(not UTF-8 text)"
+            text = text if len(text) <= 80 else text[:77] + "..."
             self.examples.append(f"{row.actual_columns} fields where the header has "
                                  f"{row.expected_columns}: {text}")
         return "skip"
+
+    def __enter__(self) -> "MalformedRows":
+        """Around a parse: pyarrow decodes a malformed row as UTF-8 before it calls the handler,
+        and a row of binary bytes fails there, where pyarrow can only print the exception
+        ("Exception ignored in ... Traceback") and stop with a parse error. The exception is
+        taken out of the terminal's way and remembered (``binary``) for the one-line error."""
+        import sys
+
+        self.binary = False
+        self._previous = sys.unraisablehook
+
+        def hook(unraisable) -> None:
+            if isinstance(unraisable.exc_value, UnicodeDecodeError) and unraisable.object is self:
+                self.binary = True
+                return
+            self._previous(unraisable)
+
+        sys.unraisablehook = hook
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import sys
+
+        sys.unraisablehook = self._previous
+
+    def problem(self, exc: Exception, suffix: str) -> str:
+        """The one-line problem of a parse that failed with ``exc``."""
+        if getattr(self, "binary", False):
+            return (f"is not a UTF-8 text table: a row holds binary bytes (a {suffix} must be "
+                    "UTF-8 text; is this the file you meant?)")
+        return f"cannot be read as a {suffix} table ({first_line(exc)})"
 
     def record(self, path: Path, malformed: dict | None) -> None:
         """Add this file's skipped rows, if any, to ``malformed`` (``Dataset.malformed``)."""
@@ -64,21 +101,56 @@ def read_table(path: Path, malformed: dict | None = None):
 
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".pq"):
+        check_is_text(path)
         _check_text_fits(path)
+    skipped = MalformedRows()
     try:
         if suffix in (".parquet", ".pq"):
             table = pq.read_table(path)
         else:
-            skipped = MalformedRows()
             parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",",
                                        invalid_row_handler=skipped)
-            table = pacsv.read_csv(path, parse_options=parse)
+            with skipped:
+                table = pacsv.read_csv(path, parse_options=parse)
             skipped.record(path, malformed)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(path, f"cannot be read as a {suffix.lstrip('.')} table ({first_line(exc)})") from None
+        raise InputError(path, skipped.problem(exc, suffix.lstrip("."))) from None
     if table.num_rows == 0:
         raise InputError(path, "the table has no rows")
     return table
+
+
+# Bytes of a text table's start looked at to tell it from a binary file.
+SNIFF_BYTES = 1 << 16
+
+
+def check_is_text(path: Path) -> None:
+    """Refuse a file named ``.csv``/``.tsv`` whose start is not UTF-8 text (a NUL byte, or bytes
+    that do not decode), before pyarrow parses it into garbage rows.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the offset of the first byte that is not text.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({first_line(exc)})") from None
+    bad = head.find(b"\x00")
+    if bad < 0:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut by the end of the sniffed block is still text.
+            if exc.reason == "unexpected end of data" and len(head) == SNIFF_BYTES:
+                return
+            bad = exc.start
+        else:
+            return
+    raise InputError(path, f"is not a UTF-8 text table: byte {bad:,} (0x{head[bad]:02x}) is binary "
+                           "(a CSV must be UTF-8 text; is this the file you meant?)")
 
 
 def _check_text_fits(path: Path) -> None:

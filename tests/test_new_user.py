@@ -1,0 +1,89 @@
+"""What a new user hit (issue 18): each fix with its test."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from datacheck.cli import main
+
+
+def invoke(*args):
+    """Run the CLI in-process; stdout and stderr are kept apart."""
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _printable_line(text: str) -> bool:
+    return all(c.isprintable() or c in "\n\r" for c in text) and "\ufffd" not in text
+
+
+# 1. A binary file named .csv --------------------------------------------------------------------
+
+def _binary_csv(path: Path) -> Path:
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8).tobytes())
+    return path
+
+
+def _binary_rows_csv(path: Path) -> Path:
+    """A real table whose text is cut by binary bytes after 20,000 good rows (past the sniffed
+    start), so the parser meets them in a malformed row."""
+    rows = b"".join(b"%d,%d,%d\n" % (i, 2 * i, i % 2) for i in range(20000))
+    junk = np.random.default_rng(1).integers(128, 256, 3000, dtype=np.uint8).tobytes()
+    path.write_bytes(b"a,b,label\n" + rows + junk + b"\n1,2,0\n")
+    return path
+
+
+@pytest.mark.parametrize("make", [_binary_csv, _binary_rows_csv])
+@pytest.mark.parametrize("stream", ["--no-stream", "--stream"])
+def test_binary_csv_is_one_clean_line_in_process(tmp_path, make, stream):
+    path = make(tmp_path / "g.csv")
+    result = invoke("profile", path, "--no-html", "-q", stream)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0] and "UTF-8 text" in lines[0]
+    assert _printable_line(result.stderr)
+
+
+@pytest.mark.parametrize("make", [_binary_csv, _binary_rows_csv])
+def test_binary_csv_subprocess_stderr_has_no_traceback_nor_raw_bytes(tmp_path, make):
+    path = make(tmp_path / "g.csv")
+    exe = Path(sys.executable).with_name("datacheck")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "datacheck"]
+    done = subprocess.run(cmd + ["profile", str(path), "--no-html"], capture_output=True,
+                          timeout=120, cwd=tmp_path)
+    err = done.stderr.decode("utf-8")  # raw bytes would not decode, or show up below
+    assert done.returncode == 2, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert _printable_line(err)
+    assert all(32 <= b < 127 or b in (9, 10, 13) for b in done.stderr), done.stderr
+    assert len(err.strip().splitlines()) == 1 and str(path) in err
+
+
+def test_latin1_table_names_the_file_without_control_bytes(tmp_path):
+    """A table that is text but not UTF-8 is refused in words, its bytes escaped."""
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"name,label\n" + b"caf\xe9,1\n" * 50)
+    result = invoke("profile", path, "--no-html", "-q")
+    assert result.exit_code == 2 and str(path) in result.stderr
+    assert _printable_line(result.stderr)
+
+
+def test_utf8_text_cut_at_the_sniff_boundary_is_still_text(tmp_path):
+    from datacheck.data.tables import SNIFF_BYTES, check_is_text
+
+    path = tmp_path / "t.csv"
+    head = b"name,label\n"
+    body = ("é,1\n".encode() * (SNIFF_BYTES // 5 + 10))
+    data = head + body
+    # Move the sniff boundary into the middle of a two-byte character.
+    k = data.index("é".encode(), SNIFF_BYTES - 8)
+    data = data[: k] + b"x" * (SNIFF_BYTES - 1 - k) + data[k:]
+    assert data[SNIFF_BYTES - 1: SNIFF_BYTES + 1] == "é".encode()
+    path.write_bytes(data)
+    check_is_text(path)  # no error
