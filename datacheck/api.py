@@ -171,6 +171,8 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     Returns
     -------
     Report
+        Its ``samples`` property is the per-sample table (a DataFrame, one row per sample,
+        with every sample-level check's flags and scores), built on first access.
     """
     from datacheck.checks import CheckContext
     from datacheck.checks.runner import run_checks
@@ -210,4 +212,4 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         outcomes += more_outcomes
         findings += more_findings
     return Report(source=dataset.source, dataset=summarize(dataset, result), checks=tuple(outcomes),
-                  findings=tuple(findings))
+                  findings=tuple(findings), sample_index=ctx.sample_index())

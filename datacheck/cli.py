@@ -108,10 +108,14 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Also run the model-side smoke probes (needs datacheck[torch]) with the default model.")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
               help="Device of the smoke run.")
+@click.option("--samples", "samples_path", type=click.Path(path_type=Path), default=None,
+              help="Write the per-sample table (one row per sample: id, split, label, each check's "
+                   "flags and scores) to this .csv or .parquet file.")
 @output_options
 def profile(path: Path, label, split_col, task, model, norm, mean, std, batch_size, group_col, time_col,
             noise_model, noise_max_samples, only, skip, suite_file, seed, workers, engine, scheduler,
-            stream, with_smoke, device, html_path, no_html, json_path, fail_on, quiet, verbose) -> None:
+            stream, with_smoke, device, samples_path, html_path, no_html, json_path, fail_on, quiet,
+            verbose) -> None:
     """Profile the dataset at PATH and report what will stop a network from learning.
 
     The HTML report goes to datacheck-report.html unless --html or --no-html says otherwise.
@@ -122,7 +126,10 @@ def profile(path: Path, label, split_col, task, model, norm, mean, std, batch_si
                                      time_col=time_col, noise_model=noise_model,
                                      noise_max_samples=noise_max_samples).items() if v is not None}
     from datacheck.api import profile as run_profile
+    from datacheck.report.samples import check_samples_path, write_samples
 
+    if samples_path is not None:
+        check_samples_path(samples_path)  # a bad extension fails before the run
     params = None
     if suite_file is not None:
         from datacheck.suite_file import thresholds_from_suite
@@ -134,6 +141,8 @@ def profile(path: Path, label, split_col, task, model, norm, mean, std, batch_si
                              skip=_split_ids(skip), params=params, batch_size=batch_size, seed=seed,
                              workers=workers, progress=progress, engine=engine, scheduler=scheduler,
                              stream=stream, smoke={"device": device} if with_smoke else None, **options)
+    if samples_path is not None:
+        console.print(f"Per-sample table: {samples_path} ({write_samples(report.samples, samples_path):,} rows)")
     emit(report, console, source=path, html_path=html_path, no_html=no_html, json_path=json_path,
          fail_on=fail_on, verbose=verbose, default_html=DEFAULT_HTML)
 

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from datacheck.data.dataset import Dataset
+from datacheck.report.samples import Column, SampleColumns, SampleIndex, SplitSamples
 from datacheck.scan.result import ScanResult, SplitScan
 from datacheck.scan.source import SplitSource
 
@@ -39,6 +40,7 @@ class CheckContext:
     options: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[str, int], Callable[[int], None]] | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _columns: SampleColumns | None = field(default=None, repr=False)
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """Return the value stored under ``key``, computing it once with ``compute()``."""
@@ -130,3 +132,69 @@ class CheckContext:
     def sample_ids(self, split: str, indices) -> list[str]:
         """Report names of samples of one split (paths relative to the source, or ``split[row]``)."""
         return self.source(split).sample_ids(indices)
+
+    # -- the per-sample table ------------------------------------------------------------------
+
+    def sample_column(self, split: str, name: str, values, *, rows=None, categories=None) -> None:
+        """Attach a per-sample column to the running check's outcome (``Report.samples``).
+
+        The one call a check makes to put a flag or a score of each sample in the per-sample
+        table; the table names it ``<check id>.<name>``. Dense: one value per sample of the
+        split. Sparse (``rows``): values at those rows only, the column's missing value
+        elsewhere (NaN, None, -1 codes, False), so that flags of few samples cost little
+        memory. A sparse text column may be set more than once (one call per reason); the
+        reasons of a sample set twice are joined (``nan, inf``).
+
+        Parameters
+        ----------
+        split : str
+            The split the values belong to.
+        name : str
+            Column name without the check id: ``quality``, ``suggested``, ``group``, ``flag``.
+        values : array-like or scalar
+            One value per sample, or per row of ``rows`` (a scalar for all of them).
+        rows : array-like of int, optional
+            Rows (0-based, within the split) of a sparse column.
+        categories : sequence of str, optional
+            ``values`` are int codes into these names (-1 missing), e.g. class names.
+
+        Examples
+        --------
+        >>> ctx.sample_column("train", "quality", quality_per_sample)          # doctest: +SKIP
+        >>> ctx.sample_column("train", "flag", "nan", rows=rows_with_nan)      # doctest: +SKIP
+        """
+        if self._columns is None:
+            self._columns = SampleColumns({name_: scan.n for name_, scan in self.scan.splits.items()})
+        self._columns.add(split, name, values, rows=rows, categories=categories)
+
+    def take_sample_columns(self) -> SampleColumns | None:
+        """The columns attached since the last call (None if none), and forget them; the
+        runner calls it after each check to move them onto its outcome."""
+        taken, self._columns = self._columns, None
+        return taken if taken else None
+
+    def sample_index(self) -> SampleIndex:
+        """What the per-sample table starts from: every split's ids, labels and image facts.
+
+        Ids are read only when the table is built (``SplitSource.sample_ids``). A regression
+        target gives the label column as numbers, classes as categories.
+        """
+        out = []
+        for name, scan in self.scan.splits.items():
+            source = self.source(name)
+            if self.is_regression:
+                label = Column(self.target(name))
+            else:
+                label = Column(scan.y.astype(np.int64), categories=tuple(self.classes))
+            base = {}
+            im = scan.images
+            if im is not None and source.has_files:
+                base = {"height": Column(im.height), "width": Column(im.width),
+                        "mode": Column(np.asarray(im.mode, dtype=object))}
+            out.append(SplitSamples(name, scan.n, _ids_reader(source, scan.n), label, base))
+        return SampleIndex(tuple(out))
+
+
+def _ids_reader(source: SplitSource, n: int) -> Callable[[], list[str]]:
+    """Reads every sample id of a split when called (paths, or ``split[row]``)."""
+    return lambda: source.sample_ids(np.arange(n))

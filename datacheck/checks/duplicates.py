@@ -112,12 +112,12 @@ class DuplicatesCheck(Check):
             # Every sample readable (always, for tables): no index or copy of the hashes.
             readable = None if ok.all() else np.flatnonzero(ok)
             n_readable = scan.n if readable is None else len(readable)
-            if n_readable < 2:
-                continue
-            groups = hash_groups(scan.hashes if readable is None else scan.hashes[readable], readable)
+            groups = (hash_groups(scan.hashes if readable is None else scan.hashes[readable], readable)
+                      if n_readable >= 2 else hash_groups(np.zeros(0, np.uint64)))
+            conflict = _conflicting(groups, scan.y) if len(groups.sizes) else np.zeros(0, bool)
+            _sample_columns(ctx, scan.name, groups, conflict)
             if not len(groups.sizes):
                 continue
-            conflict = _conflicting(groups, scan.y)
             findings += self._copies(ctx, scan, groups, ~conflict, n_readable)
             findings += self._conflicts(ctx, scan, groups, conflict, n_readable)
         return findings
@@ -181,6 +181,20 @@ class DuplicatesCheck(Check):
                     "rows": [[int(g) + 1, sid, lab] for g, sid, lab in zip(groups_of, members, labels)]}),
             ],
         )]
+
+
+def _sample_columns(ctx: CheckContext, split: str, groups: HashGroups, conflict: np.ndarray) -> None:
+    """Per-sample columns of the samples in a group of copies: ``group`` (its number in the
+    split, largest groups first), ``copy_of`` (the id of the group's first sample, on the later
+    ones) and ``flag`` (``exact``, or ``label_conflicts`` where the copies' labels differ)."""
+    group_of = groups.group_of
+    leaders = groups.members[groups.starts][group_of]
+    later = groups.members != leaders
+    ctx.sample_column(split, "group", group_of, rows=groups.members)
+    ctx.sample_column(split, "copy_of", np.asarray(ctx.sample_ids(split, leaders[later]), dtype=object),
+                      rows=groups.members[later])
+    codes = np.array(["exact", "label_conflicts"], dtype=object)[conflict[group_of].astype(np.int64)]
+    ctx.sample_column(split, "flag", codes, rows=groups.members)
 
 
 def _conflicting(groups: HashGroups, y: np.ndarray) -> np.ndarray:

@@ -52,7 +52,9 @@ class InputIntegrityCheck(Check):
         findings = malformed_rows(self, ctx.malformed)
         for scan in ctx.splits():
             source = ctx.source(scan.name)
-            findings += self._unreadable(scan, source)
+            # per-sample table: ``flag`` names the finding codes of each flagged sample
+            ctx.sample_column(scan.name, "flag", np.zeros(0, object), rows=np.zeros(0, np.int64))
+            findings += self._unreadable(ctx, scan, source)
             findings += self._ignored(source)
             findings += self._non_finite(ctx, scan, source)
             same = self._constant_split(ctx, scan)
@@ -64,11 +66,12 @@ class InputIntegrityCheck(Check):
 
     # -- files -----------------------------------------------------------------------------
 
-    def _unreadable(self, scan: SplitScan, source: SplitSource) -> list[Finding]:
+    def _unreadable(self, ctx: CheckContext, scan: SplitScan, source: SplitSource) -> list[Finding]:
         im = scan.images
         if im is None or not source.has_files or im.ok.all():
             return []
         bad = np.flatnonzero(~im.ok)
+        ctx.sample_column(scan.name, "flag", "unreadable_files", rows=bad)
         ratio = len(bad) / scan.n
         severity = Severity.ERROR if ratio > self.config["unreadable_error_ratio"] else Severity.WARNING
         shown = bad[:MAX_SAMPLES]
@@ -118,6 +121,7 @@ class InputIntegrityCheck(Check):
             (affected, cells), per_feature = counts[what]
             if not len(affected):
                 continue
+            ctx.sample_column(scan.name, "flag", what, rows=affected)
             # Samples with the most bad values first; ties keep row order.
             order = affected[np.argsort(-cells, kind="stable")]
             metrics = {"sample_ratio": len(affected) / scan.n}
@@ -202,6 +206,7 @@ class InputIntegrityCheck(Check):
         hits = np.flatnonzero(flat)
         if not len(hits):
             return []
+        ctx.sample_column(scan.name, "flag", "constant_images", rows=hits)
         zero = np.all(~present[hits] | (im.max[hits] == 0), axis=1)
         ratio = len(hits) / max(int(im.ok.sum()), 1)
         severity = (Severity.ERROR if ratio > self.config["constant_image_error_ratio"]

@@ -146,6 +146,10 @@ class LabelNoiseCheck(Check):
             "second_family": "gradient boosting on screened features" if second else None,
         })
         found = [self._pair_finding(ctx, oof, p, names, metrics, context, rel) for p in pairs]
+        proba = (oof.proba + second_opinion(ctx)) / 2 if second else oof.proba
+        _sample_columns(ctx, oof.pool, {"quality": proba[np.arange(oof.n), oof.y]},
+                        est.suspects, "noise_rate",
+                        suggested=(oof.classes[proba.argmax(axis=1)] if oof.n else np.zeros(0, np.int64)))
         if not len(est.suspects):
             return found
         severity = Severity.WARNING if widespread else Severity.INFO
@@ -178,6 +182,8 @@ class LabelNoiseCheck(Check):
                 hint="Fix the pairing of targets and inputs first (learnability's finding).", metrics=metrics)]
         cut = self.config["residual_z"]
         est = target_noise(ctx, cut)
+        _sample_columns(ctx, oof.pool, {"predicted": est.predicted, "residual_z": est.z}, est.suspects,
+                        "target_outliers")
         metrics.update({"noise_ratio": round(est.ratio, 4), "noise_low": round(est.low, 4),
                         "n_suspects": len(est.suspects), "residual_z": cut,
                         "residual_scale": round(est.scale, 6), "r2_within_cut": round(est.r2, 4),
@@ -278,6 +284,22 @@ def _regression_evidence(target: np.ndarray, est: TargetNoise, ids: list[str], c
         Evidence("histogram", f"Robust standardized residuals (clipped at ±{4 * cut:g}; |z| > {cut:g} flagged)",
                  {"edges": edges.tolist(), "series": {"samples": counts.tolist()}}),
     ]
+
+
+def _sample_columns(ctx: CheckContext, pool, scores: dict[str, np.ndarray], suspects: np.ndarray, code: str,
+                    suggested: np.ndarray | None = None) -> None:
+    """Per-sample columns of the modelled samples: scores (``quality``: the probability the
+    models give the given label; regression ``predicted``, ``residual_z``), the ``suggested``
+    class, and ``flag`` (the finding's code) on the suspects; samples not modelled stay missing."""
+    suspect = np.zeros(len(pool), bool)
+    suspect[suspects] = True
+    for k, split in enumerate(pool.split_names):
+        at, rows = pool.rows_of(k)
+        for name, values in scores.items():
+            ctx.sample_column(split, name, values[at], rows=rows)
+        if suggested is not None:
+            ctx.sample_column(split, "suggested", suggested[at], rows=rows, categories=ctx.classes)
+        ctx.sample_column(split, "flag", code, rows=rows[suspect[at]])
 
 
 def _few(est) -> bool:

@@ -51,11 +51,14 @@ def _run_one(ctx: CheckContext, check: Check) -> tuple[CheckOutcome, list[Findin
         reason = check.skip_reason(ctx)
         if reason:
             return CheckOutcome(check.id, Status.SKIPPED, 0.0, reason, doc), []
+        ctx.take_sample_columns()  # none left over from outside the runner
         found = list(check.run(ctx))
     except Exception as exc:  # noqa: BLE001 - one broken check must not stop the others
         log.debug("check %s raised:\n%s", check.id, traceback.format_exc())
+        ctx.take_sample_columns()
         return CheckOutcome(check.id, Status.ERRORED, time.perf_counter() - start,
                             f"{type(exc).__name__}: {exc}", doc), []
     failed = any(f.severity >= Severity.WARNING for f in found)
     return CheckOutcome(check.id, Status.FAILED if failed else Status.PASSED,
-                        time.perf_counter() - start, doc=doc), found
+                        time.perf_counter() - start, doc=doc,
+                        sample_columns=ctx.take_sample_columns()), found

@@ -8,6 +8,7 @@ contract of DESIGN.md section 3 is exactly ``Report.to_dict()``. Renderers are f
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from datacheck._version import __version__
+from datacheck.report.samples import SampleColumns, SampleIndex
 
 SCHEMA_VERSION = 1
 MAX_SAMPLES = 50
@@ -217,6 +219,9 @@ class CheckOutcome:
     doc : mapping of str to str
         The check's doc sections that reports show (``summary``, ``why it matters``), so
         that a renderer needs nothing but the report.
+    sample_columns : SampleColumns or None
+        Per-sample flags and scores the check attached (``ctx.sample_column``), for
+        ``Report.samples``; not part of the JSON form nor of equality.
     """
 
     id: str
@@ -224,6 +229,7 @@ class CheckOutcome:
     duration_s: float = 0.0
     reason: str | None = None
     doc: Mapping[str, str] = field(default_factory=dict)
+    sample_columns: SampleColumns | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Rounded here, not only in to_dict, so a report and its JSON round trip are equal.
@@ -321,6 +327,9 @@ class Report:
         Sorted by severity (errors first), then check id.
     datacheck_version : str
         Version of datacheck that wrote it.
+    sample_index : SampleIndex or None
+        The scanned samples (ids, labels) behind ``samples``; None for a report read from
+        JSON or made without a scan. Not part of the JSON form nor of equality.
     """
 
     source: str
@@ -328,6 +337,7 @@ class Report:
     checks: tuple[CheckOutcome, ...]
     findings: tuple[Finding, ...]
     datacheck_version: str = ""
+    sample_index: SampleIndex | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         ordered = sorted(self.findings, key=lambda f: (-f.severity.rank, f.check, f.code))
@@ -343,6 +353,22 @@ class Report:
         for f in self.findings:
             counts[f.severity.value] += 1
         return counts
+
+    @functools.cached_property
+    def samples(self):
+        """The per-sample table (pandas DataFrame), built on first access.
+
+        One row per sample of every split: ``id`` (as in findings' ``samples``), ``split``,
+        ``row``, ``label``, image ``height``/``width``/``mode``, then every sample-level
+        check's flags and scores as ``<check id>.<name>`` (``label_noise.quality``,
+        ``duplicates.group``...; see ``datacheck.report.samples``). None when the report
+        has no scan behind it (read from JSON, or a smoke run).
+        """
+        if self.sample_index is None:
+            return None
+        from datacheck.report.samples import samples_table
+
+        return samples_table(self.sample_index, self.checks)
 
     def worst(self) -> Severity | None:
         """The highest severity among the findings, or None when there are none."""
