@@ -87,3 +87,78 @@ def test_utf8_text_cut_at_the_sniff_boundary_is_still_text(tmp_path):
     assert data[SNIFF_BYTES - 1: SNIFF_BYTES + 1] == "é".encode()
     path.write_bytes(data)
     check_is_text(path)  # no error
+
+
+# 2. A saved pandas index is not a feature --------------------------------------------------------
+
+def _wine_frame():
+    import pandas as pd
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    return pd.DataFrame(X).assign(label=y).sample(frac=1, random_state=0)
+
+
+def _feature_columns(dataset):
+    out = {}
+    for name, split in dataset.splits.items():
+        out[name] = list(split.table.column_names if split.table is not None else split.stream.columns)
+    return out
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_parquet_pandas_index_is_left_out_with_a_note(tmp_path, stream):
+    from datacheck.data import load
+
+    df = _wine_frame()
+    df.to_parquet(tmp_path / "w.parquet")
+    dataset = load(tmp_path / "w.parquet", stream=stream)
+    cols = _feature_columns(dataset)["train"]
+    assert "__index_level_0__" not in cols and len(cols) == 13
+    assert any("__index_level_0__" in n and "pandas index" in n for n in dataset.notes)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_csv_saved_index_columns_are_left_out_in_every_split(tmp_path, stream):
+    import pandas as pd
+
+    from datacheck.data import load
+
+    df = _wine_frame()
+    train, test = df.iloc[:140], df.iloc[140:]  # shuffled, so neither is 0..n-1 in order
+    (tmp_path / "d").mkdir()
+    train.to_csv(tmp_path / "d" / "train.csv")
+    test.to_csv(tmp_path / "d" / "test.csv")
+    dataset = load(tmp_path / "d", stream=stream)
+    for cols in _feature_columns(dataset).values():
+        assert "" not in cols and len(cols) == 13
+    assert any("unnamed first column" in n for n in dataset.notes)
+    # Read and saved again: the old index becomes "Unnamed: 0" beside a new one.
+    pd.read_csv(tmp_path / "d" / "train.csv").to_csv(tmp_path / "t2.csv")
+    cols = _feature_columns(load(tmp_path / "t2.csv", stream=stream))["train"]
+    assert "Unnamed: 0" not in cols and "" not in cols and len(cols) == 13
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_unnamed_column_that_is_not_row_numbers_stays_a_feature(tmp_path, stream):
+    from datacheck.data import load
+
+    df = _wine_frame().reset_index(drop=True)
+    df.insert(0, "Unnamed: 0", np.arange(len(df)) % 7)  # repeats: data, not an index
+    df.to_csv(tmp_path / "u.csv", index=False)
+    dataset = load(tmp_path / "u.csv", stream=stream)
+    assert "Unnamed: 0" in _feature_columns(dataset)["train"]
+    assert not any("Left out" in n for n in dataset.notes)
+
+
+def test_profile_json_lists_no_index_column(tmp_path):
+    import json
+
+    df = _wine_frame()
+    df.to_parquet(tmp_path / "w.parquet")
+    result = invoke("profile", tmp_path / "w.parquet", "--json", "-", "--no-html", "--fail-on", "never",
+                    "--checks", "feature_scaling,input_integrity")
+    report = json.loads(result.stdout)
+    assert "__index_level_0__" not in {c["name"] for c in report["columns"]}
+    assert "__index_level_0__" not in json.dumps(report["findings"])
+    assert any("__index_level_0__" in n for n in report["dataset"]["notes"])

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels
+from datacheck.data.index_columns import CSV_REASON, RowNumbers, index_note, unnamed_candidates
 from datacheck.data.task import infer_task
 from datacheck.data.streamed import FilePiece, StreamedTable, label_values, ordered_values, split_labels
 from datacheck.data.tables import (LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, check_is_text,
@@ -163,6 +164,7 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
     raw: dict[str, list] = {}
     streams: dict[str, dict] = {}
     malformed: dict = {}
+    index_verdict: dict[str, bool] = {}
     label_col = None
     for name, path in files.items():
         delimiter = delimiter_of(path)
@@ -170,9 +172,12 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
         label_col = find_column(names, label, LABEL_CANDIDATES, "label", path, True)
         sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", path, False)
         by_column = sc is not None and len(files) == 1
-        schema, labels, values, skipped = _settle(path, delimiter, label_col, sc,
-                                                  None if by_column else name, progress)
+        schema, labels, values, skipped, row_numbers = _settle(path, delimiter, label_col, sc,
+                                                               None if by_column else name, progress)
         skipped.record(path, malformed)
+        for column, is_index in row_numbers.items():
+            # An index only where every file holding the column has one (see index_columns).
+            index_verdict[column] = index_verdict.get(column, is_index) and is_index
         features = tuple(n for n in schema.names if n not in (label_col, sc))
         feature_schema = pa.schema([schema.field(n) for n in features])
         keep_split_col = sc if by_column else None
@@ -184,6 +189,11 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
                                   split_values=ordered_values(values.get(split, set())))
     if not any(s["rows"] for s in streams.values()):
         raise InputError(next(iter(files.values())), "the table has no rows")
+    dropped = {c: CSV_REASON for c, is_index in index_verdict.items() if is_index}
+    for stream in streams.values():
+        if dropped:
+            stream["columns"] = tuple(c for c in stream["columns"] if c not in dropped)
+            stream["schema"] = pa.schema([stream["schema"].field(c) for c in stream["columns"]])
     for split in raw:
         raw[split] = np.concatenate(raw[split])
     choice = infer_task(raw, source)
@@ -193,12 +203,13 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
     n = sum(len(c) for c in codes.values())
     note = (f"{n:,} rows streamed from CSV in record batches; statistics, duplicates and exact "
             "leakage cover every row")
-    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note],
+    notes = [note] + ([index_note(dropped)] if dropped else [])
+    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=notes,
                    malformed=malformed, task=choice.task, task_reason=choice.reason)
 
 
 def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
-            fixed_split: str | None, progress=None) -> tuple[object, dict, dict, MalformedRows]:
+            fixed_split: str | None, progress=None) -> tuple[object, dict, dict, MalformedRows, dict]:
     """Read a text table through once: its settled schema, labels per split and raw split values.
 
     Parameters
@@ -218,6 +229,9 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
         Raw split-column values per split.
     skipped : MalformedRows
         The rows left out because their number of fields is wrong.
+    row_numbers : dict of str to bool
+        For each unnamed column (``''``, ``Unnamed: 0``): whether it holds unique non-negative
+        integers, a saved pandas index (``datacheck.data.index_columns``).
     """
     import pyarrow as pa
 
@@ -233,7 +247,11 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
             with skipped:
                 reader = _reader(path, schema, delimiter, skipped=skipped)
                 schema = reader.schema
+                probes = {c: RowNumbers() for c in unnamed_candidates(schema.names)
+                          if c not in (label_col, sc)}
                 for batch in reader:
+                    for column, probe in probes.items():
+                        probe.add(batch.column(column))
                     if advance:  # a batch is parsed from about BLOCK_BYTES of text
                         advance(min(BLOCK_BYTES, left))
                         left -= min(BLOCK_BYTES, left)
@@ -243,7 +261,7 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
                         continue
                     for split, part in split_labels(y, batch.column(sc), values).items():
                         labels.setdefault(split, []).append(part)
-            return schema, labels, values, skipped
+            return schema, labels, values, skipped, {c: p.result() for c, p in probes.items()}
         except pa.ArrowInvalid as exc:
             wider = _widened(schema, exc)
             # A column widens at most three times (null, integer, float, text).

@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels
+from datacheck.data.index_columns import PARQUET_REASON, index_note, pandas_index_columns
 from datacheck.data.task import infer_task
 from datacheck.data.streamed import (FilePiece, StreamedTable, label_values, ordered_values,
                                      split_labels)
@@ -154,9 +155,12 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     values: dict[str, set] = {}
     n_groups = sum(f.num_row_groups for fs in footers.values() for f in fs)
     advance = progress("reading labels", n_groups) if progress else None
+    dropped: dict[str, str] = {}
     for name, paths in files.items():
         schema = footers[name][0].schema.to_arrow_schema()
-        features = tuple(n for n in schema.names if n not in (label_col, sc))
+        index = set(pandas_index_columns(schema)) - {label_col, sc}
+        dropped.update((c, PARQUET_REASON) for c in sorted(index))
+        features = tuple(n for n in schema.names if n not in (label_col, sc) and n not in index)
         schemas[name] = (features, _select(schema, features))
         for k, (path, footer) in enumerate(zip(paths, footers[name])):
             own = footer.schema.to_arrow_schema().names
@@ -183,7 +187,8 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     n = sum(len(c) for c in codes.values())
     note = (f"{n:,} rows streamed from Parquet in record batches; statistics, duplicates and "
             "exact leakage cover every row")
-    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=[note],
+    notes = [note] + ([index_note(dropped)] if dropped else [])
+    return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source, notes=notes,
                    task=choice.task, task_reason=choice.reason)
 
 
