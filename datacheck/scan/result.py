@@ -11,6 +11,7 @@ from datacheck.scan.features import FeatureStats
 from datacheck.scan.flags import RowFlags
 from datacheck.scan.images import ImageChunk
 from datacheck.scan.source import DatasetFacts, SplitSource
+from datacheck.scan.values import StringCounts
 
 
 @dataclass
@@ -43,6 +44,8 @@ class SplitScan:
         Per-sample image statistics (image files and image arrays).
     array : ArrayInfo or None
         Shape, dtype, layout and range of an array split.
+    string_counts : StringCounts or None
+        Value counts of the string feature columns with few distinct values, over every row.
     """
 
     name: str
@@ -56,6 +59,7 @@ class SplitScan:
     other_values: object | None = None
     images: ImageChunk | None = None
     array: ArrayInfo | None = None
+    string_counts: StringCounts | None = None
 
     @property
     def n(self) -> int:

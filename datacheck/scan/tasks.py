@@ -20,6 +20,7 @@ from datacheck.scan.flags import RowFlags, row_flags
 from datacheck.scan.hashing import combine, hash_rows, hash_table_rows
 from datacheck.scan.images import concat_chunks, decode_images
 from datacheck.scan.result import SplitScan
+from datacheck.scan.values import StringCounts
 
 
 @dataclass
@@ -138,7 +139,8 @@ def scan_table_rows(name: str, table, y: np.ndarray, keep: np.ndarray | None = N
         columns = np.ascontiguousarray(columns[:, keep])
         other_values = other_table.take(keep) if other_table is not None else None
     return SplitScan(name, y, hashes, columns=columns, column_rows=keep, feature_stats=stats,
-                     flags=flags, other_columns=other, other_values=other_values)
+                     flags=flags, other_columns=other, other_values=other_values,
+                     string_counts=StringCounts.of(other_table) if other else None)
 
 
 def scan_array_rows(name: str, x: np.ndarray, y: np.ndarray, info: ArrayInfo,
@@ -211,4 +213,6 @@ def merge_scans(parts: list[SplitScan], y: np.ndarray | None = None) -> SplitSca
         out.flags = RowFlags.merge([p.flags for p in parts], offsets)
     if first.images is not None:
         out.images = concat_chunks([p.images for p in parts])
+    if first.string_counts is not None:
+        out.string_counts = StringCounts.merge([p.string_counts for p in parts])
     return out
