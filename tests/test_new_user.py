@@ -162,3 +162,34 @@ def test_profile_json_lists_no_index_column(tmp_path):
     assert "__index_level_0__" not in {c["name"] for c in report["columns"]}
     assert "__index_level_0__" not in json.dumps(report["findings"])
     assert any("__index_level_0__" in n for n in report["dataset"]["notes"])
+
+
+# 5. The HTML counts every label ------------------------------------------------------------------
+
+def test_html_bars_note_counts_every_class(tmp_path):
+    import pandas as pd
+
+    from datacheck.api import profile
+    from datacheck.report.html import render_html
+
+    rng = np.random.default_rng(0)
+    n_classes = 5000
+    y = np.r_[np.repeat(np.arange(n_classes), 3), np.zeros(2000, dtype=int)]  # 5,000 rare classes
+    train = pd.DataFrame({"a": rng.normal(size=y.size), "b": rng.normal(size=y.size), "label": y})
+    report = profile(train=train, checks=["class_balance"])
+    assert report.to_dict()["dataset"]["splits"]["train"]["n_classes"] == n_classes
+    held = [ev for f in report.findings for ev in f.evidence if ev.kind == "bars"]
+    assert held and len(held[0].data["labels"]) < n_classes  # the evidence holds only some
+    html = render_html(report)
+    assert f"of {n_classes:,} labels" in html
+    assert "of 200 labels" not in html
+
+
+def test_bars_note_without_a_total_counts_the_labels_held():
+    from datacheck.report.plots import bars_svg
+
+    labels = [f"c{i}" for i in range(100)]
+    _, note = bars_svg({"labels": labels, "series": {"train": list(range(100))}})
+    assert note.startswith("Showing 40 of 100 labels")
+    _, note = bars_svg({"labels": labels, "series": {"train": list(range(100))}, "n_labels": 5000})
+    assert note.startswith("Showing 40 of 5,000 labels") and "100 held" in note

@@ -40,7 +40,8 @@ def _bars(title: str, classes: list[str], series: dict[str, np.ndarray], train: 
         order = np.argsort(train, kind="stable")
         keep = np.sort(np.concatenate((order[:MAX_BARS // 2], order[-MAX_BARS // 2:])))
     series = {k: np.asarray(v)[keep].tolist() for k, v in series.items()}
-    return Evidence("bars", title, {"labels": [classes[c] for c in keep], "series": series})
+    return Evidence("bars", title, {"labels": [classes[c] for c in keep], "series": series,
+                                    "n_labels": len(classes)})
 
 
 def _samples_of(ctx: CheckContext, split: str, y: np.ndarray,

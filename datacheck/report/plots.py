@@ -250,10 +250,15 @@ def bars_svg(data: Mapping[str, Any]) -> Chart:
     names = [str(k) for k in raw]
     vals = np.vstack([_fit(floats(v), len(labels), np.nan) for v in raw.values()])
     keep = _keep_rows(np.nansum(np.nan_to_num(vals, nan=0.0), axis=0), MAX_BAR_ROWS)
+    # ``n_labels``: how many labels there are when the evidence holds only some of them.
+    total = max(int(field(data, "n_labels", default=len(labels)) or len(labels)), len(labels))
     note = None
     if len(keep) < len(labels):
-        note = (f"Showing {len(keep)} of {len(labels):,} labels: the "
-                f"{len(keep) - MAX_BAR_ROWS // 2} largest and {MAX_BAR_ROWS // 2} smallest totals.")
+        note = (f"Showing {len(keep)} of {total:,} labels: the "
+                f"{len(keep) - MAX_BAR_ROWS // 2} largest and {MAX_BAR_ROWS // 2} smallest totals"
+                + (f" of the {len(labels):,} held in the evidence." if total > len(labels) else "."))
+    elif total > len(labels):
+        note = f"Showing {len(keep)} of {total:,} labels: those held in the evidence."
     colors = series_colors(names)
     shown = [labels[i] for i in keep]
     label_w = min(max(CHAR_W * len(s) for s in shown), 190) + 12
