@@ -495,6 +495,38 @@ def make_defect_nan(out: Path) -> dict:
     return {"train": int((df["split"] == "train").sum()), "test": int((df["split"] == "test").sum())}
 
 
+def make_defect_label_variants(out: Path) -> dict:
+    """wine with a few labels re-spelled in train and in test: a case variant and a trailing
+    space in both splits, a dropped letter in train only (truth: the re-spelled rows)."""
+    x, y, feats = wine_base(SEED + 91)
+    train, test = tabular_split(x, y, feats, SEED + 92, standardize=True)
+    df = shuffle_rows(with_split(train, test), SEED + 93)
+    rng = np.random.default_rng(SEED + 94)
+    plan = [("class_1", "Class_1", "case", {"train": 3, "test": 1}),
+            ("class_2", "class_2 ", "case", {"train": 2, "test": 1}),
+            ("class_0", "clas_0", "typo", {"train": 2, "test": 0})]
+    variants = []
+    for name, spelled, kind, per_split in plan:
+        rows = []
+        for split, n in per_split.items():
+            pool = np.flatnonzero((df["split"] == split).to_numpy() & (df["label"] == name).to_numpy())
+            rows += rng.choice(pool, n, replace=False).tolist() if n else []
+        df.loc[rows, "label"] = spelled
+        split_index = {int(r): int((df["split"].to_numpy()[:r] == df["split"].to_numpy()[r]).sum()) for r in rows}
+        variants.append({"spelling": spelled, "of": name, "kind": kind, "split_counts": per_split,
+                         "file_rows": sorted(int(r) for r in rows),
+                         "samples": sorted(f"{df.loc[r, 'split']}[{split_index[r]}]" for r in rows)})
+    write_csv(out / "defect_label_variants.csv", df)
+    write_json(out / "defect_label_variants.truth.json", {
+        "description": ("wine labels re-spelled: 'spelling' replaces 'of' in the listed rows "
+                        "('file_rows': 0-based data rows of the CSV; 'samples': split[row within the "
+                        "split]). Case and trailing-space variants appear in train and test."),
+        "label_column": "label",
+        "variants": variants,
+    })
+    return {"train": int((df["split"] == "train").sum()), "test": int((df["split"] == "test").sum())}
+
+
 # --------------------------------------------------------------------- digits
 
 
@@ -772,6 +804,8 @@ OUTPUTS = [
     "defect_nan.truth.json",
     "defect_layout.npz",
     "defect_sorted_target.csv",
+    "defect_label_variants.csv",
+    "defect_label_variants.truth.json",
     "README.md",
 ]
 
@@ -814,6 +848,7 @@ def main(argv: list[str] | None = None) -> int:
         "defect_nan": make_defect_nan(out),
         "defect_layout": make_defect_layout(out),
         "defect_sorted_target": make_defect_sorted_target(out),
+        "defect_label_variants": make_defect_label_variants(out),
     }
     write_readme(out, stats, finfo)
     for name, st in stats.items():

@@ -12,6 +12,7 @@ from datacheck.checks import input_integrity  # noqa: E402,F401
 from datacheck.checks import input_shape  # noqa: E402,F401
 from datacheck.checks import duplicates  # noqa: E402,F401
 from datacheck.checks import class_balance  # noqa: E402,F401
+from datacheck.checks import label_variants  # noqa: E402,F401
 from datacheck.checks import learnability  # noqa: E402,F401
 from datacheck.checks import label_noise  # noqa: E402,F401
 from datacheck.checks import label_order  # noqa: E402,F401
