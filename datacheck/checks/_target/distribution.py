@@ -3,30 +3,17 @@ and a train/test shift beyond sampling noise (``class_balance`` on a numeric tar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from datacheck.checks._extremes import EXTREME_Z, ISOLATION_RATIO, RobustScale, isolation
 from datacheck.report.findings import Evidence, Finding, Severity
 
 if TYPE_CHECKING:
     from datacheck.checks.base import Check
     from datacheck.checks.context import CheckContext
 
-# Robust z (distance from the train median in units of 1.4826 MAD, on the log scale for a
-# positive, right-skewed target) beyond which a value is extreme: a normal target passes 8
-# about once in 1e15 draws.
-EXTREME_Z = 8.0
-# Octile skewness (robust: the extremes themselves cannot set it) from which a positive target
-# is judged on the log scale: 0.52 for a log-normal of sigma 1, 0.21 for diabetes, 0 if symmetric.
-LOG_SCALE_SKEW = 0.3
-# Extreme values are *isolated*, the mark of wrong entries (a sentinel, a unit slip) rather
-# than a heavy tail, when they lie at least this many times farther from the median than any
-# other value on their side. Natural tails stay under it: in 60 draws each of t(3),
-# Pareto(2.5), log-normal and 40%-zero targets of 120 to 20,000 values the ratio reached 4.3
-# (a 40%-zero target of 120); a x100 unit slip in diabetes gives 36, a -999 sentinel 5.5.
-ISOLATION_RATIO = 5.0
 # Skewness from which the target's shape is reported (a log transform may help).
 SKEW_INFO = 2.0
 # KS p-value below which a train/other difference is beyond sampling noise (the 5-sigma level
@@ -37,31 +24,6 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MAX_SAMPLES = 50
 
 
-@dataclass(frozen=True)
-class RobustScale:
-    """Where the bulk of the train target lies: center and spread, on a log scale or not."""
-
-    log: bool
-    center: float
-    spread: float
-
-    @classmethod
-    def of(cls, train: np.ndarray) -> "RobustScale | None":
-        """The scale of a train target; None when its MAD is 0 (over half the values equal)."""
-        log = bool(train.min() > 0 and octile_skewness(train) >= LOG_SCALE_SKEW)
-        v = np.log(train) if log else train
-        center = float(np.median(v))
-        spread = 1.4826 * float(np.median(np.abs(v - center)))
-        return cls(log, center, spread) if spread > 0 else None
-
-    def z(self, values: np.ndarray) -> np.ndarray:
-        """Robust z of values (NaN where a log-scale value is not positive: those are extreme)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = np.log(values) if self.log else values
-            z = (v - self.center) / self.spread
-        return np.where(np.isnan(z) & np.isfinite(values), -np.inf, z)
-
-
 def skewness(v: np.ndarray) -> float:
     """Sample skewness (0 for fewer than three values or no spread)."""
     if len(v) < 3:
@@ -69,12 +31,6 @@ def skewness(v: np.ndarray) -> float:
     d = v - v.mean()
     m2 = float(np.mean(d ** 2))
     return float(np.mean(d ** 3) / m2 ** 1.5) if m2 > 0 else 0.0
-
-
-def octile_skewness(v: np.ndarray) -> float:
-    """(q87.5 + q12.5 - 2 median) / (q87.5 - q12.5): a skewness the tails cannot move."""
-    lo, mid, hi = np.quantile(v, (0.125, 0.5, 0.875))
-    return float((hi + lo - 2 * mid) / (hi - lo)) if hi > lo else 0.0
 
 
 def ks_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -184,7 +140,7 @@ def _extremes(check: "Check", ctx: "CheckContext", name: str, scale: RobustScale
     rows = np.flatnonzero(extreme)
     if not len(rows):
         return []
-    isolated = all(_isolation(z, extreme, side) >= ISOLATION_RATIO for side in (1, -1))
+    isolated = all(isolation(z, extreme, side) >= ISOLATION_RATIO for side in (1, -1))
     rows = rows[np.argsort(-np.abs(z[rows]), kind="stable")]
     n = len(rows)
     lo, hi = (np.exp(scale.center + s * EXTREME_Z * scale.spread) if scale.log
@@ -210,16 +166,6 @@ def _extremes(check: "Check", ctx: "CheckContext", name: str, scale: RobustScale
                  "isolated": bool(isolated), "log_scale": scale.log},
         samples=ctx.sample_ids(name, rows[:MAX_SAMPLES]), n_samples=n,
         items=(6, 8))]
-
-
-def _isolation(z: np.ndarray, extreme: np.ndarray, side: int) -> float:
-    """How many times farther from the median the nearest extreme value on one side (``side``
-    1 above, -1 below) lies than the farthest other value there; inf without extremes there."""
-    mine = extreme & (side * z > 0)
-    if not mine.any():
-        return np.inf
-    others = side * z[np.isfinite(z) & ~extreme & (side * z > 0)]
-    return float(np.min(side * z[mine]) / others.max()) if len(others) and others.max() > 0 else np.inf
 
 
 def _shift(check: "Check", train: str, tv: np.ndarray, name: str, v: np.ndarray) -> Finding | None:
