@@ -10,6 +10,8 @@ from datacheck.spec.params import Param
 # Built-in checks (import registers them).
 from datacheck.checks import input_integrity  # noqa: E402,F401
 from datacheck.checks import input_shape  # noqa: E402,F401
+from datacheck.checks import image_quality  # noqa: E402,F401
+from datacheck.checks import shortcuts  # noqa: E402,F401
 from datacheck.checks import duplicates  # noqa: E402,F401
 from datacheck.checks import class_balance  # noqa: E402,F401
 from datacheck.checks import label_variants  # noqa: E402,F401

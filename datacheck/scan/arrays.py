@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from datacheck.scan.hashing import hash_rows
+from datacheck.scan.image_props import image_props
 from datacheck.scan.images import MAX_CHANNELS, THUMB, ImageChunk
 from datacheck.scan.thumbs import area_thumbnails
 
@@ -108,7 +109,7 @@ def array_image_stats(x: np.ndarray, info: ArrayInfo) -> ImageChunk:
 
 
 def _fill_chunks(out: ImageChunk, img: np.ndarray, dtype: np.dtype, c_used: int, lo: float, hi: float) -> None:
-    """Per-sample statistics, thumbnails and histograms, a few thousand samples at a time."""
+    """Per-sample statistics, thumbnails, quality properties and histograms, a few thousand samples at a time."""
     n, h, w, _ = img.shape
     rows = np.minimum(np.arange(THUMB) * h // THUMB, h - 1)
     cols = np.minimum(np.arange(THUMB) * w // THUMB, w - 1)
@@ -126,6 +127,7 @@ def _fill_chunks(out: ImageChunk, img: np.ndarray, dtype: np.dtype, c_used: int,
         full = part.astype(np.float64).mean(axis=3)
         out.area[s:s + len(part)] = area_thumbnails(
             np.clip(np.nan_to_num((full - lo) / (hi - lo) * 255 if hi > lo else full * 0), 0, 255), THUMB)
+        out.props[s:s + len(part)] = image_props(part, value_lo=lo, value_hi=hi)
         if dtype == np.uint8:
             for ch in range(c_used):
                 out.hist[ch] += np.bincount(part[..., ch].ravel(), minlength=256)

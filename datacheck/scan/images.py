@@ -3,7 +3,8 @@
 Each worker decodes a chunk of files and returns plain numpy arrays (no per-image dicts):
 size, mode, per-channel mean/std/min/max, a content hash of the decoded pixels, a 16x16
 grayscale thumbnail (Pillow's BOX resize) and an area-averaged one for the near-copy search,
-and a 256-bin histogram per channel. A file that cannot be decoded is
+a 256-bin histogram per channel, the file format and a few quality properties
+(``image_props``). A file that cannot be decoded is
 recorded with its error, never raised.
 """
 
@@ -22,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from datacheck.scan.parallel import available_cpus, one_thread_per_worker  # noqa: F401 - available_cpus public here since the start
+from datacheck.scan.image_props import empty_props, image_props
 from datacheck.scan.thumbs import area_thumbnails, box_thumbnails, luma
 
 THUMB = 16
@@ -52,6 +54,8 @@ class ImageChunk:
     thumb: np.ndarray       # uint8 (k, 16, 16)
     hist: np.ndarray        # int64 (3, 256), pixels of 8-bit images only
     area: np.ndarray        # uint8 (k, 16, 16), area-averaged (``thumbs.area_thumbnails``)
+    props: np.ndarray       # float32 (k, len(image_props.PROPS)), NaN where not computed
+    format: list            # file format per image (Pillow's name, "PNG"); "" when unknown
 
 
 def _empty_chunk(k: int) -> ImageChunk:
@@ -62,6 +66,7 @@ def _empty_chunk(k: int) -> ImageChunk:
         mode=[""] * k, mean=nan.copy(), std=nan.copy(), min=nan.copy(), max=nan.copy(),
         hash=np.zeros(k, np.uint64), thumb=np.zeros((k, THUMB, THUMB), np.uint8),
         hist=np.zeros((MAX_CHANNELS, 256), np.int64), area=np.zeros((k, THUMB, THUMB), np.uint8),
+        props=empty_props(k), format=[""] * k,
     )
 
 
@@ -99,16 +104,17 @@ def decode_chunk(root: str, paths: list[str]) -> ImageChunk:
         for i, rel in enumerate(paths):
             full = os.path.join(root, rel)
             try:
-                n_bytes, mode, arr, thumb = _decode_from_memory(full, Image)
+                n_bytes, mode, arr, thumb, fmt = _decode_from_memory(full, Image)
             except Exception:  # noqa: BLE001 - redone by name below, for the exact error and size
                 try:
-                    n_bytes, mode, arr, thumb = _decode_by_name(full, Image, out, i)
+                    n_bytes, mode, arr, thumb, fmt = _decode_by_name(full, Image, out, i)
                 except Exception as exc:  # noqa: BLE001 - any decode failure is a finding, not a crash
                     out.error[i] = _describe(exc)
                     continue
             out.ok[i] = True
             out.n_bytes[i] = n_bytes
             out.mode[i] = mode
+            out.format[i] = fmt
             out.height[i], out.width[i], out.channels[i] = arr.shape
             if thumb is not None:
                 out.thumb[i] = thumb
@@ -120,18 +126,21 @@ def decode_chunk(root: str, paths: list[str]) -> ImageChunk:
         index = [i for i, _, _ in items]
         stack = np.stack([a for _, a, _ in items])
         _group_stats(out, index, stack)
-        out.area[index] = area_thumbnails(_gray_0_255(stack), THUMB)
+        gray = _gray_0_255(stack)
+        out.area[index] = area_thumbnails(gray, THUMB)
+        out.props[index] = image_props(stack, gray)
         todo = np.array([pending for _, _, pending in items])
         if todo.any():
             _group_thumbs(out, np.asarray(index)[todo], stack[todo])
     return out
 
 
-def _decode_from_memory(full: str, Image) -> tuple[int, str, np.ndarray, np.ndarray | None]:
+def _decode_from_memory(full: str, Image) -> tuple[int, str, np.ndarray, np.ndarray | None, str]:
     """Read a file whole and decode it from memory (one read, not Pillow's many small ones).
 
-    Returns the size in bytes, the mode, the pixels (``_pixels``) and the thumbnail, or None
-    for L and RGB images, whose thumbnails ``_group_thumbs`` makes for a whole group at once.
+    Returns the size in bytes, the mode, the pixels (``_pixels``), the thumbnail, or None
+    for L and RGB images, whose thumbnails ``_group_thumbs`` makes for a whole group at once,
+    and the file format.
     Raises on any problem; the caller then decodes by name for Pillow's own error message.
     """
     with open(full, "rb") as fh:
@@ -143,17 +152,18 @@ def _decode_from_memory(full: str, Image) -> tuple[int, str, np.ndarray, np.ndar
         mode = im.mode
         arr = _pixels(im)
         thumb = None if mode in _GROUP_THUMB_MODES else _thumb(im, Image)
-    return len(data), mode, arr, thumb
+        fmt = im.format or ""
+    return len(data), mode, arr, thumb, fmt
 
 
-def _decode_by_name(full: str, Image, out: ImageChunk, i: int) -> tuple[int, str, np.ndarray, np.ndarray]:
+def _decode_by_name(full: str, Image, out: ImageChunk, i: int) -> tuple[int, str, np.ndarray, np.ndarray, str]:
     """Decode one file by name, recording its size first (its error, if any, names the path)."""
     out.n_bytes[i] = os.path.getsize(full)
     if out.n_bytes[i] == 0:
         raise ValueError("empty file (0 bytes)")
     with Image.open(full) as im:
         im.load()
-        return int(out.n_bytes[i]), im.mode, _pixels(im), _thumb(im, Image)
+        return int(out.n_bytes[i]), im.mode, _pixels(im), _thumb(im, Image), im.format or ""
 
 
 def _thumb(im, Image) -> np.ndarray:
@@ -218,7 +228,8 @@ def concat_chunks(chunks: list[ImageChunk]) -> ImageChunk:
         std=cat([c.std for c in chunks]), min=cat([c.min for c in chunks]),
         max=cat([c.max for c in chunks]), hash=cat([c.hash for c in chunks]),
         thumb=cat([c.thumb for c in chunks]), hist=sum(c.hist for c in chunks),
-        area=cat([c.area for c in chunks]),
+        area=cat([c.area for c in chunks]), props=cat([c.props for c in chunks]),
+        format=list(chain.from_iterable(c.format for c in chunks)),
     )
 
 
