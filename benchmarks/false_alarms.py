@@ -191,6 +191,12 @@ def planted_cases(pool, seed: int, quick: bool) -> list[Case]:
              csvs(lambda: panel.imbalanced(table, 0, 0.05, seed)), "class_balance"),
         Case("10 NaN cells, breast_cancer", csvs(lambda: panel.with_nan(table, 10, seed)), "input_integrity"),
         Case("unequal scales, breast_cancer", csvs(lambda: panel.unscaled(table, seed)), "feature_scaling"),
+        Case("4 values 40 SD out, breast_cancer",
+             csvs(lambda: panel.with_extreme_values(table, 4, 40.0, seed)), "outliers"),
+        Case("label + noise column, breast_cancer",
+             csvs(lambda: panel.with_label_column(table, 0.5, seed)), "target_leakage"),
+        Case("label + noise column, wine", csvs(lambda: panel.with_label_column(panel.sklearn_table("wine", seed),
+                                                                                0.5, seed)), "target_leakage"),
         Case("shuffled target, diabetes regression",
              csvs(lambda: panel.shuffled_labels(panel.diabetes(seed), seed), label="target"), "learnability"),
     ]

@@ -254,3 +254,24 @@ def unscaled(data: Splits, seed: int = 0) -> Splits:
     shift = rng.uniform(0, 1000, data.x_train.shape[1])
     return Splits(data.x_train * scale + shift, data.x_test * scale + shift, data.y_train, data.y_test,
                   data.classes)
+
+
+def with_extreme_values(data: Splits, n_cells: int, sd: float = 40.0, seed: int = 0) -> Splits:
+    """``n_cells`` training cells, each in its own row and column, set ``sd`` standard
+    deviations of their column above its mean (a unit slip or a typing error)."""
+    rng = np.random.default_rng(seed)
+    x = data.x_train.astype(np.float64, copy=True)
+    rows = rng.choice(len(x), n_cells, replace=False)
+    cols = rng.choice(x.shape[1], n_cells, replace=x.shape[1] < n_cells)
+    x[rows, cols] = x[:, cols].mean(axis=0) + sd * x[:, cols].std(axis=0)
+    return Splits(x, data.x_test, data.y_train, data.y_test, data.classes)
+
+
+def with_label_column(data: Splits, noise: float = 0.5, seed: int = 0) -> Splits:
+    """One more feature column derived from the label: the class index plus uniform noise of
+    width ``noise``, standardized on train like the rest (target leakage)."""
+    rng = np.random.default_rng(seed)
+    leak = [y + rng.uniform(0, noise, len(y)) for y in (data.y_train, data.y_test)]
+    mean, std = leak[0].mean(), leak[0].std()
+    x_train, x_test = (np.column_stack([x, (v - mean) / std]) for x, v in zip((data.x_train, data.x_test), leak))
+    return Splits(x_train, x_test, data.y_train, data.y_test, data.classes)
