@@ -83,6 +83,24 @@ def target_stats(values) -> dict[str, Any]:
 
 
 
+def column_overview(result, selected=()) -> list[dict]:
+    """The report's per-column overview of a scan (``datacheck.scan.columns``), drift judged
+    with ``split_consistency``'s ``drift_effect`` as configured (its default when not run);
+    empty, with a logged warning, if it cannot be built (it is context, not a check)."""
+    import logging
+
+    from datacheck.checks import get_check
+    from datacheck.scan.columns import column_overview as overview
+
+    effect = next((c.config["drift_effect"] for c in selected if c.id == "split_consistency"),
+                  get_check("split_consistency").params["drift_effect"].default)
+    try:
+        return overview(result, drift_effect=effect)
+    except Exception as exc:  # noqa: BLE001 - the findings stand without the overview
+        logging.getLogger(__name__).warning("no column overview: %s: %s", type(exc).__name__, exc)
+        return []
+
+
 def run_smoke(dataset, settings: dict[str, Any] | None = None):
     """Run the model-side smoke probes on a dataset's training split.
 
@@ -211,5 +229,6 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         more_outcomes, more_findings = run_smoke(dataset, settings)
         outcomes += more_outcomes
         findings += more_findings
+    columns = column_overview(result, selected)
     return Report(source=dataset.source, dataset=summarize(dataset, result), checks=tuple(outcomes),
-                  findings=tuple(findings), sample_index=ctx.sample_index())
+                  findings=tuple(findings), columns=tuple(columns), sample_index=ctx.sample_index())

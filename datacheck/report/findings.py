@@ -327,6 +327,10 @@ class Report:
         Sorted by severity (errors first), then check id.
     datacheck_version : str
         Version of datacheck that wrote it.
+    columns : tuple of dict
+        The per-column overview (``datacheck.scan.columns``): per column its name, dtype, the
+        statistics of each split, shared histogram edges and drift against the training
+        split, as plain JSON types; empty without a scan.
     sample_index : SampleIndex or None
         The scanned samples (ids, labels) behind ``samples``; None for a report read from
         JSON or made without a scan. Not part of the JSON form nor of equality.
@@ -338,11 +342,13 @@ class Report:
     findings: tuple[Finding, ...]
     datacheck_version: str = ""
     sample_index: SampleIndex | None = field(default=None, compare=False, repr=False)
+    columns: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         ordered = sorted(self.findings, key=lambda f: (-f.severity.rank, f.check, f.code))
         object.__setattr__(self, "findings", tuple(ordered))
         object.__setattr__(self, "checks", tuple(self.checks))
+        object.__setattr__(self, "columns", tuple(self.columns))
         if not self.datacheck_version:
             object.__setattr__(self, "datacheck_version", __version__)
 
@@ -392,6 +398,7 @@ class Report:
             "datacheck_version": self.datacheck_version,
             "source": self.source,
             "dataset": self.dataset.to_dict(),
+            "columns": [dict(c) for c in self.columns],
             "checks": [c.to_dict() for c in self.checks],
             "findings": [f.to_dict() for f in self.findings],
             "summary": self.summary,
@@ -406,6 +413,7 @@ class Report:
             checks=tuple(CheckOutcome.from_dict(c) for c in d.get("checks", ())),
             findings=tuple(Finding.from_dict(f) for f in d.get("findings", ())),
             datacheck_version=d.get("datacheck_version", ""),
+            columns=tuple(d.get("columns", ())),
         )
 
 

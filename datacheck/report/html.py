@@ -28,6 +28,7 @@ import numpy as np
 from markupsafe import Markup, escape
 
 from datacheck.report import evidence, plots
+from datacheck.report.columns import columns_view
 from datacheck.report.findings import Evidence, Finding, Report, Severity, Status
 from datacheck.report.plots import plain
 
@@ -119,7 +120,7 @@ def render_html(report: Report, *, source_root: str | Path | None = None) -> str
     return env.get_template(TEMPLATE).render(
         report=report, summary=_summary_view(report), groups=[g for g in groups if g["findings"]],
         checks=_checks_view(report, findings), thumb_styles=Markup("".join(thumbs.styles)),
-        thumbs_capped=thumbs.capped, thumb_px=THUMB_PX)
+        thumbs_capped=thumbs.capped, thumb_px=THUMB_PX, columns=columns_view(report))
 
 
 # -- thumbnails -------------------------------------------------------------------------------

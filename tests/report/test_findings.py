@@ -49,7 +49,7 @@ def test_json_round_trip_and_contract_keys():
     r = _report()
     text = to_json(r)
     d = json.loads(text)
-    assert set(d) == {"schema_version", "datacheck_version", "source", "dataset", "checks", "findings", "summary"}
+    assert set(d) == {"schema_version", "datacheck_version", "source", "dataset", "columns", "checks", "findings", "summary"}
     assert d["findings"][0]["code"] == "x.bad" and d["findings"][0]["split"] == "train"
     assert d["checks"][1] == {"id": "z", "status": "skipped", "duration_s": 0.0, "reason": "no images",
                               "doc": {}}

@@ -354,6 +354,8 @@ def test_reports_open_in_chromium(browser, sample_reports, synthetic, tmp_path):
                                                            ("info", "info")) if rep.summary[sev]], "checks"]
         if not rep.findings:
             expected.insert(1, "findings")
+        if rep.columns:
+            expected.insert(-1, "columns")
         assert result.section_ids == expected, name
         assert result.finding_codes == [f.code for f in rep.findings], name
         assert result.png.startswith(b"\x89PNG") and len(result.png) > 10_000, name
