@@ -17,6 +17,8 @@ from datacheck.checks import class_balance  # noqa: E402,F401
 from datacheck.checks import label_variants  # noqa: E402,F401
 from datacheck.checks import learnability  # noqa: E402,F401
 from datacheck.checks import label_noise  # noqa: E402,F401
+from datacheck.checks import outliers  # noqa: E402,F401
+from datacheck.checks import target_leakage  # noqa: E402,F401
 from datacheck.checks import label_order  # noqa: E402,F401
 from datacheck.checks import feature_scaling  # noqa: E402,F401
 from datacheck.checks import pretrained_norm  # noqa: E402,F401
