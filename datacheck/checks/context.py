@@ -188,13 +188,26 @@ class CheckContext:
                 label = Column(scan.y.astype(np.int64), categories=tuple(self.classes))
             base = {}
             im = scan.images
-            if im is not None and source.has_files:
-                base = {"height": Column(im.height), "width": Column(im.width),
-                        "mode": Column(np.asarray(im.mode, dtype=object))}
+            if im is not None and source.has_files:  # missing where the file cannot be read
+                ok = np.flatnonzero(im.ok)
+                base = {"height": Column(im.height[ok].astype(np.int64), ok),
+                        "width": Column(im.width[ok].astype(np.int64), ok),
+                        "mode": Column(np.asarray(im.mode, dtype=object)[ok], ok)}
             out.append(SplitSamples(name, scan.n, _ids_reader(source, scan.n), label, base))
         return SampleIndex(tuple(out))
 
 
 def _ids_reader(source: SplitSource, n: int) -> Callable[[], list[str]]:
-    """Reads every sample id of a split when called (paths, or ``split[row]``)."""
-    return lambda: source.sample_ids(np.arange(n))
+    """Reads every sample id of a split when called (paths, or ``split[row]``).
+
+    Holds the list of paths of an image split, and nothing of a table or an array: the report
+    must not keep the dataset's samples in memory.
+    """
+    if source.has_files or not n:
+        ids = source.sample_ids(np.arange(n))
+        return lambda: ids
+    name = source.name
+    if source.sample_ids([n - 1]) != [f"{name}[{n - 1}]"]:  # pragma: no cover - other id forms
+        ids = source.sample_ids(np.arange(n))
+        return lambda: ids
+    return lambda: [f"{name}[{i}]" for i in range(n)]

@@ -137,6 +137,7 @@ def test_image_folder_ids_sizes_and_integrity_flags(sample_data):
     assert df["input_integrity.flag"].notna().sum() == sum(
         w.startswith(("unreadable", "constant")) for w in planted.values())
     assert df.loc["train/Bag/big.png", ["height", "width"]].tolist() == [56, 40]
+    assert pd.isna(df.loc["train/Bag/empty.png", "height"]) and pd.isna(df.loc["train/Bag/empty.png", "mode"])
     assert df.loc["train/Trouser/rgb.png", "mode"] == "RGB"
     major = truth["majority"]
     assert (df["mode"] == major["mode"]).mean() > 0.9
