@@ -212,7 +212,8 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         dataset = load(path_or_train, label=label, split_col=split_col, stream=stream, progress=progress)
     else:
         train = path_or_train if path_or_train is not None else train
-        dataset = from_objects({"train": train, "val": val, "test": test}, label=label, seed=int(seed))
+        dataset = from_objects({"train": train, "val": val, "test": test}, label=label, seed=int(seed),
+                               progress=progress)
     if task is not None:
         dataset.set_task(task)
     dataset.set_key_columns({k: options[k] for k in ("group_col", "time_col") if options.get(k)})

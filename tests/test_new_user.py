@@ -193,3 +193,94 @@ def test_bars_note_without_a_total_counts_the_labels_held():
     assert note.startswith("Showing 40 of 100 labels")
     _, note = bars_svg({"labels": labels, "series": {"train": list(range(100))}, "n_labels": 5000})
     assert note.startswith("Showing 40 of 5,000 labels") and "100 held" in note
+
+
+# 3. A DataLoader's labels are counted over the whole split -----------------------------------------
+
+def _digits_items():
+    """scikit-learn digits as 1x8x8 float tensors, class 9 cut to 30 items (1,647 in all)."""
+    torch = pytest.importorskip("torch")
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    keep = np.flatnonzero(y != 9)
+    keep = np.sort(np.r_[keep, np.flatnonzero(y == 9)[:30]])
+    x = torch.tensor(X[keep] / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
+    return x, torch.tensor(y[keep])
+
+
+def _dataset_with_targets():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import Dataset
+
+    x, y = _digits_items()
+
+    class Digits(Dataset):
+        targets = y.tolist()
+
+        def __len__(self):
+            return len(x)
+
+        def __getitem__(self, i):
+            return x[i], int(y[i])
+
+    return Digits()
+
+
+def test_loader_class_counts_cover_every_item():
+    """A shuffled loader over 1,647 digits whose class 9 has 30 items: the class count is 30,
+    not the handful among the first 512 items the loader yields."""
+    pytest.importorskip("torch")
+    from torch.utils.data import DataLoader
+
+    from datacheck.api import profile
+
+    ds = _dataset_with_targets()
+    calls = []
+
+    def progress(description, total):
+        calls.append([description, total, 0])
+
+        def advance(n):
+            calls[-1][2] += n
+        return advance
+
+    report = profile(train=DataLoader(ds, batch_size=64, shuffle=True), checks=["class_balance"],
+                     progress=progress)
+    d = report.to_dict()
+    assert d["dataset"]["splits"]["train"]["n_samples"] == len(ds)
+    few = [f for f in d["findings"] if "fewer than" in f["message"]]
+    assert not few, few
+    assert any("every one of the" in n for n in d["dataset"]["notes"])
+    read = [c for c in calls if c[0].startswith("reading train")]
+    assert read and read[0][1] == len(ds) and read[0][2] > 0
+
+
+def test_planted_rare_class_is_still_found_when_every_item_is_read():
+    """Control: a class that really has 5 items is reported, with its true count."""
+    pytest.importorskip("torch")
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from datacheck.api import profile
+
+    x, y = _digits_items()
+    keep = np.r_[np.flatnonzero(y.numpy() != 9), np.flatnonzero(y.numpy() == 9)[:5]]
+    loader = DataLoader(TensorDataset(x[keep], y[keep]), batch_size=64, shuffle=True)
+    report = profile(train=loader, checks=["class_balance"]).to_dict()
+    few = [f for f in report["findings"] if "fewer than" in f["message"]]
+    assert few and "9 (5)" in few[0]["message"]
+
+
+def test_sample_past_the_memory_budget_says_so_and_keeps_every_class():
+    pytest.importorskip("torch")
+    from datacheck.data.torch_input import torch_to_dataset
+
+    ds = _dataset_with_targets()
+    item = 1 * 8 * 8 * 4
+    data = torch_to_dataset({"train": ds}, max_bytes=400 * item)
+    split = data.splits["train"]
+    assert len(split) == 400
+    assert set(np.asarray(data.classes)[split.y]) == {str(c) for c in range(10)}
+    note = data.notes[0]
+    assert f"400 of {len(ds):,} items" in note and "memory budget" in note
+    assert "Every label" in note and "9 (30)" in note  # the rare class's true count

@@ -13,7 +13,8 @@ from datacheck.data.torch_input import is_torch_data, torch_to_dataset
 from datacheck.errors import InputError
 
 
-def from_objects(splits: dict[str, Any], *, label: str | None = None, seed: int = 0) -> Dataset:
+def from_objects(splits: dict[str, Any], *, label: str | None = None, seed: int = 0,
+                 progress=None) -> Dataset:
     """Build a ``Dataset`` from objects given per split.
 
     Parameters
@@ -21,11 +22,13 @@ def from_objects(splits: dict[str, Any], *, label: str | None = None, seed: int 
     splits : dict of str to object
         Split name -> a pandas DataFrame holding the label column, a pyarrow Table, a tuple
         ``(X, y)`` of a numpy array (or DataFrame) and labels, or a torch ``Dataset`` or
-        ``DataLoader`` (sampled through its transforms: what the first layer sees).
+        ``DataLoader`` (read through its transforms: what the first layer sees).
     label : str, optional
         The label column of DataFrames; default the first of ``label, target, class, y``.
     seed : int, default=0
-        Seed of the sample drawn from a torch ``Dataset``.
+        Seed of the sample drawn from a torch ``Dataset`` too large to read whole.
+    progress : callable, optional
+        ``progress(description, total) -> advance(n)``, while torch items are read.
 
     Returns
     -------
@@ -43,7 +46,7 @@ def from_objects(splits: dict[str, Any], *, label: str | None = None, seed: int 
     if not splits:
         raise InputError("profile()", "no data given: pass a path, or train= (and test=, val=)")
     if any(is_torch_data(v) for v in splits.values()):
-        return torch_to_dataset(splits, seed=seed)
+        return torch_to_dataset(splits, seed=seed, progress=progress)
     kinds = set()
     tables, pairs = {}, {}
     for name, obj in splits.items():
