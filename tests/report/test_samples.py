@@ -171,6 +171,14 @@ def test_npz_and_partitioned_runs_give_the_same_table(tmp_path, digits_split):
     assert whole["split"].tolist() == ["train"] * len(ytr) + ["test"] * len(yte)
 
 
+def test_dask_engine_gives_the_same_table(sample_data):
+    pytest.importorskip("distributed")
+    path, checks = sample_data / "defect_duplicates.csv", ["input_integrity", "duplicates"]
+    local = datacheck.profile(path, checks=checks).samples
+    pd.testing.assert_frame_equal(datacheck.profile(path, checks=checks, engine="dask", workers=1).samples, local)
+    assert local["duplicates.group"].notna().any()
+
+
 def test_torch_dataset_ids_are_rows():
     torch = pytest.importorskip("torch")
     x, y = _digits()
