@@ -7,6 +7,8 @@ from dataclasses import dataclass
 # Distinct values a string column may have and still be counted (per split); past it the
 # column is dropped, so memory stays at most this many values per column.
 MAX_DISTINCT = 300
+# Rows whose distinct values are counted first: an id or free-text column is dropped on them.
+_PROBE_ROWS = 8192
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class StringCounts:
             if pa.types.is_dictionary(t) and _is_text(t.value_type):
                 col, t = col.cast(t.value_type), t.value_type
             if not _is_text(t):
+                continue
+            if pc.count_distinct(col.slice(0, _PROBE_ROWS)).as_py() > MAX_DISTINCT:
+                out[name] = None  # an id or free text: its first rows already tell
                 continue
             found = pc.value_counts(col)
             if len(found) - found.field("values").null_count > MAX_DISTINCT:
