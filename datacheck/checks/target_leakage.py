@@ -14,6 +14,11 @@ from datacheck.spec.params import Param
 # Labelled rows needed to judge single columns; a warning needs WARN_ROWS.
 MIN_ROWS = 20
 WARN_ROWS = 50
+# A leak is a shortcut past features that predict the label on their own: a warning needs the
+# other features to reach this skill (balanced accuracy scaled so chance is 0, or R²). Where
+# nothing else predicts the label, the column is the whole task (a label computed from it by
+# a rule, or the only informative feature), and the finding is info.
+REST_SIGNAL = 0.2
 # A numeric column whose sorted order has at most this share of rows in label changes beyond
 # one per class boundary maps one-to-one to the classes (real features: 0.067 and more on the
 # scikit-learn tables; label + uniform noise: 0).
@@ -138,12 +143,13 @@ class TargetLeakageCheck(Check):
         if not suspects.any():
             suspects = strong
         rest = usable & ~suspects
-        rest_skill, rest_model = sf.rest_skill(values[:, rest], y, regression=regression, seed=ctx.seed,
-                                               strength=skill[rest])
+        rest_skill, rest_model = sf.rest_skill(values[:, rest], y, regression=regression, seed=ctx.seed)
         ratio = self.config["min_error_ratio"]
         beats_rest = (1 - skill) * ratio <= 1 - rest_skill
         one_to_one = excess <= MAX_EXCESS
-        leak = suspects & (skill >= warn) & (n >= WARN_ROWS) & (beats_rest | one_to_one)
+        rest_signal = rest_skill if regression else (rest_skill - chance) / (1 - chance)
+        leak = (suspects & (skill >= warn) & (n >= WARN_ROWS) & (beats_rest | one_to_one)
+                & (rest_signal >= REST_SIGNAL))
         target = "target" if regression else "label"
         measure = "R²" if regression else "balanced accuracy"
         n_rest = int(rest.sum())
@@ -192,11 +198,17 @@ class TargetLeakageCheck(Check):
             one = len(cols) == 1
             versus = (f"; {rest_words} without {'it' if one else 'them'}" if suspects[plain].all() and not leaked
                       else "")
+            if skill[plain[0]] >= warn and rest_signal < REST_SIGNAL:
+                verdict = (f" Nothing else predicts the {target}: either it was computed from "
+                           f"{'this column' if one else 'these columns'} by a rule (then a model learns only the "
+                           "rule), or the other features carry no information.")
+            else:
+                verdict = (" A strong feature is common in real data; it is only a leak if it is not known when "
+                           "the model must predict.")
             found.append(self.finding(
                 "strong_column", Severity.INFO,
                 f"{'Column' if one else 'Columns'} {_quote(cols)} alone predict{'s' if one else ''} the {target} "
-                f"well (held-out {measure} up to {skill[plain[0]]:.2f}){versus}{context}. A strong feature is "
-                "common in real data; it is only a leak if it is not known when the model must predict.",
+                f"well (held-out {measure} up to {skill[plain[0]]:.2f}){versus}{context}.{verdict}",
                 hint="Make sure these columns are measured before the outcome and are available at prediction time.",
                 metrics={"columns": cols, "skill": {names[j]: round(float(skill[j]), 4) for j in plain}, **common},
                 evidence=[table]))

@@ -27,8 +27,8 @@ MAX_GROUPS = 64
 MIN_HALF, MAX_HALF = 2, 15
 # Columns times rows times classes held at a time: bounds the memory of the vote arrays.
 CHUNK_CELLS = 4_000_000
-# Rows the rest-of-the-features models see at most; the forest sees the columns strongest
-# alone, at most REST_FOREST of them, and has REST_TREES trees.
+# Rows the rest-of-the-features models see at most; the forest sees at most REST_FOREST
+# columns (screened within each fold) and has REST_TREES trees.
 REST_ROWS = 3_000
 REST_FOREST = 30
 REST_TREES = 50
@@ -210,8 +210,7 @@ def _line_r2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where((n >= 30) & np.isfinite(rho2), rho2 * n / len(y), 0.0)
 
 
-def rest_skill(x: np.ndarray, y: np.ndarray, *, regression: bool, seed: int,
-               strength: np.ndarray | None = None) -> tuple[float, str]:
+def rest_skill(x: np.ndarray, y: np.ndarray, *, regression: bool, seed: int) -> tuple[float, str]:
     """Cross-validated skill of models on the given columns (the rest of the features).
 
     Parameters
@@ -225,9 +224,6 @@ def rest_skill(x: np.ndarray, y: np.ndarray, *, regression: bool, seed: int,
         forest and logistic regression. The better of the two.
     seed : int
         Seed of the folds and the subsample.
-    strength : numpy.ndarray, optional
-        (d,) single-column skill: a random forest sees the ``REST_FOREST`` strongest
-        columns (the linear model sees all).
 
     Returns
     -------
@@ -251,13 +247,10 @@ def rest_skill(x: np.ndarray, y: np.ndarray, *, regression: bool, seed: int,
         x = np.where(missing, fill, x)
     sd = x.std(axis=0)
     standardized = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    if x.shape[1] > REST_FOREST:
-        rank = np.argsort(-strength, kind="stable") if strength is not None else np.arange(x.shape[1])
-        x = x[:, np.sort(rank[:REST_FOREST])]
     if regression:
         cv = KFold(3, shuffle=True, random_state=seed)
-        models = [("random forest", RandomForestRegressor(REST_TREES, min_samples_leaf=2, max_features=0.5,
-                                                          random_state=seed), x),
+        models = [("random forest", _screened(RandomForestRegressor(REST_TREES, min_samples_leaf=2, max_features=0.5,
+                                                                    random_state=seed), x.shape[1], True), x),
                   ("ridge regression", Ridge(1.0), standardized)]
         score = r2_score
     else:
@@ -265,7 +258,8 @@ def rest_skill(x: np.ndarray, y: np.ndarray, *, regression: bool, seed: int,
         if folds < 2:
             return 1.0 / len(np.unique(y)), "too few samples"
         cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-        models = [("random forest", RandomForestClassifier(REST_TREES, min_samples_leaf=2, random_state=seed), x),
+        models = [("random forest", _screened(RandomForestClassifier(REST_TREES, min_samples_leaf=2, random_state=seed),
+                                              x.shape[1], False), x),
                   ("logistic regression", LogisticRegression(max_iter=300), standardized)]
         score = balanced_accuracy_score
     best, name = -np.inf, ""
@@ -276,6 +270,17 @@ def rest_skill(x: np.ndarray, y: np.ndarray, *, regression: bool, seed: int,
             if value > best:
                 best, name = value, label
     return best, name
+
+
+def _screened(model, d: int, regression: bool):
+    """``model`` on the ``REST_FOREST`` columns of highest F statistic, chosen inside each fold
+    (screening on every row first would leak the held-out labels into the choice)."""
+    if d <= REST_FOREST:
+        return model
+    from sklearn.feature_selection import SelectKBest, f_classif, f_regression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(SelectKBest(f_regression if regression else f_classif, k=REST_FOREST), model)
 
 
 def excess_changes(x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -181,3 +181,14 @@ def test_conformance():
     from datacheck.checks import get_check
 
     check_conformance(get_check(CHECK))
+
+
+def test_a_column_that_is_the_whole_task_is_info():
+    """Label = f0 > 0 among noise columns: nothing else predicts it, so the column is the task
+    itself (or the label was computed from it): info, not a leak warning."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((300, 40))
+    frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(40)]).assign(label=(x[:, 0] > 0).astype(int))
+    [f] = _profile(train=frame, label="label").by_check(CHECK)
+    assert f.code == "target_leakage.strong_column" and f.severity.value == "info"
+    assert f.metrics["columns"] == ["f0"] and "Nothing else predicts" in f.message
