@@ -194,7 +194,8 @@ class CheckContext:
                         "width": Column(im.width[ok].astype(np.int64), ok),
                         "mode": Column(np.asarray(im.mode, dtype=object)[ok], ok)}
             out.append(SplitSamples(name, scan.n, _ids_reader(source, scan.n), label, base))
-        return SampleIndex(tuple(out))
+        # e.g. a streamed split's row sample: checks that compare rows scored only those
+        return SampleIndex(tuple(out), tuple(self.scan.notes))
 
 
 def _ids_reader(source: SplitSource, n: int) -> Callable[[], list[str]]:
