@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
 import datacheck
 from datacheck.report.findings import Report, Severity
