@@ -137,14 +137,15 @@ class LabelVariantsCheck(Check):
         named = "; ".join(_describe(g, splits, True) for g in groups[:MAX_NAMED])
         more = f"; and {len(groups) - MAX_NAMED} more" if len(groups) > MAX_NAMED else ""
         n = len(groups)
+        pairs = [f"{v.name!r}: {g.main.name!r}" for g in groups for v in g.others if v.strong]
+        mapping = ", ".join(pairs[:MAX_NAMED]) + (", ..." if len(pairs) > MAX_NAMED else "")
         return self.finding(
             "class_names", Severity.WARNING,
             f"{n} class {'name is' if n == 1 else 'names are'} spelled more than one way, so each "
             f"spelling is trained as a separate class: {named}{more}.",
-            hint="Map every spelling to one class name before training (e.g. "
-                 "df[label] = df[label].str.strip().replace({'Dog': 'dog'}), or rename the folders); "
-                 "if two names really are different classes, rename one so that they cannot be "
-                 "confused.",
+            hint=f"Map every spelling to one class name before training (rename the folders, or "
+                 f"relabel, e.g. df[label].replace({{{mapping}}})); if two names really are "
+                 "different classes, rename one so that they cannot be confused.",
             metrics={"n_groups": n, "groups": [_group_metrics(g, splits) for g in groups]},
             samples=samples, n_samples=n_samples,
             evidence=[_table(groups, splits, "Spellings of the same class name")])
