@@ -20,6 +20,8 @@ The result is plain JSON types (the report's ``columns``), one dict per column.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -34,8 +36,8 @@ TAIL = 0.005
 # As split_consistency: significance level of the drift test, and the smallest split compared.
 ALPHA = 1e-3
 MIN_ROWS = 20
-# Values per chunk of the vectorized histogram count (columns x rows x edges booleans).
-_CHUNK_CELLS = 1 << 25
+# Values sorted at a time (a copy of a few columns: 32 MB).
+_CHUNK_CELLS = 1 << 22
 _DIGITS = 6
 
 # Per-image properties of an image split shown as columns: name -> (dtype, values from the
@@ -99,18 +101,22 @@ def column_overview(result, *, drift_effect: float = 0.3, alpha: float = ALPHA,
     Returns
     -------
     list of dict
-        Per column, in table order: ``name``, ``dtype``, ``kind`` (``numeric``,
-        ``categorical`` or ``image``), ``edges`` (shared by the splits' histograms), ``splits``
-        (split name -> statistics, see ``_split_stats``) and ``drift`` (evaluation split ->
-        ``{"ks", "p", "drifted"}`` against the training split, numeric columns only).
+        Per column, numeric ones in table order, then the non-numeric ones: ``name``,
+        ``dtype``, ``kind`` (``numeric``, ``image`` or ``categorical``), ``edges`` (shared by
+        the splits' histograms), ``splits`` (split name -> statistics, see ``_split_stats``)
+        and ``drift`` (evaluation split -> ``{"ks", "p", "drifted"}`` against the training
+        split; numeric columns only).
     """
     names = list(result.splits)
     blocks = {name: _numeric_block(result, name) for name in names}
     order: list[str] = []
+    seen: set[str] = set()
     for name in names:
         b = blocks[name]
         if b is not None:
-            order += [c for c in b["names"] if c not in set(order)]
+            new = [c for c in b["names"] if c not in seen]
+            order += new
+            seen.update(new)
     out = _numeric_columns(order, blocks, result.facts.train, drift_effect, alpha, bins)
     out += _categorical_columns(result)
     return out
@@ -153,54 +159,137 @@ def _table_dtypes(result, split: str, names) -> list[str]:
 
 def _numeric_columns(order: list[str], blocks: dict, train: str, drift_effect: float,
                      alpha: float, bins: int) -> list[dict]:
+    """Statistics, shared-edge histograms and drift of the numeric columns, as JSON dicts."""
     if not order:
         return []
+    d = len(order)
     splits = [s for s, b in blocks.items() if b is not None]
     index = {c: j for j, c in enumerate(order)}
-    per = {s: _summarize_block(blocks[s], index, len(order)) for s in splits}
-    edges = _shared_edges(per, len(order), bins)
-    hist = {s: _histograms(blocks[s]["values"], per[s]["rows"], per[s]["finite"], edges) for s in splits}
-    drift = _drift(per, hist, train, splits, drift_effect, alpha)
+    rows = {s: np.array([index[c] for c in blocks[s]["names"]], np.int64) for s in splits}
+    edges = _shared_edges([_range_of(blocks[s], rows[s], d) for s in splits], bins)
+    per = {s: _summarize_block(blocks[s], rows[s], d, edges) for s in splits}
+    drift = _drift(per, train, splits, drift_effect, alpha)
+    n_edges = edges.shape[1]
+    flat = _rounded(edges.ravel())
+    valid = np.isfinite(edges).all(axis=1).tolist()
+    same = (edges[:, 1:] == edges[:, :-1]).tolist()
+    edge_lists, keeps = [], []
+    for j in range(d):
+        keep = _kept_bins(same[j]) if valid[j] else None
+        row = flat[j * n_edges:(j + 1) * n_edges]
+        edge_lists.append(None if keep is None else [row[k] for k in keep] + [row[-1]])
+        keeps.append(keep)
+    views = {s: _split_view(per[s], keeps) for s in splits}
+    has = {s: per[s]["has"].tolist() for s in splits}
+    drift_has = {s: dr["has"].tolist() for s, dr in drift.items()}
     out = []
     for j, name in enumerate(order):
-        first = next(s for s in splits if per[s]["has"][j])
-        e, keep = _compact_edges(edges[j])
+        first = next(s for s in splits if has[s][j])
         col = {"name": name, "dtype": per[first]["dtypes"][j],
                "kind": "image" if blocks[first].get("image") else "numeric",
-               "edges": None if e is None else [_r(v) for v in e], "splits": {}, "drift": {}}
-        for s in splits:
-            if per[s]["has"][j]:
-                col["splits"][s] = _split_stats(per[s], j, hist[s][j], keep)
-        for s, d in drift.items():
-            if d["has"][j]:
-                col["drift"][s] = {"ks": _r(d["ks"][j]), "p": float(f"{d['p'][j]:.3g}"),
-                                   "drifted": bool(d["drifted"][j])}
+               "edges": edge_lists[j],
+               "splits": {s: views[s][j] for s in splits if views[s][j] is not None}, "drift": {}}
+        for s, dr in drift.items():
+            if drift_has[s][j]:
+                col["drift"][s] = {"ks": dr["ks"][j], "p": dr["p"][j], "drifted": dr["drifted"][j]}
         out.append(col)
     return out
 
 
-# Quantiles taken of every column of every split: the overview's, then those of the robust range.
-_ALL_Q = QUANTILES + (0.0, TAIL, 1 - TAIL, 1.0)
+# Values of a split held at most for choosing the bin edges (a strided subsample).
+_RANGE_ROWS = 20_000
 
 
-def _summarize_block(block: dict, index: dict, d: int) -> dict:
-    """Order statistics of a split's held values, per column in overview order.
+def _range_of(block: dict, rows: np.ndarray, d: int) -> np.ndarray:
+    """Per overview column: the split's full range and its robust range (TAIL quantiles).
 
-    Columns are sorted a chunk at a time (a bounded copy): finite count, quantiles, distinct
-    values (capped at 3 too, for the drift test's usable columns) and zeros. Columns the split
-    lacks hold NaN and zero counts.
+    The robust range comes from at most ``_RANGE_ROWS`` evenly spaced held rows (it only places
+    the bin edges); the full range is exact (the scan's, else over every held value).
+
+    Returns
+    -------
+    numpy.ndarray
+        (d, 4): min, low TAIL quantile, high TAIL quantile, max; NaN where the split lacks
+        the column or has no finite value in it.
     """
     values = block["values"]
     m = values.shape[1]
-    rows = np.array([index[c] for c in block["names"]], np.int64)
+    out = np.full((d, 4), np.nan)
+    if not m or not len(rows):
+        return out
+    step = -(-m // _RANGE_ROWS)
+    per_chunk = max(1, _CHUNK_CELLS // -(-m // step))
+    for s in range(0, len(rows), per_chunk):
+        sample = np.array(values[s:s + per_chunk, ::step], np.float64)
+        sample[~np.isfinite(sample)] = np.nan
+        sample.sort(axis=1)
+        k = (~np.isnan(sample)).sum(axis=1)
+        out[rows[s:s + per_chunk], 1:3] = _quantiles(sample, k, (TAIL, 1 - TAIL))
+    if block["exact"] is not None:
+        out[rows, 0], out[rows, 3] = block["exact"]["min"], block["exact"]["max"]
+    else:
+        finite = np.where(np.isfinite(values), values, np.nan)
+        with np.errstate(invalid="ignore"), _quiet():
+            out[rows, 0], out[rows, 3] = np.nanmin(finite, axis=1), np.nanmax(finite, axis=1)
+    return out
+
+
+@contextlib.contextmanager
+def _quiet():
+    """No RuntimeWarning: a column with no finite value has NaN statistics, as it should."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _shared_edges(ranges: list[np.ndarray], bins: int) -> np.ndarray:
+    """Bin edges of every column, the same for every split: ``bins`` equal bins over the
+    robust range of all splits together, and one end bin each side for the values beyond.
+
+    Returns
+    -------
+    numpy.ndarray
+        (d, bins + 3) edges, non-decreasing; NaN for a column with no finite value. Repeated
+        edges (no values beyond the robust range, a constant column) are dropped per column
+        when written out.
+    """
+    r = np.stack(ranges)  # (splits, d, 4)
+    with _quiet():
+        lo, lo_r = np.nanmin(r[:, :, 0], axis=0), np.nanmin(r[:, :, 1], axis=0)
+        hi_r, hi = np.nanmax(r[:, :, 2], axis=0), np.nanmax(r[:, :, 3], axis=0)
+    lo_r, hi_r = np.fmax(lo_r, lo), np.fmin(hi_r, hi)
+    flat = ~(hi_r > lo_r)  # a robust range of one value: bins over the full range instead
+    lo_r, hi_r = np.where(flat, lo, lo_r), np.where(flat, hi, hi_r)
+    with np.errstate(invalid="ignore"):
+        inner = lo_r[:, None] + (hi_r - lo_r)[:, None] * np.linspace(0.0, 1.0, bins + 1)[None, :]
+    inner[:, -1] = hi_r  # exactly, whatever the rounding
+    edges = np.concatenate([lo[:, None], inner, hi[:, None]], axis=1)
+    edges[~np.isfinite(lo) | ~np.isfinite(hi)] = np.nan
+    return edges
+
+
+# Quantiles of every column of every split: the overview's, then the held min and max.
+_ALL_Q = QUANTILES + (0.0, 1.0)
+
+
+def _summarize_block(block: dict, rows: np.ndarray, d: int, edges: np.ndarray) -> dict:
+    """Order statistics and histogram counts of a split's held values, per overview column.
+
+    Columns are sorted a chunk at a time (a bounded copy; inf is counted apart, kept out):
+    finite count, quantiles, distinct values, zeros, and the values below each bin edge.
+    Columns the split lacks hold NaN and zero counts.
+    """
+    values = block["values"]
+    m = values.shape[1]
     has = np.zeros(d, bool)
     has[rows] = True
     finite, distinct, zeros = (np.zeros(d, np.int64) for _ in range(3))
     quant = np.full((d, len(_ALL_Q)), np.nan)
+    below = np.zeros(edges.shape, np.int64)
     step = max(1, _CHUNK_CELLS // max(1, m))
     for s in range(0, len(rows), step):
         part = np.array(values[s:s + step], np.float64)  # a sorted copy of a few columns
-        part[~np.isfinite(part)] = np.nan  # inf is counted apart, kept out of order statistics
+        part[~np.isfinite(part)] = np.nan
         part.sort(axis=1)
         k = (~np.isnan(part)).sum(axis=1)
         at = rows[s:s + step]
@@ -209,18 +298,28 @@ def _summarize_block(block: dict, index: dict, d: int) -> dict:
         inside = np.arange(1, m)[None, :] < k[:, None]
         distinct[at] = (k > 0) + ((part[:, 1:] != part[:, :-1]) & inside).sum(axis=1)
         zeros[at] = (part == 0).sum(axis=1)
+        for i, j in enumerate(at.tolist()):
+            if np.isfinite(edges[j]).all():
+                below[j] = np.searchsorted(part[i, :k[i]], edges[j], side="left")
+                below[j, -1] = k[i]  # the last bin is closed
     dtypes = [""] * d
-    for c, t in zip(block["names"], block["dtypes"]):
-        dtypes[index[c]] = t
-    exact = None
+    for j, t in zip(rows.tolist(), block["dtypes"]):
+        dtypes[j] = t
     if block["exact"] is not None:
-        exact = {}
+        stats = {}
         for key, v in block["exact"].items():
-            exact[key] = np.full(d, np.nan)
-            exact[key][rows] = v
-    return {"rows": rows, "finite": finite, "distinct": distinct, "zeros": zeros, "quantiles": quant,
-            "has": has, "n": block["n"], "held": m, "sample_rows": block["sample_rows"],
-            "exact": exact, "dtypes": dtypes, "values": values}
+            stats[key] = np.full(d, np.nan)
+            stats[key][rows] = v
+    else:  # image properties: every value is held
+        held = np.full((d, m), np.nan)
+        held[rows] = np.where(np.isfinite(values), values, np.nan)
+        with _quiet():
+            stats = {"count": finite.astype(np.float64), "missing": (m - finite).astype(np.float64),
+                     "infinite": np.zeros(d), "min": quant[:, -2], "max": quant[:, -1],
+                     "mean": np.nanmean(held, axis=1), "std": np.nanstd(held, axis=1)}
+    return {"has": has, "finite": finite, "distinct": distinct, "zeros": zeros, "quantiles": quant,
+            "hist": np.diff(below, axis=1), "n": block["n"], "sample_rows": block["sample_rows"],
+            "stats": stats, "dtypes": dtypes}
 
 
 def _quantiles(values: np.ndarray, finite: np.ndarray, qs) -> np.ndarray:
@@ -234,164 +333,117 @@ def _quantiles(values: np.ndarray, finite: np.ndarray, qs) -> np.ndarray:
     hi = np.minimum(lo + 1, k - 1)
     a = np.take_along_axis(values, lo, axis=1)
     b = np.take_along_axis(values, hi, axis=1)
-    out = a + (b - a) * (pos - lo)
+    with np.errstate(invalid="ignore"):
+        out = a + (b - a) * (pos - lo)
     out[finite == 0] = np.nan
     return out
 
 
-def _shared_edges(per: dict, d: int, bins: int) -> np.ndarray:
-    """Bin edges of every column, the same for every split: ``bins`` equal bins over the
-    robust range of all splits together, and one end bin each side when values lie beyond.
-
-    Returns
-    -------
-    numpy.ndarray
-        (d, bins + 3) edges, non-decreasing; NaN for a column with no finite value. Repeated
-        edges (no tail on that side, a constant column) are dropped per column later.
-    """
-    lo_r, hi_r = np.full(d, np.inf), np.full(d, -np.inf)
-    lo, hi = np.full(d, np.inf), np.full(d, -np.inf)
-    n_q = len(QUANTILES)
-    for p in per.values():
-        q = p["quantiles"][:, n_q:]
-        lo, lo_r = np.fmin(lo, q[:, 0]), np.fmin(lo_r, q[:, 1])
-        hi_r, hi = np.fmax(hi_r, q[:, 2]), np.fmax(hi, q[:, 3])
-        if p["exact"] is not None:  # the exact range over every row, not only those held
-            lo, hi = np.fmin(lo, p["exact"]["min"]), np.fmax(hi, p["exact"]["max"])
-    flat = ~(hi_r > lo_r)  # a robust range of one value: bins over the full range instead
-    lo_r, hi_r = np.where(flat, lo, lo_r), np.where(flat, hi, hi_r)
-    with np.errstate(invalid="ignore"):
-        inner = lo_r[:, None] + (hi_r - lo_r)[:, None] * np.linspace(0.0, 1.0, bins + 1)[None, :]
-    inner[:, -1] = hi_r  # exactly, whatever the rounding
-    edges = np.concatenate([lo[:, None], inner, hi[:, None]], axis=1)
-    edges[~np.isfinite(lo) | ~np.isfinite(hi)] = np.nan
-    return edges
+def _kept_bins(same: list[bool]) -> list[int]:
+    """The bins of one column that its distinct edges keep: empty repeated-edge bins go (no
+    values beyond the robust range on that side); a constant column keeps its last bin, which
+    holds every value."""
+    keep = [k for k, dup in enumerate(same) if not dup]
+    return keep or [len(same) - 1]
 
 
-def _histograms(values: np.ndarray, rows: np.ndarray, finite: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts of each column's finite held values in its bins ``[e_k, e_k+1)`` (the last closed).
-
-    Counted as the values below each edge, a broadcast comparison in chunks of columns.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        The split's held values (its columns x rows).
-    rows : numpy.ndarray
-        Overview position of each of its columns.
-    finite : numpy.ndarray
-        Finite values per overview column.
-    edges : numpy.ndarray
-        (d, n_edges) per overview column.
-
-    Returns
-    -------
-    numpy.ndarray
-        int64 (d, n_edges - 1); zeros for the columns the split lacks.
-    """
-    m = values.shape[1]
-    below = np.zeros(edges.shape, np.int64)
-    step = max(1, _CHUNK_CELLS // max(1, m * edges.shape[1]))
-    for s in range(0, len(rows), step):
-        at = rows[s:s + step]
-        v, e = values[s:s + step, :, None], edges[at, None, :]
-        with np.errstate(invalid="ignore"):
-            below[at] = (v < e).sum(axis=1)  # NaN compares False; -inf counts below every edge
-        below[at, -1] = (values[s:s + step] == -np.inf).sum(axis=1)
-    # the last bin is closed: every finite value is at or below the top (-inf cancels out)
-    below[:, -1] += finite
-    below[np.isnan(edges).any(axis=1)] = 0
-    return np.diff(below, axis=1)
-
-
-def _compact_edges(edges: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The distinct edges of one column, and which bins they keep (empty repeated-edge bins
-    go; a constant column keeps one bin holding every value)."""
-    if not np.isfinite(edges).all():
-        return None, None
-    same = np.diff(edges) == 0
-    if same.all():
-        return edges[[0, -1]], np.array([len(same) - 1])
-    keep = np.flatnonzero(~same)
-    return np.r_[edges[keep], edges[-1]], keep
-
-
-def _compact_counts(counts: np.ndarray, keep: np.ndarray | None) -> list[int]:
+def _compact_counts(counts: list[int], keep: list[int] | None) -> list[int]:
     """Bin counts on the compacted edges: a closed, zero-width last bin (the values equal to
     the top edge) folds into the last bin kept, whose top it is."""
     if keep is None:
         return []
-    out = counts[keep].copy()
+    out = [counts[k] for k in keep]
     if keep[-1] != len(counts) - 1:
-        out[-1] += counts[keep[-1] + 1:].sum()
-    return out.tolist()
+        out[-1] += sum(counts[keep[-1] + 1:])
+    return out
 
 
-def _split_stats(p: dict, j: int, counts: np.ndarray, keep: np.ndarray | None) -> dict:
-    """One column's statistics in one split.
+def _split_view(p: dict, keeps: list) -> list[dict | None]:
+    """One split's statistics of every overview column (None where it lacks the column).
 
     ``count`` (finite values), ``missing`` (NaN and null), ``infinite``, ``min``, ``max``,
-    ``mean`` and ``std`` are over every row; ``quantiles``, ``distinct``, ``zeros`` and
-    ``histogram`` over the rows held (``sample_rows`` of them when the split was sampled, else
-    every row), and ``distinct_kind`` says whether the distinct count is ``exact`` or
-    ``at_least`` (counted in a sample).
+    ``mean`` and ``std`` (population) are over every row; ``quantiles``, ``distinct``,
+    ``zeros`` and ``histogram`` over the rows held (``sample_rows`` of them when the split was
+    sampled, else every row), and ``distinct_kind`` says whether the distinct count is
+    ``exact`` or ``at_least`` (counted in a sample).
     """
-    k = int(p["finite"][j])
-    q = p["quantiles"][j]
-    if p["exact"] is not None:
-        ex = {key: p["exact"][key][j] for key in p["exact"]}
-        count, missing, infinite = int(ex["count"]), int(ex["missing"]), int(ex["infinite"])
-        lo, hi, mean, std = ex["min"], ex["max"], ex["mean"], ex["std"]
-    else:
-        count, missing, infinite = k, p["held"] - k, 0
-        v = p["values"][p["rows"].tolist().index(j)]
-        v = v[np.isfinite(v)]
-        lo, hi = q[len(QUANTILES)], q[-1]
-        mean, std = (v.mean(), v.std()) if k else (np.nan, np.nan)
-    hist = _compact_counts(counts, keep)
-    return {"n": int(p["n"]), "count": count, "missing": missing, "infinite": infinite,
-            "distinct": int(p["distinct"][j]), "distinct_kind": "at_least" if p["sample_rows"] else "exact",
-            "zeros": int(p["zeros"][j]), "min": _r(lo), "max": _r(hi), "mean": _r(mean), "std": _r(std),
-            "quantiles": [[qq, _r(x)] for qq, x in zip(QUANTILES, q[:len(QUANTILES)])],
-            "histogram": {"counts": hist}, "sample_rows": p["sample_rows"]}
+    st = p["stats"]
+    count, missing, infinite = (np.nan_to_num(st[k]).astype(np.int64).tolist()
+                                for k in ("count", "missing", "infinite"))
+    lo, hi, mean, std = (_rounded(st[k]) for k in ("min", "max", "mean", "std"))
+    quant = _rounded(p["quantiles"][:, :len(QUANTILES)].ravel())
+    nq = len(QUANTILES)
+    distinct, zeros, hist = p["distinct"].tolist(), p["zeros"].tolist(), p["hist"].tolist()
+    kind = "at_least" if p["sample_rows"] else "exact"
+    out: list[dict | None] = []
+    for j, has in enumerate(p["has"].tolist()):
+        if not has:
+            out.append(None)
+            continue
+        out.append({"n": int(p["n"]), "count": count[j], "missing": missing[j], "infinite": infinite[j],
+                    "distinct": distinct[j], "distinct_kind": kind, "zeros": zeros[j],
+                    "min": lo[j], "max": hi[j], "mean": mean[j], "std": std[j],
+                    "quantiles": [[q, x] for q, x in zip(QUANTILES, quant[j * nq:(j + 1) * nq])],
+                    "histogram": {"counts": _compact_counts(hist[j], keeps[j])},
+                    "sample_rows": p["sample_rows"]})
+    return out
 
 
-def _drift(per: dict, hist: dict, train: str, splits: list[str], drift_effect: float,
-           alpha: float) -> dict:
-    """Binned Kolmogorov-Smirnov distance and test of every column, each split against train."""
+def _drift(per: dict, train: str, splits: list[str], drift_effect: float, alpha: float) -> dict:
+    """Binned Kolmogorov-Smirnov distance and test of every column, each split against train.
+
+    Returns
+    -------
+    dict
+        Evaluation split -> ``has`` (bool array: both splits hold the column), and lists
+        ``ks`` (rounded), ``p`` (3 digits) and ``drifted``.
+    """
     from scipy.special import kolmogorov
 
     if train not in per:
         return {}
     ref = per[train]
-    cdf_ref = np.cumsum(hist[train], axis=1)
+    cdf_ref = np.cumsum(ref["hist"], axis=1)
     out = {}
     for s in splits:
         if s == train:
             continue
         ev = per[s]
-        cdf_ev = np.cumsum(hist[s], axis=1)
+        cdf_ev = np.cumsum(ev["hist"], axis=1)
         na, nb = cdf_ref[:, -1].astype(np.float64), cdf_ev[:, -1].astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             gap = np.abs(cdf_ref / na[:, None] - cdf_ev / nb[:, None])
         ks = np.nan_to_num(gap.max(axis=1)) if gap.shape[1] else np.zeros(len(na))
         has = ref["has"] & ev["has"]
-        usable = (has & (na >= MIN_ROWS) & (nb >= MIN_ROWS) & (_spread(ref) > 0) & (_spread(ev) > 0)
-                  & (ref["distinct"] >= 3))
+        usable = (has & (na >= MIN_ROWS) & (nb >= MIN_ROWS) & (np.nan_to_num(ref["stats"]["std"]) > 0)
+                  & (np.nan_to_num(ev["stats"]["std"]) > 0) & (ref["distinct"] >= 3))
         en = np.sqrt(na * nb / np.maximum(na + nb, 1))
         p = np.where(usable, kolmogorov((en + 0.12 + 0.11 / np.maximum(en, 1e-12)) * ks), 1.0)
         significant = p * max(int(usable.sum()), 1) < alpha
-        out[s] = {"has": has, "ks": np.where(has, ks, np.nan), "p": p,
-                  "drifted": usable & significant & (ks >= drift_effect)}
+        out[s] = {"has": has, "ks": _rounded(np.where(has, ks, np.nan), 4),
+                  "p": _rounded(p, 3), "drifted": (usable & significant & (ks >= drift_effect)).tolist()}
     return out
 
 
-def _spread(p: dict) -> np.ndarray:
-    """Whether each column varies in a split: its std over every row, else its held range."""
-    if p["exact"] is not None:
-        return np.nan_to_num(p["exact"]["std"])
-    q = p["quantiles"]
-    return np.nan_to_num(q[:, -1] - q[:, len(QUANTILES)])
+def _rounded(values, digits: int = _DIGITS) -> list:
+    """Floats rounded to ``digits`` significant digits, as a list (None where not finite).
+
+    The rounded value is an integer times an exact power of ten (one correctly rounded
+    operation), so it prints as its short decimal form in JSON.
+    """
+    v = np.asarray(values, np.float64)
+    finite = np.isfinite(v) & (v != 0)
+    safe = np.where(finite, np.abs(v), 1.0)
+    shift = (digits - 1 - np.floor(np.log10(safe))).astype(np.int64)
+    up = np.clip(shift, 0, 22)
+    down = np.clip(-shift, 0, 22)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = np.where(shift >= 0, np.round(v * 10.0 ** up) / 10.0 ** up, np.round(v / 10.0 ** down) * 10.0 ** down)
+    r = np.where(finite & (np.abs(shift) <= 22), r, v)
+    out = r.tolist()
+    for i in np.flatnonzero(~np.isfinite(v)).tolist():
+        out[i] = None
+    return out
 
 
 # -- categorical -----------------------------------------------------------------------------
@@ -426,9 +478,3 @@ def _categorical_stats(column, scan, missing: int) -> dict:
             "distinct_kind": "at_least" if scan.sampled else "exact",
             "top": [[str(values[i])[:80], int(freq[i])] for i in top],
             "sample_rows": scan.n_column_rows if scan.sampled else None}
-
-
-def _r(v) -> float | None:
-    """A float rounded to ``_DIGITS`` significant digits (None if not finite)."""
-    v = float(v)
-    return float(f"{v:.{_DIGITS}g}") if np.isfinite(v) else None
