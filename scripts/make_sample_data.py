@@ -527,6 +527,29 @@ def make_defect_label_variants(out: Path) -> dict:
     return {"train": int((df["split"] == "train").sum()), "test": int((df["split"] == "test").sum())}
 
 
+def make_defect_target_leakage(out: Path) -> dict:
+    """breast_cancer (standardized, shuffled, `split` column) plus `biopsy_score`: the label
+    (malignant 1, benign 0) plus uniform noise in [0, 1), standardized with train-only stats,
+    so that it alone gives the label away while looking like any other standardized feature."""
+    x, y, feats = breast_cancer_base(SEED + 1)
+    train, test = tabular_split(x, y, feats, SEED + 120, standardize=True)
+    rng = np.random.default_rng(SEED + 121)
+    scores = [(part["label"] == "malignant").to_numpy() + rng.uniform(0, 1, len(part)) for part in (train, test)]
+    mean, std = scores[0].mean(), scores[0].std()
+    for part, score in zip((train, test), scores):
+        part.insert(7, "biopsy_score", np.round((score - mean) / std, 6))
+    df = shuffle_rows(with_split(train, test), SEED + 122)
+    write_csv(out / "defect_target_leakage.csv", df)
+    write_json(out / "defect_target_leakage.truth.json", {
+        "description": ("Column 'biopsy_score' is the label (malignant 1, benign 0) plus uniform noise in [0, 1), "
+                        "standardized with train-only statistics: it alone separates the classes. The other "
+                        "columns are breast_cancer's, standardized with train-only statistics."),
+        "leak_columns": ["biopsy_score"],
+        "n_rows": len(df),
+    })
+    return {"train": len(train), "test": len(test)}
+
+
 # --------------------------------------------------------------------- digits
 
 
@@ -741,6 +764,9 @@ README_ROWS = [
      "float32 digits in [0,1]; x_train NHWC (N,8,8,3) but x_test NCHW (N,3,8,8)"),
     ("defect_sorted_target.csv", "3: one CSV with `split` column, column `target`",
      "regression: diabetes rows sorted by target within each split (train block, then test block)"),
+    ("defect_target_leakage.csv", "3: one CSV with `split` column",
+     "column `biopsy_score` is the label plus uniform noise, standardized: it alone gives the label away. "
+     "Truth: `defect_target_leakage.truth.json`"),
 ]
 
 
@@ -806,6 +832,8 @@ OUTPUTS = [
     "defect_sorted_target.csv",
     "defect_label_variants.csv",
     "defect_label_variants.truth.json",
+    "defect_target_leakage.csv",
+    "defect_target_leakage.truth.json",
     "README.md",
 ]
 
@@ -848,6 +876,7 @@ def main(argv: list[str] | None = None) -> int:
         "defect_nan": make_defect_nan(out),
         "defect_layout": make_defect_layout(out),
         "defect_sorted_target": make_defect_sorted_target(out),
+        "defect_target_leakage": make_defect_target_leakage(out),
         "defect_label_variants": make_defect_label_variants(out),
     }
     write_readme(out, stats, finfo)
