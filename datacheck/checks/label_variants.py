@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 from datacheck.checks._variants import VariantGroup, find_variants
@@ -29,16 +31,24 @@ def _how(name: str, main: str, kind: str) -> str:
         if " ".join(name.split()) == " ".join(main.split()):
             return "differs in spacing"
         return "differs in case and spacing"
+    if kind == "punctuation" and _letters(name) != _letters(main):
+        return "differs in case and punctuation"
     return _KINDS[kind]
 
 
+def _letters(name: str) -> str:
+    """The name without whitespace and punctuation, case kept."""
+    return "".join(c for c in name if not (c.isspace() or unicodedata.category(c).startswith("P")))
+
+
 def _describe(group: VariantGroup, splits: list[str], strong_only: bool) -> str:
-    """``'dog' (train 500, test 100) is also spelled 'Dog' (train 7, test 3; differs in case or
-    spacing)``."""
+    """``'dog' (train 500, test 100) is also spelled 'Dog' (train 7, test 3; differs in case)``;
+    with weak variants, ``'a' (train 100) beside 'A' (train 5; differs in case)``."""
     others = [v for v in group.others if v.strong or not strong_only]
+    verb = "is also spelled" if strong_only else "beside"
     spelled = " and ".join(f"{v.name!r} ({_counts_text(v.counts, splits)}; {_how(v.name, group.main.name, v.kind)})"
                            for v in others)
-    return f"{group.main.name!r} ({_counts_text(group.main.counts, splits)}) is also spelled {spelled}"
+    return f"{group.main.name!r} ({_counts_text(group.main.counts, splits)}) {verb} {spelled}"
 
 
 def _group_metrics(group: VariantGroup, splits: list[str]) -> dict:
@@ -117,7 +127,7 @@ class LabelVariantsCheck(Check):
             more = f" and {len(weak) - MAX_NAMED} more" if len(weak) > MAX_NAMED else ""
             out.append(self.finding(
                 "class_names", Severity.INFO,
-                f"Class names that look alike but may be meant apart: {named}{more}.",
+                f"Class names that look alike, though they may be meant apart: {named}{more}.",
                 hint="If these are one class spelled two ways, map them to one name; otherwise "
                      "nothing to do.",
                 metrics={"n_groups": len(weak), "groups": [_group_metrics(g, splits) for g in weak]},

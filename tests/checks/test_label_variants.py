@@ -193,7 +193,7 @@ def test_image_class_folders(tmp_path):
             p.rename(root / split / "Three_" / p.name)
             moved.append(f"{split}/Three_/{p.name}")
     [f] = _findings(_profile(root), "class_names", "warning")
-    assert sorted(f.samples) == sorted(moved) and "'Three_' (train 2, test 1; differs in punctuation)" in f.message
+    assert sorted(f.samples) == sorted(moved) and "'Three_' (train 2, test 1; differs in case and punctuation)" in f.message
 
 
 def test_image_manifest(tmp_path):
