@@ -96,6 +96,27 @@ def test_names_that_differ_on_purpose_are_not_strong_at_any_counts(names):
         assert _strong(counts) == {}, counts
 
 
+CIFAR100 = ("apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus "
+            "butterfly camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch "
+            "crab crocodile cup dinosaur dolphin elephant flatfish forest fox girl hamster house kangaroo "
+            "keyboard lamp lawn_mower leopard lion lizard lobster man maple_tree motorcycle mountain mouse "
+            "mushroom oak_tree orange orchid otter palm_tree pear pickup_truck pine_tree plain plate poppy "
+            "porcupine possum rabbit raccoon ray road rocket rose sea seal shark shrew skunk skyscraper "
+            "snail snake spider squirrel streetcar sunflower sweet_pepper table tank telephone television "
+            "tiger tractor train trout tulip turtle wardrobe whale willow_tree wolf woman worm").split()
+
+
+@pytest.mark.parametrize("imbalance", [1, 10, 100])
+def test_cifar100_and_its_long_tailed_versions_are_quiet(imbalance):
+    # CIFAR-100-LT: 500 images of class 0 down to 500 / imbalance of class 99, in index order
+    assert len(CIFAR100) == 100
+    counts = {n: [int(500 * imbalance ** (-i / 99))] for i, n in enumerate(CIFAR100)}
+    assert _strong(counts) == {}
+    # bear / pear: one letter, but not a slip of the hand; sea / seal: similar counts
+    assert _strong({"bear": [500], "pear": [5], "sea": [500], "seal": [480]}) == {}
+    assert _strong({"sea": [500], "seal": [5]}) == {"sea": [("seal", "typo")]}  # a rare one would be
+
+
 def test_short_names_are_info_not_warnings():
     # a / A are two EMNIST classes, A- / A two grades: found, but not strong
     groups = find_variants({"a": [100], "A": [5], "A-": [50], "B": [80]})
