@@ -192,3 +192,14 @@ def test_a_column_that_is_the_whole_task_is_info():
     [f] = _profile(train=frame, label="label").by_check(CHECK)
     assert f.code == "target_leakage.strong_column" and f.severity.value == "info"
     assert f.metrics["columns"] == ["f0"] and "Nothing else predicts" in f.message
+
+
+def test_sample_defect_set_names_its_planted_column(sample_data):
+    import json
+
+    truth = json.loads((sample_data / "defect_target_leakage.truth.json").read_text())
+    report = datacheck.profile(sample_data / "defect_target_leakage.csv")
+    [f] = [f for f in loud(report) if f.check == CHECK]
+    assert f.code == "target_leakage.column"
+    assert f.metrics["columns"] == truth["leak_columns"]
+    assert not [g for g in loud(report) if g.check != CHECK]
