@@ -20,9 +20,9 @@ A spelling is *strong* evidence (a warning) only when the list of names is short
 ``Cardigan`` the dog and ``cardigan`` the sweater) and the names are long enough not to be a
 deliberate distinction: 2 characters for case (``a`` / ``A`` are two EMNIST classes), 3 for
 punctuation (``A-`` / ``A`` are two grades); a typo must also be a slip of the hand (swapped
-neighbours, a neighbouring key, a letter dropped or doubled past the first), not any edit
-(``crane`` / ``crate``, ``nail`` / ``snail``). Names that read as numbers are spellings only
-of the same value (``01`` / ``1``), never strong.
+neighbours, a neighbouring key, a letter dropped or doubled past the first, an ``s`` added at
+the end), not any edit (``crane`` / ``crate``, ``nail`` / ``snail``, ``sea`` / ``seal``).
+Names that read as numbers are spellings only of the same value (``01`` / ``1``), never strong.
 """
 
 from __future__ import annotations
@@ -154,8 +154,8 @@ _NEAR = {c: {_ROWS[r2][k2] for r2 in range(max(r - 1, 0), min(r + 2, 3))
          for r, row in enumerate(_ROWS) for k, c in enumerate(row)}
 
 
-def typo(a: str, b: str) -> str | None:
-    """Whether two normalized names are one edit apart in a way that reads as a typo.
+def typo(main: str, rare: str) -> str | None:
+    """Whether a rare normalized name reads as a typo of a common one, one edit away.
 
     Returns
     -------
@@ -163,22 +163,27 @@ def typo(a: str, b: str) -> str | None:
         None when not one edit apart, the edit involves a digit, or the names are too short
         (3 and 4 characters, or 3 for swapped neighbours); ``slip`` when the edit is one a
         hand makes (neighbours swapped, a neighbouring key, a letter dropped or doubled past
-        the first); ``edit`` otherwise (``crane`` / ``crate``, ``nail`` / ``snail``).
+        the first, an ``s`` added at the end); ``edit`` otherwise, as between real words
+        (``crane`` / ``crate``, ``nail`` / ``snail``, ``sea`` / ``seal``).
     """
-    edit = one_edit(a, b)
+    edit = one_edit(main, rare)
     if edit is None or any(c.isdigit() for c in edit[1]):
         return None
     kind, chars, at = edit
-    short, long_ = sorted((len(a), len(b)))
+    short, long_ = sorted((len(main), len(rare)))
     if short < 3 or (kind != "swap" and long_ < 4):
         return None
     if kind == "swap":
         return "slip"
     if kind == "replace":
         return "slip" if chars[1] in _NEAR.get(chars[0], ()) else "edit"
-    longer = a if len(a) > len(b) else b
+    longer = main if kind == "delete" else rare
     doubled = (at > 0 and longer[at - 1] == chars) or (at + 1 < len(longer) and longer[at + 1] == chars)
-    return "slip" if at > 0 or doubled else "edit"
+    if doubled:
+        return "slip"
+    if kind == "insert" and at == len(main):  # a letter added at the end: a plural, or another word
+        return "slip" if chars == "s" else "edit"
+    return "slip" if at > 0 else "edit"
 
 
 def _candidate_pairs(keys: list[str]) -> set[tuple[int, int]]:
@@ -233,11 +238,11 @@ def find_variants(counts: Mapping[str, Sequence[int]], *, max_share: float = 0.1
     text = [k if isinstance(k, str) else "" for k in keys]
     typo_of: dict[int, int] = {}
     for a, b in sorted(_candidate_pairs(text)):
-        how = typo(text[a], text[b])
-        if how is None:
-            continue
         rare, common = (a, b) if key_total[a] < key_total[b] else (b, a)
         if key_total[rare] > max_share * key_total[common]:
+            continue
+        how = typo(text[common], text[rare])
+        if how is None:
             continue
         if rare not in typo_of or key_total[common] > key_total[typo_of[rare][0]]:
             typo_of[rare] = common, how

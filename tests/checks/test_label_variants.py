@@ -114,7 +114,10 @@ def test_cifar100_and_its_long_tailed_versions_are_quiet(imbalance):
     assert _strong(counts) == {}
     # bear / pear: one letter, but not a slip of the hand; sea / seal: similar counts
     assert _strong({"bear": [500], "pear": [5], "sea": [500], "seal": [480]}) == {}
-    assert _strong({"sea": [500], "seal": [5]}) == {"sea": [("seal", "typo")]}  # a rare one would be
+    # a letter added at the end is another word unless it is a plural's s or a doubled letter
+    assert _strong({"sea": [500], "seal": [5]}) == {} and _strong({"seal": [500], "sea": [5]}) != {}
+    assert _strong({"dog": [500], "dogs": [5], "cat": [500], "catt": [5]}) == {"dog": [("dogs", "typo")],
+                                                                              "cat": [("catt", "typo")]}
 
 
 def test_short_names_are_info_not_warnings():
@@ -141,6 +144,7 @@ def test_typos_are_slips_of_the_hand():
     assert typo("pullover", "pulover") == "slip"   # a doubled letter dropped
     assert typo("crane", "crate") == "edit"        # n and t are not neighbours: a word, not a slip
     assert typo("nail", "snail") == "edit"         # a letter added in front
+    assert typo("sea", "seal") == "edit" and typo("seal", "sea") == "slip"  # the rare one decides
     assert typo("class1", "class2") is None        # a digit
     assert typo("cat", "car") is None              # too short for anything but a swap
     assert _strong({"crane": [500], "crate": [5]}) == {}
