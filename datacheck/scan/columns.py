@@ -395,7 +395,7 @@ def _drift(per: dict, train: str, splits: list[str], drift_effect: float, alpha:
     Returns
     -------
     dict
-        Evaluation split -> ``has`` (bool array: both splits hold the column), and lists
+        Evaluation split -> ``has`` (bool array: both splits hold values of the column), and lists
         ``ks`` (rounded), ``p`` (3 digits) and ``drifted``.
     """
     from scipy.special import kolmogorov
@@ -414,7 +414,7 @@ def _drift(per: dict, train: str, splits: list[str], drift_effect: float, alpha:
         with np.errstate(invalid="ignore", divide="ignore"):
             gap = np.abs(cdf_ref / na[:, None] - cdf_ev / nb[:, None])
         ks = np.nan_to_num(gap.max(axis=1)) if gap.shape[1] else np.zeros(len(na))
-        has = ref["has"] & ev["has"]
+        has = ref["has"] & ev["has"] & (na > 0) & (nb > 0)  # values on both sides to compare
         usable = (has & (na >= MIN_ROWS) & (nb >= MIN_ROWS) & (np.nan_to_num(ref["stats"]["std"]) > 0)
                   & (np.nan_to_num(ev["stats"]["std"]) > 0) & (ref["distinct"] >= 3))
         en = np.sqrt(na * nb / np.maximum(na + nb, 1))
