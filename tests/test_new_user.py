@@ -284,3 +284,83 @@ def test_sample_past_the_memory_budget_says_so_and_keeps_every_class():
     note = data.notes[0]
     assert f"400 of {len(ds):,} items" in note and "memory budget" in note
     assert "Every label" in note and "9 (30)" in note  # the rare class's true count
+
+
+# 4. validate with a suite that does not fit the data --------------------------------------------
+
+def _validate(path, suite, *extra):
+    pytest.importorskip("great_expectations")
+    return invoke("validate", path, "--suite", suite, "--no-html", "--json", "-", "--fail-on", "error", *extra)
+
+
+def _shipped(name):
+    return Path(__file__).resolve().parent.parent / "datacheck" / "expectations" / name
+
+
+@pytest.mark.parametrize("data, suite, wanted", [
+    ("clean_images", "tabular_classification.json", "is for a table, but"),
+    ("clean_tabular", "image_classification.json", "is for image data, but"),
+])
+def test_suite_of_another_modality_is_one_line_exit_2(sample_data, data, suite, wanted):
+    result = _validate(sample_data / data, _shipped(suite))
+    assert result.exit_code == 2, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and wanted in lines[0]
+    assert suite in lines[0] and str(sample_data / data) in lines[0]
+    assert "observed" not in result.stderr and not result.stdout
+
+
+def test_plain_suite_naming_absent_columns_is_exit_2(sample_data, tmp_path):
+    import json
+
+    suite = {"name": "plain", "expectations": [
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "age", "min_value": 0}},
+        {"type": "expect_column_to_exist", "kwargs": {"column": "income"}}]}
+    (tmp_path / "s.json").write_text(json.dumps(suite))
+    result = _validate(sample_data / "clean_tabular", tmp_path / "s.json")
+    assert result.exit_code == 2
+    assert "'age'" in result.stderr and "'income'" not in result.stderr  # existence reports itself
+
+
+def test_absent_split_expectations_are_not_applicable(sample_data, tmp_path):
+    import json
+    import shutil
+
+    pytest.importorskip("great_expectations")
+    made = invoke("suite", sample_data / "clean_tabular", "-o", tmp_path / "s.json")
+    assert made.exit_code == 0
+    (tmp_path / "only").mkdir()
+    shutil.copy(sample_data / "clean_tabular" / "train.csv", tmp_path / "only" / "train.csv")
+    result = _validate(tmp_path / "only", tmp_path / "s.json")
+    assert result.exit_code == 0, result.stdout
+    report = json.loads(result.stdout)
+    skipped = [f for f in report["findings"] if f["code"] == "suite.not_applicable"]
+    assert skipped and all(f["severity"] == "info" for f in skipped)
+    assert any("no split 'test'" in f["message"] for f in skipped)
+    assert not any("observed None" in f["message"] for f in report["findings"])
+    assert report["summary"]["error"] == 0 and report["summary"]["warning"] == 0
+    # Control: on the data it was written for, every expectation applies and is met.
+    full = json.loads(_validate(sample_data / "clean_tabular", tmp_path / "s.json").stdout)
+    assert not [f for f in full["findings"] if f["code"] == "suite.not_applicable"]
+
+
+def test_order_expectations_do_not_apply_to_an_image_folder(sample_data, tmp_path):
+    import json
+
+    from datacheck.checks import REGISTRY
+
+    pytest.importorskip("great_expectations")
+    assert invoke("suite", sample_data / "clean_manifest", "-o", tmp_path / "s.json").exit_code == 0
+    suite = json.loads((tmp_path / "s.json").read_text())
+    ordered = [e for e in suite["expectations"]
+               if "order" in getattr(REGISTRY.get(e["meta"].get("datacheck", {}).get("check")), "needs", ())]
+    assert ordered
+    on_folder = json.loads(_validate(sample_data / "clean_images", tmp_path / "s.json",
+                                     "--fail-on", "never").stdout)
+    skipped = [f for f in on_folder["findings"] if f["code"] == "suite.not_applicable"]
+    assert len(skipped) == len(ordered) and all("row order" in f["message"] for f in skipped)
+    assert not any(f["code"] == "suite.expect_column_single_label_batch_ratio_to_be_between"
+                   for f in on_folder["findings"])
+    # Control: on the manifest itself, order is real and the expectations run.
+    on_manifest = json.loads(_validate(sample_data / "clean_manifest", tmp_path / "s.json").stdout)
+    assert not [f for f in on_manifest["findings"] if f["code"] == "suite.not_applicable"]

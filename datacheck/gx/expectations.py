@@ -193,6 +193,8 @@ class ExpectColumnLongestRunToBeBetween(_ValueBetween):
     gives is sorted or clustered by label (datacheck ``label_order``).
     """
 
+    # Its value depends on row order (datacheck.gx.fit: not applicable to unordered data).
+    row_order: ClassVar[bool] = True
     metric_dependencies = ("column.longest_run",)
 
     @classmethod
@@ -209,6 +211,8 @@ class ExpectColumnSingleLabelBatchRatioToBeBetween(_ValueBetween):
     """
 
     batch_size: int = pydantic.Field(default=32, ge=1, description="Rows per batch.")
+    # Its value depends on row order (datacheck.gx.fit: not applicable to unordered data).
+    row_order: ClassVar[bool] = True
     metric_dependencies = ("column.single_label_batch_ratio",)
     success_keys = ("batch_size", *_ValueBetween.success_keys)
 
@@ -278,6 +282,8 @@ class ExpectColumnTargetOrderCorrelationToBeBetween(_ValueBetween):
     ``label_order``).
     """
 
+    # Its value depends on row order (datacheck.gx.fit: not applicable to unordered data).
+    row_order: ClassVar[bool] = True
     metric_dependencies = ("column.target_order_correlation",)
 
     @classmethod
@@ -295,6 +301,8 @@ class ExpectColumnNarrowTargetBatchRatioToBeBetween(_ValueBetween):
     """
 
     batch_size: int = pydantic.Field(default=32, ge=1, description="Rows per batch.")
+    # Its value depends on row order (datacheck.gx.fit: not applicable to unordered data).
+    row_order: ClassVar[bool] = True
     metric_dependencies = ("column.narrow_target_batch_ratio",)
     success_keys = ("batch_size", *_ValueBetween.success_keys)
 

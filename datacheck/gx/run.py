@@ -20,6 +20,7 @@ from great_expectations.expectations.expectation_configuration import (
 from datacheck.checks.input_integrity import InputIntegrityCheck, malformed_rows
 from datacheck.suite_file import read_suite_json
 from datacheck.errors import InputError
+from datacheck.gx.fit import check_fits, not_applicable
 from datacheck.gx.frames import SuiteFrame, suite_frame
 from datacheck.report.findings import CheckOutcome, Finding, Report, Severity, Status
 
@@ -134,6 +135,12 @@ def validate_suite(path: str | Path, suite_file: str | Path, *, label: str | Non
     sf = suite_frame(path, label=label, split_col=split_col, workers=workers,
                      split_name=split_col or info.get("split_column"), task=task or info.get("task"),
                      task_reason=None if task else f"set by suite {Path(suite_file).name}")
+    check_fits(suite, info, sf, suite_file, path)
+    configs = [e.configuration for e in suite.expectations]
+    reasons = [not_applicable(c, sf, _split_of) for c in configs]
+    skipped = [not_applicable_finding(c, why, sf) for c, why in zip(configs, reasons) if why]
+    suite = gx.ExpectationSuite(name=suite.name, meta=suite.meta, notes=suite.notes,
+                                expectations=[c for c, why in zip(configs, reasons) if not why])
     start = time.perf_counter()
     result = run_suite(suite, sf.frame)
     findings = [finding_of(r, sf, suite_file) for r in result.results if not r.success]
@@ -143,10 +150,21 @@ def validate_suite(path: str | Path, suite_file: str | Path, *, label: str | Non
     outcome = CheckOutcome(CHECK_ID, Status.FAILED if failed else Status.PASSED, time.perf_counter() - start,
                            doc=DOC)
     summary = summarize(sf.dataset)
-    note = (f"suite {suite.name!r} ({suite_file}): {len(result.results)} expectations, "
-            f"{len(findings)} not met")
+    note = (f"suite {suite.name!r} ({suite_file}): {len(configs)} expectations, "
+            + (f"{len(skipped)} not applicable to this data, " if skipped else "")
+            + f"{len(findings)} not met")
     summary = dataclasses.replace(summary, notes=(*summary.notes, note))
-    return Report(source=str(path), dataset=summary, checks=(outcome,), findings=tuple(findings))
+    return Report(source=str(path), dataset=summary, checks=(outcome,),
+                  findings=tuple(findings) + tuple(skipped))
+
+
+def not_applicable_finding(config, why: str, sf: SuiteFrame) -> Finding:
+    """An expectation that does not apply to this data, as an ``info`` finding (never a failure)."""
+    return Finding(
+        check=CHECK_ID, code=f"{CHECK_ID}.not_applicable", severity=Severity.INFO,
+        message=f"Suite expectation not applicable: {_subject(config)}; {why}.",
+        hint="Nothing to fix in the data; leave the expectation out of the suite if it will never apply.",
+        split=_split_of(config, sf.split_col), metrics={"expectation": config.type, "applicable": False})
 
 
 def _split_of(config, split_col: str) -> str | None:
@@ -196,6 +214,8 @@ def finding_of(r, sf: SuiteFrame, suite_file: str | Path) -> Finding:
         detail = f"{n} of {total} values do not" + (f" (e.g. {examples})" if examples else "")
         metrics.update(n_unexpected=n, n_values=total,
                        unexpected_ratio=round(res.get("unexpected_percent", 0.0) / 100, 6))
+    elif res.get("observed_value") is None:
+        detail = "no value was observed (no rows, or none with a value, under its conditions)"
     else:
         observed = res.get("observed_value")
         detail = f"observed {observed:.4g}" if isinstance(observed, float) else f"observed {observed!r}"
