@@ -58,7 +58,7 @@ def _group_metrics(group: VariantGroup, splits: list[str]) -> dict:
 
 
 def _table(groups: list[VariantGroup], splits: list[str], title: str) -> Evidence:
-    rows = [[repr(v.name), g.main.name if v is not g.main else "", v.kind if v is not g.main else "",
+    rows = [[repr(v.name), repr(g.main.name) if v is not g.main else "", v.kind if v is not g.main else "",
              *v.counts] for g in groups for v in g.members]
     return Evidence("table", title, {"columns": ["spelling", "spelling of", "differs in", *splits],
                                      "rows": rows})

@@ -180,7 +180,7 @@ def test_planted_sample_set_warns_naming_every_spelling_and_its_rows(planted_rep
     assert "'Class_1' (train 3, test 1; differs in case)" in f.message
     assert "'clas_0' (train 2; one letter off)" in f.message
     [table] = f.evidence
-    assert table.kind == "table" and ["'class_2 '", "class_2", "case", 2, 1] in table.data["rows"]
+    assert table.kind == "table" and ["'class_2 '", "'class_2'", "case", 2, 1] in table.data["rows"]
 
 
 def test_variants_in_both_splits_are_found_without_a_missing_class():
