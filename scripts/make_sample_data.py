@@ -767,6 +767,9 @@ README_ROWS = [
     ("defect_target_leakage.csv", "3: one CSV with `split` column",
      "column `biopsy_score` is the label plus uniform noise, standardized: it alone gives the label away. "
      "Truth: `defect_target_leakage.truth.json`"),
+    ("defect_label_variants.csv", "3: one CSV with `split` column",
+     "wine labels re-spelled: `Class_1` (3 train + 1 test), `class_2 ` with a trailing space "
+     "(2 + 1), `clas_0` (2 train). Truth: `defect_label_variants.truth.json`"),
 ]
 
 
