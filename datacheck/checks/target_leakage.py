@@ -47,21 +47,27 @@ class TargetLeakageCheck(Check):
     What it detects
     ---------------
     How well each feature *alone* predicts the label, for every column of a table or a
-    feature array at once (images are not checked): the column is cut into quantile bins
-    (a category is its own bin, a missing value has a bin of its own), the label
-    distribution per bin is counted on four folds of a sample of the labelled rows and
-    predicts the fifth. The skill is the held-out balanced accuracy (R² for a regression
-    target, or the squared correlation of a straight-line fit when higher). A text column of
-    near-unique codes is judged by its letters and separators with the digits masked
-    (``MAL-0017`` and ``BEN-0342`` become ``MAL-#`` and ``BEN-#``), which catches record
-    codes built from the class.
+    feature array at once (images are not checked), on a stratified sample of the labelled
+    rows of every split: each row's label is predicted, leaving the row out, from the rows
+    with the same value (a category, a column of few values; a missing value counts as a
+    value, so a column filled in for one class only is caught) or from its nearest values on
+    either side in the column's sorted order (a one-dimensional nearest-neighbour model, which
+    follows any threshold or monotone map). The skill is the balanced accuracy of those
+    predictions (R² for a regression target, or the squared correlation of a straight-line
+    fit when higher). A text column of near-unique codes is judged by its letters and
+    separators with the digits masked (``MAL-0017`` and ``BEN-0342`` become ``MAL-#`` and
+    ``BEN-#``), which catches record codes built from the class.
 
-    A column is a *leak* (a warning) when it alone reaches ``warn_skill`` and leaves at most
-    half the errors (``min_error_ratio``) of models trained on all the other features
-    without it (gradient boosting and a linear model, cross-validated): one column that
-    predicts the label far better than everything else together. Columns that alone reach
-    ``info_skill`` but not that are reported as info with the same numbers: real data has
-    strong features (breast_cancer's worst perimeter, iris's petal length), and a strong
+    A column is a *leak* (a warning) when it alone reaches ``warn_skill`` and either leaves at
+    most 1/``min_error_ratio`` of the errors of models trained on the other features
+    (a random forest and a linear model, cross-validated; one fit for all suspect columns,
+    which are left out of it together) or sorts the rows into one block per class (its values
+    map to the classes through thresholds), while those other features predict the label on
+    their own (skill of at least 0.2 above chance): a shortcut past the real signal. Where
+    nothing else predicts the label, the column is the task itself (a label computed from it
+    by a rule, or the only informative feature), and the finding is info. Columns that alone
+    reach ``info_skill`` are reported as info with their numbers: real data has strong
+    features (breast_cancer's worst perimeter 0.91, iris's petal width 0.95), and a strong
     feature is only suspect when nothing else comes close.
 
     Integer columns whose values are all distinct and that increase (or decrease) with the
@@ -343,24 +349,23 @@ def _id_like(ctx: CheckContext) -> dict[str, str]:
     if not scans:
         return {}
     out = {}
+    sampled = any(s.sampled for s in scans)
     for name in _common([s.feature_stats.names for s in scans]):
-        parts = []
-        for s in scans:
-            j = s.feature_stats.names.index(name)
-            parts.append(s.columns[j])
+        parts = [s.columns[s.feature_stats.names.index(name)] for s in scans]
         allv = np.concatenate(parts)
-        if len(allv) < MIN_ID_ROWS or not np.isfinite(allv).all() or (allv != np.round(allv)).any():
-            continue
-        if len(np.unique(allv)) != len(allv):
+        n = len(allv)
+        if n < MIN_ID_ROWS or not np.isfinite(allv).all() or (allv != np.round(allv)).any():
             continue
         steps = [np.diff(p) for p in parts if len(p) > 1]
         rising = all((d > 0).all() for d in steps)
-        falling = all((d < 0).all() for d in steps)
-        sampled = any(s.sampled for s in scans)
-        gapless = not sampled and allv.max() - allv.min() == len(allv) - 1
+        falling = not rising and all((d < 0).all() for d in steps)
+        # strictly monotone within each split: distinct unless two splits share values
+        gapless = not sampled and allv.max() - allv.min() == n - 1
+        if not (rising or falling or gapless) or len(np.unique(allv)) != n:
+            continue
         if rising or falling:
             out[name] = (f"distinct integers {'increasing' if rising else 'decreasing'} with the row order"
                          + (" without gaps" if gapless else ""))
-        elif gapless:
+        else:
             out[name] = f"distinct integers {int(allv.min())} to {int(allv.max())} without gaps"
     return out
