@@ -170,7 +170,8 @@ def _numeric_columns(order: list[str], blocks: dict, train: str, drift_effect: f
     per = {s: _summarize_block(blocks[s], rows[s], d, edges) for s in splits}
     drift = _drift(per, train, splits, drift_effect, alpha)
     n_edges = edges.shape[1]
-    flat = _rounded(edges.ravel())
+    digits = _digits(edges)
+    flat = _rounded(edges.ravel(), np.repeat(digits, n_edges))
     valid = np.isfinite(edges).all(axis=1).tolist()
     same = (edges[:, 1:] == edges[:, :-1]).tolist()
     edge_lists, keeps = [], []
@@ -179,7 +180,7 @@ def _numeric_columns(order: list[str], blocks: dict, train: str, drift_effect: f
         row = flat[j * n_edges:(j + 1) * n_edges]
         edge_lists.append(None if keep is None else [row[k] for k in keep] + [row[-1]])
         keeps.append(keep)
-    views = {s: _split_view(per[s], keeps) for s in splits}
+    views = {s: _split_view(per[s], keeps, digits) for s in splits}
     has = {s: per[s]["has"].tolist() for s in splits}
     drift_has = {s: dr["has"].tolist() for s, dr in drift.items()}
     out = []
@@ -358,7 +359,18 @@ def _compact_counts(counts: list[int], keep: list[int] | None) -> list[int]:
     return out
 
 
-def _split_view(p: dict, keeps: list) -> list[dict | None]:
+def _digits(edges: np.ndarray) -> np.ndarray:
+    """Significant digits that keep each column's values apart: ``_DIGITS``, and more for a
+    column whose range is narrow beside its magnitude (timestamps, large offsets), so that its
+    bin edges and quantiles stay distinct when written."""
+    lo, hi = edges[:, 0], edges[:, -1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.maximum(np.abs(lo), np.abs(hi)) / (hi - lo)
+    extra = np.where(np.isfinite(ratio) & (ratio > 1), np.ceil(np.log10(np.where(ratio > 1, ratio, 1.0))), 0)
+    return np.clip(_DIGITS + extra, _DIGITS, 15).astype(np.int64)
+
+
+def _split_view(p: dict, keeps: list, digits: np.ndarray) -> list[dict | None]:
     """One split's statistics of every overview column (None where it lacks the column).
 
     ``count`` (finite values), ``missing`` (NaN and null), ``infinite``, ``min``, ``max``,
@@ -370,9 +382,10 @@ def _split_view(p: dict, keeps: list) -> list[dict | None]:
     st = p["stats"]
     count, missing, infinite = (np.nan_to_num(st[k]).astype(np.int64).tolist()
                                 for k in ("count", "missing", "infinite"))
-    lo, hi, mean, std = (_rounded(st[k]) for k in ("min", "max", "mean", "std"))
-    quant = _rounded(p["quantiles"][:, :len(QUANTILES)].ravel())
+    lo, hi, mean = (_rounded(st[k], digits) for k in ("min", "max", "mean"))
+    std = _rounded(st["std"])
     nq = len(QUANTILES)
+    quant = _rounded(p["quantiles"][:, :nq].ravel(), np.repeat(digits, nq))
     distinct, zeros, hist = p["distinct"].tolist(), p["zeros"].tolist(), p["hist"].tolist()
     kind = "at_least" if p["sample_rows"] else "exact"
     out: list[dict | None] = []
@@ -425,8 +438,9 @@ def _drift(per: dict, train: str, splits: list[str], drift_effect: float, alpha:
     return out
 
 
-def _rounded(values, digits: int = _DIGITS) -> list:
-    """Floats rounded to ``digits`` significant digits, as a list (None where not finite).
+def _rounded(values, digits=_DIGITS) -> list:
+    """Floats rounded to ``digits`` significant digits (an int, or one per value), as a list
+    (None where not finite).
 
     The rounded value is an integer times an exact power of ten (one correctly rounded
     operation), so it prints as its short decimal form in JSON.

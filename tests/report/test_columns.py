@@ -264,3 +264,15 @@ def test_wide_table_html_stays_small(rng):
     assert re.findall(r'data-column="([^"]+)"', section)[0] == "f4321"
     assert section.count("<tbody>") == TOP_COLUMNS + 1
     assert f"+ {d - TOP_COLUMNS - MAX_TABLE_ROWS:,} more columns" in section
+
+
+def test_large_offset_columns_keep_distinct_edges_and_quantiles(rng):
+    # unix timestamps within one hour: 6 significant digits would merge every edge into one
+    frame = pd.DataFrame({"ts": 1.7e9 + rng.integers(0, 3600, 400), "target": rng.integers(0, 2, 400)})
+    train, test = _split(frame, 0)
+    col = _by_name(_overview(train, test))["ts"]
+    assert (np.diff(col["edges"]) > 0).all() and len(col["edges"]) >= BINS + 1
+    st = col["splits"]["train"]
+    assert st["mean"] == pytest.approx(train["ts"].mean(), abs=0.01)
+    assert [x for _, x in st["quantiles"]] == pytest.approx(np.quantile(train["ts"], QUANTILES), abs=0.01)
+    assert _drifted([col]) == []
