@@ -20,9 +20,12 @@ import warnings
 
 import numpy as np
 
-# A column with at most this many distinct values is judged value by value; above, by the
-# neighbours of each value in the column's sorted order.
+# A column with at most this many distinct values, and ROWS_PER_GROUP rows per value on
+# average, is judged value by value; others by the neighbours of each value in the column's
+# sorted order (an integer score of many values with a few rows each is ordinal, not a set of
+# categories).
 MAX_GROUPS = 64
+ROWS_PER_GROUP = 10
 # Neighbours on each side in sorted order: about sqrt(n) / 2, within these bounds.
 MIN_HALF, MAX_HALF = 2, 15
 # Columns times rows times classes held at a time: bounds the memory of the vote arrays.
@@ -40,8 +43,9 @@ def half_width(n: int) -> int:
 
 
 def group_codes(x: np.ndarray) -> np.ndarray:
-    """Codes of the distinct values of each column with at most ``MAX_GROUPS`` of them, -1 for
-    the other columns; NaN gets code ``MAX_GROUPS``.
+    """Codes of the distinct values of each column with few of them (at most ``MAX_GROUPS``, and
+    ``ROWS_PER_GROUP`` rows per value on average), -1 for the other columns; NaN gets code
+    ``MAX_GROUPS``.
 
     Parameters
     ----------
@@ -54,6 +58,7 @@ def group_codes(x: np.ndarray) -> np.ndarray:
         int32 (n, d).
     """
     n, d = x.shape
+    most = min(MAX_GROUPS, max(2, n // ROWS_PER_GROUP))
     codes = np.full((n, d), MAX_GROUPS, np.int32)
     for j in range(d):
         col = x[:, j]
@@ -61,7 +66,7 @@ def group_codes(x: np.ndarray) -> np.ndarray:
         if not ok.any():
             continue
         values, inverse = np.unique(col[ok], return_inverse=True)
-        if len(values) <= MAX_GROUPS:
+        if len(values) <= most:
             codes[ok, j] = inverse
         else:
             codes[:, j] = -1
