@@ -48,10 +48,28 @@ def progress_bars(console, enabled: bool) -> Iterator:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
         def factory(description: str, total: int):
-            task = bar.add_task(description, total=total)
-            return lambda n: bar.advance(task, n)
+            return _Bar(bar, bar.add_task(description, total=total))
 
         yield factory
+
+
+class _Bar:
+    """``advance(n)`` of one rich task, which ``describe(text)`` renames; a finished bar is
+    taken off the screen so that the bars of the steps still running stay in view."""
+
+    def __init__(self, progress, task) -> None:
+        self.progress, self.task = progress, task
+
+    def __call__(self, n: int) -> None:
+        self.progress.advance(self.task, n)
+        task = self.progress._tasks.get(self.task)  # noqa: SLF001 - rich has no public lookup by id
+        if task is not None and task.finished:
+            self.progress.remove_task(self.task)
+
+    def describe(self, text: str) -> None:
+        """Rename the bar (the check or step it is at now)."""
+        if self.task in self.progress.task_ids:
+            self.progress.update(self.task, description=text)
 
 
 def exit_code(report, fail_on: str) -> int:

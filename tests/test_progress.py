@@ -56,3 +56,59 @@ def test_a_streamed_load_has_a_bar_over_its_pass(tmp_path, wine_frames, monkeypa
     progress, bars = _recorder()
     datacheck.profile(str(tmp_path / "wine.parquet"), stream=True, progress=progress)
     assert bars["reading labels"] == [5, 5]  # 133 rows in row groups of 30
+
+
+class _Advance:
+    """An ``advance(n)`` that can be renamed, as the CLI's bars are."""
+
+    def __init__(self, bars, description):
+        self.bars, self.description = bars, description
+        self.names: list[str] = []
+
+    def __call__(self, n: int) -> None:
+        self.bars[self.description][1] += n
+
+    def describe(self, text: str) -> None:
+        self.names.append(text)
+
+
+def test_checks_bar_names_the_check_running_and_model_fits_advance(digits_split):
+    x_train, x_test, y_train, y_test = digits_split
+    bars: dict[str, list] = {}
+    advances: dict[str, _Advance] = {}
+
+    def progress(description, total):
+        bars[description] = [total, 0]
+        advances[description] = _Advance(bars, description)
+        return advances[description]
+
+    report = datacheck.profile(train=(x_train, y_train), test=(x_test, y_test),
+                               checks=["learnability", "label_noise", "class_balance"], progress=progress)
+    title = f"running {len(report.checks)} checks"
+    assert advances[title].names == [f"{title}: {c.id}" for c in report.checks]
+    assert bars[title] == [len(report.checks), len(report.checks)]
+    fits = [d for d in bars if d.startswith("cross-validated models (")]
+    perms = [d for d in bars if d.startswith("permutation test (")]
+    assert len(fits) == 1 and len(perms) == 1  # computed once, shared by the two checks
+    for d in fits + perms:
+        total, done = bars[d]
+        assert total > 1 and done == total, (d, bars[d])
+
+
+def test_cli_bar_renames_and_leaves_the_screen_when_done():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from datacheck.cli_output import progress_bars
+
+    console = Console(file=StringIO(), force_terminal=True)
+    with progress_bars(console, True) as progress:
+        advance = progress("running 3 checks", 3)
+        advance.describe("running 3 checks: learnability")
+        bar = advance.progress
+        assert bar.tasks[0].description == "running 3 checks: learnability"
+        sub = progress("cross-validated models (5 folds)", 5)
+        for _ in range(5):
+            sub(1)
+        assert [t.description for t in bar.tasks] == ["running 3 checks: learnability"]

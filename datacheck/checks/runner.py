@@ -30,11 +30,23 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
         One per check: passed, failed (a warning or error), skipped (with the reason) or
         errored (with the exception).
     findings : list of Finding
+
+    Notes
+    -----
+    ``ctx.progress`` gets one bar over the checks, advanced after each; when the ``advance``
+    it returns has a ``describe(text)`` method, the bar is renamed to name each check as it
+    starts.
     """
     checks = list(checks)
-    advance = ctx.progress(f"running {len(checks)} checks", len(checks)) if ctx.progress else None
+    title = f"running {len(checks)} checks"
+    advance = ctx.progress(title, len(checks)) if ctx.progress else None
+    # A bar that can be renamed (``advance.describe(text)``) names the check running now; a
+    # check's long steps (model fits) open bars of their own through ``ctx.progress``.
+    describe = getattr(advance, "describe", None)
     outcomes, findings = [], []
     for check in checks:
+        if describe is not None:
+            describe(f"{title}: {check.id}")
         outcome, found = _run_one(ctx, check)
         outcomes.append(outcome)
         findings.extend(found)

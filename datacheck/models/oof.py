@@ -158,7 +158,9 @@ def _compute(ctx) -> OutOfFold:
     seed = ctx.seed
     x = reduce_dimensions(feats.x, feats.kind, seed)
     folds = _folds(y, seed)
-    proba, model = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed)
+    proba, model = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed,
+                                  steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, "
+                                                                     f"{len(y):,} samples)", total))
     if ctx.options.get("noise_model", "auto") == "cnn":
         if feats.image_shape is None:
             notes.append("noise_model='cnn' needs image inputs; the default models were used")
@@ -205,8 +207,9 @@ def second_opinion(ctx) -> np.ndarray:
     def build():
         oof = out_of_fold(ctx)
         x = model_inputs(ctx)
+        advance = sub_steps(ctx, f"second model family ({len(oof.folds)} folds)", len(oof.folds))
         proba, _ = _fit_proba(x, oof.y, len(oof.classes), oof.folds,
-                              [("screened boosting", screened_boosting(x.shape[1], ctx.seed))])
+                              [("screened boosting", screened_boosting(x.shape[1], ctx.seed))], advance)
         return proba
     return ctx.cached("oof_second", build)
 
@@ -235,13 +238,25 @@ def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _sklearn_proba(x, y, n_classes, kind, folds, seed) -> tuple[np.ndarray, str]:
-    """Average probabilities of the chosen scikit-learn models, fold by fold."""
-    return _fit_proba(x, y, n_classes, folds, model_factories(kind, len(folds[0][0]), x.shape[1], seed))
+def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None) -> tuple[np.ndarray, str]:
+    """Average probabilities of the chosen scikit-learn models, fold by fold; ``steps(total)``
+    gives the ``advance(n)`` of a bar over the fits, if any."""
+    factories = model_factories(kind, len(folds[0][0]), x.shape[1], seed)
+    advance = steps(len(folds) * len(factories)) if steps is not None else None
+    return _fit_proba(x, y, n_classes, folds, factories, advance)
 
 
-def _fit_proba(x, y, n_classes, folds, factories) -> tuple[np.ndarray, str]:
-    """Average out-of-fold probabilities of the given (name, factory) models."""
+def sub_steps(ctx, description: str, total: int):
+    """``advance(n)`` of a bar over a model's steps (folds, permutations) through
+    ``ctx.progress``, or None when the run shows no progress. Models report steps only: the
+    bars are drawn by whoever gave the callback (the CLI), never imported here."""
+    progress = getattr(ctx, "progress", None)
+    return progress(description, int(total)) if progress is not None and total > 0 else None
+
+
+def _fit_proba(x, y, n_classes, folds, factories, advance=None) -> tuple[np.ndarray, str]:
+    """Average out-of-fold probabilities of the given (name, factory) models; ``advance(1)``
+    after each fit."""
     from threadpoolctl import threadpool_limits
 
     proba = np.zeros((len(y), n_classes))
@@ -253,6 +268,8 @@ def _fit_proba(x, y, n_classes, folds, factories) -> tuple[np.ndarray, str]:
             for _, make in factories:
                 model = make().fit(x[train], y[train])
                 proba[test[:, None], model.classes_[None, :]] += model.predict_proba(x[test])
+                if advance is not None:
+                    advance(1)
     proba /= len(factories)
     # a class absent from a training fold got no probability there; renormalize
     proba /= np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)

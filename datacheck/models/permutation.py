@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from datacheck.models.estimators import cheap_factory, screened_boosting
-from datacheck.models.oof import OutOfFold, model_inputs, out_of_fold
+from datacheck.models.oof import OutOfFold, model_inputs, out_of_fold, sub_steps
 from datacheck.scan.sample import stratified_sample
 
 PERMUTATION_SAMPLES = 2_000
@@ -79,8 +79,11 @@ class Relation:
 
 def relation(ctx, n_permutations: int = 10) -> Relation:
     """The cached relation test of ``ctx`` (shared by learnability and label_noise)."""
-    return ctx.cached(f"relation:{n_permutations}",
-                      lambda: _relation(out_of_fold(ctx), n_permutations, ctx.seed, lambda: model_inputs(ctx)))
+    def build():
+        oof = out_of_fold(ctx)
+        advance = sub_steps(ctx, f"permutation test ({n_permutations} shuffled-label fits)", n_permutations + 1)
+        return _relation(oof, n_permutations, ctx.seed, lambda: model_inputs(ctx), advance)
+    return ctx.cached(f"relation:{n_permutations}", build)
 
 
 def balanced_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
@@ -91,8 +94,10 @@ def balanced_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
     return float(np.mean(hits[present] / support[present])) if present.any() else 0.0
 
 
-def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs) -> Relation:
-    """The relation test; ``inputs()`` gives the unreduced features for the second family."""
+def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs, advance=None) -> Relation:
+    """The relation test; ``inputs()`` gives the unreduced features for the second family;
+    ``advance(1)`` after each of its ``n_permutations + 1`` fits."""
+    advance = advance or (lambda n: None)
     y, k = oof.y, oof.proba.shape[1]
     pred = oof.proba.argmax(axis=1)
     observed = balanced_accuracy(y, pred, k)
@@ -104,8 +109,12 @@ def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs) -> Relatio
     rng = np.random.default_rng(seed)
     x_s, y_s = oof.x[sub], y[sub]
     cheap = _cv_score(x_s, y_s, k, seed, cheap_factory())
-    null = np.array([_cv_score(x_s, rng.permutation(y_s), k, seed, cheap_factory())
-                     for _ in range(n_permutations)])
+    advance(1)
+    null = []
+    for _ in range(n_permutations):
+        null.append(_cv_score(x_s, rng.permutation(y_s), k, seed, cheap_factory()))
+        advance(1)
+    null = np.array(null)
     # the observed score: the better of the main models on the subsample and the cheap model
     score = max(balanced_accuracy(y_s, pred[sub], k), cheap)
     sub_counts = np.bincount(y_s, minlength=k)
