@@ -188,7 +188,7 @@ def _length(obj: Any) -> int | None:
                 size -= size % obj.batch_size
             return int(size)
         return int(len(obj))
-    except TypeError:  # an iterable dataset (or sampler) without a length
+    except (TypeError, AttributeError, NotImplementedError):  # no length (an iterable dataset)
         return None
 
 
