@@ -216,8 +216,7 @@ def find_variants(counts: Mapping[str, Sequence[int]], *, max_share: float = 0.1
     max_names : int
         Past this many distinct (normalized) names, real names one letter apart are common
         (ImageNet's 1000 class names hold 20 such pairs, and both ``Cardigan`` the dog and
-        ``cardigan`` the sweater): typos, and spellings of similar counts that differ in case
-        or punctuation, are then not strong.
+        ``cardigan`` the sweater): no spelling is then strong.
 
     Returns
     -------
@@ -236,7 +235,7 @@ def find_variants(counts: Mapping[str, Sequence[int]], *, max_share: float = 0.1
     # 2. rare one-edit typos between normalized forms (text only)
     parent = list(range(len(keys)))
     text = [k if isinstance(k, str) else "" for k in keys]
-    typo_of: dict[int, int] = {}
+    typo_of: dict[int, tuple[int, str]] = {}  # rare key -> (common key, slip or edit)
     for a, b in sorted(_candidate_pairs(text)):
         rare, common = (a, b) if key_total[a] < key_total[b] else (b, a)
         if key_total[rare] > max_share * key_total[common]:
