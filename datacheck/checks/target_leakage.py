@@ -197,7 +197,7 @@ class TargetLeakageCheck(Check):
                      f"only known after the outcome, drop {'it' if one else 'them'} from the inputs: a model trained "
                      "on a leak learns the shortcut and fails on new data.",
                 metrics={"columns": cols, "skill": {names[j]: round(float(skill[j]), 4) for j in leaked}, **common},
-                evidence=[table]))
+                evidence=[_versus(cols, skill[leaked], rest_skill, chance, measure, regression), table]))
         plain = [int(j) for j in order if strong[j] and not leak[j]]
         if plain:
             cols = [names[j] for j in plain]
@@ -237,6 +237,16 @@ class TargetLeakageCheck(Check):
             "id_like", Severity.INFO, message,
             hint=f"Leave `{name}` out of the model's inputs (keep it as an index).",
             metrics={"column": name, **metrics})
+
+
+def _versus(cols, skills, rest_skill, chance, measure, regression) -> Evidence:
+    """Bars: each leaking column alone, the other features together, and chance."""
+    labels = [f"{c} alone" for c in cols[:MAX_NAMED]] + ["other features"]
+    values = [round(float(v), 4) for v in skills[:MAX_NAMED]] + [round(float(rest_skill), 4)]
+    if not regression:
+        labels.append("chance")
+        values.append(round(float(chance), 4))
+    return Evidence("bars", f"Held-out {measure}", {"labels": labels, "series": {measure: values}})
 
 
 def _whole_model(ctx: CheckContext) -> float | None:

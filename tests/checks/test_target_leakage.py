@@ -46,7 +46,9 @@ def test_planted_label_plus_noise_column_is_named(name):
     assert f.metrics["columns"] == ["leak_score"]
     assert f.metrics["skill"]["leak_score"] >= 0.98
     assert "`leak_score`" in f.message
-    assert f.evidence[0].data["rows"][0][:1] == ["leak_score"]
+    bars, table = f.evidence
+    assert bars.data["labels"][0] == "leak_score alone" and bars.data["series"]["balanced accuracy"][0] >= 0.98
+    assert table.data["rows"][0][:1] == ["leak_score"]
 
 
 def test_the_leak_is_this_checks_finding_alone():
