@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from datacheck.checks import REGISTRY
 from datacheck.cli import main
 
 
@@ -217,6 +218,8 @@ def test_clean_regression_table_gives_no_warning_from_any_check(sample_data):
     assert report["summary"]["error"] == report["summary"]["warning"] == 0, report["findings"]
     assert {c["status"] for c in report["checks"]} <= {"passed", "skipped"}
     skipped = {c["id"] for c in report["checks"] if c["status"] == "skipped"}
-    assert skipped == {"pretrained_norm"}  # every check but the image one runs on a regression table
+    image_checks = {c for c, cls in REGISTRY.items() if "images" in cls.needs}
+    assert image_checks >= {"pretrained_norm", "image_quality", "shortcuts"}
+    assert skipped == image_checks  # every check but the image ones runs on a regression table
     codes = {f["code"] for f in report["findings"]}
     assert codes == {"class_balance.target_summary", "feature_scaling.target_scale", "learnability.score"}
