@@ -152,11 +152,16 @@ def _features(ctx) -> FeatureSet:
 
 def _compute(ctx) -> OutOfFold:
     pool = _pool(ctx)
+    advance = sub_steps(ctx, f"model inputs of {len(pool.y):,} samples (features, then PCA)", 2)
     feats = _features(ctx)
+    if advance is not None:
+        advance(1)
     classes, y = np.unique(pool.y, return_inverse=True)
     notes = list(pool.notes)
     seed = ctx.seed
     x = reduce_dimensions(feats.x, feats.kind, seed)
+    if advance is not None:
+        advance(1)
     folds = _folds(y, seed)
     proba, model = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed,
                                   steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, "
