@@ -92,15 +92,26 @@ class ImageQualityCheck(Check):
         t = PropTable.of(ctx)
         if t is None or not t.n:
             return []
+        for name in sorted(set(t.names[c] for c in np.unique(t.split_code))):
+            # per-sample table: ``flag`` names the kind of each flagged image
+            ctx.sample_column(name, "flag", np.zeros(0, object), rows=np.zeros(0, np.int64))
         taken = t.constant.copy()
         out = []
         for kind in self._kinds(t):
             hits = np.flatnonzero(kind.flag(kind.value) & ~taken)
             taken[hits] = True
             if len(hits):
+                self._flag(ctx, t, kind.what, hits)
                 out.append(self._finding(ctx, t, kind, hits))
         out += self._aspect(ctx, t)
         return out
+
+    @staticmethod
+    def _flag(ctx: CheckContext, t: PropTable, what: str, hits: np.ndarray) -> None:
+        """Name ``what`` in the per-sample table's flag column of the flagged images."""
+        for code in np.unique(t.split_code[hits]):
+            rows = np.sort(t.local[hits[t.split_code[hits] == code]])
+            ctx.sample_column(t.names[code], "flag", what, rows=rows)
 
     def _kinds(self, t: PropTable) -> list[_Kind]:
         cfg = self.config
@@ -203,6 +214,7 @@ class ImageQualityCheck(Check):
         hits = np.flatnonzero(ok & (off >= np.log(self.config["aspect_factor"]) - 1e-9))
         if not len(hits):
             return []
+        self._flag(ctx, t, "odd_aspect_ratio", hits)
         order = hits[np.argsort(-off[hits], kind="stable")]
         shown = order[:MAX_SAMPLES]
         ids = t.ids(ctx, shown)

@@ -78,29 +78,37 @@ def image_props(stack: np.ndarray, gray: np.ndarray | None = None,
     if value_lo is None or value_hi is None:
         value_lo, value_hi = value_range(stack)
     scale = np.float32(1.0 / (value_hi - value_lo)) if value_hi > value_lo else np.float32(0.0)
+    offsets = (np.arange(k, dtype=np.int32) * BINS)[:, None, None]
     if gray is None or gray.dtype != np.uint8 or stack.dtype != np.uint8:
         gray = _gray(stack, value_lo, scale)
         bins = np.clip((gray * BINS).astype(np.int32), 0, BINS - 1)
+        bins += offsets
     else:
-        bins = (gray >> 2).astype(np.int32)  # 256 grey levels into 64 cells
-        gray = gray.astype(np.float32) * scale
+        bins = np.add(gray >> 2, offsets, dtype=np.int32)  # 256 grey levels into 64 cells
+        gray = np.multiply(gray, scale, dtype=np.float32)
     n = h * w
     flat = gray.reshape(k, n)
-    mean = flat.mean(axis=1)
+    mean = flat.sum(axis=1) / np.float32(n)
     out[:, 0] = mean
-    out[:, 1] = np.sqrt(np.maximum((flat * flat).mean(axis=1) - mean * mean, 0.0))
-    bins += (np.arange(k, dtype=np.int32) * BINS)[:, None, None]
+    # pairwise sums (ndarray.sum), which stay accurate in float32 over millions of pixels
+    out[:, 1] = np.sqrt(np.maximum(np.square(flat).sum(axis=1) / np.float32(n) - mean * mean, 0.0))
     hist = np.bincount(bins.ravel(), minlength=k * BINS).reshape(k, BINS)
     cum = np.cumsum(hist, axis=1)
     out[:, 2] = ((cum < 0.99 * n).sum(axis=1) + 1) / BINS
     out[:, 3] = (cum < 0.01 * n).sum(axis=1) / BINS
-    p = hist / np.float32(n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[:, 4] = -np.where(p > 0, p * np.log2(p), 0.0).sum(axis=1)
+    p = hist * (1.0 / n)
+    out[:, 4] = -(p * np.log2(np.maximum(p, 1e-300))).sum(axis=1)
     if h >= 3 and w >= 3:
-        lap = (4 * gray[:, 1:-1, 1:-1] - gray[:, :-2, 1:-1] - gray[:, 2:, 1:-1]
-               - gray[:, 1:-1, :-2] - gray[:, 1:-1, 2:]).reshape(k, -1)
-        out[:, 5] = lap.std(axis=1)
+        lap = gray[:, 1:-1, 1:-1] * np.float32(4)
+        lap -= gray[:, :-2, 1:-1]
+        lap -= gray[:, 2:, 1:-1]
+        lap -= gray[:, 1:-1, :-2]
+        lap -= gray[:, 1:-1, 2:]
+        lap = lap.reshape(k, -1)
+        m = lap.shape[1]
+        lap_mean = lap.sum(axis=1) / np.float32(m)
+        np.square(lap, out=lap)
+        out[:, 5] = np.sqrt(np.maximum(lap.sum(axis=1) / np.float32(m) - lap_mean * lap_mean, 0.0))
     out[:, 6:6 + c] = _border(stack, value_lo, scale)
     return out
 

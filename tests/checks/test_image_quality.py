@@ -76,8 +76,14 @@ def test_planted_defects_are_listed_by_kind(fashion):
         planted[what] = {rel(fashion, rewrite(p, change)) for p in paths}
     wide = files(fashion, "test", "Shirt")[0]
     rewrite(wide, lambda a: Image.fromarray(a).resize((70, 28)))
-    found = by_code(profile(fashion))
+    report = profile(fashion)
+    found = by_code(report)
     assert set(found) == set(planted) | {"odd_aspect_ratio"}
+    # the per-sample table flags the same images, by kind
+    df = report.samples
+    flags = df.dropna(subset=["image_quality.flag"]).set_index("id")["image_quality.flag"].to_dict()
+    want = {path: what for what, paths in planted.items() for path in paths}
+    assert flags == {**want, rel(fashion, wide): "odd_aspect_ratio"}
     for what, paths in planted.items():
         f = found[what]
         assert set(f.samples) == paths, what
