@@ -364,3 +364,25 @@ def test_order_expectations_do_not_apply_to_an_image_folder(sample_data, tmp_pat
     # Control: on the manifest itself, order is real and the expectations run.
     on_manifest = json.loads(_validate(sample_data / "clean_manifest", tmp_path / "s.json").stdout)
     assert not [f for f in on_manifest["findings"] if f["code"] == "suite.not_applicable"]
+
+
+def test_saved_index_is_left_out_alike_in_memory_streamed_and_on_dask(tmp_path):
+    """Every engine reads the same features: the in-memory read, the local stream and Dask."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    import datacheck
+    from tests.helpers import outcome_key
+
+    df = _wine_frame()
+    df = df.assign(split=np.where(np.arange(len(df)) % 4 == 0, "test", "train"))
+    df.to_parquet(tmp_path / "w.parquet", row_group_size=40)
+    local = datacheck.profile(str(tmp_path / "w.parquet"), stream=False)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
+        on_dask = datacheck.profile(str(tmp_path / "w.parquet"), engine="dask", scheduler=c.scheduler_address,
+                                    stream=True, partitions=3)
+    for report in (local, on_dask):
+        names = {c["name"] for c in report.to_dict()["columns"]}
+        assert "__index_level_0__" not in names and len(names) == 13
+        assert any("__index_level_0__" in n for n in report.dataset.notes)
+    assert outcome_key(on_dask) == outcome_key(local)
