@@ -123,10 +123,10 @@ def _sample(name: str, obj: Any, n: int | None, seed: int, max_bytes: int, progr
     names = _class_names(obj)
     total = _length(obj)
     wanted = total if n is None else (n if total is None else min(n, total))
-    advance = _bar(progress, f"reading {name} through its transforms", wanted)
+    bar = _Bar(progress, f"reading {name} through its transforms")
     if isinstance(obj, DataLoader):
         unbatched = obj.batch_size is None and obj.batch_sampler is None
-        items = _take(_items(obj, batched=not unbatched), wanted, max_bytes, where, advance)
+        items = _take(_items(obj, batched=not unbatched), wanted, max_bytes, where, bar)
         whole = total is not None and len(items) >= total
         note = (f"{name}: {'every one of the' if whole else 'the first'} {len(items):,} items the "
                 "DataLoader yields (its sampler, transforms and collate_fn); samples are named by "
@@ -144,11 +144,12 @@ def _sample(name: str, obj: Any, n: int | None, seed: int, max_bytes: int, progr
             order = np.arange(total)
         else:
             order = _draw(obj, total, size, seed)
+        bar.start(len(order))
         items = []
-        for k, i in enumerate(order):
+        for i in order:
             items.append(_split_item(obj[int(i)]))
-            if advance and (k + 1) % PROGRESS_EVERY == 0:
-                advance(PROGRESS_EVERY)
+            bar.step()
+        bar.finish()
         if size >= total:
             note = f"{name}: every one of its {total:,} items, read through the dataset's transforms"
         else:
@@ -158,7 +159,7 @@ def _sample(name: str, obj: Any, n: int | None, seed: int, max_bytes: int, progr
             note += _partial_note(obj, len(items), total, names)
         index = order
     else:
-        items = _take(map(_split_item, iter(obj)), wanted, max_bytes, where, advance)
+        items = _take(map(_split_item, iter(obj)), wanted, max_bytes, where, bar)
         note = (f"{name}: the first {len(items):,} items of the iterable dataset, through its "
                 "transforms" + ("" if total is None or len(items) >= total else
                                 "; class counts and every other figure are of those items"))
@@ -192,11 +193,29 @@ def _length(obj: Any) -> int | None:
         return None
 
 
-def _bar(progress, description: str, total: int | None):
-    """An ``advance(n)`` of a new progress bar, or None (no callback, or an unknown total)."""
-    if progress is None or not total:
-        return None
-    return progress(description, int(total))
+class _Bar:
+    """A progress bar over the items read, opened once their number is known (``start``),
+    advanced every ``PROGRESS_EVERY`` items and completed by ``finish``; silent without a
+    ``progress`` callback."""
+
+    def __init__(self, progress, description: str) -> None:
+        self.progress, self.description = progress, description
+        self.advance, self.pending = None, 0
+
+    def start(self, total: int) -> None:
+        if self.progress is not None and total > 0:
+            self.advance = self.progress(self.description, int(total))
+
+    def step(self) -> None:
+        self.pending += 1
+        if self.advance is not None and self.pending >= PROGRESS_EVERY:
+            self.advance(self.pending)
+            self.pending = 0
+
+    def finish(self) -> None:
+        if self.advance is not None and self.pending:
+            self.advance(self.pending)
+        self.pending = 0
 
 
 def _draw(obj: Any, total: int, size: int, seed: int) -> np.ndarray:
@@ -277,19 +296,24 @@ def _items(loader, *, batched: bool) -> Iterator[tuple[Any, Any]]:
 
 
 def _take(items: Iterable[tuple[Any, Any]], n: int | None, max_bytes: int, where: str,
-          advance=None) -> list:
-    """The first items, at most ``n`` (None: no limit) and at most what fits ``max_bytes``."""
+          bar: _Bar | None = None) -> list:
+    """The first items, at most ``n`` (None: no limit, for a stream of unknown length) and at
+    most what fits ``max_bytes``; ``bar`` opens once the first item tells how many fit."""
     out, budget = [], n
     for item in items:
         if not out:
             size = _to_numpy(item[0], where).nbytes
             fits = max(1, max_bytes // max(size, 1))
             budget = fits if n is None else max(1, min(n, fits))
+            if bar is not None and n is not None:
+                bar.start(budget)
         out.append(item)
-        if advance and len(out) % PROGRESS_EVERY == 0:
-            advance(PROGRESS_EVERY)
+        if bar is not None:
+            bar.step()
         if len(out) >= budget:
             break
+    if bar is not None:
+        bar.finish()
     return out
 
 
