@@ -386,3 +386,11 @@ def test_saved_index_is_left_out_alike_in_memory_streamed_and_on_dask(tmp_path):
         assert "__index_level_0__" not in names and len(names) == 13
         assert any("__index_level_0__" in n for n in report.dataset.notes)
     assert outcome_key(on_dask) == outcome_key(local)
+
+
+def test_terminal_bars_count_every_label():
+    from datacheck.report.evidence.bars import terminal
+
+    text = terminal({"labels": [f"c{i}" for i in range(200)], "series": {"train": list(range(200))},
+                     "n_labels": 5000})
+    assert text.splitlines()[-1] == "+ 4,994 more labels"

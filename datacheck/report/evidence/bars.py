@@ -21,9 +21,11 @@ def terminal(data: Mapping[str, Any]) -> str:
     lines = [f"{label}: " + ", ".join(f"{name} {plots.fmt_num(v[i] if i < len(v) else None)}"
                                       for name, v in values.items())
              for i, label in enumerate(labels[:MAX_LINES])]
-    if len(labels) > MAX_LINES:
-        lines.append(f"+ {len(labels) - MAX_LINES:,} more labels")
+    total = max(int(plots.field(data, "n_labels", default=len(labels)) or len(labels)), len(labels))
+    if total > MAX_LINES:
+        lines.append(f"+ {total - MAX_LINES:,} more labels")
     return "\n".join(lines)
 
 
-register(EvidenceKind("bars", "``labels``, ``series``: name -> values", chart(plots.bars_svg), terminal))
+register(EvidenceKind("bars", "``labels``, ``series``: name -> values; ``n_labels``: how many labels "
+                                "there are when ``labels`` holds some of them", chart(plots.bars_svg), terminal))
