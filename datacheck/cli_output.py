@@ -62,7 +62,7 @@ class _Bar:
 
     def __call__(self, n: int) -> None:
         self.progress.advance(self.task, n)
-        task = self.progress._tasks.get(self.task)  # noqa: SLF001 - rich has no public lookup by id
+        task = next((t for t in self.progress.tasks if t.id == self.task), None)
         if task is not None and task.finished:
             self.progress.remove_task(self.task)
 
