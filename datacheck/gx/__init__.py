@@ -25,6 +25,7 @@ logging.getLogger("great_expectations.data_context.types.base").setLevel(logging
 
 from datacheck.gx.expectations import (
     ExpectColumnClassImbalanceRatioToBeBetween,
+    ExpectColumnLabelVariantCountToBeBetween,
     ExpectColumnLongestRunToBeBetween,
     ExpectColumnMinClassShareToBeBetween,
     ExpectColumnNarrowTargetBatchRatioToBeBetween,
@@ -39,6 +40,7 @@ from datacheck.gx.run import load_suite, validate_suite
 
 __all__ = [
     "ExpectColumnClassImbalanceRatioToBeBetween",
+    "ExpectColumnLabelVariantCountToBeBetween",
     "ExpectColumnLongestRunToBeBetween",
     "ExpectColumnMinClassShareToBeBetween",
     "ExpectColumnNarrowTargetBatchRatioToBeBetween",

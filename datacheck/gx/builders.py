@@ -14,6 +14,7 @@ from typing import Any
 FALLBACK_PARAMS = {
     "label_order": {"batch_size": 32, "single_label_excess": 0.25, "z_threshold": 6.0},
     "class_balance": {"max_imbalance_ratio": 10.0, "min_share_ratio": 0.2, "max_target_shift": 0.2},
+    "label_variants": {"max_share": 0.1, "max_names": 100},
 }
 SHUFFLE_HINT = "Shuffle the samples (DataLoader(shuffle=True), or shuffle the rows once before saving)."
 BALANCE_HINT = "Collect more samples of the small classes, or reweight or resample them when training."
@@ -166,6 +167,16 @@ def leakage_expectation(split_col: str, **content: Any) -> dict:
     return expectation("expect_column_split_leaked_row_count_to_be_between", "critical",
                        "No sample occurs in more than one split.", check="split_leakage",
                        hint=LEAK_HINT, column=split_col, max_value=0, **content)
+
+
+def variants_expectation(label: str, params: dict) -> dict:
+    """No class name spelled more than one way, over every split (``label_variants``)."""
+    return expectation(
+        "expect_column_label_variant_count_to_be_between", "warning",
+        "No class name is spelled more than one way (case, spacing, punctuation, a rare typo).",
+        check="label_variants", hint="Map each spelling to its class's main one before training.",
+        column=label, max_value=0, max_share=float(threshold(params, "label_variants", "max_share")),
+        max_names=int(threshold(params, "label_variants", "max_names")))
 
 
 def readable_expectation() -> dict:

@@ -1,8 +1,8 @@
 """The shipped default suites (``datacheck/expectations/*.json``, copied to ``expectations/``).
 
 They hold what holds for any classification dataset, with datacheck's thresholds: labels
-present, batches not single-label, classes balanced, no sample in two splits, images
-readable; for a regression table: a numeric target present, not sorted along the file
+present, batches not single-label, classes balanced, each class spelled one way, no sample in
+two splits, images readable; for a regression table: a numeric target present, not sorted along the file
 (narrow batches, rank correlation with position), not shifted between splits, no sample in
 two splits; and every check's defaults in ``meta["datacheck"]["params"]``, which
 ``datacheck profile --suite`` applies. Regenerate both copies after changing a check's
@@ -56,6 +56,7 @@ def default_suite(modality: str, params: dict[str, dict[str, Any]] | None = None
         out.append(b.batch_expectation(LABEL, TRAIN, True, b.threshold(params, "label_order", "batch_size"),
                                        b.threshold(params, "label_order", "single_label_excess"), train))
     out += b.balance_expectations(LABEL, TRAIN, params, train)
+    out.append(b.variants_expectation(LABEL, params))
     content = {"columns": ["hash"]} if modality == "image" else {"ignore_columns": [LABEL]}
     out.append(b.leakage_expectation(SPLIT, **content))
     table = "summary" if modality == "image" else "table"

@@ -11,6 +11,8 @@ snake-case type in a suite file:
 - ``expect_column_class_imbalance_ratio_to_be_between`` (label column; ``class_balance``),
 - ``expect_column_min_class_share_to_be_between`` (label column; ``class_balance``),
 - ``expect_column_split_leaked_row_count_to_be_between`` (split column; ``split_leakage``),
+- ``expect_column_label_variant_count_to_be_between`` (label column, ``max_share``,
+  ``max_names``; ``label_variants``),
 - ``expect_column_target_order_correlation_to_be_between`` (regression target; ``label_order``),
 - ``expect_column_narrow_target_batch_ratio_to_be_between`` (regression target, ``batch_size``;
   ``label_order``),
@@ -113,6 +115,18 @@ class ColumnSplitLeakedRows(ColumnAggregateMetricProvider):
         content = frame[[c for c in wanted if c not in ignored]]
         leaked = m.leaked_rows(content, frame[split_col])
         return {"count": int(leaked.sum()), "index": frame.index[leaked][:MAX_INDEX].tolist()}
+
+
+class ColumnLabelVariants(ColumnAggregateMetricProvider):
+    """The rarer spellings of class names spelled more than one way (``label_variants``)."""
+
+    metric_name = "column.label_variants"
+    value_keys = ("max_share", "max_names")
+    filter_column_isnull = True
+
+    @column_aggregate_value(engine=PandasExecutionEngine)
+    def _pandas(cls, column, max_share, max_names, **kwargs):
+        return m.label_variant_spellings(column, float(max_share), int(max_names))
 
 
 class ColumnTargetOrderCorrelation(ColumnAggregateMetricProvider):
@@ -270,6 +284,34 @@ class ExpectColumnSplitLeakedRowCountToBeBetween(ColumnAggregateExpectation):
             self.max_value is None or count <= self.max_value)
         return {"success": bool(ok),
                 "result": {"observed_value": count, "partial_unexpected_index_list": value["index"]}}
+
+
+class ExpectColumnLabelVariantCountToBeBetween(ColumnAggregateExpectation):
+    """Expect the number of labels that are another spelling of a class name to be between two
+    counts (usually at most 0).
+
+    A spelling differs from its class's main one in case, spacing or punctuation (``Dog`` /
+    ``dog``, ``class_2 `` / ``class_2``) or by a slip of the hand when it is rare (``dgo`` /
+    ``dog``): each becomes a class of its own, so a model learns one class as two (datacheck
+    ``label_variants``, with the same ``max_share`` and ``max_names``).
+    """
+
+    min_value: int | SuiteParameterDict | None = None
+    max_value: int | SuiteParameterDict | None = 0
+    max_share: float = pydantic.Field(default=0.1, gt=0, le=1,
+                                      description="A one-edit spelling counts when at most this share "
+                                                  "of the other's count.")
+    max_names: int = pydantic.Field(default=100, ge=1, description="Past this many names, none counts.")
+    metric_dependencies = ("column.label_variants",)
+    success_keys = ("min_value", "max_value", "max_share", "max_names")
+    library_metadata: ClassVar[dict] = _ValueBetween.library_metadata
+
+    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
+        spellings = metrics["column.label_variants"]
+        count = len(spellings)
+        ok = (self.min_value is None or count >= self.min_value) and (
+            self.max_value is None or count <= self.max_value)
+        return {"success": bool(ok), "result": {"observed_value": count, "partial_unexpected_list": spellings}}
 
 
 class ExpectColumnTargetOrderCorrelationToBeBetween(_ValueBetween):

@@ -3,7 +3,8 @@
 The same numbers datacheck's checks compute (``label_order``: longest run and share of
 single-label batches, or a regression target's rank correlation with position and share of
 narrow batches; ``class_balance``: imbalance ratio and smallest class against a fair share, or
-a regression target's KS shift between splits; ``split_leakage``: rows shared between splits),
+a regression target's KS shift between splits; ``split_leakage``: rows shared between splits;
+``label_variants``: class names spelled more than one way),
 so that a suite and a profile agree. The regression numbers come from the checks' own
 functions (``datacheck.checks._target``).
 """
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from datacheck.checks._target.distribution import ks_shift
+from datacheck.checks._variants import find_variants
 from datacheck.checks._target.order import TargetOrderStats, target_order_stats
 
 # A run this unlikely anywhere in a random order of the labels is not chance.
@@ -180,3 +182,24 @@ def target_shifts(values, splits, reference: str) -> dict[str, dict[str, float]]
         out[str(name)] = {"ks_statistic": stat, "p_value": p, "n": len(other)}
     return out
 
+
+def label_variant_spellings(values, max_share: float = 0.1, max_names: int = 100) -> list[str]:
+    """Labels that ``label_variants`` warns about: the rarer spellings of one class name (case,
+    spacing, punctuation, a rare one-slip typo), most common group first.
+
+    Parameters
+    ----------
+    values : array-like
+        The label column (missing values ignored); labels are compared as text.
+    max_share, max_names : float, int
+        ``label_variants``' parameters of the same names.
+
+    Returns
+    -------
+    list of str
+        The spellings that are not their group's main one, in strong groups only.
+    """
+    counts = pd.Series(values).dropna().astype(str).value_counts()
+    groups = find_variants({name: (int(n),) for name, n in counts.items()}, max_share=max_share,
+                           max_names=max_names)
+    return [v.name for g in groups for v in g.others if v.strong]

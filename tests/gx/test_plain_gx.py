@@ -123,3 +123,16 @@ def test_inferred_suite_fails_on_planted_defect_in_plain_gx(wine_suite, wine_csv
                           "expect_column_longest_run_to_be_between", "expect_column_values_to_be_in_set",
                           "expect_column_values_to_be_between", "expect_column_split_leaked_row_count_to_be_between",
                           "expect_column_distinct_values_to_contain_set"}
+
+
+def test_label_variant_count_names_the_rarer_spellings():
+    labels = ["dog"] * 60 + ["cat"] * 50 + ["Dog"] * 4 + ["dgo"] * 2 + ["bird"] * 40
+    frame = pd.DataFrame({"label": labels})
+    suite = gx.ExpectationSuite(name="variants", expectations=[
+        datacheck.gx.ExpectColumnLabelVariantCountToBeBetween(column="label")])
+    [r] = run_gx(suite.to_json_dict(), frame).results
+    assert not r.success
+    assert r.result["observed_value"] == 2 and sorted(r.result["partial_unexpected_list"]) == ["Dog", "dgo"]
+    clean = pd.DataFrame({"label": ["cat", "car", "bat"] * 30 + [str(d) for d in range(10)] * 5})
+    [r] = run_gx(suite.to_json_dict(), clean).results
+    assert r.success and r.result["observed_value"] == 0
