@@ -6,6 +6,7 @@ import numpy as np
 
 from datacheck.checks._leakage import columns as cols
 from datacheck.checks._leakage.rows import RowSearch, search_near
+from datacheck.checks._leakage.samples import LeakMarks, mirrored
 from datacheck.checks._leakage.stats import beyond_chance, sample_rows
 from datacheck.checks._leakage.timecol import time_values
 from datacheck.checks.base import Check, register
@@ -75,6 +76,13 @@ def _confirmed(ctx: CheckContext, ref: str, ev: str,
     return candidates[np.arange(len(near)), choice], score, runner_up
 
 
+def _mark_copies(ctx: CheckContext, marks: LeakMarks, ref: str, ev: str, q: np.ndarray,
+                 r: np.ndarray, flag) -> None:
+    """Mark the evaluation samples ``q`` of ``ev`` as copies of the samples ``r`` of ``ref``."""
+    if len(q):
+        marks.add(ev, q, flag, ctx.sample_ids(ref, r))
+
+
 def _flat_images(images) -> np.ndarray:
     """Decoded images with no variation at all (input_integrity reports those)."""
     std = np.where(np.isnan(images.std), 0.0, images.std)
@@ -137,37 +145,46 @@ class SplitLeakageCheck(Check):
     }
 
     def run(self, ctx: CheckContext) -> list[Finding]:
-        """Compare every split with each split before it (train, then val, then test)."""
+        """Compare every split with each split before it (train, then val, then test).
+
+        The per-sample table gets ``copy_in`` (the id of the earlier split's sample that an
+        evaluation sample copies, exact or near) and ``flag`` (``exact``, ``near``,
+        ``mirrored``, ``shared_group``, ``time_overlap``) for each split.
+        """
         keys = cols.key_columns(ctx)
         names = ctx.split_names
         out: list[Finding] = []
+        marks = LeakMarks(names)
         for i, ref in enumerate(names):
             for ev in names[i + 1:]:
                 if not ctx.scan[ref].n or not ctx.scan[ev].n:
                     continue
-                out += self._copies(ctx, ref, ev)
+                out += self._copies(ctx, ref, ev, marks)
                 if "group_col" in keys:
-                    out += self._groups(ctx, ref, ev, keys["group_col"])
+                    out += self._groups(ctx, ref, ev, keys["group_col"], marks)
                 if "time_col" in keys:
-                    out += self._time(ctx, ref, ev, keys["time_col"])
+                    out += self._time(ctx, ref, ev, keys["time_col"], marks)
+        marks.attach(ctx)
         return out
 
     # ------------------------------------------------------------------------------- copies
 
-    def _copies(self, ctx: CheckContext, ref: str, ev: str) -> list[Finding]:
+    def _copies(self, ctx: CheckContext, ref: str, ev: str, marks: LeakMarks) -> list[Finding]:
         a, b = ctx.scan[ref], ctx.scan[ev]
         if a.images is not None and b.images is not None:
-            return self._image_copies(ctx, ref, ev)
+            return self._image_copies(ctx, ref, ev, marks)
         if a.columns is not None and b.columns is not None:
-            return self._row_copies(ctx, ref, ev)
+            return self._row_copies(ctx, ref, ev, marks)
         q, r = exact_pairs(a.hashes, b.hashes, a.readable, b.readable)
+        _mark_copies(ctx, marks, ref, ev, q, r, "exact")
         return self._report(ctx, "exact_duplicate", ref, ev, q, r, None, True, 0.0)
 
-    def _image_copies(self, ctx: CheckContext, ref: str, ev: str) -> list[Finding]:
+    def _image_copies(self, ctx: CheckContext, ref: str, ev: str, marks: LeakMarks) -> list[Finding]:
         a, b = ctx.scan[ref], ctx.scan[ev]
         ok_a = a.images.ok & ~_flat_images(a.images)
         ok_b = b.images.ok & ~_flat_images(b.images)
         q, r = exact_pairs(a.hashes, b.hashes, ok_a, ok_b)
+        _mark_copies(ctx, marks, ref, ev, q, r, "exact")
         out = self._report(ctx, "exact_duplicate", ref, ev, q, r, None, True, 0.0)
         rest = ok_b.copy()
         rest[q] = False
@@ -178,6 +195,8 @@ class SplitLeakageCheck(Check):
         keep = ((score >= self.config["image_similarity"])
                 & ((1.0 - score) <= self.config["image_margin"] * (1.0 - runner_up)))
         q, r, score = near.query[keep], r[keep], score[keep]
+        flip = mirrored(a.images.area[r], b.images.area[q])
+        _mark_copies(ctx, marks, ref, ev, q, r, np.where(flip, "mirrored", "near"))
         order = np.argsort(-score, kind="stable")
         ratio = len(q) / b.n
         if ratio >= self.config["near_error_ratio"]:
@@ -190,7 +209,7 @@ class SplitLeakageCheck(Check):
                             0.0, severity=severity)
         return out
 
-    def _row_copies(self, ctx: CheckContext, ref: str, ev: str) -> list[Finding]:
+    def _row_copies(self, ctx: CheckContext, ref: str, ev: str, marks: LeakMarks) -> list[Finding]:
         a, b = ctx.scan[ref], ctx.scan[ev]
         sampled = a.sampled or b.sampled
         numeric = cols.common_numeric(ctx, [ref, ev])
@@ -218,6 +237,7 @@ class SplitLeakageCheck(Check):
         else:
             significant, chance = bool(len(q)), 0.0
         out = self._report(ctx, "exact_duplicate", ref, ev, q, r, None, significant, chance)
+        _mark_copies(ctx, marks, ref, ev, q, r, "exact")
         copied = np.zeros(b.n, bool)
         copied[q] = True
         keep = ~copied[near.query]
@@ -227,6 +247,7 @@ class SplitLeakageCheck(Check):
         base_hits = int(np.count_nonzero(base.score > 0))
         significant, chance = beyond_chance(len(near), b.n, base_hits, len(held))
         order = np.argsort(near.score, kind="stable")
+        _mark_copies(ctx, marks, ref, ev, near.query, near.ref, "near")
         out += self._report(ctx, "near_duplicate", ref, ev, near.query[order], near.ref[order],
                             near.score[order], significant, chance, partial)
         return out
@@ -317,7 +338,7 @@ class SplitLeakageCheck(Check):
 
     # ---------------------------------------------------------------------- groups and time
 
-    def _groups(self, ctx: CheckContext, ref: str, ev: str, col: str) -> list[Finding]:
+    def _groups(self, ctx: CheckContext, ref: str, ev: str, col: str, marks: LeakMarks) -> list[Finding]:
         import pandas as pd
 
         ga = pd.Series(ctx.rows(ref, [col]).column(col).to_pandas())
@@ -334,6 +355,7 @@ class SplitLeakageCheck(Check):
         q = q[order]
         r = ref_of.loc[gb.iloc[q].to_numpy()].to_numpy().astype(np.int64)
         n_groups = int(gb.iloc[q].nunique())
+        marks.add(ev, q, "shared_group")
         ratio = len(q) / ctx.scan[ev].n
         severity = Severity.ERROR if ratio >= self.config["error_ratio"] else Severity.WARNING
         pairs = [[e, t] for e, t in zip(ctx.sample_ids(ev, q[:_MAX_PAIRS * 2]),
@@ -347,7 +369,7 @@ class SplitLeakageCheck(Check):
             samples=[s for p in pairs[:_MAX_PAIRS] for s in p], n_samples=len(q) + len(np.unique(r)),
             evidence=[Evidence("pairs", f"{ev} rows and a {ref} row of the same {col}", {"pairs": pairs})])]
 
-    def _time(self, ctx: CheckContext, ref: str, ev: str, col: str) -> list[Finding]:
+    def _time(self, ctx: CheckContext, ref: str, ev: str, col: str, marks: LeakMarks) -> list[Finding]:
         ta, fmt = time_values(ctx.rows(ref, [col]).column(col))
         tb, _ = time_values(ctx.rows(ev, [col]).column(col))
         if not np.isfinite(ta).any() or not np.isfinite(tb).any():
@@ -357,6 +379,7 @@ class SplitLeakageCheck(Check):
         if not len(early):
             return []
         early = early[np.argsort(tb[early], kind="stable")]
+        marks.add(ev, early, "time_overlap")
         ratio = len(early) / ctx.scan[ev].n
         severity = Severity.ERROR if ratio >= self.config["error_ratio"] else Severity.WARNING
         table = {"columns": ["split", "rows", "first", "last"],
