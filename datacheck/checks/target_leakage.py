@@ -120,17 +120,15 @@ class TargetLeakageCheck(Check):
         if not names:
             return [self._id_finding(ctx, name, how, None) for name, how in ids.items()]
         regression = ctx.is_regression
-        excess = np.full(len(names), np.inf)
+        excess = np.full(len(names), np.inf)  # regression: no class blocks
         if regression:
             y = ctx.scan.facts.target_values[pool.y].astype(np.float64)
             skill = sf.r2(values, codes, y, numeric, ctx.seed)
             chance = 0.0
         else:
             y = np.unique(pool.y, return_inverse=True)[1]
-            skill = sf.balanced_accuracy(values, codes, y, ctx.seed)
+            skill, excess = sf.classification_skill(values, codes, y, ctx.seed)
             chance = 1.0 / (y.max() + 1)
-            sorted_cols = numeric & (codes[0] < 0) if len(codes) else numeric
-            excess[sorted_cols] = sf.excess_changes(values[:, sorted_cols], y, ctx.seed)
         by_name = dict(zip(names, skill))
         for name, how in ids.items():
             found.append(self._id_finding(ctx, name, how, by_name.get(name), regression))

@@ -121,7 +121,13 @@ def _loo_sums(x: np.ndarray, codes: np.ndarray, v: np.ndarray, seed: int) -> np.
 
 
 def balanced_accuracy(x: np.ndarray, codes: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Leave-one-out balanced accuracy of each column alone.
+    """Leave-one-out balanced accuracy of each column alone (see ``classification_skill``)."""
+    return classification_skill(x, codes, y, seed)[0]
+
+
+def classification_skill(x: np.ndarray, codes: np.ndarray, y: np.ndarray,
+                         seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-out balanced accuracy of each column alone, and its sorted order's excess changes.
 
     Each row's class is predicted from the other rows with the same value (a column with few
     distinct values or a category) or from its nearest values on either side (a numeric
@@ -140,24 +146,54 @@ def balanced_accuracy(x: np.ndarray, codes: np.ndarray, y: np.ndarray, seed: int
 
     Returns
     -------
-    numpy.ndarray
-        (d,) balanced accuracy.
+    skill, excess : numpy.ndarray, numpy.ndarray
+        (d,) balanced accuracy; (d,) ``excess_changes`` of the columns judged in sorted order
+        (inf for the columns judged value by value).
     """
     n, d = x.shape
     k = int(y.max()) + 1
     sizes = np.bincount(y, minlength=k).astype(np.float64)
     present = sizes > 0
-    onehot = np.zeros((n, k))
+    onehot = np.zeros((n, k), np.float32)
     onehot[np.arange(n), y] = 1.0
-    out = np.empty(d)
-    for cols in _chunks(d, n * k * 4):
-        votes = _loo_sums(x[:, cols], codes[:, cols], onehot, seed)
-        # each class in proportion to its size (itself left out); an empty neighbourhood ties
+    skill, excess = np.empty(d), np.full(d, np.inf)
+    grouped = codes[0] >= 0 if n else np.ones(d, bool)
+
+    def recall(hit: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Balanced accuracy per column from hits (n, m) at rows whose classes are ``labels``."""
+        m = hit.shape[1]
+        per = np.bincount((labels + k * np.arange(m)[None, :]).ravel(), weights=hit.ravel(),
+                          minlength=m * k).reshape(m, k)
+        return (per[:, present] / sizes[present]).mean(axis=1)
+
+    where = np.flatnonzero(grouped)
+    for cols in _chunks(len(where), n * k * 2):
+        idx = where[cols]
+        votes = _group_sums(codes[:, idx], onehot)
+        # each class in proportion to its size (itself left out); an empty group ties
         score = votes / np.maximum(sizes[None, None, :] - onehot[:, None, :], 1)
         score[..., ~present] = -1.0
-        hit = (score.argmax(axis=2) == y[:, None]).astype(np.float64)
-        out[cols] = ((hit.T @ onehot)[:, present] / sizes[present]).mean(axis=1)
-    return out
+        skill[idx] = recall(score.argmax(axis=2) == y[:, None], np.broadcast_to(y[:, None], (n, len(idx))))
+    where = np.flatnonzero(~grouped)
+    half = half_width(n)
+    pos = np.arange(n)
+    hi, lo = np.minimum(pos + half + 1, n), np.maximum(pos - half, 0)
+    shuffle = np.random.default_rng(seed).permutation(n)
+    eye = np.eye(k, dtype=np.float32)
+    for cols in _chunks(len(where), n * k * 2):
+        idx = where[cols]
+        # everything at sorted positions: rows in each column's sorted order (ties at random)
+        order = shuffle[np.argsort(x[shuffle][:, idx], axis=0, kind="stable")]
+        ys = y[order]
+        hot = eye[ys]  # (n, m, K): each sorted position's class, one-hot
+        cum = np.zeros((n + 1, len(idx), k), np.float32)
+        np.cumsum(hot, axis=0, out=cum[1:])
+        votes = cum[hi] - cum[lo] - hot
+        score = votes / np.maximum(sizes[None, None, :] - hot, 1)
+        score[..., ~present] = -1.0
+        skill[idx] = recall(score.argmax(axis=2) == ys, ys)
+        excess[idx] = ((ys[1:] != ys[:-1]).sum(axis=0) - (int(present.sum()) - 1)) / max(n, 1)
+    return skill, excess
 
 
 def r2(x: np.ndarray, codes: np.ndarray, y: np.ndarray, numeric: np.ndarray | None = None,

@@ -217,3 +217,39 @@ def test_integer_score_thresholded_into_the_label_is_a_leak():
     [f] = [f for f in _profile(train=frame.assign(triage=score, label=y), label="label").by_check(CHECK)
            if f.code == "target_leakage.column"]
     assert f.metrics["columns"] == ["triage"]
+
+
+def _reference_skill(col: np.ndarray, y: np.ndarray, grouped: bool, half: int) -> float:
+    """A plain loop: each row voted on by the other rows with its value, or by its ``half``
+    neighbours on each side in sorted order (no ties in the test data), class-balanced."""
+    k = y.max() + 1
+    sizes = np.bincount(y, minlength=k)
+    order = np.argsort(col, kind="stable")
+    rank = np.empty(len(col), int)
+    rank[order] = np.arange(len(col))
+    hits = np.zeros(k)
+    for i in range(len(col)):
+        if grouped:
+            others = [j for j in range(len(col)) if j != i and col[j] == col[i]]
+        else:
+            r = rank[i]
+            others = [order[p] for p in range(max(0, r - half), min(len(col), r + half + 1)) if p != r]
+        votes = np.bincount(y[others], minlength=k).astype(float)
+        own = sizes - (np.arange(k) == y[i])
+        hits[y[i]] += np.argmax(votes / np.maximum(own, 1)) == y[i]
+    return float(np.mean(hits / sizes))
+
+
+def test_vectorized_skill_equals_a_plain_loop():
+    rng = np.random.default_rng(9)
+    y = rng.integers(0, 3, 120)
+    x = np.column_stack([y + rng.uniform(0, 1.6, 120), rng.standard_normal(120),
+                         np.round(y + rng.uniform(0, 1.4, 120))])  # the last: few values, grouped
+    codes = sf.group_codes(x)
+    assert list(codes[0] >= 0) == [False, False, True]
+    skill, excess = sf.classification_skill(x, codes, y)
+    half = sf.half_width(120)
+    expected = [_reference_skill(x[:, 0], y, False, half), _reference_skill(x[:, 1], y, False, half),
+                _reference_skill(x[:, 2], y, True, half)]
+    assert skill == pytest.approx(expected)
+    assert excess[:2] == pytest.approx(sf.excess_changes(x[:, :2], y)) and excess[2] == np.inf
