@@ -5,7 +5,8 @@ ranges come from ``FeatureStats`` (exact over every row, merged across batches a
 quantiles, distinct and zero counts and the histogram come from the feature values the scan
 keeps (every row of a split held in memory, the stratified row sample of a streamed split; the
 overview says which). Image splits get the same overview of their per-image properties (size,
-channels, brightness, contrast), from the per-image statistics of the scan.
+channels, brightness, contrast; entropy, sharpness and border level from ``image_props``), from
+the per-image statistics of the scan.
 
 Histograms of one column share their bin edges across splits: 20 bins between the lowest and
 highest 0.5% quantile of any split, plus an end bin on each side for the rarer values beyond
@@ -25,6 +26,8 @@ import warnings
 from typing import Callable
 
 import numpy as np
+
+from datacheck.scan.image_props import PROPS
 
 # Bins between the robust ends of a column's range (end bins for the tails come on top).
 BINS = 20
@@ -72,6 +75,20 @@ register_image_property("image.channels", "int", lambda c: _readable(c, c.channe
 register_image_property("image.brightness", "float",
                         lambda c: _readable(c, _channel_mean(c.mean)))
 register_image_property("image.contrast", "float", lambda c: _readable(c, _channel_mean(c.std)))
+# Quality properties of the scan (``image_props.PROPS``, on a 0..1 scale of the value range):
+# grey-level entropy in bits, sharpness (spread of the Laplacian: low for a blurred image) and
+# the mean level of the outer frame over the image's channels (a border added to one split).
+register_image_property("image.entropy", "float", lambda c: _readable(c, _prop(c, "entropy")))
+register_image_property("image.sharpness", "float", lambda c: _readable(c, _prop(c, "laplacian_std")))
+register_image_property("image.border", "float",
+                        lambda c: _readable(c, _channel_mean(_prop(c, "border_0", "border_1", "border_2"))))
+
+
+def _prop(chunk, *names: str) -> np.ndarray:
+    """Quality properties (``image_props.PROPS``) of each image of an ``ImageChunk``: one
+    value per image for one name, a column per name for several."""
+    at = [PROPS.index(n) for n in names]
+    return chunk.props[:, at[0]] if len(at) == 1 else chunk.props[:, at]
 
 
 def _channel_mean(values: np.ndarray) -> np.ndarray:
