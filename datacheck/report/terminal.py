@@ -1,4 +1,5 @@
-"""Render a ``Report`` in the terminal with rich: one table of findings, a line per skip/error.
+"""Render a ``Report`` in the terminal with rich: one table of findings, a line on the column
+overview, a line per skip/error.
 
 With ``verbose``, each finding also shows its evidence, summed up in a few lines by its kind's
 terminal renderer (``datacheck.report.evidence``).
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _MAX_SAMPLES_SHOWN = 3
 _MAX_RAW_CHARS = 200
+_MAX_DRIFTED_SHOWN = 5
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,54 @@ def evidence_text(ev: Evidence) -> str:
     return "\n".join([f"{ev.title}:"] + [f"  {line}" for line in body.splitlines()])
 
 
+def columns_line(report: Report) -> str | None:
+    """One line saying what the per-column overview holds: columns per kind, the drifted ones.
+
+    Parameters
+    ----------
+    report : Report
+        Its ``columns`` (``datacheck.scan.columns``).
+
+    Returns
+    -------
+    str or None
+        E.g. ``Columns: 13 numeric, 2 drifted (hue, alcohol) — see the HTML report or the
+        JSON `columns```; the drifted columns by their largest Kolmogorov-Smirnov distance,
+        at most ``_MAX_DRIFTED_SHOWN`` named. None when the report has no columns.
+    """
+    cols = [c for c in report.columns if isinstance(c, Mapping) and c.get("name") is not None]
+    if not cols:
+        return None
+    kinds: dict[str, int] = {}
+    for c in cols:
+        kind = str(c.get("kind") or "other")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    parts = [f"{n:,} {kind}" for kind, n in kinds.items()]
+    compared = [_drift_of(c) for c in cols]
+    if any(d is not None for d in compared):
+        drifted = sorted(((d, i) for i, d in enumerate(compared) if d is not None and d[0]),
+                         key=lambda t: (-t[0][1], t[1]))
+        if drifted:
+            names = [str(cols[i]["name"]) for _, i in drifted[:_MAX_DRIFTED_SHOWN]]
+            more = f" +{len(drifted) - len(names):,} more" if len(drifted) > len(names) else ""
+            parts.append(f"{len(drifted):,} drifted ({', '.join(names)}{more})")
+        else:
+            parts.append("none drifted")
+    return f"Columns: {', '.join(parts)} — see the HTML report or the JSON `columns`"
+
+
+def _drift_of(col: Mapping) -> tuple[bool, float] | None:
+    """Whether a column drifted in any split and its largest distance; None if never compared."""
+    drift = [d for d in (col.get("drift") or {}).values() if isinstance(d, Mapping)]
+    if not drift:
+        return None
+    ks = [float(d["ks"]) for d in drift if isinstance(d.get("ks"), (int, float))]
+    return any(bool(d.get("drifted")) for d in drift), max(ks, default=0.0)
+
+
 def render_terminal(report: Report, console: "Console", *, verbose: bool = False) -> None:
-    """Print the report: dataset line, findings table, skipped/errored checks, totals.
+    """Print the report: dataset line, findings table, column overview, skipped/errored checks,
+    totals.
 
     Parameters
     ----------
@@ -97,6 +145,9 @@ def render_terminal(report: Report, console: "Console", *, verbose: bool = False
         console.print(table)
     else:
         console.print(Text("No findings.", style="green"))
+    overview = columns_line(report)
+    if overview:
+        console.print(Text(overview, style="dim"))
     for outcome in report.checks:
         if outcome.status is Status.SKIPPED:
             console.print(Text(f"  skipped {outcome.id}: {outcome.reason}", style="dim"))
