@@ -79,21 +79,19 @@ def _chunks(d: int, per_column: int):
         yield slice(start, min(d, start + step))
 
 
-def _neighbour_sums(x: np.ndarray, v: np.ndarray, half: int, seed: int) -> np.ndarray:
+def _neighbour_sums(x: np.ndarray, v: np.ndarray, half: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums of ``v`` (n, K) over each row's ``half`` neighbours on each side in every column's
-    sorted order, itself left out: (n, d, K). Ties are ordered at random (seeded); NaN sorts
-    last, among NaN."""
-    n, d = x.shape
+    sorted order, itself left out, at sorted positions: (n, d, K), and the order (n, d) (rows
+    in each column's sorted order). Ties are ordered at random (seeded); NaN sorts last."""
+    n = x.shape[0]
     shuffle = np.random.default_rng(seed).permutation(n)
-    order = shuffle[np.argsort(x[shuffle], axis=0, kind="stable")]  # (n, d) rows in sorted order
-    cum = np.zeros((n + 1, d, v.shape[1]))
-    np.cumsum(v[order], axis=0, out=cum[1:])
+    order = shuffle[np.argsort(x[shuffle], axis=0, kind="stable")]
+    at = v[order]
+    cum = np.zeros((n + 1, *at.shape[1:]), np.float32 if at.dtype == np.float32 else np.float64)
+    np.cumsum(at, axis=0, out=cum[1:])
     pos = np.arange(n)
     hi, lo = np.minimum(pos + half + 1, n), np.maximum(pos - half, 0)
-    window = cum[hi] - cum[lo] - v[order]  # at sorted positions
-    out = np.empty_like(window)
-    np.put_along_axis(out, order[:, :, None], window, axis=0)
-    return out
+    return cum[hi] - cum[lo] - at, order
 
 
 def _group_sums(codes: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -106,18 +104,6 @@ def _group_sums(codes: np.ndarray, v: np.ndarray) -> np.ndarray:
     for j in range(k):
         totals[:, j] = np.bincount(c.ravel(), weights=np.repeat(v[:, j], d), minlength=d * width)
     return totals[c] - v[:, None, :]
-
-
-def _loo_sums(x: np.ndarray, codes: np.ndarray, v: np.ndarray, seed: int) -> np.ndarray:
-    """Leave-one-out sums of ``v`` per row and column: over the rows with the same value
-    (columns with few values) or over the neighbours in sorted order (the others)."""
-    grouped = codes[0] >= 0 if len(codes) else np.zeros(codes.shape[1], bool)
-    out = np.empty((x.shape[0], x.shape[1], v.shape[1]))
-    if grouped.any():
-        out[:, grouped] = _group_sums(codes[:, grouped], v)
-    if (~grouped).any():
-        out[:, ~grouped] = _neighbour_sums(x[:, ~grouped], v, half_width(len(v)), seed)
-    return out
 
 
 def balanced_accuracy(x: np.ndarray, codes: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -175,21 +161,12 @@ def classification_skill(x: np.ndarray, codes: np.ndarray, y: np.ndarray,
         score[..., ~present] = -1.0
         skill[idx] = recall(score.argmax(axis=2) == y[:, None], np.broadcast_to(y[:, None], (n, len(idx))))
     where = np.flatnonzero(~grouped)
-    half = half_width(n)
-    pos = np.arange(n)
-    hi, lo = np.minimum(pos + half + 1, n), np.maximum(pos - half, 0)
-    shuffle = np.random.default_rng(seed).permutation(n)
-    eye = np.eye(k, dtype=np.float32)
     for cols in _chunks(len(where), n * k * 2):
         idx = where[cols]
-        # everything at sorted positions: rows in each column's sorted order (ties at random)
-        order = shuffle[np.argsort(x[shuffle][:, idx], axis=0, kind="stable")]
+        # at sorted positions: each column's rows in sorted order, ties at random
+        votes, order = _neighbour_sums(x[:, idx], onehot, half_width(n), seed)
         ys = y[order]
-        hot = eye[ys]  # (n, m, K): each sorted position's class, one-hot
-        cum = np.zeros((n + 1, len(idx), k), np.float32)
-        np.cumsum(hot, axis=0, out=cum[1:])
-        votes = cum[hi] - cum[lo] - hot
-        score = votes / np.maximum(sizes[None, None, :] - hot, 1)
+        score = votes / np.maximum(sizes[None, None, :] - onehot[order], 1)
         score[..., ~present] = -1.0
         skill[idx] = recall(score.argmax(axis=2) == ys, ys)
         excess[idx] = ((ys[1:] != ys[:-1]).sum(axis=0) - (int(present.sum()) - 1)) / max(n, 1)
@@ -225,10 +202,18 @@ def r2(x: np.ndarray, codes: np.ndarray, y: np.ndarray, numeric: np.ndarray | No
     v = np.column_stack([y, np.ones(n)])
     mean_other = (y.sum() - y) / (n - 1)
     out = np.empty(d)
-    for cols in _chunks(d, n * 8):
-        sums = _loo_sums(x[:, cols], codes[:, cols], v, seed)
-        pred = np.where(sums[..., 1] > 0, sums[..., 0] / np.maximum(sums[..., 1], 1), mean_other[:, None])
-        out[cols] = 1 - ((y[:, None] - pred) ** 2).sum(axis=0) / total
+    grouped = codes[0] >= 0
+    for sort in (False, True):
+        where = np.flatnonzero(grouped != sort)
+        for cols in _chunks(len(where), n * 8):
+            idx = where[cols]
+            if sort:  # at sorted positions (the squared errors do not depend on the order)
+                sums, order = _neighbour_sums(x[:, idx], v, half_width(n), seed)
+                target, fallback = y[order], mean_other[order]
+            else:
+                sums, target, fallback = _group_sums(codes[:, idx], v), y[:, None], mean_other[:, None]
+            pred = np.where(sums[..., 1] > 0, sums[..., 0] / np.maximum(sums[..., 1], 1), fallback)
+            out[idx] = 1 - ((target - pred) ** 2).sum(axis=0) / total
     line = _line_r2(x, y)
     if numeric is not None:
         line = np.where(numeric, line, -np.inf)
