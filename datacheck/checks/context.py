@@ -174,7 +174,8 @@ class CheckContext:
         return taken if taken else None
 
     def sample_index(self) -> SampleIndex:
-        """What the per-sample table starts from: every split's ids, labels and image facts.
+        """What the per-sample table starts from: every split's ids, labels and image facts
+        (size and mode of image files; the overview's image properties, ``image.sharpness``...).
 
         Ids are read only when the table is built (``SplitSource.sample_ids``). A regression
         target gives the label column as numbers, classes as categories.
@@ -193,9 +194,25 @@ class CheckContext:
                 base = {"height": Column(im.height[ok].astype(np.int64), ok),
                         "width": Column(im.width[ok].astype(np.int64), ok),
                         "mode": Column(np.asarray(im.mode, dtype=object)[ok], ok)}
+            if im is not None and len(im.ok) == scan.n:
+                base.update(_image_properties(im))
             out.append(SplitSamples(name, scan.n, _ids_reader(source, scan.n), label, base))
         # e.g. a streamed split's row sample: checks that compare rows scored only those
         return SampleIndex(tuple(out), tuple(self.scan.notes))
+
+
+def _image_properties(images) -> dict[str, Column]:
+    """The per-image properties of the column overview (``scan.columns.IMAGE_PROPERTIES``:
+    ``image.brightness``, ``image.contrast``, ``image.entropy``, ``image.sharpness``,
+    ``image.border``) as float32 columns of the per-sample table, NaN where unreadable; the
+    image's size and channels are left to ``height``, ``width`` and ``mode``."""
+    from datacheck.scan.columns import IMAGE_PROPERTIES
+
+    return {name: Column(np.asarray(values(images), np.float32))
+            for name, (_, values) in IMAGE_PROPERTIES.items() if name not in _SIZE_PROPERTIES}
+
+
+_SIZE_PROPERTIES = ("image.height", "image.width", "image.channels")
 
 
 def _ids_reader(source: SplitSource, n: int) -> Callable[[], list[str]]:

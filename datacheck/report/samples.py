@@ -5,8 +5,9 @@ Checks that judge samples one by one attach columns to their outcome through one
 them onto the ``CheckOutcome`` as a ``SampleColumns``. The ``Report`` carries a ``SampleIndex``
 (ids, labels and image facts of every split, from the scan) and assembles the table on first
 access of ``report.samples``: ``id``, ``split``, ``row``, ``label`` (and ``height``, ``width``,
-``mode`` for images), then each check's columns prefixed by its id (``label_noise.quality``,
-``duplicates.group``...), in the order the checks ran.
+``mode`` for image files, the overview's image properties ``image.brightness``,
+``image.sharpness``... for images), then each check's columns prefixed by its id
+(``label_noise.quality``, ``duplicates.group``...), in the order the checks ran.
 
 A column is dense (one value per sample of the split) or sparse (values at some rows, a fill
 elsewhere): flags touch few rows, so memory stays bounded by what was flagged. Neither travels
@@ -198,7 +199,8 @@ class SplitSamples:
     label : Column
         The given label per sample (class codes with categories, or a regression target).
     base : mapping of str to Column
-        Further scan facts per sample (``height``, ``width``, ``mode`` of images).
+        Further scan facts per sample (``height``, ``width``, ``mode`` of image files; image
+        properties such as ``image.sharpness``).
     """
 
     name: str
