@@ -23,8 +23,8 @@ import numpy as np
 _UNNAMED = re.compile(r"^(|Unnamed: \d+)$")
 
 PARQUET_REASON = "the pandas index saved by DataFrame.to_parquet (pandas metadata index_columns)"
-CSV_REASON = ("an unnamed column of unique row numbers, the pandas index DataFrame.to_csv writes "
-              "unless index=False")
+CSV_REASON = ("unnamed, and unique row numbers: the pandas index DataFrame.to_csv writes unless "
+              "index=False")
 
 
 def pandas_index_columns(schema) -> list[str]:
@@ -130,6 +130,8 @@ def index_note(dropped: dict[str, str]) -> str | None:
     """The dataset note that says which columns were left out and why, or None."""
     if not dropped:
         return None
-    parts = [f"{repr(name) if name else 'the unnamed first column'} ({reason})"
-             for name, reason in dropped.items()]
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in dropped.items():
+        by_reason.setdefault(reason, []).append(repr(name) if name else "the unnamed first column")
+    parts = [f"{' and '.join(names)} ({reason})" for reason, names in by_reason.items()]
     return "Left out of the features, not profiled: " + "; ".join(parts) + "."
