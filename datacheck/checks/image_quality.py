@@ -19,6 +19,10 @@ from datacheck.spec.params import Param
 _SPREAD_FLOOR = 0.02
 # Images flat to this contrast have no detail to blur.
 _MIN_CONTRAST = 0.02
+# A dark (light) end counts as far outside the dataset's own images at this fraction of the
+# typical image's level (distance to white): in a dataset of night skies only the darkest are
+# flagged, and in photo tiles whose typical bright end is 0.69 only those below 0.21.
+_RELATIVE_LEVEL = 0.3
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,8 @@ class ImageQualityCheck(Check):
                                   "very light (washed out).", kind=float, low=0.0, high=1.0),
         "min_entropy": Param(0.5, "Entropy (bits, 64-bin grey-level histogram) under which an "
                                   "image is low-information.", kind=float, low=0.0, high=6.0),
-        "z": Param(4.5, "Robust z-score (median and MAD of the dataset's images) beyond which a "
-                        "brightness end or the sharpness is outside the dataset's own range.",
+        "z": Param(4.5, "Robust z-score (median and MAD of the dataset's images) below which an "
+                        "image's sharpness is outside the dataset's own range (blurred).",
                    kind=float, low=1.0),
         "aspect_factor": Param(2.0, "How many times more elongated than the dataset's median aspect "
                                     "ratio an image must be to be odd.", kind=float, low=1.1),
@@ -119,7 +123,10 @@ class ImageQualityCheck(Check):
         entropy = t.col("entropy")
         typical_entropy = float(np.median(entropy[usable])) if usable.any() else 0.0
         dark, light = t.col("dark_end"), t.col("light_end")
-        z_dark, z_light = robust_z(dark, dark[usable]), robust_z(light, light[usable])
+        typical_dark = float(np.median(dark[usable])) if usable.any() else 1.0
+        typical_light = float(np.median(light[usable])) if usable.any() else 0.0
+        dark_max = min(cfg["dark_level"], _RELATIVE_LEVEL * typical_dark)
+        light_min = max(cfg["light_level"], 1 - _RELATIVE_LEVEL * (1 - typical_light))
         contrast = t.col("contrast")
         with np.errstate(divide="ignore", invalid="ignore"):
             sharp = np.log10(t.col("laplacian_std") / np.maximum(contrast, 1e-3))
@@ -134,17 +141,17 @@ class ImageQualityCheck(Check):
                   "Look at these images: a failed crop, an empty frame or a placeholder carries "
                   "no content; drop or regenerate them."),
             _Kind("dark_images", "very dark", dark,
-                  lambda v: (v <= cfg["dark_level"]) & (z_dark(v) <= -cfg["z"]), -1,
+                  lambda v: v <= dark_max, -1,
                   lambda v: f"brightest 1% ≤ {v:.0%}",
-                  f"even their brightest 1% of pixels are at most {cfg['dark_level']:.0%} of full "
-                  f"scale, far below the dataset's own images",
+                  f"even their brightest 1% of pixels are at most {dark_max:.0%} of full "
+                  f"scale (the typical image here reaches {typical_dark:.0%})",
                   "Look at these images: under-exposure, a wrong value range (e.g. 0..1 values "
                   "saved as 0..255) or a failed export makes images dark."),
             _Kind("light_images", "very light (washed out)", light,
-                  lambda v: (v >= cfg["light_level"]) & (z_light(v) >= cfg["z"]), 1,
+                  lambda v: v >= light_min, 1,
                   lambda v: f"darkest 1% ≥ {v:.0%}",
-                  f"even their darkest 1% of pixels are at least {cfg['light_level']:.0%} of full "
-                  f"scale, far above the dataset's own images",
+                  f"even their darkest 1% of pixels are at least {light_min:.0%} of full "
+                  f"scale (the typical image's are at {typical_light:.0%})",
                   "Look at these images: over-exposure or a wrong value range washes images out."),
             _Kind("blurred_images", "blurred", sharp,
                   lambda v: np.nan_to_num(z_sharp(v), nan=0.0) <= -cfg["z"], -1,

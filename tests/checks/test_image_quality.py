@@ -140,7 +140,9 @@ def test_dark_array_images_are_found(tmp_path):
     assert set(f.samples) == {"train[0]", "train[1]", "train[2]"}
 
 
-def test_photo_tiles_are_quiet(tmp_path):
+def photo_tiles():
+    """64x64 RGB tiles of three scikit-image photos labelled by photo (the Hubble field is
+    dark by nature), flat tiles left out."""
     data = pytest.importorskip("skimage.data")
     tiles, labels = [], []
     for label, name in enumerate(("astronaut", "coffee", "hubble_deep_field")):
@@ -151,6 +153,32 @@ def test_photo_tiles_are_quiet(tmp_path):
         tiles.append(cut[keep])
         labels.append(np.full(int(keep.sum()), label))
     x, y = np.concatenate(tiles), np.concatenate(labels)
-    split = panel.split(x, y, 0.8, 0.2, 0, ("astronaut", "coffee", "hubble"))
-    report = profile(panel.write_image_folder(split, tmp_path / "tiles"))
+    return panel.split(x, y, 0.8, 0.2, 0, ("astronaut", "coffee", "hubble"))
+
+
+def test_photo_tiles_are_quiet(tmp_path):
+    report = profile(panel.write_image_folder(photo_tiles(), tmp_path / "tiles"))
     assert not loud(report, CHECK)
+
+
+def test_dark_and_washed_out_photo_tiles_are_found(tmp_path):
+    data = photo_tiles()
+    x = data.x_train.copy()
+    bright = np.flatnonzero(data.y_train != 2)  # astronaut and coffee tiles
+    dark, light = bright[:4], bright[-4:]
+    x[dark] = (x[dark] * 0.15).astype(np.uint8)
+    x[light] = (255 - (255 - x[light].astype(np.float64)) * 0.15).astype(np.uint8)
+    root = panel.write_image_folder(panel.Splits(x, data.x_test, data.y_train, data.y_test, data.classes),
+                                    tmp_path / "tiles")
+    found = by_code(profile(root))
+
+    def ids(rows):
+        return {f"train/{data.classes[data.y_train[i]]}/{i:05d}.png" for i in rows}
+
+    # every planted tile is listed; the rest are Hubble tiles of black sky with a few faint
+    # stars, very dark indeed, and too few of their class (the class is dark by nature) to warn
+    flagged = set(found["dark_images"].samples)
+    assert ids(dark) <= flagged and all("/hubble/" in s for s in flagged - ids(dark))
+    assert len(flagged - ids(dark)) <= 0.1 * ((data.y_train == 2).sum() + (data.y_test == 2).sum())
+    assert set(found["light_images"].samples) == ids(light)
+    assert {f.severity.value for f in found.values()} == {"info"}
