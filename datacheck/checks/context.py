@@ -48,6 +48,11 @@ class CheckContext:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def peek(self, key: str) -> Any:
+        """The value stored under ``key`` when another check already computed it, else None
+        (for optional comparisons that must not trigger the computation)."""
+        return self._cache.get(key)
+
     @property
     def classes(self) -> list[str]:
         """Class names; label codes index into this list."""

@@ -249,11 +249,10 @@ def _versus(cols, skills, rest_skill, chance, measure, regression) -> Evidence:
 
 def _whole_model(ctx: CheckContext) -> float | None:
     """The learnability models' held-out skill when they already ran (never computed here)."""
-    cache = getattr(ctx, "_cache", {})
     if ctx.is_regression:
-        oof = cache.get("oof_regression")
+        oof = ctx.peek("oof_regression")
         return None if oof is None else float(max(oof.r2.values()))
-    oof = cache.get("oof")
+    oof = ctx.peek("oof")
     if oof is None:
         return None
     pred = oof.proba.argmax(axis=1)
