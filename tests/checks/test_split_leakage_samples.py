@@ -4,7 +4,6 @@ leave both empty."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
