@@ -197,14 +197,15 @@ def test_bars_note_without_a_total_counts_the_labels_held():
 
 # 3. A DataLoader's labels are counted over the whole split -----------------------------------------
 
-def _digits_items():
-    """scikit-learn digits as 1x8x8 float tensors, class 9 cut to 30 items (1,647 in all)."""
+def _digits_items(n_items: int = 5000, rare: int = 50):
+    """scikit-learn digits as 1x8x8 float tensors: ``n_items`` items (classes 0-8 drawn again
+    to reach it) of which class 9 has ``rare``, as in the user's report (50 of 5,000)."""
     torch = pytest.importorskip("torch")
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
-    keep = np.flatnonzero(y != 9)
-    keep = np.sort(np.r_[keep, np.flatnonzero(y == 9)[:30]])
+    common = np.resize(np.flatnonzero(y != 9), n_items - rare)
+    keep = np.sort(np.r_[common, np.flatnonzero(y == 9)[:rare]])
     x = torch.tensor(X[keep] / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
     return x, torch.tensor(y[keep])
 
@@ -227,13 +228,18 @@ def _dataset_with_targets():
     return Digits()
 
 
+def _few(report) -> list:
+    return [f for f in report.to_dict()["findings"] if "fewer than" in f["message"]]
+
+
 def test_loader_class_counts_cover_every_item():
-    """A shuffled loader over 1,647 digits whose class 9 has 30 items: the class count is 30,
-    not the handful among the first 512 items the loader yields."""
-    pytest.importorskip("torch")
+    """A shuffled loader over 5,000 items whose class 9 has 50: the class count is 50, not the
+    handful among the first 512 items the loader yields (what was read before)."""
+    torch = pytest.importorskip("torch")
     from torch.utils.data import DataLoader
 
     from datacheck.api import profile
+    from datacheck.data import torch_input
 
     ds = _dataset_with_targets()
     calls = []
@@ -245,15 +251,20 @@ def test_loader_class_counts_cover_every_item():
             calls[-1][2] += n
         return advance
 
+    torch.manual_seed(0)
     report = profile(train=DataLoader(ds, batch_size=64, shuffle=True), checks=["class_balance"],
                      progress=progress)
     d = report.to_dict()
     assert d["dataset"]["splits"]["train"]["n_samples"] == len(ds)
-    few = [f for f in d["findings"] if "fewer than" in f["message"]]
-    assert not few, few
+    assert not _few(report), _few(report)
     assert any("every one of the" in n for n in d["dataset"]["notes"])
     read = [c for c in calls if c[0].startswith("reading train")]
     assert read and read[0][1] == read[0][2] == len(ds)  # the bar ran to its end
+    # The premise: the first 512 items alone hold too few of class 9 and say so of the split.
+    torch.manual_seed(0)
+    first = torch_input.torch_to_dataset({"train": DataLoader(ds, batch_size=64, shuffle=True)},
+                                         n_samples=512)
+    assert int(np.sum(np.asarray(first.classes)[first.splits["train"].y] == "9")) < 10
 
 
 def test_planted_rare_class_is_still_found_when_every_item_is_read():
@@ -263,11 +274,9 @@ def test_planted_rare_class_is_still_found_when_every_item_is_read():
 
     from datacheck.api import profile
 
-    x, y = _digits_items()
-    keep = np.r_[np.flatnonzero(y.numpy() != 9), np.flatnonzero(y.numpy() == 9)[:5]]
-    loader = DataLoader(TensorDataset(x[keep], y[keep]), batch_size=64, shuffle=True)
-    report = profile(train=loader, checks=["class_balance"]).to_dict()
-    few = [f for f in report["findings"] if "fewer than" in f["message"]]
+    x, y = _digits_items(rare=5)
+    loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)
+    few = _few(profile(train=loader, checks=["class_balance"]))
     assert few and "9 (5)" in few[0]["message"]
 
 
@@ -283,7 +292,7 @@ def test_sample_past_the_memory_budget_says_so_and_keeps_every_class():
     assert set(np.asarray(data.classes)[split.y]) == {str(c) for c in range(10)}
     note = data.notes[0]
     assert f"400 of {len(ds):,} items" in note and "memory budget" in note
-    assert "Every label" in note and "9 (30)" in note  # the rare class's true count
+    assert "Every label" in note and "9 (50)" in note  # the rare class's true count
 
 
 # 4. validate with a suite that does not fit the data --------------------------------------------
