@@ -127,9 +127,9 @@ def render_terminal(report: Report, console: "Console", *, verbose: bool = False
     if report.findings:
         table = Table(show_header=True, header_style="bold", expand=False, pad_edge=False)
         table.add_column("severity", no_wrap=True)
-        table.add_column("check", no_wrap=True)
+        table.add_column("check", overflow="fold", max_width=34)
         table.add_column("split", no_wrap=True)
-        table.add_column("finding", overflow="fold")
+        table.add_column("finding", overflow="fold", min_width=24)
         for f in report.findings:
             body = Text(f.message)
             if f.samples:
