@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from datacheck.models.estimators import SCREENED_FEATURES, SCREENED_ROUNDS, reduce_dimensions
-from datacheck.models.oof import MAX_TRAIN, SINGLE_THREAD_BELOW, n_folds, pooled, pooled_features
+from datacheck.models.oof import MAX_TRAIN, SINGLE_THREAD_BELOW, model_threads, n_folds, pooled, pooled_features
 from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
 from datacheck.models.pool import Pool
 from datacheck.scan.sample import stratified_sample, target_bins
@@ -225,7 +225,9 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None) -
     from threadpoolctl import threadpool_limits
 
     out = [np.zeros(len(target)) for _ in families]
-    limit = 1 if len(target) < SINGLE_THREAD_BELOW else None
+    # a cap, not None: BLAS would otherwise start a thread per core of the machine, not of
+    # this process's share of it
+    limit = 1 if len(target) < SINGLE_THREAD_BELOW else model_threads()
     with threadpool_limits(limits=limit), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for train, test in folds:

@@ -1,0 +1,84 @@
+"""Which models fit a large table, and how many threads they get."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_digits
+
+from datacheck.checks import CheckContext
+from datacheck.data import from_objects
+from datacheck.models import estimators
+from datacheck.models import oof as oof_module
+from datacheck.models import out_of_fold
+from datacheck.models.estimators import boosting_pays
+from datacheck.models.oof import cgroup_cpus, model_threads
+from datacheck.scan import scan
+
+
+def _halves(y):
+    at = np.random.default_rng(0).permutation(len(y))
+    return np.sort(at[: len(y) // 2]), np.sort(at[len(y) // 2:])
+
+
+def _xor_table(n=3000, seed=0):
+    """Labels by the sign of f0 times f1: no linear model can predict them."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 8))
+    return x, ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
+
+
+def test_boosting_joins_only_where_it_predicts_better():
+    digits = load_digits()
+    train, test = _halves(digits.target)
+    # digits: a linear model is as good as boosting, which would only add cost
+    assert not boosting_pays(digits.data, digits.target, train, test, seed=0)
+    x, y = _xor_table()
+    train, test = _halves(y)
+    assert boosting_pays(x, y, train, test, seed=0)
+
+
+@pytest.mark.parametrize("xor, expected", [(True, "logistic regression + gradient boosting"),
+                                           (False, "logistic regression, ")])
+def test_large_table_models_follow_the_probe(monkeypatch, xor, expected):
+    monkeypatch.setattr(oof_module, "HGB_FROM", 500)
+    monkeypatch.setattr(estimators, "HGB_FROM", 500)
+    if xor:
+        x, y = _xor_table()
+    else:
+        digits = load_digits()
+        x, y = digits.data, digits.target
+    frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(x.shape[1])]).assign(label=y)
+    ds = from_objects({"train": frame})
+    oof = out_of_fold(CheckContext(ds, scan(ds, workers=1), {"seed": 0}))
+    assert oof.model.startswith(expected)
+    # every modelled sample is predicted by models that did not see it
+    for train, test in oof.folds:
+        assert not np.intersect1d(train, test).size
+    assert np.mean(oof.proba.argmax(axis=1) == oof.y) > 0.85
+
+
+def test_cgroup_quota_is_read(tmp_path):
+    assert cgroup_cpus(str(tmp_path)) is None  # no files: no quota
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert cgroup_cpus(str(tmp_path)) is None
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert cgroup_cpus(str(tmp_path)) == 2
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cgroup_cpus(str(v1)) is None
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")
+    assert cgroup_cpus(str(v1)) == 1
+
+
+def test_model_threads_respect_the_cores_and_workers(monkeypatch):
+    monkeypatch.setattr(oof_module, "cgroup_cpus", lambda: 3)
+    monkeypatch.setattr(oof_module.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert model_threads({}) == 3
+    assert model_threads({"workers": 2}) == 2
+    assert model_threads({"workers": 1}) == 1
+    monkeypatch.setattr(oof_module, "cgroup_cpus", lambda: None)
+    assert model_threads(None) == 8
