@@ -7,7 +7,9 @@ import numpy as np
 from datacheck.checks._extremes import EXTREME_Z, ISOLATION_RATIO, RobustScale, isolation
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.models import oof_skip_reason, out_of_fold, regression_out_of_fold
+from datacheck.models import oof_skip_reason
+from datacheck.models.estimators import reduce_dimensions
+from datacheck.models.oof import pooled, pooled_features
 from datacheck.models.isolation import isolation_scores
 from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.spec.params import Param
@@ -175,9 +177,8 @@ class OutliersCheck(Check):
     def _isolated(self, ctx: CheckContext) -> list[Finding]:
         if oof_skip_reason(ctx):
             return []
-        oof = regression_out_of_fold(ctx) if ctx.is_regression else out_of_fold(ctx)
-        scores = ctx.cached("outliers.isolation", lambda: isolation_scores(oof.x, ctx.seed))
-        pool = oof.pool
+        pool, x, features = _model_inputs(ctx)
+        scores = ctx.cached("outliers.isolation", lambda: isolation_scores(x, ctx.seed))
         for k, name in enumerate(pool.split_names):
             at, rows = pool.rows_of(k)
             ctx.sample_column(name, "isolation", scores[at], rows=rows)
@@ -186,7 +187,7 @@ class OutliersCheck(Check):
             return []
         far = far[np.argsort(-scores[far], kind="stable")]
         listed = far[:MAX_LISTED]
-        ids = oof.sample_ids(ctx, listed)
+        ids = [ctx.sample_ids(pool.split_names[pool.split[p]], [int(pool.row[p])])[0] for p in listed]
         sampled = (f" (of {len(pool):,} modelled samples out of {pool.n_available:,})"
                    if len(pool) < pool.n_available else "")
         named = ", ".join(f"{i} ({scores[p]:.1f}x)" for i, p in zip(ids[:MAX_NAMED], listed))
@@ -194,7 +195,7 @@ class OutliersCheck(Check):
             "isolated_samples", Severity.INFO,
             f"{len(far):,} sample{'s lie' if len(far) > 1 else ' lies'} far from all others{sampled}: "
             f"{self.config['isolated_score']:g} or more times the typical distance to their nearest "
-            f"neighbours, on {oof.features}. The farthest: {named}. Atypical rather than wrong; worth a "
+            f"neighbours, on {features}. The farthest: {named}. Atypical rather than wrong; worth a "
             "look for corrupt inputs or another source.",
             hint="Look at the listed samples first; the per-sample table (--samples) scores every sample.",
             metrics={"n_isolated": len(far), "n_modelled": len(pool), "max_score": round(float(scores[far[0]]), 2),
@@ -222,6 +223,18 @@ class ColumnScale:
             positive = values > 0
             z = np.where(positive, self.log.z(np.where(positive, values, 1.0)), z)
         return np.where(np.isfinite(values), z, 0.0)
+
+
+def _model_inputs(ctx: CheckContext):
+    """The pooled samples, their reduced model inputs and their description: those of the
+    out-of-fold models when another check already fit them, else the same inputs built here
+    (no model is fit for this check)."""
+    oof = ctx.peek("oof_regression" if ctx.is_regression else "oof")
+    if oof is not None:
+        return oof.pool, oof.x, oof.features
+    feats = pooled_features(ctx)
+    x = ctx.cached("outliers.inputs", lambda: reduce_dimensions(feats.x, feats.kind, ctx.seed))
+    return pooled(ctx), x, feats.description
 
 
 def _column_scales(columns: np.ndarray, seed: int) -> list[ColumnScale | None]:
