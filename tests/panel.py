@@ -275,3 +275,20 @@ def with_label_column(data: Splits, noise: float = 0.5, seed: int = 0) -> Splits
     mean, std = leak[0].mean(), leak[0].std()
     x_train, x_test = (np.column_stack([x, (v - mean) / std]) for x, v in zip((data.x_train, data.x_test), leak))
     return Splits(x_train, x_test, data.y_train, data.y_test, data.classes)
+
+
+def three_photo_tiles() -> Splits:
+    """64x64 RGB tiles of three scikit-image photos labelled by photo (the Hubble field is
+    dark by nature), flat tiles left out; needs scikit-image."""
+    from skimage import data
+
+    tiles, labels = [], []
+    for label, name in enumerate(("astronaut", "coffee", "hubble_deep_field")):
+        image = getattr(data, name)()[..., :3]
+        rows, cols = image.shape[0] // 64, image.shape[1] // 64
+        cut = image[:rows * 64, :cols * 64].reshape(rows, 64, cols, 64, 3).swapaxes(1, 2).reshape(-1, 64, 64, 3)
+        keep = cut.mean(axis=3).reshape(len(cut), -1).std(axis=1) >= 8
+        tiles.append(cut[keep])
+        labels.append(np.full(int(keep.sum()), label))
+    return split(np.concatenate(tiles), np.concatenate(labels), 0.8, 0.2, 0, ("astronaut", "coffee", "hubble"))
+

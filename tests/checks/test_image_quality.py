@@ -141,19 +141,9 @@ def test_dark_array_images_are_found(tmp_path):
 
 
 def photo_tiles():
-    """64x64 RGB tiles of three scikit-image photos labelled by photo (the Hubble field is
-    dark by nature), flat tiles left out."""
-    data = pytest.importorskip("skimage.data")
-    tiles, labels = [], []
-    for label, name in enumerate(("astronaut", "coffee", "hubble_deep_field")):
-        image = getattr(data, name)()[..., :3]
-        rows, cols = image.shape[0] // 64, image.shape[1] // 64
-        cut = image[:rows * 64, :cols * 64].reshape(rows, 64, cols, 64, 3).swapaxes(1, 2).reshape(-1, 64, 64, 3)
-        keep = cut.mean(axis=3).reshape(len(cut), -1).std(axis=1) >= 8
-        tiles.append(cut[keep])
-        labels.append(np.full(int(keep.sum()), label))
-    x, y = np.concatenate(tiles), np.concatenate(labels)
-    return panel.split(x, y, 0.8, 0.2, 0, ("astronaut", "coffee", "hubble"))
+    """Tiles of three scikit-image photos labelled by photo (skipped without scikit-image)."""
+    pytest.importorskip("skimage.data")
+    return panel.three_photo_tiles()
 
 
 def test_photo_tiles_are_quiet(tmp_path):

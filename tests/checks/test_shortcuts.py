@@ -124,16 +124,7 @@ def test_clean_digits_arrays_are_quiet(tmp_path):
 def test_photo_tiles_are_quiet(tmp_path):
     """Tiles of three photos labelled by photo: brightness and colour differ by nature (the
     Hubble field is dark), yet none decides the label alone."""
-    data = pytest.importorskip("skimage.data")
-    tiles, labels = [], []
-    for label, name in enumerate(("astronaut", "coffee", "hubble_deep_field")):
-        image = getattr(data, name)()[..., :3]
-        rows, cols = image.shape[0] // 64, image.shape[1] // 64
-        cut = image[:rows * 64, :cols * 64].reshape(rows, 64, cols, 64, 3).swapaxes(1, 2).reshape(-1, 64, 64, 3)
-        keep = cut.mean(axis=3).reshape(len(cut), -1).std(axis=1) >= 8
-        tiles.append(cut[keep])
-        labels.append(np.full(int(keep.sum()), label))
-    split = panel.split(np.concatenate(tiles), np.concatenate(labels), 0.8, 0.2, 0,
-                        ("astronaut", "coffee", "hubble"))
+    pytest.importorskip("skimage.data")
+    split = panel.three_photo_tiles()
     report = profile(panel.write_image_folder(split, tmp_path / "tiles"))
     assert not loud(report, CHECK)
