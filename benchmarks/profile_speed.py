@@ -19,8 +19,18 @@ checks included, with targets of 4x the Parquet read and 4x the one-process deco
 the model checks' share.
 
 After one untimed call of each, the floor and the profile are timed alternately,
-``--repeat`` times (default 3), and the best of each is kept; CPU seconds (this process and the decoding workers) are printed beside
-the wall times, since on a machine shared with other jobs they are the steadier number.
+``--repeat`` times (default 3), and the best of each is kept; CPU seconds (this process and the
+decoding workers) are printed beside the wall times, since on a machine shared with other jobs
+they are the steadier number.
+
+Two more measurements (``--all-checks``):
+
+- **memory**: the peak resident memory of the Parquet read and of the default profile, each in
+  a fresh child process (the child's ``ru_maxrss``, so neither sees the other's pages); target:
+  the profile's peak at most 1.5x the read's;
+- **load**: the 100,000-row table with labels that depend on the features, profiled quiet and
+  with one busy process (a pure-Python spin loop) on the machine, alternately; target: at most
+  1.5x the quiet time.
 
 Usage::
 
@@ -35,6 +45,7 @@ import argparse
 import gzip
 import os
 import resource
+import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -53,6 +64,8 @@ IMAGE_TARGET = 1.0
 # the default profile, model checks included
 ALL_TABLE_TARGET = 4.0
 ALL_IMAGE_TARGET = 4.0
+RSS_TARGET = 1.5
+BUSY_TARGET = 1.5
 
 
 # --------------------------------------------------------------------------- setup (not timed)
@@ -161,6 +174,41 @@ def compare(repeat: int, floor_fn, profile_fn):
     return min(floor), min(prof), report
 
 
+def peak_rss_mib(code: str) -> float:
+    """Peak resident memory (MiB) of a fresh Python child process running ``code``."""
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=str(Path(__file__).resolve().parent.parent))
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"the child process failed: {code}")
+    return usage.ru_maxrss / 1024
+
+
+def _spin() -> None:
+    """A busy process: a pure-Python loop that never ends (terminated by the caller)."""
+    x = 0
+    while True:
+        x = (x + 1) % 1_000_003
+
+
+def busy_compare(repeat: int, profile_fn) -> tuple[float, float]:
+    """Best wall time of ``profile_fn`` quiet and with one busy process beside it, alternating."""
+    import multiprocessing
+
+    profile_fn()
+    quiet, busy = [], []
+    for _ in range(repeat):
+        quiet.append(timed(profile_fn)[0])
+        spinner = multiprocessing.get_context("spawn").Process(target=_spin, daemon=True)
+        spinner.start()
+        try:
+            time.sleep(0.2)
+            busy.append(timed(profile_fn)[0])
+        finally:
+            spinner.terminate()
+            spinner.join()
+    return min(quiet), min(busy)
+
+
 def read_parquet(path: Path):
     import pyarrow.parquet as pq
 
@@ -235,6 +283,20 @@ def main(argv: list[str] | None = None) -> int:
                                           lambda: datacheck.profile(path, checks=checks))
             print(line(f"table  {n_rows:,} x 50 Parquet, {labels}", "pyarrow read", floor, took, table_target))
             print(f"    {breakdown(report, took[0])}")
+            if signal and args.all_checks:
+                read_peak = peak_rss_mib(f"import pyarrow.parquet as pq; pq.read_table({str(path)!r})")
+                prof_peak = peak_rss_mib(f"import datacheck; datacheck.profile({str(path)!r})")
+                ratio = prof_peak / read_peak
+                print(f"    memory: peak RSS of the read {read_peak:,.0f} MiB | profile {prof_peak:,.0f} MiB | "
+                      f"ratio {ratio:.2f}x (target <= {RSS_TARGET:g}x: {'ok' if ratio <= RSS_TARGET else 'MISSED'})")
+        if args.all_checks:
+            path = args.cache / "table_100000x50_signal.parquet"
+            if not path.exists():
+                make_table(path, 100_000, signal=True)
+            quiet, busy = busy_compare(args.repeat, lambda: datacheck.profile(path))
+            ratio = busy / quiet
+            print(f"table  100,000 x 50 Parquet, one busy process beside it: quiet {quiet:.2f} s | busy {busy:.2f} s | "
+                  f"ratio {ratio:.2f}x (target <= {BUSY_TARGET:g}x: {'ok' if ratio <= BUSY_TARGET else 'MISSED'})")
 
     if args.only in (None, "images"):
         root = args.cache / f"images_{n_images}"

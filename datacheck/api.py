@@ -163,7 +163,8 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     seed : int, default=0
         Seed of every random choice, so the same input gives the same findings.
     workers : int, optional
-        Processes for image decoding; default all available CPUs.
+        Processes for image decoding and threads for model fits; default the CPUs available
+        (affinity and cgroup quota).
     progress : callable, optional
         ``progress(description, total)`` -> ``advance(n)``, for long steps.
     smoke : bool or dict, optional
@@ -223,7 +224,7 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     with open_engine(engine, scheduler, workers) as running:
         result = scan(dataset, workers=workers, progress=progress, partitions=partitions,
                       engine=running, seed=int(seed))
-    ctx = CheckContext(dataset, result, {"seed": int(seed), **options}, progress=progress)
+    ctx = CheckContext(dataset, result, {"seed": int(seed), "workers": workers, **options}, progress=progress)
     outcomes, findings = run_checks(ctx, selected)
     if smoke:
         settings = {"batch_size": batch_size, "seed": int(seed), **(smoke if isinstance(smoke, dict) else {})}

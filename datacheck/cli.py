@@ -96,7 +96,7 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Use the check thresholds in this expectation suite (meta.datacheck.params).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Image decoding processes, or local Dask workers [default: all CPUs].")
+              help="Image decoding processes and model-fit threads, or local Dask workers [default: the CPUs available].")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
               help="Where the scan runs: this process, or a Dask cluster (datacheck[dask]).")
 @click.option("--scheduler", default=None,

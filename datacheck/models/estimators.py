@@ -41,6 +41,8 @@ HGB_FROM = 5_000
 PROBE_TRAIN = 3_000
 PROBE_TEST = 3_000
 PROBE_MARGIN = 0.01
+# Nystroem components of the kernel model, at most (its fit costs about linearly in them).
+KERNEL_COMPONENTS = 1000
 # Tables wider than this are reduced with PCA before the kernel model.
 MAX_TABLE_WIDTH = 256
 # The second family: features kept by univariate screening, and its boosting rounds.
@@ -120,7 +122,7 @@ def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = 
     def kernel():
         # gamma 0.5/d: unit-variance inputs have squared distances around 2d; tables, fewer
         # and noisier dimensions than pixels, are regularized more
-        components = min(1000, max(300, n // 4), n)
+        components = min(KERNEL_COMPONENTS, max(300, n // 4), n)
         return make_pipeline(Nystroem(gamma=0.5 / max(d, 1), n_components=components, random_state=seed),
                              LogisticRegression(C=10.0 if kind == "pixels" else 3.0, max_iter=300, tol=1e-3))
 

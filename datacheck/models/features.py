@@ -116,7 +116,8 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
         at, rows = pool.rows_of(k)
         if names:
             where = {n: j for j, n in enumerate(scan.feature_stats.names)}
-            x[at] = scan.columns[[where[n] for n in names]][:, scan.column_positions(rows)].T
+            # one gather of the pooled rows of the named columns (never a copy of all rows)
+            x[at] = scan.columns[np.ix_([where[n] for n in names], scan.column_positions(rows))].T
     bad = ~np.isfinite(x)
     with_missing = np.flatnonzero(bad.any(axis=0))
     if len(with_missing):

@@ -8,7 +8,6 @@ trained on the other folds of a stratified K-fold split. ``label_noise`` and
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ from datacheck.models.estimators import (HGB_FROM, boosting_pays, model_factorie
                                          screened_boosting)
 from datacheck.models.features import FeatureSet, pixel_features, table_features
 from datacheck.models.pool import Pool, build_pool
+from datacheck.scan.parallel import available_cpus
 from datacheck.scan.sample import stratified_sample
 
 N_FOLDS = 5
@@ -273,8 +273,8 @@ def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1) ->
 
 
 def model_threads(options: dict | None = None) -> int:
-    """Threads the model fits may use: the CPUs this process may run on (its affinity),
-    capped by a cgroup CPU quota and by an explicit ``workers`` option.
+    """Threads the model fits may use: the CPUs available (``scan.parallel.available_cpus``:
+    affinity and cgroup quota), capped by an explicit ``workers`` option.
 
     Parameters
     ----------
@@ -286,36 +286,11 @@ def model_threads(options: dict | None = None) -> int:
     int
         At least 1.
     """
-    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    quota = cgroup_cpus()
-    if quota is not None:
-        n = min(n, quota)
+    n = available_cpus()
     workers = (options or {}).get("workers")
     if isinstance(workers, int) and not isinstance(workers, bool) and workers > 0:
         n = min(n, workers)
     return max(1, int(n))
-
-
-def cgroup_cpus(root: str = "/sys/fs/cgroup") -> int | None:
-    """CPUs a cgroup CPU quota allows (rounded up), or None without a quota.
-
-    Reads cgroup v2 ``cpu.max`` (``"max 100000"`` or ``"200000 100000"``), else cgroup v1
-    ``cpu/cpu.cfs_quota_us`` and ``cpu/cpu.cfs_period_us`` (quota -1: none).
-    """
-    try:
-        with open(os.path.join(root, "cpu.max")) as f:
-            quota, period = f.read().split()[:2]
-        return None if quota == "max" else max(1, -(-int(quota) // int(period)))
-    except (OSError, ValueError):
-        pass
-    try:
-        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as f:
-            quota = int(f.read().strip())
-        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as f:
-            period = int(f.read().strip())
-        return None if quota <= 0 or period <= 0 else max(1, -(-quota // period))
-    except (OSError, ValueError):
-        return None
 
 
 def threadpool_limits_to(threads: int):

@@ -153,7 +153,7 @@ def _compute(ctx) -> RegressionOutOfFold:
     x = reduce_dimensions(feats.x, feats.kind, seed)
     folds = regression_folds(pool.y, seed)
     families = regression_factories(seed)
-    preds = fit_predict(x, target, folds, families)
+    preds = fit_predict(x, target, folds, families, threads=model_threads(ctx.options))
     candidates = dict(zip([name for name, _ in families], preds))
     candidates["average"] = np.mean(preds, axis=0)
     r2 = {name: r2_score(target, p) for name, p in candidates.items()}
@@ -203,7 +203,8 @@ def regression_factories(seed: int) -> list[tuple[str, object]]:
     return [("ridge regression", linear), ("gradient boosting", boosting)]
 
 
-def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None) -> list[np.ndarray]:
+def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, threads: int | None = None
+                ) -> list[np.ndarray]:
     """Out-of-fold predictions of each family, fold by fold.
 
     Parameters
@@ -216,6 +217,8 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None) -
         Factories of unfitted regressors.
     keep : numpy.ndarray, optional
         Boolean mask of the samples a model may train on (all by default).
+    threads : int, optional
+        BLAS/OpenMP threads of the fits; default ``model_threads()`` (1 for few samples).
 
     Returns
     -------
@@ -227,7 +230,7 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None) -
     out = [np.zeros(len(target)) for _ in families]
     # a cap, not None: BLAS would otherwise start a thread per core of the machine, not of
     # this process's share of it
-    limit = 1 if len(target) < SINGLE_THREAD_BELOW else model_threads()
+    limit = 1 if len(target) < SINGLE_THREAD_BELOW else (threads or model_threads())
     with threadpool_limits(limits=limit), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for train, test in folds:

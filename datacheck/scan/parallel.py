@@ -8,10 +8,33 @@ from typing import Callable, Iterable
 
 
 def available_cpus() -> int:
-    """CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    """CPUs this process may run on: its affinity, capped by a cgroup CPU quota (a container's
+    ``--cpus``), at least 1."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    quota = cgroup_cpus()
+    return max(1, min(n, quota) if quota is not None else n)
+
+
+def cgroup_cpus(root: str = "/sys/fs/cgroup") -> int | None:
+    """CPUs a cgroup CPU quota allows (rounded up), or None without a quota.
+
+    Reads cgroup v2 ``cpu.max`` (``"max 100000"`` or ``"200000 100000"``), else cgroup v1
+    ``cpu/cpu.cfs_quota_us`` and ``cpu/cpu.cfs_period_us`` (quota -1: none).
+    """
+    try:
+        with open(os.path.join(root, "cpu.max")) as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else max(1, -(-int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as f:
+            quota = int(f.read().strip())
+        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as f:
+            period = int(f.read().strip())
+        return None if quota <= 0 or period <= 0 else max(1, -(-quota // period))
+    except (OSError, ValueError):
+        return None
 
 
 def one_thread_per_worker() -> None:

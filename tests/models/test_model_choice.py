@@ -13,7 +13,9 @@ from datacheck.models import estimators
 from datacheck.models import oof as oof_module
 from datacheck.models import out_of_fold
 from datacheck.models.estimators import boosting_pays
-from datacheck.models.oof import cgroup_cpus, model_threads
+from datacheck.models.oof import model_threads
+from datacheck.scan import parallel
+from datacheck.scan.parallel import cgroup_cpus
 from datacheck.scan import scan
 
 
@@ -75,10 +77,10 @@ def test_cgroup_quota_is_read(tmp_path):
 
 
 def test_model_threads_respect_the_cores_and_workers(monkeypatch):
-    monkeypatch.setattr(oof_module, "cgroup_cpus", lambda: 3)
-    monkeypatch.setattr(oof_module.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(parallel, "cgroup_cpus", lambda: 3)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
     assert model_threads({}) == 3
     assert model_threads({"workers": 2}) == 2
     assert model_threads({"workers": 1}) == 1
-    monkeypatch.setattr(oof_module, "cgroup_cpus", lambda: None)
+    monkeypatch.setattr(parallel, "cgroup_cpus", lambda: None)
     assert model_threads(None) == 8
