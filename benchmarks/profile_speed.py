@@ -26,7 +26,7 @@ they are the steadier number.
 Two more measurements (``--all-checks``):
 
 - **memory**: the peak resident memory of the Parquet read and of the default profile, each in
-  a fresh child process (the child's ``ru_maxrss``, so neither sees the other's pages); target:
+  a fresh child process (its ``VmHWM``, so neither sees the other's pages); target:
   the profile's peak at most 1.5x the read's;
 - **load**: the 100,000-row table with labels that depend on the features, profiled quiet and
   with one busy process (a pure-Python spin loop) on the machine, alternately; target: at most
@@ -175,12 +175,17 @@ def compare(repeat: int, floor_fn, profile_fn):
 
 
 def peak_rss_mib(code: str) -> float:
-    """Peak resident memory (MiB) of a fresh Python child process running ``code``."""
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=str(Path(__file__).resolve().parent.parent))
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"the child process failed: {code}")
-    return usage.ru_maxrss / 1024
+    """Peak resident memory (MiB) of a fresh Python child process running ``code``.
+
+    The child reports its own ``VmHWM`` (``/proc/self/status``): the high-water mark of
+    its address space, which starts afresh at ``exec``. (Its ``ru_maxrss`` would not: Linux
+    carries the forking parent's peak over into it.)
+    """
+    probe = (f"{code}\nimport re\n"
+             "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=str(Path(__file__).resolve().parent.parent),
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[-1]) / 1024
 
 
 def _spin() -> None:

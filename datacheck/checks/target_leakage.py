@@ -280,7 +280,8 @@ def _columns(ctx: CheckContext, pool) -> tuple[list[str], np.ndarray, np.ndarray
         at, rows = pool.rows_of(k)
         if num_names and len(at):
             where = {nm: j for j, nm in enumerate(scan.feature_stats.names)}
-            x[at] = scan.columns[[where[nm] for nm in num_names]][:, scan.column_positions(rows)].T
+            # np.ix_ gathers the pooled rows only, never a copy of every row
+            x[at] = scan.columns[np.ix_([where[nm] for nm in num_names], scan.column_positions(rows))].T
     x[~np.isfinite(x)] = np.nan
     names, blocks, cblocks = list(num_names), [x], [sf.group_codes(x)]
     for name, cat in _categorical(ctx, pool, scans):

@@ -128,11 +128,15 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
         sub[rows, cols] = median[cols]
         x[:, with_missing] = sub
     mean, std = x.mean(axis=0), x.std(axis=0)
-    keep = std > 0
-    # clip so that a single extreme value cannot dominate a linear model
-    z = np.clip((x[:, keep] - mean[keep]) / std[keep], -10, 10)
-    indicators = bad[:, with_missing].astype(np.float64)
-    return np.hstack([z, indicators]).astype(np.float32), list(with_missing)
+    keep = np.flatnonzero(std > 0)
+    # standardized in place; clipped so that a single extreme value cannot dominate a linear model
+    x -= mean
+    x /= np.where(std > 0, std, 1.0)
+    np.clip(x, -10, 10, out=x)
+    out = np.empty((len(x), len(keep) + len(with_missing)), np.float32)
+    out[:, :len(keep)] = x[:, keep]
+    out[:, len(keep):] = bad[:, with_missing]
+    return out, list(with_missing)
 
 
 def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str]]:

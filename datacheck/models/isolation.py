@@ -42,16 +42,23 @@ def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS) -> np.n
                 np.sort(np.random.default_rng(seed).choice(n, MAX_REFERENCE, replace=False)))
     ref = x[ref_rows]
     ref_sq = np.einsum("ij,ij->i", ref, ref)
+    minus_2ref_t = np.ascontiguousarray(-2.0 * ref.T)
     where_in_ref = np.full(n, -1, np.int64)
     where_in_ref[ref_rows] = np.arange(len(ref_rows))
     out = np.empty(n)
+    # one buffer, filled in place block by block: |r|^2 - 2 q.r ranks the reference rows for
+    # a query q; its own |q|^2 is added to the k nearest only
+    buf = np.empty((min(BLOCK, n), len(ref_rows)), np.float32)
     for lo in range(0, n, BLOCK):
         q = x[lo:lo + BLOCK]
-        d2 = np.einsum("ij,ij->i", q, q)[:, None] + ref_sq[None, :] - 2.0 * (q @ ref.T)
+        d2 = buf[:len(q)]
+        np.matmul(q, minus_2ref_t, out=d2)
+        d2 += ref_sq[None, :]
         self_at = where_in_ref[lo:lo + BLOCK]
         own = np.flatnonzero(self_at >= 0)
         d2[own, self_at[own]] = np.inf
-        nearest = np.partition(d2, k - 1, axis=1)[:, :k]
+        d2.partition(k - 1, axis=1)
+        nearest = d2[:, :k] + np.einsum("ij,ij->i", q, q)[:, None]
         out[lo:lo + BLOCK] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
     return out
 
