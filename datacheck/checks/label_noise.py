@@ -95,6 +95,7 @@ class LabelNoiseCheck(Check):
     """
 
     id = "label_noise"
+    fits_models = True
     items = (6,)
     needs = ("labels",)
     params = {

@@ -58,6 +58,7 @@ class LearnabilityCheck(Check):
     """
 
     id = "learnability"
+    fits_models = True
     items = (2, 4, 5)
     needs = ("labels",)
     params = {

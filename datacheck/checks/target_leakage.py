@@ -85,6 +85,7 @@ class TargetLeakageCheck(Check):
     """
 
     id = "target_leakage"
+    fits_models = True
     items = (4,)
     needs = ("labels",)
     params = {

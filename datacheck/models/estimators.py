@@ -40,6 +40,8 @@ HGB_FROM = 5_000
 # joins when its balanced accuracy beats the linear model's by PROBE_MARGIN.
 PROBE_TRAIN = 3_000
 PROBE_TEST = 3_000
+# Boosting's rounds stop early on the loss of this many other training samples.
+PROBE_VAL = 1_000
 PROBE_MARGIN = 0.01
 # Nystroem components of the kernel model, at most (its fit costs about linearly in them).
 KERNEL_COMPONENTS = 1000
@@ -88,7 +90,8 @@ def reduce_dimensions(x: np.ndarray, kind: str, seed: int) -> np.ndarray:
     return out / np.float32(max(np.sqrt(np.mean(out.var(axis=0))), 1e-12))
 
 
-def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = True) -> list[tuple[str, Callable]]:
+def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = True,
+                    threads: int = 1) -> list[tuple[str, Callable]]:
     """The models whose probabilities are averaged, as (name, factory) pairs.
 
     Parameters
@@ -104,6 +107,8 @@ def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = 
     boosting_pays : bool
         Large tables: whether gradient boosting joins logistic regression (``boosting_pays``
         measures it); without it the table is modelled by logistic regression alone.
+    threads : int
+        BLAS threads of the kernel model's feature map (``KernelModel``).
 
     Returns
     -------
@@ -111,10 +116,8 @@ def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = 
         Each factory returns an unfitted scikit-learn classifier.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.kernel_approximation import Nystroem
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.pipeline import make_pipeline
 
     def linear():
         return LogisticRegression(C=1.0, max_iter=300, tol=1e-3)
@@ -123,8 +126,8 @@ def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = 
         # gamma 0.5/d: unit-variance inputs have squared distances around 2d; tables, fewer
         # and noisier dimensions than pixels, are regularized more
         components = min(KERNEL_COMPONENTS, max(300, n // 4), n)
-        return make_pipeline(Nystroem(gamma=0.5 / max(d, 1), n_components=components, random_state=seed),
-                             LogisticRegression(C=10.0 if kind == "pixels" else 3.0, max_iter=300, tol=1e-3))
+        return KernelModel(gamma=0.5 / max(d, 1), n_components=components,
+                           C=10.0 if kind == "pixels" else 3.0, seed=seed, threads=threads)
 
     def neighbours():
         return KNeighborsClassifier(n_neighbors=min(15, n))
@@ -138,6 +141,55 @@ def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = 
     if n >= HGB_FROM:
         return [("logistic regression", linear), ("gradient boosting", boosting)][:2 if boosting_pays else 1]
     return [("logistic regression", linear), ("RBF kernel model", kernel), ("15 nearest neighbours", neighbours)]
+
+
+class KernelModel:
+    """The RBF kernel model: Nystroem features, then multinomial logistic regression.
+
+    The feature map's products are large (samples x landmarks, and landmarks x landmarks),
+    where BLAS threads pay; the regression's, once per solver iteration, are thin (samples
+    x landmarks by landmarks x classes), where a second thread costs more than it gives.
+    The map runs in ``threads`` BLAS threads, the regression in those its caller allows.
+
+    Parameters
+    ----------
+    gamma : float
+        RBF kernel width.
+    n_components : int
+        Landmarks of the map.
+    C : float
+        Inverse L2 strength of the regression.
+    seed : int
+        Seed of the landmarks.
+    threads : int
+        BLAS threads of the map.
+    """
+
+    def __init__(self, gamma: float, n_components: int, C: float, seed: int, threads: int = 1):
+        self.gamma, self.n_components, self.C, self.seed, self.threads = gamma, n_components, C, seed, threads
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> "KernelModel":
+        """Fit the map on ``x``, then the regression on the mapped ``x``."""
+        from sklearn.kernel_approximation import Nystroem
+        from sklearn.linear_model import LogisticRegression
+
+        self.map_ = Nystroem(gamma=self.gamma, n_components=self.n_components, random_state=self.seed)
+        with self._map_threads():
+            features = self.map_.fit_transform(x)
+        self.regression_ = LogisticRegression(C=self.C, max_iter=300, tol=1e-3).fit(features, y)
+        self.classes_ = self.regression_.classes_
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """(n, classes) probabilities."""
+        with self._map_threads():
+            features = self.map_.transform(x)
+        return self.regression_.predict_proba(features)
+
+    def _map_threads(self):
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=max(1, int(self.threads)), user_api="blas")
 
 
 def boosting_pays(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, seed: int) -> bool:
@@ -169,15 +221,25 @@ def boosting_pays(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndar
     from datacheck.scan.sample import stratified_sample
 
     if len(train) > PROBE_TRAIN:
-        train = train[stratified_sample(y[train], PROBE_TRAIN, 1, seed)]
+        picked = np.zeros(len(train), bool)
+        picked[stratified_sample(y[train], PROBE_TRAIN, 1, seed)] = True
+        # boosting stops once its loss on other training samples stops falling (labels a
+        # linear model captures, or none at all, stop it within a few rounds)
+        rest = train[~picked]
+        val = rest[np.sort(np.random.default_rng(seed).choice(len(rest), min(PROBE_VAL, len(rest)), replace=False))]
+        train = train[picked]
+    else:
+        val = None
     if len(test) > PROBE_TEST:
         test = test[stratified_sample(y[test], PROBE_TEST, 1, seed + 1)]
     k = int(y.max()) + 1
     scores = []
-    for model in (LogisticRegression(C=1.0, max_iter=300, tol=1e-3),
-                  HistGradientBoostingClassifier(max_iter=30, learning_rate=0.3, max_leaf_nodes=15,
-                                                 early_stopping=False, random_state=seed)):
-        hit = model.fit(x[train], y[train]).predict(x[test]) == y[test]
+    stops = {} if val is None else {"X_val": x[val], "y_val": y[val]}
+    for model, fit_args in ((LogisticRegression(C=1.0, max_iter=300, tol=1e-3), {}),
+                            (HistGradientBoostingClassifier(max_iter=30, learning_rate=0.3, max_leaf_nodes=15,
+                                                            early_stopping=bool(stops), n_iter_no_change=3,
+                                                            random_state=seed), stops)):
+        hit = model.fit(x[train], y[train], **fit_args).predict(x[test]) == y[test]
         support = np.bincount(y[test], minlength=k)
         recall = np.bincount(y[test][hit], minlength=k)[support > 0] / support[support > 0]
         scores.append(float(recall.mean()))

@@ -111,31 +111,36 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
     """Numeric columns gathered over splits: imputed, indicated, standardized, float32."""
     scans = [ctx.scan.splits[name] for name in pool.split_names]
     names = _common([s.feature_stats.names if s.feature_stats else () for s in scans])
-    x = np.empty((len(pool), len(names)), np.float64)
+    # gathered column by column into a column-major block (no temporary of its size)
+    xt = np.empty((len(names), len(pool)), np.float64)
     for k, scan in enumerate(scans):
         at, rows = pool.rows_of(k)
-        if names:
-            where = {n: j for j, n in enumerate(scan.feature_stats.names)}
-            # one gather of the pooled rows of the named columns (never a copy of all rows)
-            x[at] = scan.columns[np.ix_([where[n] for n in names], scan.column_positions(rows))].T
-    bad = ~np.isfinite(x)
-    with_missing = np.flatnonzero(bad.any(axis=0))
-    if len(with_missing):
-        x[bad] = np.nan
-        sub = x[:, with_missing]
-        median = np.nan_to_num(np.nanmedian(sub, axis=0))
-        rows, cols = np.nonzero(np.isnan(sub))
-        sub[rows, cols] = median[cols]
-        x[:, with_missing] = sub
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    keep = np.flatnonzero(std > 0)
-    # standardized in place; clipped so that a single extreme value cannot dominate a linear model
-    x -= mean
-    x /= np.where(std > 0, std, 1.0)
-    np.clip(x, -10, 10, out=x)
-    out = np.empty((len(x), len(keep) + len(with_missing)), np.float32)
-    out[:, :len(keep)] = x[:, keep]
-    out[:, len(keep):] = bad[:, with_missing]
+        positions = scan.column_positions(rows)
+        where = {n: j for j, n in enumerate(scan.feature_stats.names)} if names else {}
+        for i, name in enumerate(names):
+            xt[i, at] = scan.columns[where[name], positions]
+    # column by column (each a contiguous row of xt): impute the median, standardize in
+    # place, clip so that a single extreme value cannot dominate a linear model
+    n = len(pool)
+    keep, with_missing, missing = [], [], []
+    for i, col in enumerate(xt):
+        bad = ~np.isfinite(col)
+        if bad.any():
+            good = col[~bad]
+            col[bad] = np.median(good) if len(good) else 0.0
+            with_missing.append(i)
+            missing.append(bad)
+        col -= col.mean()
+        std = float(np.sqrt(np.dot(col, col) / max(n, 1)))
+        if std > 0:
+            col /= std
+            np.clip(col, -10, 10, out=col)
+            keep.append(i)
+    out = np.empty((n, len(keep) + len(with_missing)), np.float32)
+    for c, i in enumerate(keep):
+        out[:, c] = xt[i]
+    for c, bad in enumerate(missing):
+        out[:, len(keep) + c] = bad
     return out, list(with_missing)
 
 

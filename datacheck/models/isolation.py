@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 # Neighbours averaged per sample, reference samples at most, and query rows per block (a
-# block's distance matrix is at most 2,048 x 4,000 float32, 32 MiB).
+# block's distance matrix is at most 2,048 x 2,000 float32, 16 MiB).
 N_NEIGHBOURS = 10
-MAX_REFERENCE = 4_000
+MAX_REFERENCE = 2_000
 BLOCK = 2_048
 
 

@@ -22,6 +22,7 @@ from datacheck.scan.parallel import available_cpus
 from datacheck.scan.sample import stratified_sample
 
 N_FOLDS = 5
+MIN_FOLDS = 2
 # Each fold trains on at most this many samples (a stratified sample of the other folds).
 MAX_TRAIN = 25_000
 # Below this many samples BLAS threads cost more than they give (and fight other processes).
@@ -227,10 +228,10 @@ def second_opinion(ctx) -> np.ndarray:
 
 
 def n_folds(n: int) -> int:
-    """Folds for ``n`` samples: ``N_FOLDS``, or fewer (down to 3) when their training parts
-    would still hold ``MAX_TRAIN`` samples; each model then trains on as many samples, and
-    fewer models are fitted."""
-    for k in range(3, N_FOLDS):
+    """Folds for ``n`` samples: ``N_FOLDS``, or fewer (down to ``MIN_FOLDS``) when their
+    training parts would still hold ``MAX_TRAIN`` samples; each model then trains on as many
+    samples, and fewer models are fitted (from ``2 * MAX_TRAIN`` samples, two)."""
+    for k in range(MIN_FOLDS, N_FOLDS):
         if (k - 1) * n >= k * MAX_TRAIN:
             return k
     return N_FOLDS
@@ -263,12 +264,12 @@ def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1) ->
         with threadpool_limits_to(1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pays = boosting_pays(x, y, folds[0][0], folds[0][1], seed)
-    factories = model_factories(kind, n_train, x.shape[1], seed, boosting_pays=pays)
-    advance = steps(len(folds) * len(factories)) if steps is not None else None
     # narrow tables: each fit is many small steps (boosting's nodes, a linear model's
     # gradients over a few dozen columns), where threads mostly wait for each other
-    if kind == "table" and x.shape[1] < PARALLEL_WIDTH:
+    if (kind == "table" and x.shape[1] < PARALLEL_WIDTH) or len(y) < SINGLE_THREAD_BELOW:
         threads = 1
+    factories = model_factories(kind, n_train, x.shape[1], seed, boosting_pays=pays, threads=threads)
+    advance = steps(len(folds) * len(factories)) if steps is not None else None
     return _fit_proba(x, y, n_classes, folds, factories, advance, threads)
 
 
@@ -294,10 +295,18 @@ def model_threads(options: dict | None = None) -> int:
 
 
 def threadpool_limits_to(threads: int):
-    """A ``threadpoolctl`` context that caps BLAS and OpenMP threads at ``threads``."""
+    """A ``threadpoolctl`` context for model fits: OpenMP threads (gradient boosting's
+    histograms, nearest-neighbour searches) capped at ``threads``, BLAS in one thread.
+
+    The fits' BLAS calls are thin products (samples x features by features x classes,
+    once per solver iteration), where a second BLAS thread costs more than it gives:
+    a kernel model's logistic regression on 25,000 x 1,000 inputs fits in 4.2 s with one
+    BLAS thread and 7.1 s with two (2 cores), while a 15-nearest-neighbour search runs
+    2.3x faster in two OpenMP threads.
+    """
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=max(1, int(threads)))
+    return threadpool_limits(limits={"openmp": max(1, int(threads)), "blas": 1})
 
 
 def sub_steps(ctx, description: str, total: int):
@@ -310,7 +319,8 @@ def sub_steps(ctx, description: str, total: int):
 
 def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1) -> tuple[np.ndarray, str]:
     """Average out-of-fold probabilities of the given (name, factory) models; ``advance(1)``
-    after each fit; BLAS and OpenMP threads capped at ``threads`` (1 for few samples)."""
+    after each fit; OpenMP threads capped at ``threads`` (1 for few samples), BLAS at one
+    (``threadpool_limits_to``)."""
     proba = np.zeros((len(y), n_classes))
     limit = 1 if len(y) < SINGLE_THREAD_BELOW else threads
     with threadpool_limits_to(limit), warnings.catch_warnings():

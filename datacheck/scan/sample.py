@@ -38,7 +38,13 @@ def stratified_sample(y: np.ndarray, size: int, floor: int, seed: int) -> np.nda
     quota = np.minimum(counts, np.maximum(np.round(counts * size / len(y)).astype(np.int64), floor))
     # a random rank within each class; keep the ranks below the class quota
     rank = np.empty(len(y), np.int64)
-    shuffled = np.lexsort((rng.random(len(y)), y))
+    # ordered by class, at random within a class (np.lexsort((random, y)), 3-4x faster: one
+    # float argsort, then a stable sort of the labels, a radix sort when they fit 16 bits)
+    by_random = np.argsort(rng.random(len(y)))
+    labels = y[by_random]
+    if len(counts) <= 1 << 16:
+        labels = labels.astype(np.uint16)
+    shuffled = by_random[np.argsort(labels, kind="stable")]
     rank[shuffled] = np.arange(len(y)) - np.repeat(starts, counts)
     return np.flatnonzero(rank < quota[y])
 

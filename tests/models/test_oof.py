@@ -37,17 +37,17 @@ def test_training_folds_are_capped(digits_split, monkeypatch):
     folds = oof_module._folds(np.repeat(np.arange(10), 100), seed=0)
     assert all(len(train) <= 310 for train, _ in folds)
     assert sorted(np.concatenate([test for _, test in folds]).tolist()) == list(range(1000))
-    assert len(folds) == 3  # 666 rows per training part: three folds fill the cap
+    assert len(folds) == 2  # 500 rows per training part: two folds fill the cap
 
 
 @pytest.mark.parametrize("n", [500, 1200, 1249, 1250, 1333, 1334, 1500, 100_000])
 def test_fewer_folds_only_when_their_models_train_on_as_much(monkeypatch, n):
     monkeypatch.setattr(oof_module, "MAX_TRAIN", 1000)
     k = oof_module.n_folds(n)
-    assert 3 <= k <= oof_module.N_FOLDS
+    assert oof_module.MIN_FOLDS <= k <= oof_module.N_FOLDS
     train_size = lambda folds: min(1000, n * (folds - 1) // folds)  # noqa: E731
     assert train_size(k) == train_size(oof_module.N_FOLDS)
-    assert k == oof_module.N_FOLDS or k == 3 or train_size(k - 1) < 1000  # the fewest that fill it
+    assert k == oof_module.N_FOLDS or k == oof_module.MIN_FOLDS or train_size(k - 1) < 1000  # the fewest that fill it
 
 
 def test_options_are_validated():
