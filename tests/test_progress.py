@@ -112,3 +112,18 @@ def test_cli_bar_renames_and_leaves_the_screen_when_done():
         for _ in range(5):
             sub(1)
         assert [t.description for t in bar.tasks] == ["running 3 checks: learnability"]
+
+
+def test_regression_model_fits_advance_their_bars():
+    from sklearn.datasets import make_friedman1
+
+    x, y = make_friedman1(400, noise=0.5, random_state=0)
+    y[:12] *= 30  # contradicted targets: the models are refit without them
+    progress, bars = _recorder()
+    datacheck.profile(train=(x, y), checks=["learnability", "label_noise"], task="regression", progress=progress)
+    fits = [d for d in bars if d.startswith("cross-validated regression models (")]
+    refits = [d for d in bars if d.startswith("regression models refit without ")]
+    assert len(fits) == 1 and len(refits) == 1, sorted(bars)
+    for d in fits + refits:
+        total, done = bars[d]
+        assert total > 1 and done == total, (d, bars[d])

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from datacheck.models.estimators import SCREENED_FEATURES, SCREENED_ROUNDS, reduce_dimensions
-from datacheck.models.oof import MAX_TRAIN, SINGLE_THREAD_BELOW, model_threads, n_folds, pooled, pooled_features
+from datacheck.models.oof import (MAX_TRAIN, SINGLE_THREAD_BELOW, model_threads, n_folds, pooled, pooled_features,
+                                  sub_steps)
 from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
 from datacheck.models.pool import Pool
 from datacheck.scan.sample import stratified_sample, target_bins
@@ -153,7 +154,9 @@ def _compute(ctx) -> RegressionOutOfFold:
     x = reduce_dimensions(feats.x, feats.kind, seed)
     folds = regression_folds(pool.y, seed)
     families = regression_factories(seed)
-    preds = fit_predict(x, target, folds, families, threads=model_threads(ctx.options))
+    advance = sub_steps(ctx, f"cross-validated regression models ({len(folds)} folds, {len(target):,} samples)",
+                        len(folds) * len(families))
+    preds = fit_predict(x, target, folds, families, threads=model_threads(ctx.options), advance=advance)
     candidates = dict(zip([name for name, _ in families], preds))
     candidates["average"] = np.mean(preds, axis=0)
     r2 = {name: r2_score(target, p) for name, p in candidates.items()}
@@ -203,8 +206,8 @@ def regression_factories(seed: int) -> list[tuple[str, object]]:
     return [("ridge regression", linear), ("gradient boosting", boosting)]
 
 
-def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, threads: int | None = None
-                ) -> list[np.ndarray]:
+def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, threads: int | None = None,
+                advance=None) -> list[np.ndarray]:
     """Out-of-fold predictions of each family, fold by fold.
 
     Parameters
@@ -219,6 +222,8 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
         Boolean mask of the samples a model may train on (all by default).
     threads : int, optional
         BLAS/OpenMP threads of the fits; default ``model_threads()`` (1 for few samples).
+    advance : callable, optional
+        ``advance(1)`` after each fit (a progress bar's).
 
     Returns
     -------
@@ -238,6 +243,8 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
                 train = train[keep[train]]
             for j, (_, make) in enumerate(families):
                 out[j][test] = make().fit(x[train], target[train]).predict(x[test])
+                if advance is not None:
+                    advance(1)
     return out
 
 
