@@ -40,8 +40,6 @@ HGB_FROM = 5_000
 # joins when its balanced accuracy beats the linear model's by PROBE_MARGIN.
 PROBE_TRAIN = 3_000
 PROBE_TEST = 3_000
-# Boosting's rounds stop early on the loss of this many other training samples.
-PROBE_VAL = 1_000
 PROBE_MARGIN = 0.01
 # Nystroem components of the kernel model, at most (its fit costs about linearly in them).
 KERNEL_COMPONENTS = 1000
@@ -113,7 +111,7 @@ def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = 
     Returns
     -------
     list of (str, callable)
-        Each factory returns an unfitted scikit-learn classifier.
+        Each factory returns an unfitted classifier (scikit-learn's, or ``KernelModel``).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
@@ -221,25 +219,18 @@ def boosting_pays(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndar
     from datacheck.scan.sample import stratified_sample
 
     if len(train) > PROBE_TRAIN:
-        picked = np.zeros(len(train), bool)
-        picked[stratified_sample(y[train], PROBE_TRAIN, 1, seed)] = True
-        # boosting stops once its loss on other training samples stops falling (labels a
-        # linear model captures, or none at all, stop it within a few rounds)
-        rest = train[~picked]
-        val = rest[np.sort(np.random.default_rng(seed).choice(len(rest), min(PROBE_VAL, len(rest)), replace=False))]
-        train = train[picked]
-    else:
-        val = None
+        train = train[stratified_sample(y[train], PROBE_TRAIN, 1, seed)]
     if len(test) > PROBE_TEST:
         test = test[stratified_sample(y[test], PROBE_TEST, 1, seed + 1)]
     k = int(y.max()) + 1
     scores = []
-    stops = {} if val is None else {"X_val": x[val], "y_val": y[val]}
-    for model, fit_args in ((LogisticRegression(C=1.0, max_iter=300, tol=1e-3), {}),
-                            (HistGradientBoostingClassifier(max_iter=30, learning_rate=0.3, max_leaf_nodes=15,
-                                                            early_stopping=bool(stops), n_iter_no_change=3,
-                                                            random_state=seed), stops)):
-        hit = model.fit(x[train], y[train], **fit_args).predict(x[test]) == y[test]
+    # no early stopping: on 10 noisy classes a validation loss stalls for a few rounds while
+    # accuracy still climbs, and a probe stopped there keeps boosting out where it pays
+    # (Fashion-MNIST as a 784-column table: label-noise F1 0.84 with it, 0.78 without)
+    for model in (LogisticRegression(C=1.0, max_iter=300, tol=1e-3),
+                  HistGradientBoostingClassifier(max_iter=30, learning_rate=0.3, max_leaf_nodes=15,
+                                                 early_stopping=False, random_state=seed)):
+        hit = model.fit(x[train], y[train]).predict(x[test]) == y[test]
         support = np.bincount(y[test], minlength=k)
         recall = np.bincount(y[test][hit], minlength=k)[support > 0] / support[support > 0]
         scores.append(float(recall.mean()))
