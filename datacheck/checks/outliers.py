@@ -9,7 +9,7 @@ from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.models import oof_skip_reason
 from datacheck.models.estimators import reduce_dimensions
-from datacheck.models.oof import pooled, pooled_features
+from datacheck.models.oof import model_threads, pooled, pooled_features
 from datacheck.models.isolation import isolation_scores
 from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.spec.params import Param
@@ -179,7 +179,8 @@ class OutliersCheck(Check):
         if oof_skip_reason(ctx):
             return []
         pool, x, features = _model_inputs(ctx)
-        scores = ctx.cached("outliers.isolation", lambda: isolation_scores(x, ctx.seed))
+        scores = ctx.cached("outliers.isolation",
+                            lambda: isolation_scores(x, ctx.seed, threads=model_threads(ctx.options)))
         for k, name in enumerate(pool.split_names):
             at, rows = pool.rows_of(k)
             ctx.sample_column(name, "isolation", scores[at], rows=rows)

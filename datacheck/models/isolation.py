@@ -16,7 +16,7 @@ MAX_REFERENCE = 2_000
 BLOCK = 2_048
 
 
-def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS) -> np.ndarray:
+def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS, threads: int = 1) -> np.ndarray:
     """Mean Euclidean distance of every row of ``x`` to its ``k`` nearest reference rows.
 
     Parameters
@@ -27,6 +27,10 @@ def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS) -> np.n
         Seed of the reference sample.
     k : int
         Neighbours per sample.
+    threads : int
+        Threads, each scoring a contiguous share of the rows (numpy's products and partial
+        sorts release the GIL); BLAS runs in one thread inside each. The distances do not
+        depend on it.
 
     Returns
     -------
@@ -46,24 +50,43 @@ def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS) -> np.n
     where_in_ref = np.full(n, -1, np.int64)
     where_in_ref[ref_rows] = np.arange(len(ref_rows))
     out = np.empty(n)
-    # one buffer, filled in place block by block: |r|^2 - 2 q.r ranks the reference rows for
-    # a query q; its own |q|^2 is added to the k nearest only
-    buf = np.empty((min(BLOCK, n), len(ref_rows)), np.float32)
-    for lo in range(0, n, BLOCK):
-        q = x[lo:lo + BLOCK]
-        d2 = buf[:len(q)]
-        np.matmul(q, minus_2ref_t, out=d2)
-        d2 += ref_sq[None, :]
-        self_at = where_in_ref[lo:lo + BLOCK]
-        own = np.flatnonzero(self_at >= 0)
-        d2[own, self_at[own]] = np.inf
-        d2.partition(k - 1, axis=1)
-        nearest = d2[:, :k] + np.einsum("ij,ij->i", q, q)[:, None]
-        out[lo:lo + BLOCK] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
+
+    def score(start: int, stop: int) -> None:
+        # one buffer per share, filled in place block by block: |r|^2 - 2 q.r ranks the
+        # reference rows for a query q; its own |q|^2 is added to the k nearest only
+        buf = np.empty((min(BLOCK, stop - start), len(ref_rows)), np.float32)
+        for lo in range(start, stop, BLOCK):
+            hi = min(lo + BLOCK, stop)
+            q = x[lo:hi]
+            d2 = buf[:hi - lo]
+            np.matmul(q, minus_2ref_t, out=d2)
+            d2 += ref_sq[None, :]
+            self_at = where_in_ref[lo:hi]
+            own = np.flatnonzero(self_at >= 0)
+            d2[own, self_at[own]] = np.inf
+            d2.partition(k - 1, axis=1)
+            nearest = d2[:, :k] + np.einsum("ij,ij->i", q, q)[:, None]
+            out[lo:hi] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
+
+    from threadpoolctl import threadpool_limits
+
+    # whole blocks per share, so that every row is scored in the same block (and so with
+    # the same rounding) whatever the number of threads
+    blocks = -(-n // BLOCK)
+    shares = max(1, min(int(threads), blocks))
+    bounds = np.minimum(np.linspace(0, blocks, shares + 1).astype(np.int64) * BLOCK, n)
+    with threadpool_limits(limits=1, user_api="blas"):
+        if shares == 1:
+            score(0, n)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(shares) as pool:
+                list(pool.map(score, bounds[:-1], bounds[1:]))
     return out
 
 
-def isolation_scores(x: np.ndarray, seed: int) -> np.ndarray:
+def isolation_scores(x: np.ndarray, seed: int, threads: int = 1) -> np.ndarray:
     """Neighbour distance of every sample over the median sample's: 1 is typical.
 
     Parameters
@@ -72,12 +95,14 @@ def isolation_scores(x: np.ndarray, seed: int) -> np.ndarray:
         (n, d) finite model inputs.
     seed : int
         Seed of the reference sample.
+    threads : int
+        Threads of the distance search (``neighbour_distances``).
 
     Returns
     -------
     numpy.ndarray
         float64 (n,); ones when the median distance is 0 (most samples repeated).
     """
-    dist = neighbour_distances(x, seed)
+    dist = neighbour_distances(x, seed, threads=threads)
     median = float(np.median(dist)) if len(dist) else 0.0
     return dist / median if median > 0 else np.ones_like(dist)
