@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from datacheck.scan.parallel import run_blocks
+
 # Neighbours averaged per sample, reference samples at most, and query rows per block (a
 # block's distance matrix is at most 2,048 x 2,000 float32, 16 MiB).
 N_NEIGHBOURS = 10
@@ -76,13 +78,7 @@ def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS, threads
     shares = max(1, min(int(threads), blocks))
     bounds = np.minimum(np.linspace(0, blocks, shares + 1).astype(np.int64) * BLOCK, n)
     with threadpool_limits(limits=1, user_api="blas"):
-        if shares == 1:
-            score(0, n)
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(shares) as pool:
-                list(pool.map(score, bounds[:-1], bounds[1:]))
+        run_blocks(lambda i: score(bounds[i], bounds[i + 1]), range(shares), workers=shares)
     return out
 
 

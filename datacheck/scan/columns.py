@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from datacheck.scan.image_props import PROPS
+from datacheck.scan.parallel import run_blocks
 
 # Bins between the robust ends of a column's range (end bins for the tails come on top).
 BINS = 20
@@ -305,7 +306,8 @@ def _summarize_block(block: dict, rows: np.ndarray, d: int, edges: np.ndarray) -
     quant = np.full((d, len(_ALL_Q)), np.nan)
     below = np.zeros(edges.shape, np.int64)
     step = max(1, _CHUNK_CELLS // max(1, m))
-    for s in range(0, len(rows), step):
+
+    def summarize(s: int) -> None:
         part = np.array(values[s:s + step], np.float64)  # a sorted copy of a few columns
         part[~np.isfinite(part)] = np.nan
         part.sort(axis=1)
@@ -320,6 +322,9 @@ def _summarize_block(block: dict, rows: np.ndarray, d: int, edges: np.ndarray) -
             if np.isfinite(edges[j]).all():
                 below[j] = np.searchsorted(part[i, :k[i]], edges[j], side="left")
                 below[j, -1] = k[i]  # the last bin is closed
+
+    # chunks in threads (numpy's sorts release the GIL); each writes its own columns
+    run_blocks(summarize, range(0, len(rows), step))
     dtypes = [""] * d
     for j, t in zip(rows.tolist(), block["dtypes"]):
         dtypes[j] = t
