@@ -7,6 +7,7 @@ import numpy as np
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.models import single_feature as sf
+from datacheck.models.features import common, numeric_names, pooled_columns
 from datacheck.models.pool import build_pool
 from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.spec.params import Param
@@ -261,11 +262,6 @@ def _whole_model(ctx: CheckContext) -> float | None:
     return float(np.mean([(pred[oof.y == c] == c).mean() for c in present]))
 
 
-def _common(per_split: list) -> list[str]:
-    rest = [set(names) for names in per_split[1:]]
-    return [n for n in per_split[0] if all(n in r for r in rest)] if per_split else []
-
-
 def _columns(ctx: CheckContext, pool) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """The pooled rows' columns: names, float values (n, d), group codes (n, d; -1 for a numeric
     column of many values) and which are numeric.
@@ -274,15 +270,8 @@ def _columns(ctx: CheckContext, pool) -> tuple[list[str], np.ndarray, np.ndarray
     by its letters and separators, digits masked); its values are the codes.
     """
     scans = [ctx.scan.splits[name] for name in pool.split_names]
-    num_names = _common([s.feature_stats.names if s.feature_stats else () for s in scans])
-    n = len(pool)
-    x = np.empty((n, len(num_names)), np.float64)
-    for k, scan in enumerate(scans):
-        at, rows = pool.rows_of(k)
-        if num_names and len(at):
-            where = {nm: j for j, nm in enumerate(scan.feature_stats.names)}
-            # np.ix_ gathers the pooled rows only, never a copy of every row
-            x[at] = scan.columns[np.ix_([where[nm] for nm in num_names], scan.column_positions(rows))].T
+    num_names = numeric_names(scans)
+    x = pooled_columns(ctx, pool).T
     x[~np.isfinite(x)] = np.nan
     names, blocks, cblocks = list(num_names), [x], [sf.group_codes(x)]
     for name, cat in _categorical(ctx, pool, scans):
@@ -299,7 +288,7 @@ def _categorical(ctx: CheckContext, pool, scans) -> list[tuple[str, np.ndarray]]
     import pyarrow.compute as pc
 
     out = []
-    for col in _common([s.other_columns for s in scans]):
+    for col in common([s.other_columns for s in scans]):
         parts = []
         for k, scan in enumerate(scans):
             _, rows = pool.rows_of(k)
@@ -359,7 +348,7 @@ def _id_like(ctx: CheckContext) -> dict[str, str]:
         return {}
     out = {}
     sampled = any(s.sampled for s in scans)
-    for name in _common([s.feature_stats.names for s in scans]):
+    for name in common([s.feature_stats.names for s in scans]):
         parts = [s.columns[s.feature_stats.names.index(name)] for s in scans]
         allv = np.concatenate(parts)
         n = len(allv)

@@ -109,16 +109,7 @@ def table_features(ctx, pool: Pool) -> FeatureSet:
 
 def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
     """Numeric columns gathered over splits: imputed, indicated, standardized, float32."""
-    scans = [ctx.scan.splits[name] for name in pool.split_names]
-    names = _common([s.feature_stats.names if s.feature_stats else () for s in scans])
-    # gathered column by column into a column-major block (no temporary of its size)
-    xt = np.empty((len(names), len(pool)), np.float64)
-    for k, scan in enumerate(scans):
-        at, rows = pool.rows_of(k)
-        positions = scan.column_positions(rows)
-        where = {n: j for j, n in enumerate(scan.feature_stats.names)} if names else {}
-        for i, name in enumerate(names):
-            xt[i, at] = scan.columns[where[name], positions]
+    xt = pooled_columns(ctx, pool)
     # column by column (each a contiguous row of xt): impute the median, standardize in
     # place, clip so that a single extreme value cannot dominate a linear model
     n = len(pool)
@@ -149,7 +140,7 @@ def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    names = _common([ctx.scan.splits[name].other_columns for name in pool.split_names])
+    names = common([ctx.scan.splits[name].other_columns for name in pool.split_names])
     blocks, kept, dropped = [], [], []
     for col in names:
         parts = []
@@ -175,7 +166,35 @@ def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str
     return x, kept, dropped
 
 
-def _common(per_split: list) -> list[str]:
+def pooled_columns(ctx, pool: Pool) -> np.ndarray:
+    """The numeric columns every pooled split has (``numeric_names``), at the pooled rows.
+
+    Gathered column by column into a column-major block: no copy of a split's other rows,
+    no temporary of the block's size.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (columns, pooled samples), non-finite values as scanned.
+    """
+    scans = [ctx.scan.splits[name] for name in pool.split_names]
+    names = numeric_names(scans)
+    xt = np.empty((len(names), len(pool)), np.float64)
+    for k, scan in enumerate(scans):
+        at, rows = pool.rows_of(k)
+        positions = scan.column_positions(rows)
+        where = {n: j for j, n in enumerate(scan.feature_stats.names)} if names else {}
+        for i, name in enumerate(names):
+            xt[i, at] = scan.columns[where[name], positions]
+    return xt
+
+
+def numeric_names(scans: list) -> list[str]:
+    """Numeric feature columns present in every split scan, in the order of the first."""
+    return common([s.feature_stats.names if s.feature_stats else () for s in scans])
+
+
+def common(per_split: list) -> list[str]:
     """Names present in every split, in the order of the first."""
     rest = [set(names) for names in per_split[1:]]
     return [n for n in per_split[0] if all(n in r for r in rest)] if per_split else []
