@@ -198,7 +198,6 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     from datacheck.data import from_objects, load
     from datacheck.engines import open_engine
     from datacheck.models import validate_options
-    from datacheck.models.warm import warm_imports
     from datacheck.norms import expected_norm
     from datacheck.scan import scan
 
@@ -222,8 +221,6 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int)
                                    or partitions < 1):
         raise ConfigError(f"The 'partitions' parameter must be an int >= 1. Got {partitions!r} instead.")
-    if any(check.fits_models for check in selected):
-        warm_imports()
     with open_engine(engine, scheduler, workers) as running:
         result = scan(dataset, workers=workers, progress=progress, partitions=partitions,
                       engine=running, seed=int(seed))

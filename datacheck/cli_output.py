@@ -43,10 +43,13 @@ def progress_bars(console, enabled: bool) -> Iterator:
     if not enabled or not console.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+    # the spinner and the elapsed time move while one long step (a model fit of several
+    # seconds) holds the count still
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True) as bar:
         def factory(description: str, total: int):
             return _Bar(bar, bar.add_task(description, total=total))
 

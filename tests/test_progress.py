@@ -114,6 +114,26 @@ def test_cli_bar_renames_and_leaves_the_screen_when_done():
         assert [t.description for t in bar.tasks] == ["running 3 checks: learnability"]
 
 
+def test_cli_bar_shows_it_is_alive_while_a_step_holds_the_count_still():
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.progress import SpinnerColumn, TimeElapsedColumn
+
+    from datacheck.cli_output import progress_bars
+
+    console = Console(file=StringIO(), force_terminal=True)
+    with progress_bars(console, True) as progress:
+        bar = progress("cross-validated models (2 folds)", 2).progress
+        kinds = {type(c) for c in bar.columns}
+        assert SpinnerColumn in kinds and TimeElapsedColumn in kinds
+        task = bar.tasks[0]
+        spinner = next(c for c in bar.columns if isinstance(c, SpinnerColumn))
+        # the frame drawn depends on the clock, not on the count: it turns between advances
+        frames = {spinner.spinner.render(t).plain for t in (0.0, 0.25, 0.5)}
+        assert task.completed == 0 and len(frames) > 1
+
+
 def test_regression_model_fits_advance_their_bars():
     from sklearn.datasets import make_friedman1
 

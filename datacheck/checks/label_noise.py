@@ -95,7 +95,6 @@ class LabelNoiseCheck(Check):
     """
 
     id = "label_noise"
-    fits_models = True
     items = (6,)
     needs = ("labels",)
     params = {

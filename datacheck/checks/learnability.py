@@ -58,7 +58,6 @@ class LearnabilityCheck(Check):
     """
 
     id = "learnability"
-    fits_models = True
     items = (2, 4, 5)
     needs = ("labels",)
     params = {

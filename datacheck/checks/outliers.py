@@ -55,7 +55,6 @@ class OutliersCheck(Check):
     """
 
     id = "outliers"
-    fits_models = True
     items = (1, 3)
     params = {
         "extreme_z": Param(EXTREME_Z, "Robust deviations (1.4826 MAD, on the log scale for a positive "

@@ -86,7 +86,6 @@ class TargetLeakageCheck(Check):
     """
 
     id = "target_leakage"
-    fits_models = True
     items = (4,)
     needs = ("labels",)
     params = {

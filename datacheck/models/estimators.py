@@ -41,6 +41,11 @@ HGB_FROM = 5_000
 PROBE_TRAIN = 3_000
 PROBE_TEST = 3_000
 PROBE_MARGIN = 0.01
+# The probe's boosting bins each feature into this many quantiles (the models it chooses keep
+# scikit-learn's 255): on 3,000 samples the verdicts of 16 tables (Fashion-MNIST as a
+# 784-column table, synthetic clusters, XOR, radial and linear labels, two seeds each) were
+# the same with 63 bins as with 255, at 0.6x the time.
+PROBE_BINS = 63
 # Nystroem components of the kernel model, at most (its fit costs about linearly in them).
 KERNEL_COMPONENTS = 1000
 # Tables wider than this are reduced with PCA before the kernel model.
@@ -196,8 +201,8 @@ def boosting_pays(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndar
     """Whether gradient boosting predicts the labels better than logistic regression.
 
     A cheap probe: both are fitted on a stratified sample of ``train`` (at most
-    ``PROBE_TRAIN``; boosting with few, fast rounds) and scored by balanced accuracy on a
-    stratified sample of ``test`` (at most ``PROBE_TEST``).
+    ``PROBE_TRAIN``; boosting with few, fast rounds on ``PROBE_BINS`` bins) and scored by
+    balanced accuracy on a stratified sample of ``test`` (at most ``PROBE_TEST``).
 
     Parameters
     ----------
@@ -231,7 +236,7 @@ def boosting_pays(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndar
     # (Fashion-MNIST as a 784-column table: label-noise F1 0.84 with it, 0.78 without)
     for model in (LogisticRegression(C=1.0, max_iter=300, tol=1e-3),
                   HistGradientBoostingClassifier(max_iter=30, learning_rate=0.3, max_leaf_nodes=15,
-                                                 early_stopping=False, random_state=seed)):
+                                                 max_bins=PROBE_BINS, early_stopping=False, random_state=seed)):
         hit = model.fit(x[train], y[train]).predict(x[test]) == y[test]
         support = np.bincount(y[test], minlength=k)
         recall = np.bincount(y[test][hit], minlength=k)[support > 0] / support[support > 0]
