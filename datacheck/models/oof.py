@@ -172,7 +172,7 @@ def _compute(ctx) -> OutOfFold:
     proba, model = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed,
                                   steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, "
                                                                      f"{len(y):,} samples)", total),
-                                  threads=model_threads(ctx.options))
+                                  threads=fit_threads(x, feats.kind, ctx.options))
     if ctx.options.get("noise_model", "auto") == "cnn":
         if feats.image_shape is None:
             notes.append("noise_model='cnn' needs image inputs; the default models were used")
@@ -222,7 +222,7 @@ def second_opinion(ctx) -> np.ndarray:
         advance = sub_steps(ctx, f"second model family ({len(oof.folds)} folds)", len(oof.folds))
         proba, _ = _fit_proba(x, oof.y, len(oof.classes), oof.folds,
                               [("screened boosting", screened_boosting(x.shape[1], ctx.seed))], advance,
-                              1 if x.shape[1] < PARALLEL_WIDTH else model_threads(ctx.options))
+                              fit_threads(x, "table", ctx.options))
         return proba
     return ctx.cached("oof_second", build)
 
@@ -264,10 +264,6 @@ def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1) ->
         with threadpool_limits_to(1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pays = boosting_pays(x, y, folds[0][0], folds[0][1], seed)
-    # narrow tables: each fit is many small steps (boosting's nodes, a linear model's
-    # gradients over a few dozen columns), where threads mostly wait for each other
-    if (kind == "table" and x.shape[1] < PARALLEL_WIDTH) or len(y) < SINGLE_THREAD_BELOW:
-        threads = 1
     factories = model_factories(kind, n_train, x.shape[1], seed, boosting_pays=pays, threads=threads)
     advance = steps(len(folds) * len(factories)) if steps is not None else None
     return _fit_proba(x, y, n_classes, folds, factories, advance, threads)
@@ -292,6 +288,34 @@ def model_threads(options: dict | None = None) -> int:
     if isinstance(workers, int) and not isinstance(workers, bool) and workers > 0:
         n = min(n, workers)
     return max(1, int(n))
+
+
+def fit_threads(x: np.ndarray, kind: str, options: dict | None = None) -> int:
+    """Threads for the model fits on inputs ``x``: one for a narrow table or few samples,
+    else ``model_threads(options)``.
+
+    A narrow table's fit is many small steps (boosting's nodes, a linear model's gradients
+    over a few dozen columns), where OpenMP threads mostly wait for each other, and spin
+    when another process holds a core: on 2 cores with one busy process, gradient boosting
+    on 100,000 x 50 fitted 10-100x slower in two threads than in one.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        (n, d) model inputs.
+    kind : str
+        ``pixels`` or ``table``.
+    options : dict, optional
+        Run-wide options (``workers``).
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    if (kind == "table" and x.shape[1] < PARALLEL_WIDTH) or len(x) < SINGLE_THREAD_BELOW:
+        return 1
+    return model_threads(options)
 
 
 def threadpool_limits_to(threads: int):

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from datacheck.models.estimators import SCREENED_FEATURES, SCREENED_ROUNDS, reduce_dimensions
-from datacheck.models.oof import (MAX_TRAIN, SINGLE_THREAD_BELOW, model_threads, n_folds, pooled, pooled_features,
-                                  sub_steps)
+from datacheck.models.oof import (MAX_TRAIN, SINGLE_THREAD_BELOW, fit_threads, model_threads, n_folds, pooled,
+                                  pooled_features, sub_steps, threadpool_limits_to)
 from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
 from datacheck.models.pool import Pool
 from datacheck.scan.sample import stratified_sample, target_bins
@@ -156,7 +156,8 @@ def _compute(ctx) -> RegressionOutOfFold:
     families = regression_factories(seed)
     advance = sub_steps(ctx, f"cross-validated regression models ({len(folds)} folds, {len(target):,} samples)",
                         len(folds) * len(families))
-    preds = fit_predict(x, target, folds, families, threads=model_threads(ctx.options), advance=advance)
+    preds = fit_predict(x, target, folds, families, threads=fit_threads(x, feats.kind, ctx.options),
+                        advance=advance)
     candidates = dict(zip([name for name, _ in families], preds))
     candidates["average"] = np.mean(preds, axis=0)
     r2 = {name: r2_score(target, p) for name, p in candidates.items()}
@@ -221,7 +222,8 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
     keep : numpy.ndarray, optional
         Boolean mask of the samples a model may train on (all by default).
     threads : int, optional
-        BLAS/OpenMP threads of the fits; default ``model_threads()`` (1 for few samples).
+        OpenMP threads of the fits (BLAS runs in one, ``threadpool_limits_to``); default
+        ``model_threads()``; 1 for few samples.
     advance : callable, optional
         ``advance(1)`` after each fit (a progress bar's).
 
@@ -230,13 +232,9 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
     list of numpy.ndarray
         One (n,) prediction per family.
     """
-    from threadpoolctl import threadpool_limits
-
     out = [np.zeros(len(target)) for _ in families]
-    # a cap, not None: BLAS would otherwise start a thread per core of the machine, not of
-    # this process's share of it
     limit = 1 if len(target) < SINGLE_THREAD_BELOW else (threads or model_threads())
-    with threadpool_limits(limits=limit), warnings.catch_warnings():
+    with threadpool_limits_to(limit), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for train, test in folds:
             if keep is not None:

@@ -13,7 +13,7 @@ from datacheck.models import estimators
 from datacheck.models import oof as oof_module
 from datacheck.models import out_of_fold
 from datacheck.models.estimators import boosting_pays
-from datacheck.models.oof import model_threads
+from datacheck.models.oof import fit_threads, model_threads
 from datacheck.scan import parallel
 from datacheck.scan.parallel import cgroup_cpus
 from datacheck.scan import scan
@@ -84,3 +84,35 @@ def test_model_threads_respect_the_cores_and_workers(monkeypatch):
     assert model_threads({"workers": 1}) == 1
     monkeypatch.setattr(parallel, "cgroup_cpus", lambda: None)
     assert model_threads(None) == 8
+
+
+def test_fit_threads_keep_narrow_tables_and_small_samples_in_one_thread(monkeypatch):
+    monkeypatch.setattr(parallel, "cgroup_cpus", lambda: 2)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert fit_threads(np.zeros((30_000, 50), np.float32), "table") == 1
+    assert fit_threads(np.zeros((30_000, 200), np.float32), "table") == 2
+    assert fit_threads(np.zeros((30_000, 50), np.float32), "pixels") == 2
+    assert fit_threads(np.zeros((1_000, 200), np.float32), "table") == 1
+    assert fit_threads(np.zeros((30_000, 200), np.float32), "table", {"workers": 1}) == 1
+
+
+def test_regression_fits_run_blas_in_one_thread_and_openmp_in_those_given():
+    from threadpoolctl import threadpool_info
+
+    from datacheck.models.regression import fit_predict
+
+    seen = []
+
+    class Recorder:
+        def fit(self, x, y):
+            seen.append({info["user_api"]: info["num_threads"] for info in threadpool_info()})
+            return self
+
+        def predict(self, x):
+            return np.zeros(len(x))
+
+    n = 25_000
+    folds = [(np.arange(n // 2), np.arange(n // 2, n))]
+    fit_predict(np.zeros((n, 4)), np.arange(n, dtype=float), folds, [("recorder", Recorder)], threads=2)
+    assert seen and seen[0].get("blas", 1) == 1
+    assert seen[0].get("openmp", 2) == 2
