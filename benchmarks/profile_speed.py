@@ -33,9 +33,9 @@ Two more measurements (``--all-checks``):
   the file with pyarrow, each a fresh process, alternately; target 4x. Both pay the
   interpreter's start, the imports and memory got from the system afresh, which the
   in-process timings above leave out (a warm process reuses its pages);
-- **load**: the 100,000-row table with labels that depend on the features, profiled quiet and
-  with one busy process (a pure-Python spin loop) on the machine, alternately; target: at most
-  1.5x the quiet time.
+- **load**: the 100,000-row table with labels that depend on the features, and one with a
+  numeric target (a regression), each profiled quiet and with one busy process (a pure-Python
+  spin loop) on the machine, alternately; target: at most 1.5x the quiet time.
 
 Usage::
 
@@ -76,11 +76,14 @@ BUSY_TARGET = 1.5
 
 # --------------------------------------------------------------------------- setup (not timed)
 
-def make_table(path: Path, n_rows: int, seed: int = 0, signal: bool = False) -> None:
+def make_table(path: Path, n_rows: int, seed: int = 0, signal: bool = False,
+               regression: bool = False) -> None:
     """Write an ``n_rows`` x 50 feature Parquet table with a 10-class ``label`` column.
 
     With ``signal`` the label is the argmax of a random linear map of the first 10 features
-    (standardized) plus unit Gaussian noise; else it is drawn at random.
+    (standardized) plus unit Gaussian noise; else it is drawn at random. With ``regression``
+    the label is a number instead: Friedman's first function of the first 5 standardized
+    features (a product in a sine, a square, two linear terms) plus unit Gaussian noise.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -91,7 +94,11 @@ def make_table(path: Path, n_rows: int, seed: int = 0, signal: bool = False) -> 
         columns[f"f{j:02d}"] = rng.standard_normal(n_rows) * (j + 1) + j
     for j in range(45, 50):
         columns[f"f{j:02d}"] = rng.poisson(3 + j, n_rows).astype(np.int64)
-    if signal:
+    if regression:
+        z = np.column_stack([(columns[f"f{j:02d}"] - j) / (j + 1) for j in range(5)])
+        columns["label"] = (10 * np.sin(np.pi * z[:, 0] * z[:, 1]) + 20 * (z[:, 2] - 0.5) ** 2 + 10 * z[:, 3]
+                            + 5 * z[:, 4] + rng.standard_normal(n_rows))
+    elif signal:
         z = np.column_stack([(columns[f"f{j:02d}"] - j) / (j + 1) for j in range(10)])
         scores = z @ rng.standard_normal((10, 10)) + rng.standard_normal((n_rows, 10))
         columns["label"] = scores.argmax(axis=1)
@@ -339,6 +346,14 @@ def main(argv: list[str] | None = None) -> int:
             ratio = busy / quiet
             print(f"table  100,000 x 50 Parquet, one busy process beside it: quiet {quiet:.2f} s | busy {busy:.2f} s | "
                   f"ratio {ratio:.2f}x (target <= {BUSY_TARGET:g}x: {'ok' if ratio <= BUSY_TARGET else 'MISSED'})")
+            path = args.cache / "table_100000x50_regression.parquet"
+            if not path.exists():
+                make_table(path, 100_000, regression=True)
+            quiet, busy = busy_compare(args.repeat, lambda: datacheck.profile(path, task="regression"))
+            ratio = busy / quiet
+            print(f"table  100,000 x 50 Parquet, numeric target, one busy process beside it: quiet {quiet:.2f} s | "
+                  f"busy {busy:.2f} s | ratio {ratio:.2f}x (target <= {BUSY_TARGET:g}x: "
+                  f"{'ok' if ratio <= BUSY_TARGET else 'MISSED'})")
 
     if args.only in (None, "images"):
         root = args.cache / f"images_{n_images}"
