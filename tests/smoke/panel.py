@@ -2,9 +2,9 @@
 a regression table.
 
 Each entry trains as a careful engineer would set it up: default ``nn.Linear``/``nn.Conv2d``
-initialisation (no He init added), Adam or SGD at a usual rate, CrossEntropyLoss. The smoke
-probes must stay quiet on every one of them (no warning, no error): their thresholds are
-anchored here. Data: scikit-learn digits, standardized, as 64 features, 1x8x8 images, 3x32x32
+initialisation (no He init added), Adam or SGD (with momentum or plain) at a usual rate,
+CrossEntropyLoss. The smoke probes must stay quiet on every one of them (no warning, no
+error): their thresholds are anchored here. Data: scikit-learn digits, standardized, as 64 features, 1x8x8 images, 3x32x32
 images (resnet18) or 8 tokens of 8 values (transformer).
 
 ``REGRESSION_PANEL``: a 10-64-1 MLP with MSELoss and Adam at 1e-3 on scikit-learn's diabetes
@@ -114,15 +114,17 @@ def _adam(params: Any) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=1e-3)
 
 
-def _sgd(lr: float) -> Callable[[Any], torch.optim.Optimizer]:
+def _sgd(lr: float, momentum: float = 0.9) -> Callable[[Any], torch.optim.Optimizer]:
     def build(params: Any) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
     return build
 
 
 PANEL = {
     "mlp": Member(MLP, lambda x: x, _adam),
     "small_cnn": Member(SmallCNN, images, _sgd(0.01)),
+    # plain SGD learns too slowly for the loss to fall within a 100-step rate sweep
+    "small_cnn_plain_sgd": Member(SmallCNN, images, _sgd(0.05, momentum=0.0)),
     "bn_cnn": Member(BNCNN, images, _adam),
     "transformer": Member(TransformerBlock, zoo.sequences, _adam),
     "resnet18": Member(resnet18, rgb32, _sgd(0.01)),

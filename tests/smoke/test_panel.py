@@ -14,7 +14,7 @@ from datacheck.smoke import run_probes, smoke
 from tests.smoke import panel, zoo
 
 STEPS = 40
-FAST = ["mlp", "small_cnn", "bn_cnn", "transformer"]  # resnet18 is in benchmarks/smoke_panel.py
+FAST = ["mlp", "small_cnn", "small_cnn_plain_sgd", "bn_cnn", "transformer"]  # resnet18 is in benchmarks/smoke_panel.py
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +120,27 @@ def test_one_based_labels_on_cuda_give_one_error(data):
     loud = [f.code for f in report.findings if f.severity >= Severity.WARNING]
     assert loud == ["smoke.loader_batches.labels_out_of_range"]
     assert not [o.id for o in report.checks if o.status is Status.ERRORED]
+
+
+class BiasBeforeBatchNorm(nn.Module):
+    """A conv layer with PyTorch's default bias=True right before BatchNorm, which subtracts it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_a_bias_before_batchnorm_that_sgd_cannot_move_is_a_note(data):
+    """Its gradient is about 1e-6 of the others': at a small SGD rate it never changes, which
+    says nothing about the learning rate."""
+    x, y = data
+    torch.manual_seed(0)
+    model = BiasBeforeBatchNorm()
+    _, findings = run_probes(model, zoo.loader(panel.images(x), y), probes=["frozen_params"], steps=STEPS,
+                             optimizer=torch.optim.SGD(model.parameters(), lr=1e-3), device="cpu")
+    assert {f.code: f.severity for f in findings} == {"smoke.frozen_params.no_effect": Severity.INFO}
+    assert next(iter(findings)).metrics["params"] == ["net.0.bias"]

@@ -116,6 +116,7 @@ ZOO = {
     "non-finite gradient": (_plain(zoo.SqrtNaNGrad), "gradients", "smoke.gradients.non_finite",
                             Severity.ERROR),
     "lr of 10": (_sgd(10.0), "lr_range", "smoke.lr_range.far_from_suggestion", Severity.WARNING),
+    "lr of 0": (_sgd(0.0), "frozen_params", "smoke.frozen_params.unchanged", Severity.WARNING),
     "lr of 10, update ratio": (_sgd(10.0), "update_ratio", "smoke.update_ratio.too_high", Severity.WARNING),
     "lr of 1e-7, update ratio": (_sgd(1e-7), "update_ratio", "smoke.update_ratio.too_low", Severity.WARNING),
     "sorted loader": (lambda x, y: (zoo.Healthy(), zoo.sorted_loader(x, y), {}), "loader_batches",
@@ -127,6 +128,8 @@ ZOO = {
                         "smoke.loader_batches.constant_input", Severity.ERROR),
     "model ignores its input": (_plain(zoo.IgnoresInput), "zero_input", "smoke.zero_input.no_gain",
                                 Severity.ERROR),
+    "model ignores its input, at any rate": (_plain(zoo.IgnoresInput), "lr_range", "smoke.lr_range.no_drop",
+                                             Severity.WARNING),
     "labels shuffled apart from inputs": (
         lambda x, y: (zoo.Healthy(), zoo.loader(x, zoo.shuffled_labels(y)), {}),
         "zero_input", "smoke.zero_input.no_gain", Severity.ERROR),

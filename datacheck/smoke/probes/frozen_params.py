@@ -17,11 +17,29 @@ from datacheck.smoke._trace import get_trace
 
 
 MAX_JUDGED = 64  # frozen weight tensors whose statistics are read, spread over the model
+# A parameter whose gradient (root mean square per element) stays below this fraction of the
+# model's median at every step has no effect on the loss worth the name: a bias right before
+# a normalization layer, which subtracts it, gets 1e-6 to 1e-5 of the median (digits CNNs).
+NEGLIGIBLE_GRAD = 1e-3
 
 
 def _table(title: str, names: list[str], reason: str) -> Evidence:
     return Evidence("table", title, {"columns": ["parameter", "reason"],
                                      "rows": [[n, reason] for n in names[:200]]})
+
+
+def negligible_gradients(trace) -> list[str]:
+    """Parameters whose gradient stays below ``NEGLIGIBLE_GRAD`` times the median parameter's
+    at every recorded step, by root mean square per element."""
+    sizes = np.array([max(1, math.prod(shape)) for shape in trace.shapes], np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rms = trace.grad_norms / np.sqrt(sizes)[None, :]
+        typical = np.nanmedian(np.where(rms > 0, rms, np.nan), axis=1)
+        small = rms < NEGLIGIBLE_GRAD * typical[:, None]
+    if not len(small):
+        return []
+    return [n for n, tiny, present in zip(trace.names, small.all(axis=0), trace.grad_present.all(axis=0))
+            if tiny and present]
 
 
 @register
@@ -33,7 +51,10 @@ class FrozenParamsProbe(Probe):
     gradient, i.e. are not connected to the loss (error), parameters whose gradient is zero at
     every step (error), and parameters that never changed although they had a gradient (warning:
     a learning rate of 0, or a warm-up from 0; AdamW's weight decay moves even zero-gradient
-    parameters). Parameters with ``requires_grad=False`` are a warning when the optimizer holds
+    parameters); where those gradients stay over a thousand times smaller than the model's
+    typical one, the parameter has next to no effect on the loss (a bias right before a
+    normalization layer, which subtracts it), and that is a note. Parameters with
+    ``requires_grad=False`` are a warning when the optimizer holds
     them (you meant to train them), a warning when they still look freshly initialised (i.i.d.
     noise with zero mean and no singular value above the random-matrix edge, such as
     PyTorch's default uniform within +-1/sqrt(fan_in): freezing random weights is always a
@@ -155,6 +176,18 @@ class FrozenParamsProbe(Probe):
         if self.config["report_unchanged"] and trace.has_optimizer:
             unchanged = [n for n, p, z, c in zip(trace.names, present, nonzero, trace.changed)
                          if p and z and not c and n in in_opt]
+            negligible = set(negligible_gradients(trace))
+            cancelled = [n for n in unchanged if n in negligible]
+            unchanged = [n for n in unchanged if n not in negligible]
+            if cancelled:
+                findings.append(self.finding(
+                    "no_effect", Severity.INFO,
+                    f"{len(cancelled)} parameter tensors did not change in {trace.n_steps} optimizer steps "
+                    f"because their gradients are over {1 / NEGLIGIBLE_GRAD:,.0f} times smaller than the "
+                    f"model's typical one ({names_list(cancelled)}): they have almost no effect on the loss.",
+                    hint="A bias right before a normalization layer (BatchNorm, LayerNorm, GroupNorm) is "
+                         "subtracted by it and never matters: create that layer with bias=False.",
+                    metrics={"params": cancelled, "n_params": len(cancelled)}))
             if unchanged:
                 lr0 = sorted({trace.lrs[n] for n in unchanged})
                 findings.append(self.finding(

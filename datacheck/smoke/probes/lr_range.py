@@ -31,6 +31,12 @@ def valley(losses: list[float]) -> int:
     return min(n - 1, max(0, start + int(sections) + int(sections / 2)))
 
 
+# Where the sweep shows no drop: fixed-rate runs of this many steps at these multiples of the
+# sweep's last rate (one decade apart, below where it diverged or ended) decide.
+CONFIRM_STEPS = 30
+CONFIRM_FACTORS = (1 / 3, 1 / 30, 1 / 300)
+
+
 @register
 class LrRangeProbe(Probe):
     """An exponential learning-rate sweep, with a suggested rate.
@@ -46,15 +52,19 @@ class LrRangeProbe(Probe):
     that trains is never a warning, however far from the suggestion: the sweep reads the
     first steps of training, where the valley sits far below the rates that train well
     (SGD at 0.1 on a ResNet, Adam at 1e-3), so the suggestion is a note. It also warns when
-    the loss never drops by ``min_drop`` at any rate of the sweep (nothing is learnable at any
-    step size; read on a 10-step running mean of the raw loss, since the smoothed curve lags).
+    the loss never drops by ``min_drop`` at any rate of the sweep (read on a 10-step running mean
+    of the raw loss, since the smoothed curve lags) nor in 30-step runs of fresh copies at a
+    third, a thirtieth and a three-hundredth of the sweep's last rate (nothing is learnable at
+    any step size). The sweep spends about a dozen steps per decade, too few for a model that
+    needs a few dozen steps at a good rate (a CNN under plain SGD); where one of those runs
+    learns, its rate is the suggestion.
     A copy of the model is trained with a copy of your optimizer for up to ``n_steps`` steps
     while the rate grows exponentially from ``start_lr`` to ``end_lr``; the loss is smoothed
     (exponential average, ``beta``) and the sweep stops once it exceeds ``diverge_factor``
     times its best. The suggestion is the "valley": two thirds down the longest stretch over
     which the smoothed loss keeps falling. Your weights are untouched (it runs on a copy).
     Why it matters: a rate 10x too high diverges or bounces; 10x too low trains so slowly that
-    the run looks broken. The sweep costs about 100 steps.
+    the run looks broken. The sweep costs about 100 steps (190 where it shows no drop).
 
     Parameters
     ----------
@@ -136,22 +146,41 @@ class LrRangeProbe(Probe):
         metrics = {"configured_lr": configured, "suggested_lr": suggested,
                    "min_loss_lr": lrs[smooth.index(min(smooth))], "loss_drop": drop,
                    "steps": len(smooth)}
-        evidence = (Evidence("scatter", "Smoothed loss against learning rate",
+
+        def curve(mark: float) -> tuple[Evidence]:
+            return (Evidence("scatter", "Smoothed loss against learning rate",
                              {"x": lrs, "y": smooth, "series": "loss", "log_x": True,
-                              "marks": {"configured": configured, "suggested": suggested}}),)
+                              "marks": {"configured": configured, "suggested": mark}}),)
+
+        evidence = curve(suggested)
         if drop < cfg["min_drop"]:
-            return [self.finding(
-                "no_drop", Severity.WARNING,
-                f"Over a sweep from {fmt(cfg['start_lr'])} to {fmt(lrs[-1])} the loss (10-step mean) "
-                f"never fell more than {fmt(100 * drop)}% below its start: no learning rate makes it learn.",
-                hint="Look at the other smoke probes (frozen_params, gradients, zero_input): something "
-                     "stops learning independently of the step size.",
-                metrics=metrics, evidence=evidence)]
-        if ctx.optimizer is None:
-            # no rate was configured (the default Adam's is ours): nothing to be far from
+            # A sweep spends about a dozen steps per decade: a model that needs a few dozen
+            # steps at a good rate (plain SGD) shows no drop in it. Runs at fixed rates decide.
+            tried, confirmed = self._fixed_rate_runs(ctx, lrs[-1], running[0])
+            if confirmed is None:
+                rates = ", ".join(fmt(lr) for lr, _ in tried)
+                return [self.finding(
+                    "no_drop", Severity.WARNING,
+                    f"Over a sweep from {fmt(cfg['start_lr'])} to {fmt(lrs[-1])} the loss (10-step mean) never fell more than {fmt(100 * drop)}% below its "
+                    f"start, nor in {CONFIRM_STEPS}-step runs at fixed rates ({rates}): no learning rate "
+                    "makes it learn.",
+                    hint="Look at the other smoke probes (frozen_params, gradients, zero_input): something "
+                         "stops learning independently of the step size.",
+                    metrics={**metrics, "fixed_rate_drops": {str(lr): round(d, 4) for lr, d in tried}},
+                    evidence=evidence)]
+            suggested = confirmed[0]
+            evidence = curve(suggested)
+            metrics = {**metrics, "suggested_lr": suggested, "fixed_rate_drops": {str(lr): round(d, 4) for lr, d in tried}}
+            sweep_note = (f" (the sweep was too short to see the loss fall; {CONFIRM_STEPS} steps at that rate "
+                          f"lowered it {fmt(100 * confirmed[1])}%)")
+        else:
+            sweep_note = ""
+        if ctx.optimizer is None or not configured or configured <= 0:
+            # no rate was configured (the default Adam's is ours), or 0 (a warm-up's start,
+            # which smoke.frozen_params reports): nothing to be far from
             return [self.finding(
                 "suggestion", Severity.INFO,
-                f"A learning-rate range test suggests a rate near {fmt(suggested)} for this model.",
+                f"A learning-rate range test suggests a rate near {fmt(suggested)} for this model{sweep_note}.",
                 hint="Use it as a starting point; pass your optimizer to compare with its rate.",
                 metrics=metrics, evidence=evidence)]
         factor = configured / suggested
@@ -162,7 +191,7 @@ class LrRangeProbe(Probe):
         metrics = {**metrics, "start_loss": trace.start_loss, "end_loss": trace.end_loss,
                    "run_steps": trace.n_steps}
         distance = (f"{fmt(max(factor, 1 / factor))}x {direction} than the {fmt(suggested)} that a "
-                    "range test suggests")
+                    f"range test suggests{sweep_note}")
         if far and failure is not None:
             return [self.finding(
                 "far_from_suggestion", Severity.WARNING,
@@ -177,6 +206,39 @@ class LrRangeProbe(Probe):
                f"{fmt(trace.end_loss)}, so it trains." if failure is None else "."),
             hint="The suggestion reads the first steps of training; keep a rate that trains.",
             metrics=metrics, evidence=evidence)]
+
+    def _fixed_rate_runs(self, ctx: SmokeContext, top: float, start: float) -> tuple[
+            list[tuple[float, float]], tuple[float, float] | None]:
+        """Short runs of fresh copies at ``CONFIRM_FACTORS`` times the sweep's last rate.
+
+        Returns every (rate, drop) tried, and the (rate, drop) of the largest drop when it
+        reaches ``min_drop``, else None. The drop is the lowest 10-step running mean of a run's
+        loss below ``start``, the sweep's first 10 steps (the untrained model on the same
+        batches): a run that first blows the loss up must still come down below where it began.
+        """
+        tried = []
+        window = 10
+        for i, factor in enumerate(CONFIRM_FACTORS):
+            lr = top * factor
+            if lr < self.config["start_lr"]:
+                break
+            with ctx.seeded(20 + i):
+                model = ctx.fresh_model().train()
+                opt = ctx.make_optimizer(model)
+                for group in opt.param_groups:
+                    group["lr"] = lr
+                scaler = ctx.grad_scaler()
+                raw = []
+                for step in range(CONFIRM_STEPS):
+                    value = train_step(ctx, model, opt, scaler, *ctx.batch(step))
+                    if not math.isfinite(value):
+                        break
+                    raw.append(value)
+            running = [sum(raw[j:j + window]) / window for j in range(len(raw) - window + 1)]
+            drop = 1 - min(running) / start if running and start > 0 else 0.0
+            tried.append((lr, drop))
+        best = max(tried, key=lambda run: run[1], default=None)
+        return tried, best if best is not None and best[1] >= self.config["min_drop"] else None
 
     def _failure(self, trace: Trace, ctx: SmokeContext) -> str | None:
         """How the short run at the configured rate failed, in words, or None if it trained.
