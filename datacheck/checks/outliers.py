@@ -12,6 +12,7 @@ from datacheck.models.estimators import reduce_dimensions
 from datacheck.models.oof import model_threads, pooled, pooled_features
 from datacheck.models.isolation import isolation_scores
 from datacheck.report.findings import Evidence, Finding, Severity
+from datacheck.scan.parallel import run_blocks
 from datacheck.spec.params import Param
 
 # Samples and cells named in a finding at most, and listed in its evidence.
@@ -89,7 +90,7 @@ class OutliersCheck(Check):
         if train.columns is None or not train.columns.shape[0] or train.feature_stats is None:
             return []
         names = list(train.feature_stats.names)
-        scales = _column_scales(train.columns, ctx.seed)
+        scales = _column_scales(train.columns, ctx.seed, model_threads(ctx.options))
         cells = []  # (split, row, column, value, z, isolation)
         for split in ctx.splits():
             if split.columns is None or split.feature_stats is None or list(split.feature_stats.names) != names:
@@ -238,19 +239,25 @@ def _model_inputs(ctx: CheckContext):
     return pooled(ctx), x, feats.description
 
 
-def _column_scales(columns: np.ndarray, seed: int) -> list[ColumnScale | None]:
-    """The robust scale of every train column (None where it has no spread or few values)."""
+def _column_scales(columns: np.ndarray, seed: int, threads: int = 1) -> list[ColumnScale | None]:
+    """The robust scale of every train column (None where it has no spread or few values),
+    computed in ``threads`` threads."""
     if columns.shape[1] > SCALE_ROWS:
         rows = np.sort(np.random.default_rng(seed).choice(columns.shape[1], SCALE_ROWS, replace=False))
         columns = columns[:, rows]
-    out = []
-    for col in columns:
+    out: list[ColumnScale | None] = [None] * len(columns)
+
+    def scale_of(j: int) -> None:
+        col = columns[j]
         finite = col[np.isfinite(col)]
         scale = RobustScale.of(finite) if len(finite) >= MIN_VALUES else None
         if scale is None or not scale.log:
-            out.append(ColumnScale(scale, None) if scale is not None else None)
-            continue
+            out[j] = ColumnScale(scale, None) if scale is not None else None
+            return
         center = float(np.median(finite))
         spread = 1.4826 * float(np.median(np.abs(finite - center)))
-        out.append(ColumnScale(RobustScale(False, center, spread), scale) if spread > 0 else None)
+        out[j] = ColumnScale(RobustScale(False, center, spread), scale) if spread > 0 else None
+
+    # columns in threads: their medians and quantiles are numpy partitions, which release the GIL
+    run_blocks(scale_of, range(len(columns)), workers=threads)
     return out

@@ -128,8 +128,8 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
             np.clip(col, -10, 10, out=col)
             keep.append(i)
     out = np.empty((n, len(keep) + len(with_missing)), np.float32)
-    for c, i in enumerate(keep):
-        out[:, c] = xt[i]
+    # one transposing copy (numpy walks the source in memory order), not a strided write per column
+    out[:, :len(keep)] = (xt if len(keep) == len(xt) else xt[keep]).T
     for c, bad in enumerate(missing):
         out[:, len(keep) + c] = bad
     return out, list(with_missing)
@@ -185,7 +185,10 @@ def pooled_columns(ctx, pool: Pool) -> np.ndarray:
         positions = scan.column_positions(rows)
         where = {n: j for j, n in enumerate(scan.feature_stats.names)} if names else {}
         for i, name in enumerate(names):
-            xt[i, at] = scan.columns[where[name], positions]
+            if len(at) == len(pool):  # one split (at is 0..n-1): gather into the row, no temporary
+                np.take(scan.columns[where[name]], positions, out=xt[i])
+            else:
+                xt[i, at] = scan.columns[where[name], positions]
     return xt
 
 
