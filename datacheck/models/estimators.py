@@ -52,6 +52,9 @@ PROBE_BINS = 63
 PROBE_LEAVES = 7
 # Nystroem components of the kernel model, at most (its fit costs about linearly in them).
 KERNEL_COMPONENTS = 1000
+# The kernel model maps this many samples at a time (25,000 samples on 1,000 landmarks map to
+# 100 MB of float32, and each step of the map makes a temporary as large).
+MAP_ROWS = 8_192
 # Tables wider than this are reduced with PCA before the kernel model.
 MAX_TABLE_WIDTH = 256
 # The second family: features kept by univariate screening, and its boosting rounds.
@@ -184,16 +187,26 @@ class KernelModel:
 
         self.map_ = Nystroem(gamma=self.gamma, n_components=self.n_components, random_state=self.seed)
         with self._map_threads():
-            features = self.map_.fit_transform(x)
-        self.regression_ = LogisticRegression(C=self.C, max_iter=300, tol=1e-3).fit(features, y)
+            self.map_.fit(x)
+        self.regression_ = LogisticRegression(C=self.C, max_iter=300, tol=1e-3).fit(self._mapped(x), y)
         self.classes_ = self.regression_.classes_
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """(n, classes) probabilities."""
+        return self.regression_.predict_proba(self._mapped(x))
+
+    def _mapped(self, x: np.ndarray) -> np.ndarray:
+        """The map of ``x``, ``MAP_ROWS`` rows at a time: the kernel of a block with the
+        landmarks, then its product with their normalization, each as large as the result."""
+        out = None
         with self._map_threads():
-            features = self.map_.transform(x)
-        return self.regression_.predict_proba(features)
+            for lo in range(0, len(x), MAP_ROWS):
+                block = self.map_.transform(x[lo:lo + MAP_ROWS])
+                if out is None:
+                    out = np.empty((len(x), block.shape[1]), block.dtype)
+                out[lo:lo + len(block)] = block
+        return out
 
     def _map_threads(self):
         from threadpoolctl import threadpool_limits

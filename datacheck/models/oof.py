@@ -8,6 +8,7 @@ trained on the other folds of a stratified K-fold split. ``label_noise`` and
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from datacheck.models.estimators import (HGB_FROM, boosting_pays, model_factorie
                                          screened_boosting)
 from datacheck.models.features import FeatureSet, pixel_features, table_features
 from datacheck.models.pool import Pool, build_pool
-from datacheck.scan.parallel import available_cpus
+from datacheck.scan.parallel import available_cpus, run_blocks
 from datacheck.scan.sample import stratified_sample
 
 N_FOLDS = 5
@@ -264,9 +265,13 @@ def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1) ->
         with threadpool_limits_to(1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pays = boosting_pays(x, y, folds[0][0], folds[0][1], seed)
-    factories = model_factories(kind, n_train, x.shape[1], seed, boosting_pays=pays, threads=threads)
+    # the pixel models (a kernel model's products, a neighbour search) release the GIL: their
+    # folds are fitted side by side, each in one thread, rather than one after the other
+    together = min(threads, len(folds)) if kind == "pixels" else 1
+    factories = model_factories(kind, n_train, x.shape[1], seed, boosting_pays=pays,
+                                threads=max(1, threads // together))
     advance = steps(len(folds) * len(factories)) if steps is not None else None
-    return _fit_proba(x, y, n_classes, folds, factories, advance, threads)
+    return _fit_proba(x, y, n_classes, folds, factories, advance, threads, together)
 
 
 def model_threads(options: dict | None = None) -> int:
@@ -341,21 +346,56 @@ def sub_steps(ctx, description: str, total: int):
     return progress(description, int(total)) if progress is not None and total > 0 else None
 
 
-def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1) -> tuple[np.ndarray, str]:
-    """Average out-of-fold probabilities of the given (name, factory) models; ``advance(1)``
-    after each fit; OpenMP threads capped at ``threads`` (1 for few samples), BLAS at one
-    (``threadpool_limits_to``)."""
+def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
+               together=1) -> tuple[np.ndarray, str]:
+    """Average out-of-fold probabilities of the given (name, factory) models.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Inputs and labels 0..K-1 of every sample.
+    n_classes : int
+        K.
+    folds : list of (numpy.ndarray, numpy.ndarray)
+        (train, test) positions.
+    factories : list of (str, callable)
+        Unfitted models.
+    advance : callable, optional
+        ``advance(1)`` after each fit.
+    threads : int
+        Threads the fits may use between them (1 for few samples): OpenMP threads, BLAS in
+        one (``threadpool_limits_to``).
+    together : int
+        Folds fitted at the same time, each in its own Python thread with ``threads //
+        together`` OpenMP threads; for models whose work releases the GIL. Each fold writes
+        only its own test rows, so the result does not depend on it.
+
+    Returns
+    -------
+    proba : numpy.ndarray
+        (n, K) probabilities.
+    model : str
+        The models and folds, in words.
+    """
     proba = np.zeros((len(y), n_classes))
     limit = 1 if len(y) < SINGLE_THREAD_BELOW else threads
-    with threadpool_limits_to(limit), warnings.catch_warnings():
+    together = max(1, min(together, limit, len(folds)))
+    lock = threading.Lock()
+
+    def fit_fold(i: int) -> None:
+        train, test = folds[i]
+        for _, make in factories:
+            model = make().fit(x[train], y[train])
+            proba[test[:, None], model.classes_[None, :]] += model.predict_proba(x[test])
+            if advance is not None:
+                with lock:
+                    advance(1)
+
+    # thread limits and warning filters are process-wide: set once, around every fold
+    with threadpool_limits_to(max(1, limit // together)), warnings.catch_warnings():
         # convergence warnings of a capped solver say nothing a user can act on
         warnings.simplefilter("ignore")
-        for train, test in folds:
-            for _, make in factories:
-                model = make().fit(x[train], y[train])
-                proba[test[:, None], model.classes_[None, :]] += model.predict_proba(x[test])
-                if advance is not None:
-                    advance(1)
+        run_blocks(fit_fold, range(len(folds)), workers=together)
     proba /= len(factories)
     # a class absent from a training fold got no probability there; renormalize
     proba /= np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)

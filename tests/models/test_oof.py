@@ -67,3 +67,21 @@ def test_skip_reason_without_features():
     ds = from_objects({"train": frame})
     ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0})
     assert "no features" in oof_skip_reason(ctx)
+
+
+def test_folds_fitted_side_by_side_give_the_same_probabilities(digits_split, monkeypatch):
+    monkeypatch.setattr(oof_module, "SINGLE_THREAD_BELOW", 0)  # let 1,797 samples use two threads
+    x = np.concatenate(digits_split[:2]).astype(np.float32)
+    y = np.concatenate(digits_split[2:]).astype(np.int64)
+    folds = oof_module._folds(y, seed=0)
+    factories = oof_module.model_factories("pixels", len(folds[0][0]), x.shape[1], seed=0)
+    results = {}
+    for together in (1, 2):
+        calls = []
+        proba, model = oof_module._fit_proba(x, y, 10, folds, factories, advance=calls.append, threads=2,
+                                             together=together)
+        results[together] = proba
+        assert calls == [1] * (len(folds) * len(factories)), "every fit reported, from whichever thread"
+        assert model == "RBF kernel model + 15 nearest neighbours, 5-fold"
+    assert np.allclose(results[1].sum(axis=1), 1) and np.mean(results[1].argmax(axis=1) == y) > 0.95
+    assert np.array_equal(results[1], results[2])
