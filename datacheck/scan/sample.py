@@ -14,7 +14,11 @@ TARGET_BINS = 64
 
 
 def stratified_sample(y: np.ndarray, size: int, floor: int, seed: int) -> np.ndarray:
-    """Sorted positions of about ``size`` samples, each class in proportion (at least ``floor``).
+    """Sorted positions of ``size`` samples, each class in proportion (at least ``floor``).
+
+    Each class gets its share of ``size`` rounded down, and the samples left over go to the
+    classes with the largest remainders, so the sample holds exactly ``size`` samples unless
+    ``floor`` (or ``size`` above ``len(y)``) makes it larger (smaller).
 
     Parameters
     ----------
@@ -35,7 +39,11 @@ def stratified_sample(y: np.ndarray, size: int, floor: int, seed: int) -> np.nda
     rng = np.random.default_rng(seed)
     counts = np.bincount(y)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    quota = np.minimum(counts, np.maximum(np.round(counts * size / len(y)).astype(np.int64), floor))
+    share = counts * (min(size, len(y)) / max(len(y), 1))
+    quota = np.floor(share).astype(np.int64)
+    # largest remainders first, ties to the lower class code
+    quota[np.argsort(quota - share, kind="stable")[:min(size, len(y)) - int(quota.sum())]] += 1
+    quota = np.minimum(counts, np.maximum(quota, floor))
     # a random rank within each class; keep the ranks below the class quota
     rank = np.empty(len(y), np.int64)
     # ordered by class, at random within a class (np.lexsort((random, y)), 3-4x faster: one
