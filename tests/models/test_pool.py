@@ -22,6 +22,19 @@ def test_stratified_sample_keeps_class_shares_and_floor():
     assert not np.array_equal(at, stratified_sample(y, 1000, 5, seed=1))
 
 
+
+def test_stratified_sample_has_exactly_the_size_asked():
+    rng = np.random.default_rng(1)
+    for n, size, k in [(1_000_000, 200_000, 10), (1_000, 300, 3), (50, 10, 7), (999, 998, 5)]:
+        y = rng.integers(0, k, n)
+        at = stratified_sample(y, size, 1, seed=0)
+        assert len(at) == size, (n, size, k)
+        share = np.bincount(y, minlength=k) * size / n
+        assert np.all(np.abs(np.bincount(y[at], minlength=k) - share) < 1 + 1e-9)  # each class within a sample
+    y = np.repeat([0, 1], [95, 5])
+    assert len(stratified_sample(y, 10, 3, seed=0)) == 13  # 10 of class 0 (9.5 rounded up), 3 of class 1 by the floor
+    assert len(stratified_sample(y, 500, 1, seed=0)) == 100  # never more than there are
+
 def test_pool_drops_unlabelled_and_rare_classes_and_samples():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 4))
