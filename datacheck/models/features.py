@@ -65,8 +65,13 @@ def pixel_features(ctx, pool: Pool) -> FeatureSet:
             at, rows = pool.rows_of(k)
             lo, hi = info.value_min, info.value_max
             scale = 1.0 / (hi - lo) if np.isfinite(hi - lo) and hi > lo else 1.0
-            part = (img[rows].reshape(len(rows), -1).astype(np.float32) - np.float32(lo)) * np.float32(scale)
-            out[at] = np.nan_to_num(part, nan=0.0, posinf=1.0, neginf=0.0)
+            part = _rows_of(out, at)
+            np.subtract(img[rows].reshape(len(rows), -1), np.float32(lo), out=part, dtype=np.float32,
+                        casting="unsafe")
+            part *= np.float32(scale)
+            np.nan_to_num(part, copy=False, nan=0.0, posinf=1.0, neginf=0.0)
+            if not np.may_share_memory(part, out):
+                out[at] = part
         # channels first so that a CNN can reshape rows to (c, h, w)
         chw = out.reshape(len(pool), h, w, c).transpose(0, 3, 1, 2).reshape(len(pool), -1)
         return FeatureSet(np.ascontiguousarray(chw), "pixels", f"{h}x{w}x{c} pixels", (c, h, w))
@@ -81,14 +86,26 @@ def _thumb_features(ctx, pool: Pool) -> FeatureSet:
     for k, name in enumerate(pool.split_names):
         im = ctx.scan.splits[name].images
         at, rows = pool.rows_of(k)
-        out[at, :side * side] = im.thumb[rows].reshape(len(rows), -1) / np.float32(255)
+        part = _rows_of(out, at)
+        np.divide(im.thumb[rows].reshape(len(rows), -1), np.float32(255), out=part[:, :side * side],
+                  dtype=np.float32, casting="unsafe")
         for j, stat in enumerate((im.mean, im.std)):
             vals = stat[rows].astype(np.float32)
             # a grayscale image has only channel 0: its colour channels equal it
             vals = np.where(np.isnan(vals), vals[:, :1], vals)
-            out[at, side * side + 3 * j:side * side + 3 * j + 3] = np.nan_to_num(vals) / np.float32(255)
+            part[:, side * side + 3 * j:side * side + 3 * j + 3] = np.nan_to_num(vals) / np.float32(255)
+        if not np.may_share_memory(part, out):
+            out[at] = part
     return FeatureSet(out, "pixels", f"{side}x{side} grayscale thumbnails and channel statistics",
                       (1, side, side))
+
+
+def _rows_of(out: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Where a split's pooled rows ``at`` go: a view of ``out`` when they are one run (a
+    single split), written in place; else a new array the caller copies to ``out[at]``."""
+    if len(at) and at[-1] - at[0] == len(at) - 1:
+        return out[at[0]:at[-1] + 1]
+    return np.empty((len(at), out.shape[1]), out.dtype)
 
 
 def table_features(ctx, pool: Pool) -> FeatureSet:

@@ -8,7 +8,7 @@ import pandas as pd
 from datacheck.checks import CheckContext
 from datacheck.data import from_objects, load
 from datacheck.models.features import pixel_features, table_features
-from datacheck.models.pool import build_pool
+from datacheck.models.pool import Pool, build_pool
 from datacheck.scan import scan
 
 
@@ -61,3 +61,21 @@ def test_large_image_arrays_and_files_use_thumbnails(sample_data):
     ctx, pool = _ctx_pool(load(sample_data / "clean_manifest" / "manifest.csv"))
     feats = pixel_features(ctx, pool)
     assert feats.x.shape == (200, 262) and 0 <= feats.x.min() and feats.x.max() <= 1
+
+
+def test_pixel_features_are_each_pooled_samples_own_in_any_order():
+    # a split's pooled rows are written in place when they are one run (as build_pool makes
+    # them), by position when they are scattered (a pool in another order)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(400, 6, 6, 1)).astype(np.uint8)
+    y = np.repeat(np.arange(4), 100)
+    ds = from_objects({"train": (x[:300], y[:300]), "test": (x[300:], y[300:])})
+    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0})
+    built = build_pool(ctx, max_samples=150, min_per_class=2, seed=0)
+    order = rng.permutation(len(built))
+    shuffled = Pool(built.split_names, built.split[order], built.row[order], built.y[order], built.n_available)
+    for pool in (built, shuffled):
+        feats = pixel_features(ctx, pool)
+        source = np.where(pool.split == 0, pool.row, pool.row + 300)
+        assert feats.x.shape == (len(pool), 36)
+        assert np.allclose(feats.x, x[source].reshape(len(pool), -1) / 255)
