@@ -268,6 +268,20 @@ def cheap_factory() -> Callable:
     return lambda: LogisticRegression(C=1.0, max_iter=100, tol=1e-3)
 
 
+def null_factory() -> Callable:
+    """The model refit on permuted labels: a ridge classifier, one least-squares solve.
+
+    Labels unrelated to the inputs score about chance whatever the model; this one needs no
+    iterations. On 2,000-sample subsamples of Fashion-MNIST thumbnails, digits-like images,
+    a 10-class table and a 2-class table, its held-out balanced accuracy over ten
+    permutations had the mean and spread of the cheap logistic regression's (within 0.007),
+    in 0.2x its time on the images, whose logistic fits converge slowly.
+    """
+    from sklearn.linear_model import RidgeClassifier
+
+    return lambda: RidgeClassifier(alpha=1.0)
+
+
 def screened_boosting(d: int, seed: int) -> Callable:
     """The second family: univariate screening (best single split) then gradient boosting.
 

@@ -1,8 +1,9 @@
 """Are the labels related to the inputs at all? Cross-validated skill and a permutation test.
 
-The observed score is the out-of-fold balanced accuracy; its null distribution comes from a
-cheap model (logistic regression, 3 folds) refit on a few seeded permutations of the labels
-of a stratified subsample. Whether labels are independent of the inputs is decided on the
+The observed score is the out-of-fold balanced accuracy (or that of a cheap logistic
+regression, 3 folds, on a stratified subsample, where it is higher); its null distribution
+comes from a ridge classifier (one least-squares solve) refit, 3 folds, on a few seeded
+permutations of the subsample's labels. Whether labels are independent of the inputs is decided on the
 z-score of the observed score against that null. Labels count as unrelated only when no
 model family finds signal: where the main models (on reduced inputs) fail, the second
 family (gradient boosting on screened, unreduced features, scored like the cheap model) is
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datacheck.models.estimators import cheap_factory, screened_boosting
+from datacheck.models.estimators import cheap_factory, null_factory, screened_boosting
 from datacheck.models.oof import OutOfFold, model_inputs, out_of_fold, sub_steps
 from datacheck.scan.sample import stratified_sample
 
@@ -51,7 +52,8 @@ class Relation:
     skill : float
         ``(best_balanced_accuracy - chance) / (1 - chance)``: 0 at chance, 1 perfect.
     null_mean, null_std : float
-        Balanced accuracy of the cheap model under permuted labels.
+        Balanced accuracy of the null model (``estimators.null_factory``) under permuted
+        labels.
     z_score : float
         Of the observed score against the null.
     p_value : float
@@ -112,7 +114,7 @@ def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs, advance=No
     advance(1)
     null = []
     for _ in range(n_permutations):
-        null.append(_cv_score(x_s, rng.permutation(y_s), k, seed, cheap_factory()))
+        null.append(_cv_score(x_s, rng.permutation(y_s), k, seed, null_factory()))
         advance(1)
     null = np.array(null)
     # the observed score: the better of the main models on the subsample and the cheap model
