@@ -269,7 +269,7 @@ def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1) ->
     # folds are fitted side by side, each in one thread, rather than one after the other
     together = min(threads, len(folds)) if kind == "pixels" else 1
     factories = model_factories(kind, n_train, x.shape[1], seed, boosting_pays=pays,
-                                threads=max(1, threads // together))
+                                threads=1 if together > 1 else threads)
     advance = steps(len(folds) * len(factories)) if steps is not None else None
     return _fit_proba(x, y, n_classes, folds, factories, advance, threads, together)
 
@@ -366,9 +366,10 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
         Threads the fits may use between them (1 for few samples): OpenMP threads, BLAS in
         one (``threadpool_limits_to``).
     together : int
-        Folds fitted at the same time, each in its own Python thread with ``threads //
-        together`` OpenMP threads; for models whose work releases the GIL. Each fold writes
-        only its own test rows, so the result does not depend on it.
+        Folds fitted at the same time (at most ``threads``), each in its own Python thread
+        and in one BLAS/OpenMP thread; for models whose work releases the GIL. Each fold
+        writes only its own test rows, and every fit runs single-threaded whatever the
+        number of cores, so the result does not depend on either.
 
     Returns
     -------
@@ -392,7 +393,7 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
                     advance(1)
 
     # thread limits and warning filters are process-wide: set once, around every fold
-    with threadpool_limits_to(max(1, limit // together)), warnings.catch_warnings():
+    with threadpool_limits_to(1 if together > 1 else limit), warnings.catch_warnings():
         # convergence warnings of a capped solver say nothing a user can act on
         warnings.simplefilter("ignore")
         run_blocks(fit_fold, range(len(folds)), workers=together)
