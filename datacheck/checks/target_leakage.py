@@ -8,6 +8,7 @@ from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.models import single_feature as sf
 from datacheck.models.features import common, numeric_names, pooled_columns
+from datacheck.models.oof import model_threads
 from datacheck.models.pool import build_pool
 from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.spec.params import Param
@@ -126,11 +127,12 @@ class TargetLeakageCheck(Check):
         excess = np.full(len(names), np.inf)  # regression: no class blocks
         if regression:
             y = ctx.scan.facts.target_values[pool.y].astype(np.float64)
-            skill = sf.r2(values, codes, y, numeric, ctx.seed)
+            skill = sf.r2(values, codes, y, numeric, ctx.seed, threads=model_threads(ctx.options))
             chance = 0.0
         else:
             y = np.unique(pool.y, return_inverse=True)[1]
-            skill, excess = sf.classification_skill(values, codes, y, ctx.seed)
+            skill, excess = sf.classification_skill(values, codes, y, ctx.seed,
+                                                    threads=model_threads(ctx.options))
             chance = 1.0 / (y.max() + 1)
         by_name = dict(zip(names, skill))
         for name, how in ids.items():

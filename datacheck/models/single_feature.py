@@ -20,6 +20,8 @@ import warnings
 
 import numpy as np
 
+from datacheck.scan.parallel import run_blocks
+
 # A column with at most this many distinct values, and ROWS_PER_GROUP rows per value on
 # average, is judged value by value; others by the neighbours of each value in the column's
 # sorted order (an integer score of many values with a few rows each is ordinal, not a set of
@@ -112,7 +114,7 @@ def balanced_accuracy(x: np.ndarray, codes: np.ndarray, y: np.ndarray, seed: int
 
 
 def classification_skill(x: np.ndarray, codes: np.ndarray, y: np.ndarray,
-                         seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                         seed: int = 0, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Leave-one-out balanced accuracy of each column alone, and its sorted order's excess changes.
 
     Each row's class is predicted from the other rows with the same value (a column with few
@@ -129,6 +131,8 @@ def classification_skill(x: np.ndarray, codes: np.ndarray, y: np.ndarray,
         int class per row, 0..K-1.
     seed : int
         Seed of the order of tied values.
+    threads : int
+        Threads over chunks of columns; the result does not depend on it.
 
     Returns
     -------
@@ -152,17 +156,14 @@ def classification_skill(x: np.ndarray, codes: np.ndarray, y: np.ndarray,
                           minlength=m * k).reshape(m, k)
         return (per[:, present] / sizes[present]).mean(axis=1)
 
-    where = np.flatnonzero(grouped)
-    for cols in _chunks(len(where), n * k * 2):
-        idx = where[cols]
+    def by_value(idx: np.ndarray) -> None:
         votes = _group_sums(codes[:, idx], onehot)
         # each class in proportion to its size (itself left out); an empty group ties
         score = votes / np.maximum(sizes[None, None, :] - onehot[:, None, :], 1)
         score[..., ~present] = -1.0
         skill[idx] = recall(score.argmax(axis=2) == y[:, None], np.broadcast_to(y[:, None], (n, len(idx))))
-    where = np.flatnonzero(~grouped)
-    for cols in _chunks(len(where), n * k * 2):
-        idx = where[cols]
+
+    def by_order(idx: np.ndarray) -> None:
         # at sorted positions: each column's rows in sorted order, ties at random
         votes, order = _neighbour_sums(x[:, idx], onehot, half_width(n), seed)
         ys = y[order]
@@ -170,11 +171,16 @@ def classification_skill(x: np.ndarray, codes: np.ndarray, y: np.ndarray,
         score[..., ~present] = -1.0
         skill[idx] = recall(score.argmax(axis=2) == ys, ys)
         excess[idx] = ((ys[1:] != ys[:-1]).sum(axis=0) - (int(present.sum()) - 1)) / max(n, 1)
+
+    # chunks of columns in threads (numpy's sorts and sums release the GIL); each writes its own
+    for judge, where in ((by_value, np.flatnonzero(grouped)), (by_order, np.flatnonzero(~grouped))):
+        chunks = [where[cols] for cols in _chunks(len(where), n * k * 2)]
+        run_blocks(lambda i: judge(chunks[i]), range(len(chunks)), workers=threads)
     return skill, excess
 
 
 def r2(x: np.ndarray, codes: np.ndarray, y: np.ndarray, numeric: np.ndarray | None = None,
-       seed: int = 0) -> np.ndarray:
+       seed: int = 0, threads: int = 1) -> np.ndarray:
     """Leave-one-out R² of each column alone: the better of its neighbours' mean and a line.
 
     Parameters
@@ -189,6 +195,8 @@ def r2(x: np.ndarray, codes: np.ndarray, y: np.ndarray, numeric: np.ndarray | No
         bool (d,): columns whose straight-line fit counts too (not categories); default all.
     seed : int
         Seed of the order of tied values.
+    threads : int
+        Threads over chunks of columns; the result does not depend on it.
 
     Returns
     -------
@@ -203,17 +211,20 @@ def r2(x: np.ndarray, codes: np.ndarray, y: np.ndarray, numeric: np.ndarray | No
     mean_other = (y.sum() - y) / (n - 1)
     out = np.empty(d)
     grouped = codes[0] >= 0
-    for sort in (False, True):
-        where = np.flatnonzero(grouped != sort)
-        for cols in _chunks(len(where), n * 8):
-            idx = where[cols]
-            if sort:  # at sorted positions (the squared errors do not depend on the order)
-                sums, order = _neighbour_sums(x[:, idx], v, half_width(n), seed)
-                target, fallback = y[order], mean_other[order]
-            else:
-                sums, target, fallback = _group_sums(codes[:, idx], v), y[:, None], mean_other[:, None]
-            pred = np.where(sums[..., 1] > 0, sums[..., 0] / np.maximum(sums[..., 1], 1), fallback)
-            out[idx] = 1 - ((target - pred) ** 2).sum(axis=0) / total
+
+    def judge(idx: np.ndarray, sort: bool) -> None:
+        if sort:  # at sorted positions (the squared errors do not depend on the order)
+            sums, order = _neighbour_sums(x[:, idx], v, half_width(n), seed)
+            target, fallback = y[order], mean_other[order]
+        else:
+            sums, target, fallback = _group_sums(codes[:, idx], v), y[:, None], mean_other[:, None]
+        pred = np.where(sums[..., 1] > 0, sums[..., 0] / np.maximum(sums[..., 1], 1), fallback)
+        out[idx] = 1 - ((target - pred) ** 2).sum(axis=0) / total
+
+    # chunks of columns in threads, as classification_skill's
+    chunks = [(where[cols], sort) for sort in (False, True)
+              for where in [np.flatnonzero(grouped != sort)] for cols in _chunks(len(where), n * 8)]
+    run_blocks(lambda i: judge(*chunks[i]), range(len(chunks)), workers=threads)
     line = _line_r2(x, y)
     if numeric is not None:
         line = np.where(numeric, line, -np.inf)
