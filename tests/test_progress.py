@@ -82,10 +82,11 @@ def test_checks_bar_names_the_check_running_and_model_fits_advance(digits_split)
         advances[description] = _Advance(bars, description)
         return advances[description]
 
-    report = datacheck.profile(train=(x_train, y_train), test=(x_test, y_test),
-                               checks=["learnability", "label_noise", "class_balance"], progress=progress)
+    checks = ["learnability", "label_noise", "class_balance"]
+    report = datacheck.profile(train=(x_train, y_train), test=(x_test, y_test), checks=checks, progress=progress,
+                               workers=1)
     title = f"running {len(report.checks)} checks"
-    assert advances[title].names == [f"{title}: {c.id}" for c in report.checks]
+    assert advances[title].names == [f"{title}: {c.id}" for c in report.checks]  # one at a time
     assert bars[title] == [len(report.checks), len(report.checks)]
     fits = [d for d in bars if d.startswith(("cross-validated models (", "model inputs of "))]
     perms = [d for d in bars if d.startswith("permutation test (")]
@@ -93,6 +94,12 @@ def test_checks_bar_names_the_check_running_and_model_fits_advance(digits_split)
     for d in fits + perms:
         total, done = bars[d]
         assert total > 1 and done == total, (d, bars[d])
+    # the model checks beside class_balance: the bar names every check running
+    advances.clear()
+    bars.clear()
+    datacheck.profile(train=(x_train, y_train), test=(x_test, y_test), checks=checks, progress=progress, workers=2)
+    names = advances[title].names
+    assert bars[title] == [3, 3] and {n for name in names for n in name[len(title) + 2:].split(", ")} == set(checks)
 
 
 def test_cli_bar_renames_and_leaves_the_screen_when_done():

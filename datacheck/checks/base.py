@@ -46,11 +46,13 @@ class Check(Declared):
     Subclasses set ``id``, ``items`` (checklist item numbers), ``needs`` (from
     ``KNOWN_NEEDS``), ``tasks`` (the targets they apply to, default both) and ``params``
     (name -> ``Param``), document "What it detects" and "Why it matters" in their docstring,
-    and implement ``run``. They hold no presentation code.
+    and implement ``run``. They hold no presentation code. A check whose work is fitting the
+    shared out-of-fold models sets ``fits_models``: the runner may run it beside the others.
     """
 
     known_needs = KNOWN_NEEDS
     tasks: ClassVar[tuple[str, ...]] = TASKS
+    fits_models: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

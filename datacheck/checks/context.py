@@ -3,12 +3,19 @@
 Checks read the dataset only through the scan side (``ScanResult``: per-split scans, a
 ``SplitSource`` per split and the ``DatasetFacts``), so a new layout or engine is known to the
 scan alone.
+
+The runner may run two checks at once (``runner.run_checks``: the model checks beside the
+others), so the cache computes each value once whichever thread asks first, each thread
+collects its own check's per-sample columns, and ``peek`` waits for the checks that run
+before the caller's.
 """
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -40,18 +47,62 @@ class CheckContext:
     options: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[str, int], Callable[[int], None]] | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    _columns: SampleColumns | None = field(default=None, repr=False)
+    _computing: dict[str, threading.Event] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """Return the value stored under ``key``, computing it once with ``compute()``."""
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
+        """Return the value stored under ``key``, computing it once with ``compute()``.
+
+        A thread that asks for a value another thread is computing waits for it (and
+        computes it itself if that computation raised).
+        """
+        while True:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+                busy = self._computing.get(key)
+                if busy is None:
+                    busy = self._computing[key] = threading.Event()
+                    break
+            busy.wait()
+        self._local.computing = getattr(self._local, "computing", 0) + 1
+        try:
+            value = compute()
+            with self._lock:
+                self._cache[key] = value
+            return value
+        finally:
+            self._local.computing -= 1
+            with self._lock:
+                del self._computing[key]
+            busy.set()
 
     def peek(self, key: str) -> Any:
-        """The value stored under ``key`` when another check already computed it, else None
-        (for optional comparisons that must not trigger the computation)."""
-        return self._cache.get(key)
+        """The value stored under ``key`` when a check that runs before the caller's computed
+        it, else None (for optional comparisons that must not trigger the computation).
+
+        Waits until the checks before the caller's have finished, so that the answer does
+        not depend on which ran first. Never call it inside a ``cached`` computation, which
+        another thread may be waiting for.
+        """
+        if getattr(self._local, "computing", 0):
+            raise RuntimeError(f"peek({key!r}) inside a cached computation")
+        wait = getattr(self._local, "wait_earlier", None)
+        if wait is not None:
+            wait()
+        with self._lock:
+            return self._cache.get(key)
+
+    @contextmanager
+    def checking(self, wait_earlier: Callable[[], None] | None = None) -> Iterator[None]:
+        """The runner's frame of one check in this thread: ``peek`` calls ``wait_earlier()``
+        (which returns once the checks before this one have finished) before it reads."""
+        self._local.wait_earlier = wait_earlier
+        try:
+            yield
+        finally:
+            self._local.wait_earlier = None
 
     @property
     def classes(self) -> list[str]:
@@ -168,14 +219,16 @@ class CheckContext:
         >>> ctx.sample_column("train", "quality", quality_per_sample)          # doctest: +SKIP
         >>> ctx.sample_column("train", "flag", "nan", rows=rows_with_nan)      # doctest: +SKIP
         """
-        if self._columns is None:
-            self._columns = SampleColumns({name_: scan.n for name_, scan in self.scan.splits.items()})
-        self._columns.add(split, name, values, rows=rows, categories=categories)
+        columns = getattr(self._local, "columns", None)
+        if columns is None:
+            columns = SampleColumns({name_: scan.n for name_, scan in self.scan.splits.items()})
+            self._local.columns = columns
+        columns.add(split, name, values, rows=rows, categories=categories)
 
     def take_sample_columns(self) -> SampleColumns | None:
-        """The columns attached since the last call (None if none), and forget them; the
-        runner calls it after each check to move them onto its outcome."""
-        taken, self._columns = self._columns, None
+        """The columns this thread attached since its last call (None if none), and forget
+        them; the runner calls it after each check to move them onto its outcome."""
+        taken, self._local.columns = getattr(self._local, "columns", None), None
         return taken if taken else None
 
     def sample_index(self) -> SampleIndex:

@@ -97,6 +97,7 @@ class LabelNoiseCheck(Check):
     id = "label_noise"
     items = (6,)
     needs = ("labels",)
+    fits_models = True
     params = {
         "warn_ratio": Param(0.06, "Share of wrong labels spread over most classes (measured on the models' "
                             "most confident predictions) from which a warning is raised.", float, 0, 1,

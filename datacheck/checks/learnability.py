@@ -60,6 +60,7 @@ class LearnabilityCheck(Check):
     id = "learnability"
     items = (2, 4, 5)
     needs = ("labels",)
+    fits_models = True
     params = {
         "weak_skill": Param(0.1, "Skill (balanced accuracy scaled so chance is 0 and perfect is 1; R² for a "
                             "regression target) below which a learnable relation counts as weak.", float, 0, 1,

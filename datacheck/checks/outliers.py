@@ -8,8 +8,7 @@ from datacheck.checks._extremes import EXTREME_Z, ISOLATION_RATIO, RobustScale, 
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.models import oof_skip_reason
-from datacheck.models.estimators import reduce_dimensions
-from datacheck.models.oof import model_threads, pooled, pooled_features
+from datacheck.models.oof import model_threads, pooled, pooled_features, reduced_inputs
 from datacheck.models.isolation import isolation_scores
 from datacheck.report.findings import Evidence, Finding, Severity
 from datacheck.scan.parallel import run_blocks
@@ -229,14 +228,8 @@ class ColumnScale:
 
 def _model_inputs(ctx: CheckContext):
     """The pooled samples, their reduced model inputs and their description: those of the
-    out-of-fold models when another check already fit them, else the same inputs built here
-    (no model is fit for this check)."""
-    oof = ctx.peek("oof_regression" if ctx.is_regression else "oof")
-    if oof is not None:
-        return oof.pool, oof.x, oof.features
-    feats = pooled_features(ctx)
-    x = ctx.cached("outliers.inputs", lambda: reduce_dimensions(feats.x, feats.kind, ctx.seed))
-    return pooled(ctx), x, feats.description
+    out-of-fold models (no model is fit for this check)."""
+    return pooled(ctx), reduced_inputs(ctx), pooled_features(ctx).description
 
 
 def _column_scales(columns: np.ndarray, seed: int, threads: int = 1) -> list[ColumnScale | None]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
-from typing import Iterable
+from typing import Callable, Iterable
+
+from threadpoolctl import threadpool_limits
 
 from datacheck.checks.base import Check
 from datacheck.checks.context import CheckContext
+from datacheck.models.oof import fits_beside
 from datacheck.report.findings import CheckOutcome, Finding, Severity, Status
 
 log = logging.getLogger(__name__)
@@ -27,32 +31,103 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
     Returns
     -------
     outcomes : list of CheckOutcome
-        One per check: passed, failed (a warning or error), skipped (with the reason) or
-        errored (with the exception).
+        One per check, in the order given: passed, failed (a warning or error), skipped (with
+        the reason) or errored (with the exception).
     findings : list of Finding
+        In the same order.
 
     Notes
     -----
+    Where the model fits run in one thread while more CPUs are available (a narrow table:
+    ``models.oof.fits_beside``), the checks that fit the models (``Check.fits_models``) run
+    one after the other in a second thread, beside the others: their fits are mostly Python
+    steps that hold the GIL, the others' mostly numpy loops that release it. Every BLAS and
+    OpenMP pool then runs one thread. The findings are those of a run one check at a time:
+    each cached value is computed once whichever check asks first, and ``ctx.peek`` waits
+    for the checks before the caller's.
+
     ``ctx.progress`` gets one bar over the checks, advanced after each; when the ``advance``
-    it returns has a ``describe(text)`` method, the bar is renamed to name each check as it
-    starts.
+    it returns has a ``describe(text)`` method, the bar is renamed to name the checks
+    running. A check's long steps (model fits) open bars of their own through ``ctx.progress``.
     """
     checks = list(checks)
     title = f"running {len(checks)} checks"
     advance = ctx.progress(title, len(checks)) if ctx.progress else None
-    # A bar that can be renamed (``advance.describe(text)``) names the check running now; a
-    # check's long steps (model fits) open bars of their own through ``ctx.progress``.
     describe = getattr(advance, "describe", None)
-    outcomes, findings = [], []
-    for check in checks:
-        if describe is not None:
-            describe(f"{title}: {check.id}")
-        outcome, found = _run_one(ctx, check)
-        outcomes.append(outcome)
-        findings.extend(found)
-        if advance:
-            advance(1)
+    results: list = [None] * len(checks)
+    done = [threading.Event() for _ in checks]
+    running: list[str] = []
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        try:
+            with lock:
+                running.append(checks[i].id)
+                if describe is not None:
+                    describe(f"{title}: {', '.join(running)}")
+            with ctx.checking(lambda: [event.wait() for event in done[:i]]):
+                results[i] = _run_one(ctx, checks[i])
+        finally:
+            done[i].set()  # never leave a ``peek`` waiting
+        with lock:
+            running.remove(checks[i].id)
+            if advance:
+                advance(1)
+
+    beside = [i for i, check in enumerate(checks) if check.fits_models] if _models_beside(ctx, checks) else []
+    if not beside:
+        for i in range(len(checks)):
+            run(i)
+    else:
+        with threadpool_limits(limits=1):
+            lane = _Lane(lambda: [run(i) for i in beside], lambda: [done[i].set() for i in beside])
+            for i in range(len(checks)):
+                if i not in beside:
+                    run(i)
+            lane.join()
+    outcomes = [outcome for outcome, _ in results]
+    findings = [finding for _, found in results for finding in found]
     return outcomes, findings
+
+
+def _models_beside(ctx: CheckContext, checks: list[Check]) -> bool:
+    """Whether the model-fitting checks run beside the others (see ``run_checks``)."""
+    fitting = [check for check in checks if check.fits_models]
+    if not fitting or len(fitting) == len(checks):
+        return False
+    try:
+        if all(check.skip_reason(ctx) for check in fitting):
+            return False
+        return fits_beside(ctx)
+    except Exception:  # noqa: BLE001 - the checks report it when they run
+        return False
+
+
+class _Lane:
+    """``work()`` in a second thread, started now; ``join`` re-raises what it raised.
+
+    Where it raises, ``give_up()`` runs in its thread, so that nothing waits for the rest of
+    its work. A daemon thread: an interrupted run does not wait for it.
+    """
+
+    def __init__(self, work: Callable[[], object], give_up: Callable[[], object]) -> None:
+        self.error: BaseException | None = None
+
+        def target() -> None:
+            try:
+                work()
+            except BaseException as exc:  # noqa: BLE001 - re-raised by join, in the caller's thread
+                self.error = exc
+                give_up()
+
+        self.thread = threading.Thread(target=target, name="datacheck-models", daemon=True)
+        self.thread.start()
+
+    def join(self) -> None:
+        """Wait for the work; raise what it raised."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _run_one(ctx: CheckContext, check: Check) -> tuple[CheckOutcome, list[Finding]]:

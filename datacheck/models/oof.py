@@ -166,7 +166,7 @@ def _compute(ctx) -> OutOfFold:
     classes, y = np.unique(pool.y, return_inverse=True)
     notes = list(pool.notes)
     seed = ctx.seed
-    x = reduce_dimensions(feats.x, feats.kind, seed)
+    x = reduced_inputs(ctx)
     if advance is not None:
         advance(1)
     folds = _folds(y, seed)
@@ -197,6 +197,23 @@ def pooled(ctx) -> Pool:
 def pooled_features(ctx) -> FeatureSet:
     """The features of the pooled samples, unreduced (cached)."""
     return _features(ctx)
+
+
+def reduced_inputs(ctx) -> np.ndarray:
+    """The inputs of the main models: the pooled samples' features reduced
+    (``estimators.reduce_dimensions``), cached; the outliers check measures its distances
+    on them too."""
+    def build():
+        feats = _features(ctx)
+        return reduce_dimensions(feats.x, feats.kind, ctx.seed)
+    return ctx.cached("oof_inputs", build)
+
+
+def fits_beside(ctx) -> bool:
+    """Whether the model fits of ``ctx`` run in one thread (``fit_threads``: a narrow table,
+    or few samples) while more are available, so that other work can use the rest."""
+    feats = _features(ctx)
+    return model_threads(ctx.options) > 1 and fit_threads(feats.x, feats.kind, ctx.options) == 1
 
 
 def model_inputs(ctx) -> np.ndarray:

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from datacheck.models.estimators import SCREENED_FEATURES, SCREENED_ROUNDS, reduce_dimensions
+from datacheck.models.estimators import SCREENED_FEATURES, SCREENED_ROUNDS
 from datacheck.models.oof import (MAX_TRAIN, SINGLE_THREAD_BELOW, fit_threads, model_threads, n_folds, pooled,
-                                  pooled_features, sub_steps, threadpool_limits_to)
+                                  pooled_features, reduced_inputs, sub_steps, threadpool_limits_to)
 from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
 from datacheck.models.pool import Pool
 from datacheck.scan.sample import stratified_sample, target_bins
@@ -151,7 +151,7 @@ def _compute(ctx) -> RegressionOutOfFold:
         at, rows = pool.rows_of(k)
         target[at] = ctx.target(name)[rows]
     seed = ctx.seed
-    x = reduce_dimensions(feats.x, feats.kind, seed)
+    x = reduced_inputs(ctx)
     folds = regression_folds(pool.y, seed)
     families = regression_factories(seed)
     advance = sub_steps(ctx, f"cross-validated regression models ({len(folds)} folds, {len(target):,} samples)",

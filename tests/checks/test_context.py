@@ -81,3 +81,72 @@ def test_an_array_split_counts_its_non_finite_values_and_has_no_rows():
     assert ctx.source("train").schema is None
     with pytest.raises(ValueError, match="not a table"):
         ctx.rows("train", ["x"])
+
+
+@pytest.fixture
+def small_context(sample_data):
+    return _context(load(sample_data / "defect_nan.csv"))
+
+
+def test_a_cached_value_is_computed_once_when_two_threads_ask_at_once(small_context):
+    import threading
+    import time
+
+    calls, values = [], []
+
+    def compute():
+        calls.append(threading.current_thread().name)
+        time.sleep(0.2)  # the second thread asks while the first computes
+        return object()
+
+    threads = [threading.Thread(target=lambda: values.append(small_context.cached("slow", compute)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(values) == 2 and values[0] is values[1]
+
+
+def test_a_computation_that_raised_is_tried_again_by_the_next_caller(small_context):
+    def fail():
+        raise ValueError("first try")
+
+    with pytest.raises(ValueError, match="first try"):
+        small_context.cached("flaky", fail)
+    assert small_context.cached("flaky", lambda: 7) == 7
+
+
+def test_peek_waits_for_the_earlier_checks_and_refuses_inside_a_computation(small_context):
+    import threading
+
+    earlier_done = threading.Event()
+
+    def earlier_check():
+        small_context.cached("model", lambda: earlier_done.wait(5) and "fitted")
+
+    def wait_earlier():
+        worker.join()
+
+    worker = threading.Thread(target=earlier_check)
+    worker.start()
+    with small_context.checking(wait_earlier):
+        threading.Timer(0.1, earlier_done.set).start()
+        assert small_context.peek("model") == "fitted"  # not None: the earlier check finished first
+    assert small_context.peek("never computed") is None
+    with pytest.raises(RuntimeError, match="inside a cached computation"):
+        small_context.cached("outer", lambda: small_context.peek("model"))
+
+
+def test_each_thread_collects_the_sample_columns_of_its_own_check(small_context):
+    import threading
+
+    split = small_context.train_name
+    n = small_context.scan.splits[split].n
+    small_context.sample_column(split, "mine", np.zeros(n))
+    other = threading.Thread(target=lambda: small_context.sample_column(split, "theirs", np.ones(n)))
+    other.start()
+    other.join()
+    taken = small_context.take_sample_columns()
+    assert taken.names == ["mine"]
+    assert small_context.take_sample_columns() is None

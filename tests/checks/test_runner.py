@@ -52,3 +52,59 @@ def test_checks_apply_to_both_tasks_by_default_and_declare_it():
     assert _ClassificationOnly.describe()["tasks"] == ["classification"]
     with pytest.raises(TypeError, match="tasks"):
         type("Bad", (ClassBalanceCheck,), {"tasks": ("ranking",)})
+
+
+def _run(path, workers, monkeypatch):
+    import datacheck
+    from datacheck.checks import runner
+
+    used = []
+    decide = runner._models_beside
+    monkeypatch.setattr(runner, "_models_beside", lambda ctx, checks: used.append(decide(ctx, checks)) or used[-1])
+    report = datacheck.profile(str(path), workers=workers)
+    return report, used[0]
+
+
+def test_the_model_checks_beside_the_others_find_what_a_run_one_check_at_a_time_finds(monkeypatch):
+    monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: 2)
+    path = SAMPLE / "defect_target_leakage.csv"
+    alone, beside_alone = _run(path, 1, monkeypatch)
+    beside, beside_used = _run(path, 2, monkeypatch)
+    assert (beside_alone, beside_used) == (False, True)
+    assert [(o.id, o.status, o.reason) for o in beside.checks] == [(o.id, o.status, o.reason) for o in alone.checks]
+    assert [f.to_dict() for f in beside.findings] == [f.to_dict() for f in alone.findings]
+    # target_leakage reads the learnability models' skill, computed in the other thread
+    leak = [f for f in beside.findings if f.check == "target_leakage" and f.severity.value == "warning"]
+    assert leak and "whole_model_skill" in leak[0].metrics
+    assert beside.samples.equals(alone.samples)
+    assert {"label_noise.quality", "outliers.isolation"} <= set(beside.samples.columns)
+
+
+def test_a_crash_in_a_model_check_beside_the_others_is_its_own(monkeypatch):
+    from datacheck.checks.learnability import LearnabilityCheck
+    from datacheck.checks.runner import _models_beside
+
+    class _Broken(LearnabilityCheck):
+        def run(self, ctx):
+            raise RuntimeError("boom in the model thread")
+
+    monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: 2)
+    dataset = load(SAMPLE / "defect_target_leakage.csv")
+    ctx = CheckContext(dataset, scan(dataset), {"seed": 0, "workers": 2})
+    checks = [ClassBalanceCheck(), _Broken()]
+    assert _models_beside(ctx, checks)
+    outcomes, findings = run_checks(ctx, checks)
+    assert [o.status.value for o in outcomes] == ["passed", "errored"]
+    assert "boom in the model thread" in outcomes[1].reason and findings
+
+
+def test_what_the_second_thread_raises_is_raised_by_join_and_frees_its_waiters():
+    import threading
+
+    from datacheck.checks.runner import _Lane
+
+    freed = threading.Event()
+    lane = _Lane(lambda: 1 / 0, freed.set)
+    with pytest.raises(ZeroDivisionError):
+        lane.join()
+    assert freed.is_set() and lane.thread.daemon
