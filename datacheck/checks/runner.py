@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 import traceback
+import warnings
 from typing import Callable, Iterable
 
 from threadpoolctl import threadpool_limits
@@ -42,9 +43,9 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
     ``models.oof.fits_beside``), the checks that fit the models (``Check.fits_models``) run
     one after the other in a second thread, beside the others: their fits are mostly Python
     steps that hold the GIL, the others' mostly numpy loops that release it. Every BLAS and
-    OpenMP pool then runs one thread. The findings are those of a run one check at a time:
-    each cached value is computed once whichever check asks first, and ``ctx.peek`` waits
-    for the checks before the caller's.
+    OpenMP pool then runs one thread, and warnings are ignored. The findings are those of a
+    run one check at a time: each cached value is computed once whichever check asks first,
+    and ``ctx.peek`` waits for the checks before the caller's.
 
     ``ctx.progress`` gets one bar over the checks, advanced after each; when the ``advance``
     it returns has a ``describe(text)`` method, the bar is renamed to name the checks
@@ -79,7 +80,11 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
         for i in range(len(checks)):
             run(i)
     else:
-        with threadpool_limits(limits=1):
+        # thread limits and warning filters are process-wide, and the checks' own blocks that
+        # set them (one thread per fit; a capped solver's convergence warnings ignored) would
+        # undo each other's in two threads: one frame around both sets and restores them
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             lane = _Lane(lambda: [run(i) for i in beside], lambda: [done[i].set() for i in beside])
             for i in range(len(checks)):
                 if i not in beside:

@@ -67,10 +67,17 @@ def _run(path, workers, monkeypatch):
 
 def test_the_model_checks_beside_the_others_find_what_a_run_one_check_at_a_time_finds(monkeypatch):
     monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: 2)
+    import warnings
+
+    from threadpoolctl import threadpool_info
+
     path = SAMPLE / "defect_target_leakage.csv"
     alone, beside_alone = _run(path, 1, monkeypatch)
+    filters, pools = list(warnings.filters), [p["num_threads"] for p in threadpool_info()]
     beside, beside_used = _run(path, 2, monkeypatch)
     assert (beside_alone, beside_used) == (False, True)
+    # the process-wide settings the checks change in either thread are restored
+    assert list(warnings.filters) == filters and [p["num_threads"] for p in threadpool_info()] == pools
     assert [(o.id, o.status, o.reason) for o in beside.checks] == [(o.id, o.status, o.reason) for o in alone.checks]
     assert [f.to_dict() for f in beside.findings] == [f.to_dict() for f in alone.findings]
     # target_leakage reads the learnability models' skill, computed in the other thread
