@@ -166,7 +166,9 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         Processes for image decoding and threads for model fits; default the CPUs available
         (affinity and cgroup quota).
     progress : callable, optional
-        ``progress(description, total)`` -> ``advance(n)``, for long steps.
+        ``progress(description, total)`` -> ``advance(n)``, for long steps. Where the model
+        checks run beside the others (``checks.runner.run_checks``), two threads may call it
+        and advance their own bars at the same time.
     smoke : bool or dict, optional
         Also run the model-side smoke probes after the data checks (True, or settings for
         ``run_smoke``: ``model``, ``steps``, ``device``); needs ``datacheck[torch]``.
