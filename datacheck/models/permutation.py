@@ -3,11 +3,11 @@
 The observed score is the out-of-fold balanced accuracy (or that of a cheap logistic
 regression, 3 folds, on a stratified subsample, where it is higher); its null distribution
 comes from a ridge classifier (one least-squares solve) refit, 3 folds, on a few seeded
-permutations of the subsample's labels. Whether labels are independent of the inputs is decided on the
-z-score of the observed score against that null. Labels count as unrelated only when no
-model family finds signal: where the main models (on reduced inputs) fail, the second
-family (gradient boosting on screened, unreduced features, scored like the cheap model) is
-tried before the labels are called unrelated, so a label carried by one column of
+permutations of the subsample's labels. Whether labels are independent of the inputs is
+decided on the z-score of the observed score against that null. Labels count as unrelated
+only when no model family finds signal: where the main models (on reduced inputs) fail, the
+second family (gradient boosting on screened, unreduced features, scored like the cheap
+model) is tried before the labels are called unrelated, so a label carried by one column of
 thousands, or by a threshold, is not mistaken for a shuffled one. The per-split check
 compares each split's out-of-fold accuracy with the agreement that chance gives its own
 class frequencies.

@@ -222,8 +222,10 @@ def r2(x: np.ndarray, codes: np.ndarray, y: np.ndarray, numeric: np.ndarray | No
         out[idx] = 1 - ((target - pred) ** 2).sum(axis=0) / total
 
     # chunks of columns in threads, as classification_skill's
-    chunks = [(where[cols], sort) for sort in (False, True)
-              for where in [np.flatnonzero(grouped != sort)] for cols in _chunks(len(where), n * 8)]
+    chunks = []
+    for sort in (False, True):
+        where = np.flatnonzero(grouped != sort)
+        chunks += [(where[cols], sort) for cols in _chunks(len(where), n * 8)]
     run_blocks(lambda i: judge(*chunks[i]), range(len(chunks)), workers=threads)
     line = _line_r2(x, y)
     if numeric is not None:
