@@ -130,6 +130,21 @@ def run_smoke(dataset, settings: dict[str, Any] | None = None):
     return smoke_dataset(dataset, **kwargs)
 
 
+def _import_models_in_background() -> None:
+    """Start importing the model libraries (``models.LIBRARIES``, about a second) in a thread
+    while the data is read and scanned. pandas and pyarrow are imported here first: the
+    loaders need them, and the model libraries import them too (two threads importing one
+    package can deadlock). Only for a path read by the local engine: a DataLoader given as
+    an object may fork worker processes while the thread imports (``finish_imports``)."""
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
+    from datacheck.models import LIBRARIES
+    from datacheck.scan.parallel import import_in_background
+
+    import_in_background(LIBRARIES)
+
+
 def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, test: Any = None,
             label: str | None = None, split_col: str | None = None, task: str | None = None,
             checks: Iterable[str] | None = None, skip: Iterable[str] | None = None,
@@ -202,6 +217,7 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     from datacheck.models import validate_options
     from datacheck.norms import expected_norm
     from datacheck.scan import scan
+    from datacheck.scan.parallel import finish_imports
 
     if seed is None or int(seed) != seed:
         raise ConfigError(f"The 'seed' parameter must be an int. Got {seed!r} instead.")
@@ -212,6 +228,8 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     if isinstance(path_or_train, (str, Path)):
         if train is not None:
             raise ConfigError("Pass either a path or train=..., not both.")
+        if engine == "local" and any(check.fits_models for check in selected):
+            _import_models_in_background()
         dataset = load(path_or_train, label=label, split_col=split_col, stream=stream, progress=progress)
     else:
         train = path_or_train if path_or_train is not None else train
@@ -227,6 +245,7 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         result = scan(dataset, workers=workers, progress=progress, partitions=partitions,
                       engine=running, seed=int(seed))
     ctx = CheckContext(dataset, result, {"seed": int(seed), "workers": workers, **options}, progress=progress)
+    finish_imports()
     outcomes, findings = run_checks(ctx, selected)
     if smoke:
         settings = {"batch_size": batch_size, "seed": int(seed), **(smoke if isinstance(smoke, dict) else {})}

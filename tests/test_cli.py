@@ -223,3 +223,16 @@ def test_clean_regression_table_gives_no_warning_from_any_check(sample_data):
     assert skipped == image_checks  # every check but the image ones runs on a regression table
     codes = {f["code"] for f in report["findings"]}
     assert codes == {"class_balance.target_summary", "feature_scaling.target_scale", "learnability.score"}
+
+
+@pytest.mark.parametrize("env, asked", [(None, [False]), ("1", [])])
+def test_the_command_line_turns_numpy_huge_pages_off_unless_told(monkeypatch, env, asked):
+    multiarray = pytest.importorskip("numpy._core.multiarray")
+    calls = []
+    monkeypatch.setattr(multiarray, "_set_madvise_hugepage", lambda enabled: calls.append(enabled) or True)
+    if env is None:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    else:
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", env)
+    assert invoke("checks").exit_code == 0
+    assert calls == asked

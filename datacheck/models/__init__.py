@@ -9,6 +9,13 @@ claim needs it. A regression target has its own out-of-fold predictions
 (``regression_relation``) and robust residuals (``target_noise``).
 """
 
+# The libraries the models import where they are used, first needed first: ``api.profile``
+# imports them in a background thread while the data is read (``scan.parallel``'s
+# ``import_in_background``). SciPy comes with scikit-learn.
+LIBRARIES = ("sklearn.linear_model", "sklearn.model_selection", "sklearn.decomposition", "sklearn.ensemble",
+             "sklearn.neighbors", "sklearn.kernel_approximation", "sklearn.pipeline", "sklearn.feature_selection",
+             "sklearn.metrics", "cleanlab.filter")
+
 from datacheck.models.noise import NoiseEstimate, PairNoise, estimate_noise
 from datacheck.models.oof import (NOISE_MODELS, OutOfFold, oof_skip_reason, out_of_fold, second_opinion,
                                   validate_options)
@@ -17,6 +24,6 @@ from datacheck.models.regression import (RegressionOutOfFold, RegressionRelation
                                          regression_relation)
 from datacheck.models.residuals import TargetNoise, target_noise
 
-__all__ = ["NOISE_MODELS", "NoiseEstimate", "OutOfFold", "PairNoise", "RegressionOutOfFold", "RegressionRelation",
+__all__ = ["LIBRARIES", "NOISE_MODELS", "NoiseEstimate", "OutOfFold", "PairNoise", "RegressionOutOfFold", "RegressionRelation",
            "Relation", "TargetNoise", "estimate_noise", "oof_skip_reason", "out_of_fold", "regression_out_of_fold",
            "regression_relation", "relation", "second_opinion", "split_relation", "target_noise", "validate_options"]

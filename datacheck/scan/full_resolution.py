@@ -13,13 +13,12 @@ natural look-alikes.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
 import numpy as np
 
 from datacheck.scan.arrays import ArrayInfo, to_nhwc
-from datacheck.scan.parallel import available_cpus, one_thread_per_worker
+from datacheck.scan.parallel import available_cpus, worker_processes
 
 SHRINK = 0.75
 MAX_SIDE = 256
@@ -61,7 +60,7 @@ def gray_images(split, info: ArrayInfo | None, indices: np.ndarray) -> list[np.n
     if workers <= 1 or len(paths) < _IN_PROCESS_BELOW:
         parts = [read_gray(str(split.root), chunk) for chunk in chunks]
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=one_thread_per_worker) as pool:
+        with worker_processes(workers) as pool:
             parts = list(pool.map(read_gray, [str(split.root)] * len(chunks), chunks))
     return [g for part in parts for g in part]
 

@@ -14,7 +14,6 @@ import hashlib
 import io
 import os
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from datacheck.scan.parallel import available_cpus, one_thread_per_worker  # noqa: F401 - available_cpus public here since the start
+from datacheck.scan.parallel import available_cpus, worker_processes  # noqa: F401 - available_cpus public here since the start
 from datacheck.scan.image_props import empty_props, image_props
 from datacheck.scan.thumbs import area_thumbnails, box_thumbnails, luma
 
@@ -262,7 +261,7 @@ def decode_images(root: Path, paths: list[str], *, workers: int | None = None,
             if advance:
                 advance(len(chunk))
         return concat_chunks(results)
-    with ProcessPoolExecutor(max_workers=n_workers, initializer=one_thread_per_worker) as pool:
+    with worker_processes(n_workers) as pool:
         for chunk, res in zip(chunks, pool.map(decode_chunk, [str(root)] * len(chunks), chunks)):
             results.append(res)
             if advance:

@@ -1,10 +1,17 @@
-"""Thread-level parallelism for the vectorized scan steps."""
+"""Parallelism: threads for the vectorized scan steps, worker processes for decoding, and
+imports done in the background while the data loads."""
 
 from __future__ import annotations
 
+import importlib
 import os
-from concurrent.futures import ThreadPoolExecutor
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Callable, Iterable
+
+# Threads importing modules (``import_in_background``) not yet waited for.
+_importing: list[threading.Thread] = []
 
 
 def available_cpus() -> int:
@@ -46,6 +53,54 @@ def one_thread_per_worker() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+
+
+def worker_processes(n: int) -> ProcessPoolExecutor:
+    """A pool of ``n`` worker processes, each with one BLAS/OpenMP thread
+    (``one_thread_per_worker``).
+
+    Background imports are finished first (``finish_imports``): a forked child inherits the
+    module locks the importing thread holds at that moment, and would wait for them forever.
+    """
+    finish_imports()
+    return ProcessPoolExecutor(max_workers=n, initializer=one_thread_per_worker)
+
+
+def import_in_background(modules: Iterable[str]) -> None:
+    """Import ``modules`` in a daemon thread, so that their import overlaps other work.
+
+    scikit-learn and SciPy take about a second to import, which a fresh ``datacheck profile``
+    process otherwise pays when its first model check starts; imported while the data is read
+    and scanned (mostly pyarrow and numpy work that releases the GIL) it costs less. Whoever
+    imports the same packages in another thread, or forks, calls ``finish_imports`` first:
+    two threads importing one package can deadlock on its module locks. A module that fails
+    to import is left to fail where it is used, with its own error.
+
+    Parameters
+    ----------
+    modules : iterable of str
+        Dotted module names; those already imported are skipped.
+    """
+    missing = [name for name in modules if name not in sys.modules]
+    if not missing:
+        return
+
+    def run() -> None:
+        for name in missing:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001,S112 - the import where it is used raises it
+                continue
+
+    thread = threading.Thread(target=run, name="datacheck-imports", daemon=True)
+    _importing.append(thread)
+    thread.start()
+
+
+def finish_imports() -> None:
+    """Wait for the imports ``import_in_background`` started (none: returns at once)."""
+    while _importing:
+        _importing.pop().join()
 
 
 def run_blocks(work: Callable[[int], None], starts: Iterable[int], workers: int | None = None) -> None:
