@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 from datacheck.checks.base import Check
 from datacheck.checks.context import CheckContext
 from datacheck.models.oof import fits_beside
+from datacheck.models.regression import start_worker_early
 from datacheck.report.findings import CheckOutcome, Finding, Severity, Status
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
         # undo each other's in two threads: one frame around both sets and restores them
         with threadpool_limits(limits=1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            start_worker_early(ctx)
             lane = _Lane(lambda: [run(i) for i in beside], lambda: [done[i].set() for i in beside])
             for i in range(len(checks)):
                 if i not in beside:

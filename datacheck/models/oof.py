@@ -19,6 +19,7 @@ from datacheck.models.estimators import (HGB_FROM, boosting_pays, model_factorie
                                          screened_boosting)
 from datacheck.models.features import FeatureSet, pixel_features, table_features
 from datacheck.models.pool import Pool, build_pool
+from datacheck.models.workers import fit_all
 from datacheck.scan.parallel import available_cpus, run_blocks
 from datacheck.scan.sample import stratified_sample
 
@@ -173,7 +174,7 @@ def _compute(ctx) -> OutOfFold:
     proba, model = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed,
                                   steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, "
                                                                      f"{len(y):,} samples)", total),
-                                  threads=fit_threads(x, feats.kind, ctx.options))
+                                  threads=fit_threads(x, feats.kind, ctx.options), beside=fits_beside(ctx))
     if ctx.options.get("noise_model", "auto") == "cnn":
         if feats.image_shape is None:
             notes.append("noise_model='cnn' needs image inputs; the default models were used")
@@ -240,7 +241,7 @@ def second_opinion(ctx) -> np.ndarray:
         advance = sub_steps(ctx, f"second model family ({len(oof.folds)} folds)", len(oof.folds))
         proba, _ = _fit_proba(x, oof.y, len(oof.classes), oof.folds,
                               [("screened boosting", screened_boosting(x.shape[1], ctx.seed))], advance,
-                              fit_threads(x, "table", ctx.options))
+                              fit_threads(x, "table", ctx.options), beside=fits_beside(ctx))
         return proba
     return ctx.cached("oof_second", build)
 
@@ -269,12 +270,14 @@ def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1) -> tuple[np.ndarray, str]:
+def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1,
+                   beside=False) -> tuple[np.ndarray, str]:
     """Average probabilities of the chosen scikit-learn models, fold by fold; ``steps(total)``
     gives the ``advance(n)`` of a bar over the fits, if any.
 
     On a large table gradient boosting joins the linear model only where a cheap probe on
-    the first fold shows that it predicts better (``estimators.boosting_pays``)."""
+    the first fold shows that it predicts better (``estimators.boosting_pays``); ``beside``
+    lets its large fits go to a worker process (``_fit_proba``)."""
     n_train = len(folds[0][0])
     pays = True
     if kind == "table" and n_train >= HGB_FROM:
@@ -288,7 +291,7 @@ def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1) ->
     factories = model_factories(kind, n_train, x.shape[1], seed, boosting_pays=pays,
                                 threads=1 if together > 1 else threads)
     advance = steps(len(folds) * len(factories)) if steps is not None else None
-    return _fit_proba(x, y, n_classes, folds, factories, advance, threads, together)
+    return _fit_proba(x, y, n_classes, folds, factories, advance, threads, together, beside)
 
 
 def model_threads(options: dict | None = None) -> int:
@@ -364,7 +367,7 @@ def sub_steps(ctx, description: str, total: int):
 
 
 def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
-               together=1) -> tuple[np.ndarray, str]:
+               together=1, beside=False) -> tuple[np.ndarray, str]:
     """Average out-of-fold probabilities of the given (name, factory) models.
 
     Parameters
@@ -387,6 +390,9 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
         and in one BLAS/OpenMP thread; for models whose work releases the GIL. Each fold
         writes only its own test rows, and every fit runs single-threaded whatever the
         number of cores, so the result does not depend on either.
+    beside : bool
+        Whether large gradient boosting fits may go to a worker process (``workers.fit_all``;
+        ``fits_beside``), when the folds are fitted one after the other.
 
     Returns
     -------
@@ -400,11 +406,15 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
     together = max(1, min(together, limit, len(folds)))
     lock = threading.Lock()
 
+    def add(test, fitted) -> None:
+        classes, p = fitted
+        proba[test[:, None], classes[None, :]] += p
+
     def fit_fold(i: int) -> None:
         train, test = folds[i]
         for _, make in factories:
             model = make().fit(x[train], y[train])
-            proba[test[:, None], model.classes_[None, :]] += model.predict_proba(x[test])
+            add(test, (model.classes_, model.predict_proba(x[test])))
             if advance is not None:
                 with lock:
                     advance(1)
@@ -413,7 +423,12 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
     with threadpool_limits_to(1 if together > 1 else limit), warnings.catch_warnings():
         # convergence warnings of a capped solver say nothing a user can act on
         warnings.simplefilter("ignore")
-        run_blocks(fit_fold, range(len(folds)), workers=together)
+        if together > 1:
+            run_blocks(fit_fold, range(len(folds)), workers=together)
+        else:
+            jobs = [(name, make, train, test) for train, test in folds for name, make in factories]
+            for (_, _, _, test), fitted in zip(jobs, fit_all(jobs, x, y, "predict_proba", beside, advance)):
+                add(test, fitted)  # summed in the order of a fit after the other
     proba /= len(factories)
     # a class absent from a training fold got no probability there; renormalize
     proba /= np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)

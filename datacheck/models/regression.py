@@ -23,10 +23,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from datacheck.models.estimators import SCREENED_FEATURES, SCREENED_ROUNDS
-from datacheck.models.oof import (MAX_TRAIN, SINGLE_THREAD_BELOW, fit_threads, model_threads, n_folds, pooled,
-                                  pooled_features, reduced_inputs, sub_steps, threadpool_limits_to)
+from datacheck.models.oof import (MAX_TRAIN, SINGLE_THREAD_BELOW, fit_threads, fits_beside, model_threads, n_folds,
+                                  oof_skip_reason, pooled, pooled_features, reduced_inputs, sub_steps,
+                                  threadpool_limits_to)
 from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
 from datacheck.models.pool import Pool
+from datacheck.models import workers
+from datacheck.models.workers import fit_all
 from datacheck.scan.sample import stratified_sample, target_bins
 
 RIDGE_ALPHAS = np.logspace(-3, 3, 7)
@@ -157,7 +160,7 @@ def _compute(ctx) -> RegressionOutOfFold:
     advance = sub_steps(ctx, f"cross-validated regression models ({len(folds)} folds, {len(target):,} samples)",
                         len(folds) * len(families))
     preds = fit_predict(x, target, folds, families, threads=fit_threads(x, feats.kind, ctx.options),
-                        advance=advance)
+                        advance=advance, beside=fits_beside(ctx))
     candidates = dict(zip([name for name, _ in families], preds))
     candidates["average"] = np.mean(preds, axis=0)
     r2 = {name: r2_score(target, p) for name, p in candidates.items()}
@@ -165,6 +168,20 @@ def _compute(ctx) -> RegressionOutOfFold:
     model = " + ".join(name for name, _ in families) + f", {len(folds)}-fold"
     return RegressionOutOfFold(pool, target, candidates[best], r2, best, x, model, feats.description, folds,
                                list(pool.notes))
+
+
+def start_worker_early(ctx) -> None:
+    """Start the worker process of ``workers.fit_all`` now where the regression models will
+    send it gradient boosting fits: a regression target whose models fit beside the other
+    checks (``oof.fits_beside``) on folds of ``workers.OFFLOAD_FROM`` training samples or
+    more. Started with the first fit, it comes too late for the first pass (on 100,000 x 50,
+    ready 2 s later, as the first fold's boosting ended)."""
+    if not ctx.is_regression or oof_skip_reason(ctx) or not fits_beside(ctx):
+        return
+    n = len(pooled(ctx))
+    k = n_folds(n)
+    if min(MAX_TRAIN, n - -(-n // k)) >= workers.OFFLOAD_FROM:
+        workers.start()
 
 
 def regression_folds(codes: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -214,7 +231,7 @@ def regression_factories(seed: int) -> list[tuple[str, object]]:
 
 
 def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, threads: int | None = None,
-                advance=None) -> list[np.ndarray]:
+                advance=None, beside: bool = False) -> list[np.ndarray]:
     """Out-of-fold predictions of each family, fold by fold.
 
     Parameters
@@ -232,6 +249,9 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
         ``model_threads()``; 1 for few samples.
     advance : callable, optional
         ``advance(1)`` after each fit (a progress bar's).
+    beside : bool
+        Whether large gradient boosting fits may go to a worker process
+        (``workers.fit_all``; ``oof.fits_beside``).
 
     Returns
     -------
@@ -240,15 +260,18 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
     """
     out = [np.zeros(len(target)) for _ in families]
     limit = 1 if len(target) < SINGLE_THREAD_BELOW else (threads or model_threads())
+    jobs, where = [], []
+    for train, test in folds:
+        if keep is not None:
+            train = train[keep[train]]
+        for j, (name, make) in enumerate(families):
+            jobs.append((name, make, train, test))
+            where.append(j)
     with threadpool_limits_to(limit), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for train, test in folds:
-            if keep is not None:
-                train = train[keep[train]]
-            for j, (_, make) in enumerate(families):
-                out[j][test] = make().fit(x[train], target[train]).predict(x[test])
-                if advance is not None:
-                    advance(1)
+        fitted = fit_all(jobs, x, target, "predict", beside, advance)
+    for j, (_, _, _, test), (_, predicted) in zip(where, jobs, fitted):
+        out[j][test] = predicted
     return out
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from datacheck.models.noise import wilson_low
-from datacheck.models.oof import fit_threads, pooled_features, sub_steps
+from datacheck.models.oof import fit_threads, fits_beside, pooled_features, sub_steps
 from datacheck.models.regression import fit_predict, r2_score, regression_factories, regression_out_of_fold
 
 # 1.4826 * MAD estimates the standard deviation of normal residuals.
@@ -92,7 +92,8 @@ def _estimate(ctx, cut: float) -> TargetNoise:
         advance = sub_steps(ctx, f"regression models refit without {int(np.sum(~keep)):,} contradicted targets",
                             len(oof.folds) * len(families))
         threads = fit_threads(oof.x, pooled_features(ctx).kind, ctx.options)
-        preds = fit_predict(oof.x, y, oof.folds, families, keep=keep, threads=threads, advance=advance)
+        preds = fit_predict(oof.x, y, oof.folds, families, keep=keep, threads=threads, advance=advance,
+                            beside=fits_beside(ctx))
         candidates = preds + [np.mean(preds, axis=0)]
         predicted = max(candidates, key=lambda p: r2_score(y[keep], p[keep]))
         z, scale = robust_z(y - predicted)

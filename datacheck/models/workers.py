@@ -1,0 +1,181 @@
+"""Gradient boosting fits in a worker process, beside the fits of this one.
+
+A gradient boosting fit is mostly Python steps (a few per tree node) that hold the GIL: two
+fits in two threads of one process took as long as one after the other (1.0-1.2x on 25,000 x 50
+regression folds), in two processes half as long. Where the model fits run in one thread
+while more CPUs are available (``oof.fits_beside``: a narrow table), ``fit_all`` fits the
+jobs from the first here while a worker process takes the large boosting fits from the last,
+one at a time; the worker fits in one thread too, so every fit gives what it gives here.
+Measured on 2 cores against fitting everything here: a regression on 100,000 x 50 (both
+folds' boosting, then again without the contradicted targets) 0.63x in a process that has
+the worker already and 0.94x in a fresh ``datacheck profile`` (the first pass comes before
+the worker has started); 5 classes on 100,000 x 20 where boosting joins, 0.57x and 0.82x.
+
+The worker is a loky process (the executor scikit-learn's own ``n_jobs`` uses; it never
+re-runs the caller's ``__main__``), started on first use (or earlier, ``start``) and kept
+while it is used: it imports scikit-learn as it starts (a second or two), and until then
+every fit runs here. It leaves after ``IDLE_S`` seconds without work (the next fit starts
+another). Where it cannot start or breaks, the fits run here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from typing import Callable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# A boosting fit on at least this many training samples goes to the worker (the smaller ones
+# take less time than sending their inputs and waiting for the worker).
+OFFLOAD_FROM = 10_000
+# Seconds an idle worker waits for more fits before it leaves.
+IDLE_S = 300
+
+_lock = threading.Lock()
+_executor = None
+_ready = None
+
+
+def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndarray, y: np.ndarray,
+            output: str, beside: bool, advance: Callable[[int], None] | None = None) -> list:
+    """Fit and apply each job's model; large boosting fits partly in the worker.
+
+    This thread fits the jobs from the first; a feeder thread hands the worker the large
+    boosting fits from the last, one at a time, as soon as the worker has started. Whichever
+    takes a job first fits it, so a worker that is still starting costs nothing.
+
+    Parameters
+    ----------
+    jobs : list of (str, callable, numpy.ndarray, numpy.ndarray)
+        (family name, factory of an unfitted model, train positions, test positions); a
+        family whose name holds "boosting" may go to the worker.
+    x, y : numpy.ndarray
+        Inputs and targets of every sample.
+    output : str
+        ``predict`` or ``predict_proba``: what is returned for the test positions.
+    beside : bool
+        Whether a worker may fit beside this process (the fits run in one thread here while
+        more CPUs are available).
+    advance : callable, optional
+        ``advance(1)`` after each fit, here or in the worker (then from the feeder thread).
+
+    Returns
+    -------
+    list of (numpy.ndarray or None, numpy.ndarray)
+        Per job, in order: the fitted model's ``classes_`` (None for a regressor) and its
+        output on the test positions. The caller's thread limits and warning filters apply
+        to the fits made here; the worker's run in one thread, warnings ignored.
+    """
+    heavy = [i for i, (name, _, train, _) in enumerate(jobs)
+             if beside and "boosting" in name and len(train) >= OFFLOAD_FROM]
+    ready = start() if heavy else None
+    results: list = [None] * len(jobs)
+    taken: set[int] = set()
+    claim = threading.Lock()
+    feeder = _Feeder(ready, heavy, jobs, x, y, output, results, taken, claim, advance) if ready is not None else None
+    for i, (_, make, train, test) in enumerate(jobs):
+        with claim:
+            if i in taken:
+                continue
+            taken.add(i)
+        results[i] = _fit_apply_here(make(), x[train], y[train], x[test], output)
+        if advance is not None:
+            advance(1)
+    if feeder is not None:
+        feeder.finish()
+    for i in range(len(jobs)):  # the worker broke on these: fit here
+        if results[i] is None:
+            _, make, train, test = jobs[i]
+            results[i] = _fit_apply_here(make(), x[train], y[train], x[test], output)
+            if advance is not None:
+                advance(1)
+    return results
+
+
+class _Feeder:
+    """A thread that waits for the worker to start, then hands it the unclaimed heavy jobs
+    from the last, one at a time, until none is left or ``finish`` is called."""
+
+    def __init__(self, ready, heavy, jobs, x, y, output, results, taken, claim, advance) -> None:
+        self.claim = claim
+        self.stopped = False
+        self.wake = threading.Event()
+        ready.add_done_callback(lambda _: self.wake.set())
+
+        def feed() -> None:
+            self.wake.wait()
+            if not ready.done() or ready.exception() is not None:
+                return
+            for i in reversed(heavy):
+                with claim:
+                    if self.stopped or i in taken:
+                        continue
+                    taken.add(i)
+                _, make, train, test = jobs[i]
+                try:
+                    results[i] = _executor.submit(_fit_apply, make(), x[train], y[train], x[test], output).result()
+                except Exception as exc:  # noqa: BLE001 - the worker broke (killed, out of memory)
+                    log.debug("worker fit failed; fitted here instead: %s", exc)
+                    return
+                if advance is not None:
+                    advance(1)
+
+        self.thread = threading.Thread(target=feed, name="datacheck-feeder", daemon=True)
+        self.thread.start()
+
+    def finish(self) -> None:
+        """Claim no more jobs; wait for the one the worker has."""
+        with self.claim:
+            self.stopped = True
+        self.wake.set()
+        self.thread.join()
+
+
+def _fit_apply_here(model, x_train, y_train, x_test, output: str) -> tuple[np.ndarray | None, np.ndarray]:
+    model.fit(x_train, y_train)
+    return getattr(model, "classes_", None), getattr(model, output)(x_test)
+
+
+def _fit_apply(model, x_train, y_train, x_test, output: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """In the worker: fit in one thread, warnings ignored (as the caller's fits here)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _fit_apply_here(model, x_train, y_train, x_test, output)
+
+
+def start():
+    """Start the worker, if not started: it imports scikit-learn, a second or two, during which
+    every fit runs here; a caller that knows fits will come may start it early.
+
+    Returns
+    -------
+    concurrent.futures.Future or None
+        Done when the worker has started; None where it cannot start.
+    """
+    global _executor, _ready
+    with _lock:
+        if _executor is None:
+            try:
+                from joblib.externals.loky import ProcessPoolExecutor
+
+                from datacheck.scan.parallel import one_thread_per_worker
+
+                # a fresh interpreter (fork and exec): nothing of this process's state is inherited
+                _executor = ProcessPoolExecutor(max_workers=1, timeout=IDLE_S, initializer=one_thread_per_worker)
+                _ready = _executor.submit(_start)
+            except Exception as exc:  # noqa: BLE001 - no worker: every fit runs here
+                log.debug("no worker process: %s", exc)
+                _executor, _ready = False, None
+        return _ready
+
+
+def _start() -> None:
+    """In the worker: import what the fits need."""
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.pipeline  # noqa: F401

@@ -1,0 +1,128 @@
+"""Boosting fits in a worker process: the same predictions as here, whoever fits what."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import datacheck
+from datacheck.models import workers
+
+
+def _boosting():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return HistGradientBoostingRegressor(max_iter=30, random_state=0)
+
+
+def _ridge():
+    from sklearn.linear_model import Ridge
+
+    return Ridge(alpha=1.0)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 5)).astype(np.float32)
+    y = np.sin(2 * x[:, 0]) + x[:, 1] * x[:, 2] + rng.normal(size=3000) * 0.1
+    folds = [(np.arange(1500, 3000), np.arange(0, 1500)), (np.arange(0, 1500), np.arange(1500, 3000))]
+    return x, y, folds
+
+
+def _jobs(folds, boosting=_boosting):
+    return [(name, make, train, test) for train, test in folds
+            for name, make in (("ridge regression", _ridge), ("gradient boosting", boosting))]
+
+
+def _here(jobs, x, y):
+    return [make().fit(x[train], y[train]).predict(x[test]) for _, make, train, test in jobs]
+
+
+def test_fits_here_without_the_worker(data, monkeypatch):
+    x, y, folds = data
+    monkeypatch.setattr(workers, "start", lambda: pytest.fail("no worker where fits may not run beside"))
+    done = []
+    out = workers.fit_all(_jobs(folds), x, y, "predict", beside=False, advance=done.append)
+    assert [classes for classes, _ in out] == [None] * 4 and len(done) == 4
+    for (_, got), want in zip(out, _here(_jobs(folds), x, y)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_worker_fits_the_last_boosting_job_with_the_same_predictions(data, monkeypatch):
+    x, y, folds = data
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    ready = workers.start()
+    assert ready is not None and ready.result(timeout=120) is None
+    # the first job waits until the feeder has taken the last one: the order is certain
+    claimed = threading.Event()
+
+    def first():
+        assert claimed.wait(60), "the feeder never took the last boosting job"
+        return _ridge()
+
+    def last():
+        claimed.set()
+        return _boosting()
+
+    jobs = _jobs(folds)
+    jobs[0] = (jobs[0][0], first) + jobs[0][2:]
+    jobs[3] = (jobs[3][0], last) + jobs[3][2:]
+    here = []
+    fit_here = workers._fit_apply_here
+    monkeypatch.setattr(workers, "_fit_apply_here", lambda model, *a: here.append(type(model).__name__) or
+                        fit_here(model, *a))
+    out = workers.fit_all(jobs, x, y, "predict", beside=True)
+    assert here == ["Ridge", "HistGradientBoostingRegressor", "Ridge"]  # the fourth was the worker's
+    for (_, got), want in zip(out, _here(_jobs(folds), x, y)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_fit_the_worker_cannot_take_is_fitted_here(data, monkeypatch):
+    x, y, folds = data
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    workers.start().result(timeout=120)
+    lock = threading.Lock()
+
+    def unpicklable():
+        model = _boosting()
+        model.lock = lock  # a lock cannot be sent to another process
+        return model
+
+    out = workers.fit_all(_jobs(folds, unpicklable), x, y, "predict", beside=True)
+    for (_, got), want in zip(out, _here(_jobs(folds), x, y)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_classifier_outputs_come_with_their_classes(data, monkeypatch):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x, y, folds = data
+    labels = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    workers.start().result(timeout=120)
+    jobs = [("gradient boosting", lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), train, test)
+            for train, test in folds]
+    out = workers.fit_all(jobs, x, labels, "predict_proba", beside=True)
+    for (classes, got), (_, make, train, test) in zip(out, jobs):
+        model = make().fit(x[train], labels[train])
+        np.testing.assert_array_equal(classes, model.classes_)
+        np.testing.assert_array_equal(got, model.predict_proba(x[test]))
+
+
+def test_a_regression_profile_finds_the_same_with_the_worker(sample_data, monkeypatch):
+    monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: 2)
+    path = sample_data / "clean_regression"
+    alone = datacheck.profile(path, workers=1)  # one thread: no worker
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 100)
+    sent = []
+    start = workers.start
+    monkeypatch.setattr(workers, "start", lambda: sent.append(1) or start())
+    beside = datacheck.profile(path, workers=2)
+    assert sent, "the regression models asked for the worker"
+    assert [f.to_dict() for f in beside.findings] == [f.to_dict() for f in alone.findings]
+    assert beside.samples.equals(alone.samples)
+    assert isinstance(beside.samples, pd.DataFrame)
