@@ -46,7 +46,9 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
     steps that hold the GIL, the others' mostly numpy loops that release it. Every BLAS and
     OpenMP pool then runs one thread, and warnings are ignored. The findings are those of a
     run one check at a time: each cached value is computed once whichever check asks first,
-    and ``ctx.peek`` waits for the checks before the caller's.
+    and ``ctx.peek`` waits for the checks before the caller's. A regression target's worker
+    process for the large boosting fits (``models.workers``) starts then, to be ready for the
+    first fold (``models.regression.start_worker_early``).
 
     ``ctx.progress`` gets one bar over the checks, advanced after each; when the ``advance``
     it returns has a ``describe(text)`` method, the bar is renamed to name the checks

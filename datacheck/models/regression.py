@@ -27,9 +27,8 @@ from datacheck.models.oof import (MAX_TRAIN, SINGLE_THREAD_BELOW, fit_threads, f
                                   oof_skip_reason, pooled, pooled_features, reduced_inputs, sub_steps,
                                   threadpool_limits_to)
 from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
-from datacheck.models.pool import Pool
 from datacheck.models import workers
-from datacheck.models.workers import fit_all
+from datacheck.models.pool import Pool
 from datacheck.scan.sample import stratified_sample, target_bins
 
 RIDGE_ALPHAS = np.logspace(-3, 3, 7)
@@ -179,8 +178,8 @@ def start_worker_early(ctx) -> None:
     if not ctx.is_regression or oof_skip_reason(ctx) or not fits_beside(ctx):
         return
     n = len(pooled(ctx))
-    k = n_folds(n)
-    if min(MAX_TRAIN, n - -(-n // k)) >= workers.OFFLOAD_FROM:
+    smallest_train = n - -(-n // n_folds(n))  # a fold's training part, before the MAX_TRAIN cap
+    if min(MAX_TRAIN, smallest_train) >= workers.OFFLOAD_FROM:
         workers.start()
 
 
@@ -269,7 +268,7 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
             where.append(j)
     with threadpool_limits_to(limit), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = fit_all(jobs, x, target, "predict", beside, advance)
+        fitted = workers.fit_all(jobs, x, target, "predict", beside, advance)
     for j, (_, _, _, test), (_, predicted) in zip(where, jobs, fitted):
         out[j][test] = predicted
     return out
