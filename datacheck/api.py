@@ -215,6 +215,7 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     from datacheck.data import from_objects, load
     from datacheck.engines import open_engine
     from datacheck.models import validate_options
+    from datacheck.models.regression import start_worker_early
     from datacheck.norms import expected_norm
     from datacheck.scan import scan
     from datacheck.scan.parallel import finish_imports
@@ -245,6 +246,8 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         result = scan(dataset, workers=workers, progress=progress, partitions=partitions,
                       engine=running, seed=int(seed))
     ctx = CheckContext(dataset, result, {"seed": int(seed), "workers": workers, **options}, progress=progress)
+    if any(check.fits_models for check in selected):
+        start_worker_early(ctx)  # it starts while the imports finish
     finish_imports()
     outcomes, findings = run_checks(ctx, selected)
     if smoke:

@@ -14,7 +14,6 @@ from threadpoolctl import threadpool_limits
 from datacheck.checks.base import Check
 from datacheck.checks.context import CheckContext
 from datacheck.models.oof import fits_beside
-from datacheck.models.regression import start_worker_early
 from datacheck.report.findings import CheckOutcome, Finding, Severity, Status
 
 log = logging.getLogger(__name__)
@@ -46,9 +45,7 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
     steps that hold the GIL, the others' mostly numpy loops that release it. Every BLAS and
     OpenMP pool then runs one thread, and warnings are ignored. The findings are those of a
     run one check at a time: each cached value is computed once whichever check asks first,
-    and ``ctx.peek`` waits for the checks before the caller's. A regression target's worker
-    process for the large boosting fits (``models.workers``) starts then, to be ready for the
-    first fold (``models.regression.start_worker_early``).
+    and ``ctx.peek`` waits for the checks before the caller's.
 
     ``ctx.progress`` gets one bar over the checks, advanced after each; when the ``advance``
     it returns has a ``describe(text)`` method, the bar is renamed to name the checks
@@ -88,7 +85,6 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
         # undo each other's in two threads: one frame around both sets and restores them
         with threadpool_limits(limits=1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            start_worker_early(ctx)
             lane = _Lane(lambda: [run(i) for i in beside], lambda: [done[i].set() for i in beside])
             for i in range(len(checks)):
                 if i not in beside:
