@@ -178,7 +178,8 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     seed : int, default=0
         Seed of every random choice, so the same input gives the same findings.
     workers : int, optional
-        Processes for image decoding and threads for model fits; default the CPUs available
+        Processes for image decoding and threads for model fits, and whether a worker
+        process may fit gradient boosting beside them (from 2); default the CPUs available
         (affinity and cgroup quota).
     progress : callable, optional
         ``progress(description, total)`` -> ``advance(n)``, for long steps. Where the model

@@ -123,7 +123,8 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Use the check thresholds in this expectation suite (meta.datacheck.params).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Image decoding processes and model-fit threads, or local Dask workers [default: the CPUs available].")
+              help="Image decoding processes and model-fit threads (from 2, a gradient boosting worker "
+                   "process too), or local Dask workers [default: the CPUs available].")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
               help="Where the scan runs: this process, or a Dask cluster (datacheck[dask]).")
 @click.option("--scheduler", default=None,
