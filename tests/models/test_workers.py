@@ -115,12 +115,13 @@ def test_classifier_outputs_come_with_their_classes(data, monkeypatch):
 
 def test_a_regression_profile_finds_the_same_with_the_worker(sample_data, monkeypatch):
     monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: 2)
-    path = sample_data / "clean_regression"
-    alone = datacheck.profile(path, workers=1)  # one thread: no worker
     monkeypatch.setattr(workers, "OFFLOAD_FROM", 100)
+    path = sample_data / "clean_regression"
     sent = []
     start = workers.start
     monkeypatch.setattr(workers, "start", lambda: sent.append(1) or start())
+    alone = datacheck.profile(path, workers=1)  # one CPU: no worker
+    assert not sent
     beside = datacheck.profile(path, workers=2)
     assert sent, "the regression models asked for the worker"
     assert [f.to_dict() for f in beside.findings] == [f.to_dict() for f in alone.findings]
