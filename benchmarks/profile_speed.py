@@ -35,7 +35,9 @@ Two more measurements (``--all-checks``):
   in-process timings above leave out (a warm process reuses its pages);
 - **load**: the 100,000-row table with labels that depend on the features, and one with a
   numeric target (a regression), each profiled quiet and with one busy process (a pure-Python
-  spin loop) on the machine, alternately; target: at most 1.5x the quiet time.
+  spin loop) on the machine, alternately; target: at most 1.5x the quiet time;
+- **boosting worker**: the regression table profiled with every gradient boosting fit in
+  this process and with the large ones in the worker process, alternately (no target).
 
 Usage::
 
@@ -269,6 +271,27 @@ def busy_compare(repeat: int, profile_fn) -> tuple[float, float]:
     return min(quiet), min(busy)
 
 
+def worker_compare(repeat: int, profile_fn) -> tuple[float, float]:
+    """Best wall time of ``profile_fn`` with every gradient boosting fit in this process, and
+    with the large ones taken by the worker process (``datacheck.models.workers``),
+    alternating; the worker is started by the untimed first call, as in any later profile
+    of the same Python session."""
+    from datacheck.models import workers
+
+    offload_from = workers.OFFLOAD_FROM
+    profile_fn()
+    here, beside = [], []
+    try:
+        for _ in range(repeat):
+            workers.OFFLOAD_FROM = sys.maxsize
+            here.append(timed(profile_fn)[0])
+            workers.OFFLOAD_FROM = offload_from
+            beside.append(timed(profile_fn)[0])
+    finally:
+        workers.OFFLOAD_FROM = offload_from
+    return min(here), min(beside)
+
+
 def read_parquet(path: Path):
     import pyarrow.parquet as pq
 
@@ -376,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"table  100,000 x 50 Parquet, numeric target, one busy process beside it: quiet {quiet:.2f} s | "
                   f"busy {busy:.2f} s | ratio {ratio:.2f}x (target <= {BUSY_TARGET:g}x: "
                   f"{'ok' if ratio <= BUSY_TARGET else 'MISSED'})")
+            here, beside = worker_compare(args.repeat, lambda: datacheck.profile(path, task="regression"))
+            print(f"    boosting fits all in this process {here:.2f} s | large ones in the worker process "
+                  f"{beside:.2f} s | ratio {beside / here:.2f}x")
 
     if args.only in (None, "images"):
         root = args.cache / f"images_{n_images}"
