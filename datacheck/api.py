@@ -134,8 +134,11 @@ def _import_models_in_background() -> None:
     """Start importing the model libraries (``models.LIBRARIES``, about a second) in a thread
     while the data is read and scanned. pandas and pyarrow are imported here first: the
     loaders need them, and the model libraries import them too (two threads importing one
-    package can deadlock). Only for a path read by the local engine: a DataLoader given as
-    an object may fork worker processes while the thread imports (``finish_imports``)."""
+    package can deadlock); so is joblib's process pool (0.03 s), which a regression's
+    boosting worker needs before the imports finish (``models.regression.start_worker_early``).
+    Only for a path read by the local engine: a DataLoader given as an object may fork worker
+    processes while the thread imports (``finish_imports``)."""
+    import joblib.externals.loky  # noqa: F401
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
 
