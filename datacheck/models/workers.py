@@ -77,16 +77,18 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
     taken: set[int] = set()
     claim = threading.Lock()
     feeder = _Feeder(ready, heavy, jobs, x, y, output, results, taken, claim, advance) if ready is not None else None
-    for i, (_, make, train, test) in enumerate(jobs):
-        with claim:
-            if i in taken:
-                continue
-            taken.add(i)
-        results[i] = _fit_apply_here(make(), x[train], y[train], x[test], output)
-        if advance is not None:
-            advance(1)
-    if feeder is not None:
-        feeder.finish()
+    try:
+        for i, (_, make, train, test) in enumerate(jobs):
+            with claim:
+                if i in taken:
+                    continue
+                taken.add(i)
+            results[i] = _fit_apply_here(make(), x[train], y[train], x[test], output)
+            if advance is not None:
+                advance(1)
+    finally:  # also where a fit here raised: the worker takes no more of these jobs
+        if feeder is not None:
+            feeder.finish()
     for i in range(len(jobs)):  # the worker broke on these: fit here
         if results[i] is None:
             _, make, train, test = jobs[i]

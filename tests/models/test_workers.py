@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -127,3 +128,23 @@ def test_a_regression_profile_finds_the_same_with_the_worker(sample_data, monkey
     assert [f.to_dict() for f in beside.findings] == [f.to_dict() for f in alone.findings]
     assert beside.samples.equals(alone.samples)
     assert isinstance(beside.samples, pd.DataFrame)
+
+
+def test_a_fit_here_that_raises_stops_the_worker_taking_more(data, monkeypatch):
+    x, y, folds = data
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    workers.start().result(timeout=120)
+
+    def broken():
+        raise ValueError("a model that cannot be made")
+
+    folds = folds * 2  # four folds: boosting jobs 1, 3, 5 and 7
+    jobs = _jobs(folds)
+    jobs[0] = (jobs[0][0], broken) + jobs[0][2:]
+    sent = []
+    submit = workers._executor.submit
+    monkeypatch.setattr(workers._executor, "submit", lambda fn, *a: sent.append(fn) or submit(fn, *a))
+    with pytest.raises(ValueError, match="cannot be made"):
+        workers.fit_all(jobs, x, y, "predict", beside=True)
+    time.sleep(1.0)  # a feeder left running would go on sending the other three
+    assert len(sent) <= 1
