@@ -148,3 +148,12 @@ def test_a_fit_here_that_raises_stops_the_worker_taking_more(data, monkeypatch):
         workers.fit_all(jobs, x, y, "predict", beside=True)
     time.sleep(1.0)  # a feeder left running would go on sending the other three
     assert len(sent) <= 1
+
+
+def test_what_breaks_the_early_start_is_left_to_the_checks(sample_data, monkeypatch):
+    def broken(ctx):
+        raise RuntimeError("features that cannot be built")
+
+    monkeypatch.setattr("datacheck.models.regression.oof_skip_reason", broken)
+    report = datacheck.profile(sample_data / "clean_regression")  # no crash before the checks
+    assert report.checks
