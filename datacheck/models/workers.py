@@ -36,6 +36,8 @@ OFFLOAD_FROM = 10_000
 IDLE_S = 300
 
 _lock = threading.Lock()
+# The worker's executor (None: not started yet; False: it could not start), and the future of
+# its start.
 _executor = None
 _ready = None
 
@@ -138,6 +140,7 @@ class _Feeder:
 
 
 def _fit_apply_here(model, x_train, y_train, x_test, output: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """Fit ``model``; its classes (None for a regressor) and its ``output`` on ``x_test``."""
     model.fit(x_train, y_train)
     return getattr(model, "classes_", None), getattr(model, output)(x_test)
 
