@@ -242,6 +242,8 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
                                progress=progress)
     if task is not None:
         dataset.set_task(task)
+    if any(check.fits_models for check in selected):
+        start_worker_early(dataset, {"workers": workers, **options})  # it starts during the scan
     dataset.set_key_columns({k: options[k] for k in ("group_col", "time_col") if options.get(k)})
     if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int)
                                    or partitions < 1):
@@ -250,8 +252,6 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
         result = scan(dataset, workers=workers, progress=progress, partitions=partitions,
                       engine=running, seed=int(seed))
     ctx = CheckContext(dataset, result, {"seed": int(seed), "workers": workers, **options}, progress=progress)
-    if any(check.fits_models for check in selected):
-        start_worker_early(ctx)  # it starts while the imports finish
     finish_imports()
     outcomes, findings = run_checks(ctx, selected)
     if smoke:

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from datacheck.models.estimators import SCREENED_FEATURES, SCREENED_ROUNDS
-from datacheck.models.oof import (MAX_TRAIN, SINGLE_THREAD_BELOW, fit_threads, fits_beside, model_threads, n_folds,
-                                  oof_skip_reason, pooled, pooled_features, reduced_inputs, sub_steps,
-                                  threadpool_limits_to)
+from datacheck.models.oof import (DEFAULT_MAX_SAMPLES, MAX_TRAIN, PARALLEL_WIDTH, SINGLE_THREAD_BELOW, fit_threads,
+                                  fits_beside, model_threads, n_folds, pooled, pooled_features, reduced_inputs,
+                                  sub_steps, threadpool_limits_to)
 from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
 from datacheck.models import workers
 from datacheck.models.pool import Pool
@@ -169,22 +169,36 @@ def _compute(ctx) -> RegressionOutOfFold:
                                list(pool.notes))
 
 
-def start_worker_early(ctx) -> None:
+def start_worker_early(dataset, options: dict) -> None:
     """Start the worker process of ``workers.fit_all`` now where the regression models will
-    send it gradient boosting fits: a regression target whose models fit beside the other
-    checks (``oof.fits_beside``) on folds of ``workers.OFFLOAD_FROM`` training samples or
-    more. ``api.profile`` calls it before the checks, while the model libraries finish
-    importing: started with the first fit instead, the worker came too late for the first
-    pass (on 100,000 x 50 it was ready 2 s later, as the first fold's boosting ended), and a
-    fresh ``datacheck profile`` took 0.94x the time without it rather than 0.91x."""
+    send it gradient boosting fits, judged from the loaded dataset before its scan.
+
+    That is a regression table narrower than ``oof.PARALLEL_WIDTH`` columns (its fits run in
+    one thread) with CPUs to spare (``oof.model_threads``), whose labelled rows give folds of
+    ``workers.OFFLOAD_FROM`` training samples or more. The worker takes a second or two to
+    start; begun while the data is scanned and the model libraries are imported, it is ready
+    for the first fold. Started after the scan instead, a fresh profile of 100,000 x 50 took
+    1.12x as long (median of five pairs); with the first fit, the worker came only as the
+    first fold's boosting ended. A wrong guess costs the worker's start, never a result.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The loaded dataset, its task set.
+    options : dict
+        Run-wide options (``workers``, ``noise_max_samples``).
+    """
     try:
-        if not ctx.is_regression or oof_skip_reason(ctx) or not fits_beside(ctx):
+        if not dataset.is_regression or dataset.modality != "tabular" or model_threads(options) < 2:
             return
-        n = len(pooled(ctx))
+        schemas = [split.schema for split in dataset.splits.values() if split.schema is not None]
+        width = max(len(schema.names) for schema in schemas) - len(dataset.key_columns) if schemas else 0
+        labelled = sum(int(np.count_nonzero(split.y >= 0)) for split in dataset.splits.values())
     except Exception:  # noqa: BLE001 - the checks that model the target report it when they run
         return
+    n = min(labelled, int(options.get("noise_max_samples", DEFAULT_MAX_SAMPLES)))
     smallest_train = n - -(-n // n_folds(n))  # a fold's training part, before the MAX_TRAIN cap
-    if min(MAX_TRAIN, smallest_train) >= workers.OFFLOAD_FROM:
+    if 0 < width < PARALLEL_WIDTH and min(MAX_TRAIN, smallest_train) >= workers.OFFLOAD_FROM:
         workers.start()
 
 

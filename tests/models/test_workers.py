@@ -151,9 +151,32 @@ def test_a_fit_here_that_raises_stops_the_worker_taking_more(data, monkeypatch):
 
 
 def test_what_breaks_the_early_start_is_left_to_the_checks(sample_data, monkeypatch):
-    def broken(ctx):
-        raise RuntimeError("features that cannot be built")
+    def broken(options):
+        raise RuntimeError("options that cannot be read")
 
-    monkeypatch.setattr("datacheck.models.regression.oof_skip_reason", broken)
+    monkeypatch.setattr("datacheck.models.regression.model_threads", broken)
     report = datacheck.profile(sample_data / "clean_regression")  # no crash before the checks
     assert report.checks
+
+
+@pytest.mark.parametrize("rows, columns, task, cpus, started", [
+    (20_000, 10, "regression", 2, True),
+    (20_000, 10, "regression", 1, False),  # no CPU to spare
+    (20_000, 10, "classification", 2, False),  # boosting only where the probe says it pays
+    (20_000, 200, "regression", 2, False),  # a wide table's fits use both CPUs
+    (5_000, 10, "regression", 2, False),  # folds below OFFLOAD_FROM
+])
+def test_the_early_start_guesses_from_the_loaded_table(monkeypatch, rows, columns, task, cpus, started):
+    from datacheck.data import from_objects
+    from datacheck.models.regression import start_worker_early
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(rows, columns)), columns=[f"f{i}" for i in range(columns)])
+    frame["target"] = rng.normal(size=rows) if task == "regression" else rng.integers(0, 3, rows)
+    dataset = from_objects({"train": frame})
+    assert dataset.task == task
+    asked = []
+    monkeypatch.setattr(workers, "start", lambda: asked.append(1))
+    monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: cpus)
+    start_worker_early(dataset, {})
+    assert bool(asked) == started
