@@ -8,8 +8,9 @@ jobs from the first here while a worker process takes the large boosting fits fr
 one at a time; the worker fits in one thread too, so every fit gives what it gives here.
 Measured on 2 cores against fitting everything here: a regression on 100,000 x 50 (both
 folds' boosting, then again without the contradicted targets) 0.63x in a process that has
-the worker already and 0.94x in a fresh ``datacheck profile`` (the first pass comes before
-the worker has started); 5 classes on 100,000 x 20 where boosting joins, 0.57x and 0.82x.
+the worker already and 0.81x in a fresh ``datacheck profile`` (the worker started as the
+table was loaded, ``regression.start_worker_early``); 5 classes on 100,000 x 20 where
+boosting joins, 0.57x and 0.82x.
 
 The worker is a loky process (the executor scikit-learn's own ``n_jobs`` uses; it never
 re-runs the caller's ``__main__``), started on first use (or earlier, ``start``) and kept
