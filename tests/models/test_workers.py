@@ -180,3 +180,21 @@ def test_the_early_start_guesses_from_the_loaded_table(monkeypatch, rows, column
     monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: cpus)
     start_worker_early(dataset, {})
     assert bool(asked) == started
+
+
+def test_without_a_worker_process_every_fit_runs_here(data, monkeypatch):
+    import joblib.externals.loky
+
+    x, y, folds = data
+
+    def no_processes(*args, **kwargs):
+        raise OSError("no /dev/shm here")
+
+    monkeypatch.setattr(workers, "_executor", None)  # a process that has not started one yet
+    monkeypatch.setattr(workers, "_ready", None)
+    monkeypatch.setattr(joblib.externals.loky, "ProcessPoolExecutor", no_processes)
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    assert workers.start() is None and workers._executor is False
+    out = workers.fit_all(_jobs(folds), x, y, "predict", beside=True)
+    for (_, got), want in zip(out, _here(_jobs(folds), x, y)):
+        np.testing.assert_array_equal(got, want)
