@@ -10,8 +10,10 @@ import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Callable, Iterable
 
-# Threads importing modules (``import_in_background``) not yet waited for.
+# Threads importing modules (``import_in_background``) not yet waited for, and the lock of
+# waiting for them (two threads may wait at once).
 _importing: list[threading.Thread] = []
+_waiting = threading.Lock()
 
 
 def available_cpus() -> int:
@@ -99,8 +101,9 @@ def import_in_background(modules: Iterable[str]) -> None:
 
 def finish_imports() -> None:
     """Wait for the imports ``import_in_background`` started (none: returns at once)."""
-    while _importing:
-        _importing.pop().join()
+    with _waiting:
+        while _importing:
+            _importing.pop().join()
 
 
 def run_blocks(work: Callable[[int], None], starts: Iterable[int], workers: int | None = None) -> None:
