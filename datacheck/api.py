@@ -227,13 +227,14 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
     if seed is None or int(seed) != seed:
         raise ConfigError(f"The 'seed' parameter must be an int. Got {seed!r} instead.")
     selected = select_checks(checks, skip, params, batch_size)
+    fits_models = any(check.fits_models for check in selected)
     # Bad options fail here, before a long scan.
     expected_norm(**{k: options.get(k) for k in ("model", "norm", "mean", "std")})
     validate_options(options)
     if isinstance(path_or_train, (str, Path)):
         if train is not None:
             raise ConfigError("Pass either a path or train=..., not both.")
-        if engine == "local" and any(check.fits_models for check in selected):
+        if engine == "local" and fits_models:
             _import_models_in_background()
         dataset = load(path_or_train, label=label, split_col=split_col, stream=stream, progress=progress)
     else:
@@ -242,7 +243,7 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
                                progress=progress)
     if task is not None:
         dataset.set_task(task)
-    if any(check.fits_models for check in selected):
+    if fits_models:
         start_worker_early(dataset, {"workers": workers, **options})  # it starts during the scan
     dataset.set_key_columns({k: options[k] for k in ("group_col", "time_col") if options.get(k)})
     if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int)

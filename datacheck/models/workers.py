@@ -80,24 +80,26 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
     taken: set[int] = set()
     claim = threading.Lock()
     feeder = _Feeder(ready, heavy, jobs, x, y, output, results, taken, claim, advance) if ready is not None else None
+
+    def fit_here(i: int) -> None:
+        _, make, train, test = jobs[i]
+        results[i] = _fit_apply_here(make(), x[train], y[train], x[test], output)
+        if advance is not None:
+            advance(1)
+
     try:
-        for i, (_, make, train, test) in enumerate(jobs):
+        for i in range(len(jobs)):
             with claim:
                 if i in taken:
                     continue
                 taken.add(i)
-            results[i] = _fit_apply_here(make(), x[train], y[train], x[test], output)
-            if advance is not None:
-                advance(1)
+            fit_here(i)
     finally:  # also where a fit here raised: the worker takes no more of these jobs
         if feeder is not None:
             feeder.finish()
     for i in range(len(jobs)):  # the worker broke on these: fit here
         if results[i] is None:
-            _, make, train, test = jobs[i]
-            results[i] = _fit_apply_here(make(), x[train], y[train], x[test], output)
-            if advance is not None:
-                advance(1)
+            fit_here(i)
     return results
 
 
@@ -170,10 +172,9 @@ def start():
             try:
                 from joblib.externals.loky import ProcessPoolExecutor
 
-                from datacheck.scan.parallel import one_thread_per_worker
-
-                # a fresh interpreter (fork and exec): nothing of this process's state is inherited
-                _executor = ProcessPoolExecutor(max_workers=1, timeout=IDLE_S, initializer=one_thread_per_worker)
+                # a fresh interpreter (fork and exec): nothing of this process's state is
+                # inherited; each fit sets its own thread limits (``_fit_apply``)
+                _executor = ProcessPoolExecutor(max_workers=1, timeout=IDLE_S)
                 _ready = _executor.submit(_start)
             except Exception as exc:  # noqa: BLE001 - no worker: every fit runs here
                 log.debug("no worker process: %s", exc)
