@@ -233,7 +233,7 @@ def whole_process_compare(repeat: int, floor_code: str, profile_args: list[str])
     whatever runs in it second). One untimed run of each first (the page cache).
     """
     root = str(Path(__file__).resolve().parent.parent)
-    cli = "import sys; from datacheck.cli import main; sys.argv[0] = 'datacheck'; main()"
+    cli = "import sys; from datacheck.cli import run; sys.argv[0] = 'datacheck'; run()"
     commands = ([sys.executable, "-c", floor_code], [sys.executable, "-c", cli, *profile_args])
     walls: tuple[list, list] = ([], [])
     for run in range(repeat + 1):

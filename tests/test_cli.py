@@ -225,8 +225,23 @@ def test_clean_regression_table_gives_no_warning_from_any_check(sample_data):
     assert codes == {"class_balance.target_summary", "feature_scaling.target_scale", "learnability.score"}
 
 
+def run_console_script(monkeypatch, *args):
+    """Run ``cli.run`` (the console script) in this process, ``gc.freeze`` recorded rather
+    than done; returns its exit code and the freezes."""
+    import gc
+
+    from datacheck import cli
+
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(sys, "argv", ["datacheck", *map(str, args)])
+    with pytest.raises(SystemExit) as exited:
+        cli.run()
+    return exited.value.code, frozen
+
+
 @pytest.mark.parametrize("env, asked", [(None, [False]), ("1", [])])
-def test_the_command_line_turns_numpy_huge_pages_off_unless_told(monkeypatch, env, asked):
+def test_the_console_script_turns_numpy_huge_pages_off_unless_told(monkeypatch, capsys, env, asked):
     multiarray = pytest.importorskip("numpy._core.multiarray")
     calls = []
     monkeypatch.setattr(multiarray, "_set_madvise_hugepage", lambda enabled: calls.append(enabled) or True)
@@ -234,5 +249,21 @@ def test_the_command_line_turns_numpy_huge_pages_off_unless_told(monkeypatch, en
         monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
     else:
         monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", env)
-    assert invoke("checks").exit_code == 0
+    assert run_console_script(monkeypatch, "checks")[0] == 0
     assert calls == asked
+    # main, as tests and embedding programs call it, leaves their process alone
+    calls.clear()
+    assert invoke("checks").exit_code == 0
+    assert calls == []
+
+
+def test_the_console_script_freezes_what_is_left_on_every_way_out(monkeypatch, capsys, tmp_path):
+    import gc
+
+    assert run_console_script(monkeypatch, "checks") == (0, [True])
+    assert run_console_script(monkeypatch, "profile", tmp_path / "missing.csv") == (2, [True])
+    assert "missing.csv" in capsys.readouterr().err
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    assert invoke("checks").exit_code == 0
+    assert frozen == []
