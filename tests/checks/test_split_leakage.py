@@ -161,6 +161,21 @@ def test_a_few_near_copies_in_a_large_split_are_info(digits_split):
     assert f.severity.value == "info" and len(_pairs(f)) == 2
 
 
+@pytest.mark.parametrize("n_copies, severity", [(1, "info"), (2, "warning")])
+def test_a_lone_near_copy_in_a_small_split_is_info(digits_split, n_copies, severity):
+    """1 copy among 60 test images is 1.7%, over the warning share, yet one pair alone may be
+    a natural look-alike that a small training split gives nothing to compare with."""
+    x_train, x_test, y_train, y_test = digits_split
+    imgs = lambda x: (x.reshape(-1, 8, 8, 1) * 15).astype(np.uint8)  # noqa: E731
+    tr = imgs(x_train)
+    copies = np.clip(tr[:n_copies].astype(int) + 12, 0, 255).astype(np.uint8)
+    test = np.concatenate([imgs(x_test[:60 - n_copies]), copies])
+    report = _profile(train=(tr, y_train), test=(test, np.r_[y_test[:60 - n_copies], y_train[:n_copies]]))
+    f = _one(report, "split_leakage.near_duplicate")
+    assert f.severity.value == severity and f.metrics["n_leaked"] == n_copies
+    assert ("natural look-alike" in f.message) == (n_copies == 1)
+
+
 def test_many_near_copies_are_an_error(digits_split):
     """60 brightened copies in 510 test images (11.8%): the test score is not to be trusted."""
     x_train, x_test, y_train, y_test = digits_split
