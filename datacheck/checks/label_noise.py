@@ -19,9 +19,13 @@ MAX_MATRIX = 20
 MAX_BARS = 50
 MAX_NAMED = 3
 # A class pair is named in a warning from this many flagged samples moved one way, and when
-# the move is one-way: at most ONE_WAY as many flagged the other way.
+# the move is one-way: at most ONE_WAY as many flagged the other way. Measured on clean
+# Fashion-MNIST (83 profiles of 600 to 10,000 images, sample_data's 1,200 under 42 seeds):
+# look-alike classes (Shirt and T-shirt) are confused unevenly, down to 0.18 the other way,
+# and 0.25 (20 against 5) warned on 3 of the 42; a class moved to another (Fashion-MNIST and
+# digits, 20-40% of it, about 100 profiles) shows at most 0.10.
 PAIR_MIN = 10
-ONE_WAY = 0.25
+ONE_WAY = 0.15
 # ...and when the models are strong enough to tell a moved label from a look-alike sample:
 # skill (balanced accuracy scaled so chance is 0 and perfect is 1) at least PAIR_SKILL.
 # Measured: clean photo tiles labelled by source photo 0.43-0.47 (a false pair warning without

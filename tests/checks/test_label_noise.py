@@ -8,7 +8,7 @@ import pytest
 
 import datacheck
 from datacheck.checks import CheckContext
-from datacheck.checks.label_noise import LabelNoiseCheck
+from datacheck.checks.label_noise import ONE_WAY, LabelNoiseCheck
 from datacheck.data import from_objects, load
 from datacheck.errors import ConfigError
 from datacheck.models import out_of_fold
@@ -112,7 +112,7 @@ def test_one_class_moved_to_another_is_a_warning_naming_both(digits_split, form)
     assert pair.code == "label_noise.class_pair" and pair.severity.value == "warning"
     assert "Labels of class 7 look like they belong to 1" in pair.message
     assert pair.metrics["given"] == "7" and pair.metrics["suggested"] == "1"
-    assert pair.metrics["moved_ratio_low"] >= 0.1 and pair.metrics["n_reverse"] <= 0.25 * pair.metrics["n_moved"]
+    assert pair.metrics["moved_ratio_low"] >= 0.1 and pair.metrics["n_reverse"] <= ONE_WAY * pair.metrics["n_moved"]
     # the listed samples are the moved ones
     planted = {f"train[{i}]" for i in at}
     assert len(set(pair.samples) & planted) >= 0.9 * len(pair.samples)
@@ -153,6 +153,14 @@ def test_clean_sample_data_is_quiet(sample_data, name):
     report = datacheck.profile(sample_data / name, checks=["label_noise", "learnability"])
     assert not loud(report), [f.message for f in loud(report)]
     assert report.outcome("label_noise").status.value == "passed"
+
+
+@pytest.mark.parametrize("seed", [2, 29, 41])
+def test_look_alike_classes_confused_unevenly_are_no_pair_warning(sample_data, seed):
+    """Under these seeds the models confuse Shirt with T-shirt 20 times one way and 5 the other
+    on clean Fashion-MNIST: uneven, as look-alike classes are, but not a one-way move."""
+    report = datacheck.profile(sample_data / "clean_images", checks=["label_noise"], seed=seed)
+    assert not loud(report), [f.message for f in loud(report)]
 
 
 def test_clean_real_sets_are_quiet(sample_data):
