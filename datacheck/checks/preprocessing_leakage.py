@@ -275,7 +275,7 @@ class _FeatureTable:
         self.names = names
         self.splits = [s.name for s in scans]
         self.columns = [cols.feature_rows(s, names) for s in scans]
-        idx = [[cols.column_rows(s)[c] for c in names] for s in scans]
+        idx = [cols.feature_index(s, names) for s in scans]
         fs = [s.feature_stats for s in scans]
         self.n = np.array([f.n_finite[i] for f, i in zip(fs, idx)], dtype=float)
         self.mean = np.array([f.mean[i] for f, i in zip(fs, idx)])

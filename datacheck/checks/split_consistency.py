@@ -327,7 +327,7 @@ class _FeatureSample:
 
     def __init__(self, ctx: CheckContext, split: str, names: list[str], max_rows: int) -> None:
         scan = ctx.scan[split]
-        idx = [cols.column_rows(scan)[c] for c in names]
+        idx = cols.feature_index(scan, names)
         fs = scan.feature_stats
         self.n, self.mean, self.std = fs.n_finite[idx], fs.mean[idx], fs.std[idx]
         self.distinct = fs.n_distinct_lo[idx]

@@ -55,6 +55,12 @@ def column_rows(scan: SplitScan) -> dict[str, int]:
     return {name: j for j, name in enumerate(scan.feature_stats.names)}
 
 
+def feature_index(scan: SplitScan, names: list[str]) -> list[int]:
+    """Rows of ``scan.columns`` (and of its feature statistics) of the named features."""
+    rows = column_rows(scan)
+    return [rows[c] for c in names]
+
+
 def common_numeric(ctx: CheckContext, splits: list[str] | None = None) -> list[str]:
     """Numeric features present in every given split (default all), minus key columns.
 
@@ -80,8 +86,7 @@ def common_other(ctx: CheckContext, splits: list[str]) -> list[str]:
 
 def feature_rows(scan: SplitScan, names: list[str]) -> list[np.ndarray]:
     """One contiguous float64 array per named feature (views of ``scan.columns``, no copy)."""
-    rows = column_rows(scan)
-    return [scan.columns[rows[c]] for c in names]
+    return [scan.columns[j] for j in feature_index(scan, names)]
 
 
 def row_hashes(ctx: CheckContext, split: str, numeric: list[str], other: list[str]) -> np.ndarray:

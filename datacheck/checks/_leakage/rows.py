@@ -40,7 +40,7 @@ class RowSearch:
         """The search over ``numeric`` features (and equality of ``other`` columns), or None
         when no feature varies enough to key a grid on."""
         a, b = ctx.scan[ref], ctx.scan[ev]
-        idx = [cols.column_rows(a)[c] for c in numeric]
+        idx = cols.feature_index(a, numeric)
         fs = a.feature_stats
         mean = np.nan_to_num(fs.mean[idx])
         sd = np.where(np.isfinite(fs.std[idx]), fs.std[idx], 0.0)
@@ -202,7 +202,7 @@ def _counted(batches: Iterator, advance) -> Iterator:
 def _bound(a: SplitScan, numeric: list[str], idx: list[int], b: SplitScan) -> np.ndarray:
     """Largest finite ``|value|`` of each feature over both splits (NaN where a split has none)."""
     fa, fb = a.feature_stats, b.feature_stats
-    jdx = [cols.column_rows(b)[c] for c in numeric]
+    jdx = cols.feature_index(b, numeric)
     return np.abs(np.stack([fa.min[idx], fa.max[idx], fb.min[jdx], fb.max[jdx]])).max(axis=0)
 
 
