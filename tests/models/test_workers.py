@@ -114,6 +114,23 @@ def test_classifier_outputs_come_with_their_classes(data, monkeypatch):
         np.testing.assert_array_equal(got, model.predict_proba(x[test]))
 
 
+@pytest.mark.parametrize("classes, sent", [(10, True), (2, False)])
+def test_a_fit_counts_its_trees_per_round(data, monkeypatch, classes, sent):
+    """1,500 training samples of ten classes grow ten trees a round: 15,000, worth the worker
+    at 10,000; of two classes, one tree a round: 1,500, fitted here."""
+    x, y, folds = data
+    labels = np.digitize(y, np.quantile(y, np.linspace(0, 1, classes + 1)[1:-1]))
+    asked = []
+    monkeypatch.setattr(workers, "start", lambda: asked.append(1))
+    from sklearn.linear_model import LogisticRegression
+
+    jobs = [("gradient boosting", LogisticRegression, train, test) for train, test in folds]
+    assert workers.trees_per_round(labels, "predict_proba") == (classes if classes > 2 else 1)
+    assert workers.trees_per_round(y, "predict") == 1
+    workers.fit_all(jobs, x, labels, "predict_proba", beside=True)
+    assert bool(asked) == sent
+
+
 def test_a_regression_profile_finds_the_same_with_the_worker(sample_data, monkeypatch):
     monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: 2)
     monkeypatch.setattr(workers, "OFFLOAD_FROM", 100)
