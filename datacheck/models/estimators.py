@@ -50,6 +50,14 @@ PROBE_MARGIN = 0.01
 # on random labels), at 0.65x the time.
 PROBE_BINS = 63
 PROBE_LEAVES = 7
+# The boosting of the folds bins each feature into this many quantiles too (scikit-learn's
+# default 255 costs more in finding each node's split than the samples cost in filling the
+# histograms): 10% flips on a 60,000 x 20 synthetic table and on 20,000 Fashion-MNIST images
+# as a 784-column table, seeds 0 and 1, label-noise F1 0.711/0.694 and 0.814/0.832 with 255
+# bins, 0.716/0.691 and 0.842/0.836 with 63, in 0.88x and 0.8x the time; the profile of
+# 20,000 clean such rows 0.73x (35.7 s to 26.2 s), as quiet. A learning rate of 0.2 beside it
+# (fewer rounds) lost 0.019 of F1 on the synthetic table.
+FOLD_BINS = 63
 # Nystroem components of the kernel model, at most (its fit costs about linearly in them).
 KERNEL_COMPONENTS = 1000
 # The kernel model maps this many samples at a time (25,000 samples on 1,000 landmarks map to
@@ -150,8 +158,8 @@ def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = 
         return KNeighborsClassifier(n_neighbors=min(15, n))
 
     def boosting():
-        return HistGradientBoostingClassifier(max_iter=100, early_stopping=True, n_iter_no_change=5,
-                                              random_state=seed)
+        return HistGradientBoostingClassifier(max_iter=100, max_bins=FOLD_BINS, early_stopping=True,
+                                              n_iter_no_change=5, random_state=seed)
 
     if kind == "pixels":
         return [("RBF kernel model", kernel), ("15 nearest neighbours", neighbours)]
