@@ -8,6 +8,7 @@ layout is one ``register_layout`` call, in this module or in the one that reads 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,8 @@ from datacheck.data.tables import (TABLE_SUFFIXES, load_table_files, read_table,
 from datacheck.errors import InputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+# A table file named for its dataset and its split: ``fashion-mnist_train.csv``, ``adult-test``.
+_NAMED_SPLIT = re.compile(r"^(?P<prefix>.+)[_.\-](?P<split>[a-z]+)$")
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,12 @@ class Request:
 
     @cached_property
     def split_tables(self) -> dict[str, Path]:
-        """Table files named for a split (``train.csv``, ``test.parquet``...), by split name."""
-        return {normalize_split_name(f.stem): f for f in self.files
-                if f.suffix.lower() in TABLE_SUFFIXES and f.stem.lower() in SPLIT_ALIASES}
+        """Table files named for a split, by split name: ``train.csv``, ``test.parquet``...; else
+        one dataset's files named ``<name>_<split>`` (``fashion-mnist_train.csv`` and
+        ``fashion-mnist_test.csv``, as Kaggle ships many), a train split among them."""
+        tables = [f for f in self.files if f.suffix.lower() in TABLE_SUFFIXES]
+        exact = {normalize_split_name(f.stem): f for f in tables if f.stem.lower() in SPLIT_ALIASES}
+        return exact or _named_split_tables(tables)
 
     @cached_property
     def tables(self) -> list[Path]:
@@ -77,6 +83,24 @@ class Request:
     def npz(self) -> list[Path]:
         """Every ``.npz`` file of the folder, by name."""
         return sorted(f for f in self.files if f.suffix.lower() == ".npz")
+
+
+def _named_split_tables(tables: list[Path]) -> dict[str, Path]:
+    """``<name>_<split>`` table files (``-`` or ``.`` may join them too) by split name, where
+    they share one name, no split has two, and train and another split are there; else {}:
+    files of different datasets are never joined into one."""
+    found: dict[str, Path] = {}
+    names = set()
+    for f in tables:
+        m = _NAMED_SPLIT.match(f.stem.lower())
+        if m is None or m["split"] not in SPLIT_ALIASES:
+            continue
+        split = normalize_split_name(m["split"])
+        if split in found:
+            return {}
+        found[split] = f
+        names.add(m["prefix"])
+    return found if len(names) == 1 and "train" in found and len(found) > 1 else {}
 
 
 @dataclass(frozen=True)
@@ -183,7 +207,8 @@ def _load(request: Request) -> Dataset:
         raise InputError(request.source, f"unsupported file type {suffix or '(none)'}; {layout_help()}")
     if len(request.tables) > 1:
         raise InputError(request.source, f"several tables ({', '.join(f.name for f in request.tables[:5])}) "
-                                         "and none named train/val/test; pass one file")
+                                         "and none named train/val/test (or <name>_train, <name>_test); "
+                                         "pass one file")
     raise InputError(request.source, f"no dataset layout recognised; {layout_help()}")
 
 
@@ -285,7 +310,7 @@ for _layout in (
     Layout("image_splits", "{train,val,test}/<class>/<image>", "folder", 10,
            lambda r: bool(r.split_dirs),
            lambda r: load_image_folders(r.split_dirs, r.path, source=r.source)),
-    Layout("split_tables", "{train,val,test}.csv|parquet", "folder", 20,
+    Layout("split_tables", "{train,val,test}.csv|parquet (or <name>_{train,val,test}.csv)", "folder", 20,
            lambda r: bool(r.split_tables), _load_split_tables),
     Layout("npz_folder", "a folder of .npz files", "folder", 30, lambda r: bool(r.npz),
            lambda r: (load_npz(r.npz[0], source=r.source) if len(r.npz) == 1

@@ -56,6 +56,39 @@ def test_split_tables(tmp_path):
     assert ds.classes == ["a", "b"] and ds.splits["val"].y.tolist() == [1]
 
 
+def _table(path, rows=2):
+    pd.DataFrame({"f": np.arange(rows, dtype=float), "label": ["a", "b"] * (rows // 2)}).to_csv(path, index=False)
+
+
+def test_tables_named_for_their_dataset_and_split(tmp_path):
+    """Kaggle's naming: fashion-mnist_train.csv and fashion-mnist_test.csv are the splits."""
+    _table(tmp_path / "fashion-mnist_train.csv", 4)
+    _table(tmp_path / "fashion-mnist_test.csv")
+    _table(tmp_path / "fashion-mnist-valid.csv")
+    ds = load(tmp_path)
+    assert list(ds.splits) == ["train", "val", "test"] and len(ds.splits["train"]) == 4
+
+
+@pytest.mark.parametrize("names", [
+    ("users_train.csv", "items_test.csv"),  # two datasets
+    ("mnist_train.csv", "mnist_training.csv"),  # two train splits
+    ("mnist_test.csv", "mnist_val.csv"),  # no train split
+])
+def test_named_splits_that_do_not_make_one_dataset_are_not_joined(tmp_path, names):
+    for name in names:
+        _table(tmp_path / name)
+    with pytest.raises(InputError, match="several tables .* none named train/val/test"):
+        load(tmp_path)
+
+
+def test_tables_named_train_and_test_win_over_named_splits(tmp_path):
+    _table(tmp_path / "train.csv", 4)
+    _table(tmp_path / "test.csv")
+    _table(tmp_path / "old_train.csv", 6)
+    ds = load(tmp_path)
+    assert list(ds.splits) == ["train", "test"] and len(ds.splits["train"]) == 4
+
+
 def test_single_table_with_split_column(tmp_path):
     df = pd.DataFrame({"x": range(6), "y": [0, 1] * 3, "split": ["train", "train", "valid", "test", "train", "test"]})
     df.to_csv(tmp_path / "data.csv", index=False)
