@@ -179,8 +179,10 @@ class ClassBalanceCheck(Check):
             title = split.name.capitalize()
             if len(missing) == split.n:
                 severity = Severity.ERROR if split.name == train else Severity.INFO
-                message = (f"{title} has no labels at all, so it cannot be used for "
-                           f"{'training' if split.name == train else 'evaluation'}.")
+                message = (f"{title} has no labels at all, so it cannot be used for training."
+                           if split.name == train else
+                           f"{title} has no labels at all, so it cannot be used for evaluation; its "
+                           "inputs are still checked (leakage, drift, shapes).")
             else:
                 severity = Severity.WARNING
                 message = (f"{title} has {len(missing)} samples without a label "
@@ -196,8 +198,9 @@ class ClassBalanceCheck(Check):
     def _counts(self, ctx: CheckContext, counts: dict[str, np.ndarray], train: str) -> Finding:
         present = counts[train][counts[train] > 0]
         ratio = present.max() / present.min()
-        parts = [f"{name} {int(c.sum()):,} samples in {np.count_nonzero(c)} classes"
-                 for name, c in counts.items()]
+        sizes = {split.name: split.n for split in ctx.splits()}
+        parts = [f"{name} {int(c.sum()):,} samples in {np.count_nonzero(c)} classes" if c.sum()
+                 else f"{name} {sizes[name]:,} samples, unlabelled" for name, c in counts.items()]
         return self.finding(
             "counts", Severity.INFO, "Class counts: " + "; ".join(parts) + ".",
             metrics={"n_classes": len(ctx.classes), "imbalance_ratio": round(float(ratio), 3),

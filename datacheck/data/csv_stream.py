@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from datacheck.data.dataset import Dataset, Split, encode_labels
+from datacheck.data.dataset import Dataset, Split, encode_labels, with_unlabelled
 from datacheck.data.index_columns import CSV_REASON, RowNumbers, index_note, unnamed_candidates
 from datacheck.data.task import infer_task
 from datacheck.data.streamed import FilePiece, StreamedTable, label_values, ordered_values, split_labels
@@ -166,13 +166,16 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
     malformed: dict = {}
     index_verdict: dict[str, bool] = {}
     label_col = None
+    unlabelled: dict[str, int] = {}
     for name, path in files.items():
         delimiter = delimiter_of(path)
         names = csv_columns(path)
-        label_col = find_column(names, label, LABEL_CANDIDATES, "label", path, True)
+        if label_col is None:  # the first file names the label column
+            label_col = find_column(names, label, LABEL_CANDIDATES, "label", path, True)
+        own_label = label_col if label_col in names else None  # None: an evaluation split without labels
         sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", path, False)
         by_column = sc is not None and len(files) == 1
-        schema, labels, values, skipped, row_numbers = _settle(path, delimiter, label_col, sc,
+        schema, labels, values, skipped, row_numbers = _settle(path, delimiter, own_label, sc,
                                                                None if by_column else name, progress)
         skipped.record(path, malformed)
         for column, is_index in row_numbers.items():
@@ -182,8 +185,12 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
         feature_schema = pa.schema([schema.field(n) for n in features])
         keep_split_col = sc if by_column else None
         for split, parts in labels.items():
-            raw[split] = parts
-            streams[split] = dict(path=str(Path(path).resolve()), rows=int(sum(len(p) for p in parts)),
+            if own_label is None:
+                unlabelled[split] = int(sum(parts))
+            else:
+                raw[split] = parts
+            streams[split] = dict(path=str(Path(path).resolve()), rows=int(sum(parts) if own_label is None
+                                                                            else sum(len(p) for p in parts)),
                                   columns=features, schema=feature_schema, file_schema=schema,
                                   delimiter=delimiter, split_col=keep_split_col,
                                   split_values=ordered_values(values.get(split, set())))
@@ -197,7 +204,7 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
     for split in raw:
         raw[split] = np.concatenate(raw[split])
     choice = infer_task(raw, source)
-    classes, codes = encode_labels(raw)
+    classes, codes = encode_labels(with_unlabelled(raw, unlabelled, order=list(streams)))
     del raw
     splits = {n: Split(name=n, y=codes[n], stream=StreamedCsv(**streams[n])) for n in codes}
     n = sum(len(c) for c in codes.values())
@@ -208,7 +215,7 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
                    malformed=malformed, task=choice.task, task_reason=choice.reason)
 
 
-def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
+def _settle(path: Path, delimiter: str, label_col: str | None, sc: str | None,
             fixed_split: str | None, progress=None) -> tuple[object, dict, dict, MalformedRows, dict]:
     """Read a text table through once: its settled schema, labels per split and raw split values.
 
@@ -224,7 +231,8 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
     -------
     schema : pyarrow.Schema
     labels : dict of str to list of numpy.ndarray
-        Label values per split, in row order.
+        Label values per split, in row order; without ``label_col`` (None: a split without
+        labels, ``fixed_split``), the row count of each batch instead.
     values : dict of str to set
         Raw split-column values per split.
     skipped : MalformedRows
@@ -255,6 +263,9 @@ def _settle(path: Path, delimiter: str, label_col: str, sc: str | None,
                     if advance:  # a batch is parsed from about BLOCK_BYTES of text
                         advance(min(BLOCK_BYTES, left))
                         left -= min(BLOCK_BYTES, left)
+                    if label_col is None:  # a split without labels: its row count per batch
+                        labels.setdefault(fixed_split, []).append(batch.num_rows)
+                        continue
                     y = label_values(batch.column(label_col))
                     if fixed_split is not None:
                         labels.setdefault(fixed_split, []).append(y)

@@ -247,6 +247,31 @@ def _numeric(names: list[str]) -> np.ndarray:
     return pd.to_numeric(pd.Series(names, dtype=object), errors="coerce").to_numpy(float)
 
 
+def with_unlabelled(raw: dict[str, np.ndarray], sizes: dict[str, int],
+                    order: list[str]) -> dict[str, np.ndarray]:
+    """Raw labels with splits that have none added, every label missing, in ``order``.
+
+    Parameters
+    ----------
+    raw : dict of str to numpy.ndarray
+        Raw labels of the labelled splits.
+    sizes : dict of str to int
+        Samples of each split without labels.
+    order : list of str
+        Every split name, in the order wanted.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``raw`` and the missing labels: NaN beside numbers (so integer classes stay integers in
+        ``encode_labels``), else None.
+    """
+    numeric = all(np.asarray(v).dtype.kind in "iufb" for v in raw.values())
+    missing = {name: np.full(n, np.nan) if numeric else np.full(n, None, dtype=object)
+               for name, n in sizes.items()}
+    return {name: raw[name] if name in raw else missing[name] for name in order}
+
+
 def encode_labels(label_arrays: dict[str, np.ndarray]) -> tuple[list[str], dict[str, np.ndarray]]:
     """Encode raw labels of several splits into shared integer codes.
 

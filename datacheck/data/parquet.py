@@ -11,7 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
-from datacheck.data.dataset import Dataset, Split, encode_labels
+from datacheck.data.dataset import Dataset, Split, encode_labels, with_unlabelled
 from datacheck.data.index_columns import PARQUET_REASON, index_note, pandas_index_columns
 from datacheck.data.task import infer_task
 from datacheck.data.streamed import (FilePiece, StreamedTable, label_values, ordered_values,
@@ -167,13 +167,17 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
             if own != schema.names:
                 raise InputError(path, f"its columns differ from those of {paths[0].name} "
                                        f"({', '.join(own[:8])} vs {', '.join(schema.names[:8])})")
-            _read_keys(path, footer, k, name, label_col, sc, raw, groups, values, advance)
-    if not raw:
+            # a later split's files without the label column: an evaluation split without labels
+            own_label = label_col if label_col in schema.names else None
+            _read_keys(path, footer, k, name, own_label, sc, raw, groups, values, advance)
+    if not groups:
         raise InputError(first, "the table has no rows")
     for name in raw:  # one split's row-group pieces joined at a time: a lower peak
         raw[name] = np.concatenate(raw[name])
     choice = infer_task(raw, source)
-    classes, codes = encode_labels(raw)
+    unlabelled = {name: sum(rows for _, _, rows in parts) for name, parts in groups.items()
+                  if name not in raw}
+    classes, codes = encode_labels(with_unlabelled(raw, unlabelled, order=list(groups)))
     del raw
     splits = {}
     for name in codes:
@@ -192,15 +196,19 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
                    task=choice.task, task_reason=choice.reason)
 
 
-def _read_keys(path: Path, footer, file_index: int, name: str, label_col: str, sc: str | None,
+def _read_keys(path: Path, footer, file_index: int, name: str, label_col: str | None, sc: str | None,
                raw: dict, groups: dict, values: dict, advance=None) -> None:
     """Read a file's label (and split) columns and count each split's rows per row group
-    (``advance(1)`` after each)."""
+    (``advance(1)`` after each); without ``label_col`` (None), count the rows only."""
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path, metadata=footer)
-    if label_col not in pf.schema_arrow.names:
-        raise InputError(path, f"split {name!r} has no label column {label_col!r}")
+    if label_col is None:  # a split without labels: its row groups only
+        for rg in range(pf.metadata.num_row_groups):
+            groups.setdefault(name, []).append((file_index, rg, pf.metadata.row_group(rg).num_rows))
+            if advance:
+                advance(1)
+        return
     for rg in range(pf.metadata.num_row_groups):
         table = pf.read_row_group(rg, columns=[label_col] + ([sc] if sc else []))
         if advance:

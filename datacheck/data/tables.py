@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
+from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name, with_unlabelled
 from datacheck.data.index_columns import index_columns_of, index_note
 from datacheck.data.streamed import label_values
 from datacheck.data.task import infer_task
@@ -283,13 +283,16 @@ def tables_to_dataset(tables: dict[str, object], *, label: str | None, path: Pat
     label_col = find_column(first.column_names, label, LABEL_CANDIDATES, "label", path, True)
     dropped = index_columns_of(tables, keep=(label_col,))
     notes = list(notes or []) + ([index_note(dropped)] if dropped else [])
-    raw, feats = {}, {}
+    raw, feats, unlabelled = {}, {}, []
     for name, table in tables.items():
-        if label_col not in table.column_names:
-            raise InputError(path, f"split {name!r} has no label column {label_col!r}")
-        raw[name] = label_values(table.column(label_col))
-        feats[name] = table.drop_columns([label_col] + [c for c in dropped if c in table.column_names])
+        if label_col in table.column_names:
+            raw[name] = label_values(table.column(label_col))
+        else:
+            unlabelled.append(name)
+        feats[name] = table.drop_columns([c for c in (label_col, *dropped) if c in table.column_names])
     choice = infer_task(raw, source)
+    # an evaluation split without labels (Kaggle's test.csv): every label missing
+    raw = with_unlabelled(raw, {name: tables[name].num_rows for name in unlabelled}, order=list(tables))
     classes, codes = encode_labels(raw)
     splits = {n: Split(name=n, y=codes[n], table=feats[n]) for n in tables}
     return Dataset("tabular", splits, classes, label=label_col, ordered=True, source=source,

@@ -1,0 +1,74 @@
+"""An evaluation split without labels (Kaggle's ``test.csv``): loaded with every label missing,
+its inputs still checked, nothing loud on clean data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import datacheck
+from datacheck.data import load
+from datacheck.errors import InputError
+from tests import panel
+from tests.helpers import loud
+
+
+def _kaggle_folder(root, data, label="label", copies=0):
+    """train.csv with the label, test.csv without it; the first ``copies`` test rows are train rows."""
+    train = pd.DataFrame(data.x_train, columns=[f"pixel{j}" for j in range(data.x_train.shape[1])])
+    test = pd.DataFrame(data.x_test, columns=train.columns)
+    test.iloc[:copies] = train.iloc[:copies].to_numpy()
+    train.insert(0, label, data.y_train)
+    root.mkdir()
+    train.to_csv(root / "train.csv", index=False)
+    test.to_csv(root / "test.csv", index=False)
+    return root
+
+
+@pytest.mark.parametrize("labels", [np.array([0, 1, 1, 2]), np.array(["cat", "dog", "dog", "cat"]),
+                                    np.array([0.5, 1.25, 3.0, 2.5])])
+def test_a_test_table_without_the_label_column_is_unlabelled(tmp_path, labels):
+    pd.DataFrame({"f": [1.0, 2.0, 3.0, 4.0], "label": labels}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"f": [5.0, 6.0, 7.0]}).to_csv(tmp_path / "test.csv", index=False)
+    ds = load(tmp_path)
+    assert list(ds.splits) == ["train", "test"]
+    assert ds.splits["test"].y.tolist() == [-1, -1, -1] and ds.splits["test"].table.column_names == ["f"]
+    assert (ds.splits["train"].y >= 0).all()
+    assert ds.task == ("regression" if labels.dtype.kind == "f" else "classification")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+@pytest.mark.parametrize("labels", [np.array([0, 1, 1, 2]), np.array(["cat", "dog", "dog", "cat"])])
+def test_a_streamed_test_table_without_the_label_column_is_unlabelled(tmp_path, suffix, labels):
+    frames = {"train": pd.DataFrame({"f": [1.0, 2.0, 3.0, 4.0], "label": labels}),
+              "test": pd.DataFrame({"f": [5.0, 6.0, 7.0]})}
+    for name, frame in frames.items():
+        getattr(frame, f"to_{suffix}")(tmp_path / f"{name}.{suffix}", index=False)
+    ds = load(tmp_path, stream=True)
+    assert ds.splits["test"].stream is not None and ds.splits["test"].y.tolist() == [-1, -1, -1]
+    assert ds.classes == sorted(str(v) for v in set(labels.tolist()))
+    assert ds.splits["train"].y.tolist() == [ds.classes.index(str(v)) for v in labels]
+
+
+def test_a_train_table_without_the_label_column_is_an_input_error(tmp_path):
+    pd.DataFrame({"f": [1.0, 2.0]}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"f": [5.0], "label": [1]}).to_csv(tmp_path / "test.csv", index=False)
+    with pytest.raises(InputError, match="train.csv.*label"):
+        load(tmp_path)
+
+
+def test_a_clean_unlabelled_test_split_is_quiet_and_says_so(tmp_path):
+    report = datacheck.profile(_kaggle_folder(tmp_path / "digits", panel.digits_table(0)))
+    assert not loud(report), [f.message for f in loud(report)]
+    [counts] = [f for f in report.findings if f.code == "class_balance.counts"]
+    assert "test 360 samples, unlabelled" in counts.message
+    [missing] = [f for f in report.findings if f.code == "class_balance.missing_label"]
+    assert missing.severity.value == "info" and "inputs are still checked" in missing.message
+
+
+def test_train_rows_copied_into_an_unlabelled_test_split_are_found(tmp_path):
+    report = datacheck.profile(_kaggle_folder(tmp_path / "digits", panel.digits_table(0), copies=36),
+                               checks=["split_leakage"])
+    [leak] = [f for f in loud(report)]
+    assert leak.code == "split_leakage.exact_duplicate" and leak.metrics["n_leaked"] == 36
