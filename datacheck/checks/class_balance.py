@@ -177,22 +177,27 @@ class ClassBalanceCheck(Check):
             if not len(missing):
                 continue
             title = split.name.capitalize()
-            if len(missing) == split.n:
-                severity = Severity.ERROR if split.name == train else Severity.INFO
-                message = (f"{title} has no labels at all, so it cannot be used for training."
-                           if split.name == train else
-                           f"{title} has no labels at all, so it cannot be used for evaluation; its "
+            hint = "Fill in the missing labels, or drop those samples explicitly before training."
+            listed, affected = missing[:50], len(missing)
+            if len(missing) == split.n and split.name != train:
+                # the samples to predict (a competition's test set): none is singled out
+                severity, listed, affected = Severity.INFO, missing[:0], 0
+                message = (f"{title} has no labels at all, so it cannot be used for evaluation; its "
                            "inputs are still checked (leakage, drift, shapes).")
+                hint = ("Nothing to fix if these are the samples to predict; to measure the model, "
+                        "hold out labelled samples of train as a validation split.")
+            elif len(missing) == split.n:
+                severity = Severity.ERROR
+                message = f"{title} has no labels at all, so it cannot be used for training."
             else:
                 severity = Severity.WARNING
                 message = (f"{title} has {len(missing)} samples without a label "
                            f"({len(missing) / split.n:.1%}); the loss either crashes on them or "
                            "they are dropped silently.")
             out.append(self.finding(
-                "missing_label", severity, message, split=split.name,
-                hint="Fill in the missing labels, or drop those samples explicitly before training.",
+                "missing_label", severity, message, split=split.name, hint=hint,
                 metrics={"n_missing": len(missing), "missing_ratio": len(missing) / split.n},
-                samples=ctx.sample_ids(split.name, missing[:50]), n_samples=len(missing)))
+                samples=ctx.sample_ids(split.name, listed), n_samples=affected))
         return out
 
     def _counts(self, ctx: CheckContext, counts: dict[str, np.ndarray], train: str) -> Finding:
@@ -205,7 +210,8 @@ class ClassBalanceCheck(Check):
             "counts", Severity.INFO, "Class counts: " + "; ".join(parts) + ".",
             metrics={"n_classes": len(ctx.classes), "imbalance_ratio": round(float(ratio), 3),
                      **{f"n_{name}": int(c.sum()) for name, c in counts.items()}},
-            evidence=[_bars("Samples per class and split", ctx.classes, counts, counts[train])])
+            evidence=[_bars("Samples per class and split", ctx.classes,
+                            {name: c for name, c in counts.items() if c.sum()}, counts[train])])
 
     def _train_balance(self, ctx: CheckContext, tc: np.ndarray, train: str) -> list[Finding]:
         classes, title, out = ctx.classes, train.capitalize(), []

@@ -346,9 +346,12 @@ def _summary_view(report: Report) -> dict:
 
 
 def _target_text(stats) -> str:
-    """``median 140 (25 to 346)`` from a split's regression target statistics, else ``—``."""
-    if not isinstance(stats, dict) or not stats.get("n"):
+    """``median 140 (25 to 346)`` from a split's regression target statistics, ``unlabelled``
+    for a split without targets, else ``—``."""
+    if not isinstance(stats, dict):
         return "—"
+    if not stats.get("n"):
+        return "unlabelled"
     median = dict((p, v) for p, v in stats.get("quantiles", ())).get(0.5)
     head = f"median {plots.fmt_num(median)} " if median is not None else ""
     return f"{head}({plots.fmt_num(stats['min'])} to {plots.fmt_num(stats['max'])})"

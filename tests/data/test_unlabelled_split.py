@@ -3,6 +3,8 @@ its inputs still checked, nothing loud on clean data."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ import pytest
 import datacheck
 from datacheck.data import load
 from datacheck.errors import InputError
+from datacheck.report.html import render_html
 from tests import panel
 from tests.helpers import loud
 
@@ -65,6 +68,12 @@ def test_a_clean_unlabelled_test_split_is_quiet_and_says_so(tmp_path):
     assert "test 360 samples, unlabelled" in counts.message
     [missing] = [f for f in report.findings if f.code == "class_balance.missing_label"]
     assert missing.severity.value == "info" and "inputs are still checked" in missing.message
+    assert not missing.samples and "samples to predict" in missing.hint
+    [bars] = counts.evidence
+    assert "test" not in bars.data["series"], "an unlabelled split has no class bars"
+    html = render_html(report)
+    assert re.search(r'<td class="mono">test</td><td class="n">360</td><td class="n">[^<]*</td>'
+                     r'<td class="n">unlabelled</td>', html)
 
 
 def test_train_rows_copied_into_an_unlabelled_test_split_are_found(tmp_path):
@@ -72,3 +81,11 @@ def test_train_rows_copied_into_an_unlabelled_test_split_are_found(tmp_path):
                                checks=["split_leakage"])
     [leak] = [f for f in loud(report)]
     assert leak.code == "split_leakage.exact_duplicate" and leak.metrics["n_leaked"] == 36
+
+
+def test_an_unlabelled_test_split_beside_a_numeric_target_is_quiet(tmp_path):
+    report = datacheck.profile(_kaggle_folder(tmp_path / "diabetes", panel.diabetes(0), label="target"))
+    assert report.dataset.task == "regression"
+    assert not loud(report), [f.message for f in loud(report)]
+    assert re.search(r'<td class="mono">test</td><td class="n">89</td><td class="n">[^<]*</td>'
+                     r'<td class="n">unlabelled</td>', render_html(report))
