@@ -185,12 +185,12 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
         feature_schema = pa.schema([schema.field(n) for n in features])
         keep_split_col = sc if by_column else None
         for split, parts in labels.items():
-            if own_label is None:
-                unlabelled[split] = int(sum(parts))
+            if own_label is None:  # parts are row counts
+                rows = unlabelled[split] = int(sum(parts))
             else:
                 raw[split] = parts
-            streams[split] = dict(path=str(Path(path).resolve()), rows=int(sum(parts) if own_label is None
-                                                                            else sum(len(p) for p in parts)),
+                rows = int(sum(len(p) for p in parts))
+            streams[split] = dict(path=str(Path(path).resolve()), rows=rows,
                                   columns=features, schema=feature_schema, file_schema=schema,
                                   delimiter=delimiter, split_col=keep_split_col,
                                   split_values=ordered_values(values.get(split, set())))

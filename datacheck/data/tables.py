@@ -260,7 +260,8 @@ def _concat(a, b):
 
 def tables_to_dataset(tables: dict[str, object], *, label: str | None, path: Path,
                       source: str, notes: list[str] | None = None) -> Dataset:
-    """Build a tabular ``Dataset`` from per-split tables that still hold the label column.
+    """Build a tabular ``Dataset`` from per-split tables that still hold the label column; a
+    split after the first may lack it (unlabelled: every label missing).
 
     Parameters
     ----------
