@@ -1,7 +1,8 @@
 """Which learning task a label implies: classification or regression, and why.
 
-A float label whose values are not all whole numbers, or whole numbers too many and too spread
-to be class indices, is a regression target; integers, booleans and text are classes. The user
+A numeric label whose values are not all whole numbers, or whole numbers too many and too
+spread to be class indices or codes, is a regression target; booleans, text and other whole
+numbers are classes. The user
 can always override the guess (``--task``, ``task=``). Multi-label targets are refused with
 what is supported.
 """
@@ -18,9 +19,15 @@ from datacheck.spec.tasks import TASKS
 
 SUPPORTED = ("datacheck supports single-label classification (one class per sample) and "
              "single-output regression (one number per sample)")
-# A float label of whole numbers is read as classes when it has at most this many distinct
-# values, or when its values are the contiguous class indices 0..k-1 or 1..k.
+# A label of whole numbers (integers, or floats with whole values) is read as classes when it
+# has at most this many distinct values, or when its values are the contiguous class indices
+# 0..k-1 or 1..k, or class codes: spread over more than twice as wide a range as their count,
+# each held by CODE_SAMPLES samples or more on average. Else it is a quantity (a price in whole
+# dollars, an age in years), a regression target: read as classes, a price of 3,000 rows made
+# 2,983 classes of one sample each, and an age 69 imbalanced classes that no model could tell
+# apart, all of them warnings on clean data.
 MAX_WHOLE_CLASSES = 20
+CODE_SAMPLES = 5
 # Object labels inspected for lists (a list-valued column holds lists throughout).
 PROBE_ROWS = 1000
 _LIST_TEXT = re.compile(r"^\s*[\[\(].*,.*[\]\)]\s*$")
@@ -72,15 +79,10 @@ def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:
     parts = [np.asarray(v).reshape(-1) for v in label_arrays.values()]
     values = np.concatenate(parts) if parts else np.zeros(0)
     kind = pd.api.types.infer_dtype(values, skipna=True) if values.dtype.kind == "O" else values.dtype.kind
-    if kind not in ("f", "floating", "mixed-integer-float"):
-        what = {"i": "integer", "u": "integer", "integer": "integer", "b": "boolean",
-                "boolean": "boolean"}.get(kind, "text")
-        if what != "integer":
-            return TaskChoice("classification", f"inferred: {what} target")
-        k = len(pd.unique(values[pd.notna(values)]))
-        return TaskChoice("classification", f"inferred: integer target with {k:,} distinct values"
-                                            + ("; pass --task regression if it is a quantity"
-                                               if k > MAX_WHOLE_CLASSES else ""))
+    integer = kind in ("i", "u", "integer")
+    if not integer and kind not in ("f", "floating", "mixed-integer-float"):
+        what = {"b": "boolean", "boolean": "boolean"}.get(kind, "text")
+        return TaskChoice("classification", f"inferred: {what} target")
     numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
     numbers = numbers[np.isfinite(numbers)]
     distinct = np.unique(numbers)
@@ -88,9 +90,19 @@ def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:
     if k and not np.all(distinct == np.round(distinct)):
         return TaskChoice("regression", f"inferred: float target with {k:,} distinct values")
     indices = k > 0 and distinct[0] in (0, 1) and distinct[-1] - distinct[0] == k - 1
-    if k <= MAX_WHOLE_CLASSES or indices:
-        return TaskChoice("classification", f"inferred: float target of {k} distinct whole numbers"
-                                            + (", read as class indices" if indices else ""))
+    # codes: few values spread thinly over their range, each held by many samples (1001, 2300, ...)
+    codes = k > 0 and distinct[-1] - distinct[0] + 1 > 2 * k and len(numbers) >= CODE_SAMPLES * k
+    if k <= MAX_WHOLE_CLASSES or indices or codes:
+        what = (f"integer target with {k:,} distinct values" if integer
+                else f"float target of {k} distinct whole numbers")
+        return TaskChoice("classification", f"inferred: {what}"
+                                            + (", read as class indices" if indices else "")
+                                            + ("; pass --task regression if it is a quantity"
+                                               if k > MAX_WHOLE_CLASSES else ""))
+    if integer:
+        return TaskChoice("regression", f"inferred: integer target with {k:,} distinct values, too many "
+                                        "and too spread for classes; pass --task classification if "
+                                        "they are class codes")
     return TaskChoice("regression", f"inferred: float target with {k:,} distinct values")
 
 

@@ -1,5 +1,6 @@
-"""Task inference: a float label with many or non-whole values is a regression target; integers,
-text and a few whole-number floats are classes; the user's task wins; multi-label is refused."""
+"""Task inference: a numeric label with non-whole values, or whole values too many and too spread
+to be class indices or codes (a price, an age), is a regression target; text, booleans, class
+indices, codes and a few whole numbers are classes; the user's task wins; multi-label is refused."""
 
 from __future__ import annotations
 
@@ -45,6 +46,30 @@ def test_many_spread_whole_floats_are_regression():
 def test_integers_text_and_booleans_are_classes(y, what):
     choice = _task(y)
     assert choice.task == "classification" and what in choice.reason
+
+
+@pytest.mark.parametrize("name", ["price in whole dollars", "age in years"])
+def test_integer_quantities_are_regression_pointing_to_the_override(name):
+    rng = np.random.default_rng(0)
+    y = (np.round(200_000 + 60_000 * rng.normal(size=3000)) if name.startswith("price")
+         else np.clip(np.round(45 + 13 * rng.normal(size=3000)), 18, 90)).astype(np.int64)
+    choice = _task(y)
+    assert choice.task == "regression", choice.reason
+    assert "integer target" in choice.reason and "--task classification" in choice.reason
+
+
+@pytest.mark.parametrize("y", [
+    np.repeat(np.arange(0, 3000, 100), 5),  # 30 codes spread over 3,000, 5 samples each
+    np.repeat(np.arange(1, 31), 2),  # 30 contiguous class indices from 1
+    np.repeat([3, 7, 12], 4),  # few classes
+])
+def test_integer_class_codes_and_indices_stay_classes(y):
+    assert _task(y).task == "classification"
+
+
+def test_integer_codes_too_rare_to_be_classes_are_regression():
+    # 30 values spread over 3,000 with 4 samples each: too few samples a value for codes
+    assert _task(np.repeat(np.arange(0, 3000, 100), 4)).task == "regression"
 
 
 def test_integer_target_with_many_values_points_to_the_override():
@@ -97,3 +122,17 @@ def test_set_task_classification_keeps_a_float_target_as_classes():
     assert ds.task == "regression"
     ds.set_task("classification")
     assert ds.task == "classification" and ds.classes == ["0.5", "1.5", "2.5"]
+
+
+def test_a_clean_table_with_an_age_in_whole_years_is_profiled_as_a_quiet_regression(tmp_path):
+    import datacheck
+    from tests.helpers import loud
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(800, 6))
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(6)])
+    frame["target"] = np.clip(np.round(45 + 12 * x[:, 0] + 5 * x[:, 1] + rng.normal(0, 6, 800)), 18, 90).astype(int)
+    frame.to_csv(tmp_path / "ages.csv", index=False)
+    report = datacheck.profile(tmp_path / "ages.csv")
+    assert report.dataset.task == "regression"
+    assert not loud(report), [f.message for f in loud(report)]
