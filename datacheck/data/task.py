@@ -20,8 +20,8 @@ from datacheck.spec.tasks import TASKS
 SUPPORTED = ("datacheck supports single-label classification (one class per sample) and "
              "single-output regression (one number per sample)")
 # A label of whole numbers (integers, or floats with whole values) is read as classes when it
-# has at most this many distinct values, or when its values are the contiguous class indices
-# 0..k-1 or 1..k, or class codes: spread over more than twice as wide a range as their count,
+# has at most this many distinct values, or when its values are class indices (0..k-1 or 1..k;
+# integers from 0 or 1 with gaps too), or class codes: spread over more than twice as wide a range as their count,
 # each held by CODE_SAMPLES samples or more on average. Else it is a quantity (a price in whole
 # dollars, an age in years), a regression target: read as classes, a price of 3,000 rows made
 # 2,983 classes of one sample each, and an age 69 imbalanced classes that no model could tell
@@ -89,7 +89,9 @@ def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:
     k = len(distinct)
     if k and not np.all(distinct == np.round(distinct)):
         return TaskChoice("regression", f"inferred: float target with {k:,} distinct values")
-    indices = k > 0 and distinct[0] in (0, 1) and distinct[-1] - distinct[0] == k - 1
+    # integers from 0 or 1 are read as class indices even with gaps (a subset of a dataset's
+    # classes: CIFAR-100 with a class missing); whole floats only when contiguous
+    indices = k > 0 and distinct[0] in (0, 1) and (integer or distinct[-1] - distinct[0] == k - 1)
     # codes: few values spread thinly over their range, each held by many samples (1001, 2300, ...)
     codes = k > 0 and distinct[-1] - distinct[0] + 1 > 2 * k and len(numbers) >= CODE_SAMPLES * k
     if k <= MAX_WHOLE_CLASSES or indices or codes:

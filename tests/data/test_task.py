@@ -59,9 +59,10 @@ def test_integer_quantities_are_regression_pointing_to_the_override(name):
 
 
 @pytest.mark.parametrize("y", [
-    np.repeat(np.arange(0, 3000, 100), 5),  # 30 codes spread over 3,000, 5 samples each
+    np.repeat(np.arange(100, 3100, 100), 5),  # 30 codes spread over 3,000, 5 samples each
     np.repeat(np.arange(1, 31), 2),  # 30 contiguous class indices from 1
     np.repeat([3, 7, 12], 4),  # few classes
+    np.delete(np.arange(100), [5, 57]),  # CIFAR-100's class indices, two classes missing
 ])
 def test_integer_class_codes_and_indices_stay_classes(y):
     assert _task(y).task == "classification"
@@ -69,7 +70,7 @@ def test_integer_class_codes_and_indices_stay_classes(y):
 
 def test_integer_codes_too_rare_to_be_classes_are_regression():
     # 30 values spread over 3,000 with 4 samples each: too few samples a value for codes
-    assert _task(np.repeat(np.arange(0, 3000, 100), 4)).task == "regression"
+    assert _task(np.repeat(np.arange(100, 3100, 100), 4)).task == "regression"
 
 
 def test_integer_target_with_many_values_points_to_the_override():
