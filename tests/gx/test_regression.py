@@ -198,8 +198,13 @@ def test_regression_cli_suite_then_validate(cli, clean_csv, clean_table, tmp_pat
 
 
 def test_task_from_the_suite_reads_a_whole_number_target_as_regression(clean_table, tmp_path, cli):
+    whole = tmp_path / "whole.csv"
+    clean_table.assign(target=clean_table["target"].astype(int)).to_csv(whole, index=False)
+    assert infer_suite(whole)["meta"]["datacheck"]["task"] == "regression"  # 25..346: a quantity
+    # counted from 0, the same whole numbers read as class indices, unless the suite says otherwise
+    from_zero = clean_table.assign(target=(clean_table["target"] - clean_table["target"].min()).astype(int))
     counts = tmp_path / "counts.csv"
-    clean_table.assign(target=clean_table["target"].astype(int)).to_csv(counts, index=False)
+    from_zero.to_csv(counts, index=False)
     inferred = infer_suite(counts)
     assert inferred["meta"]["datacheck"]["task"] == "classification"
     suite_file = tmp_path / "counts.json"
@@ -211,7 +216,7 @@ def test_task_from_the_suite_reads_a_whole_number_target_as_regression(clean_tab
     assert report.findings == () and report.dataset.task == "regression"
     assert report.dataset.task_reason == "set by suite counts.json"
     high = tmp_path / "high.csv"
-    _high_test(clean_table.assign(target=clean_table["target"].astype(int))).to_csv(high, index=False)
+    _high_test(from_zero).to_csv(high, index=False)
     assert f"suite.{SHIFT}" in {f.code for f in validate_suite(high, suite_file).findings}
 
 
