@@ -44,19 +44,24 @@ def _walk_class(class_dir: Path, root: Path) -> tuple[list[str], list[str]]:
 
 
 def list_image_split(split_dir: Path, root: Path) -> tuple[list[str], list[str], list[str]]:
-    """List ``split_dir/<class>/<image>``.
+    """List ``split_dir/<class>/<image>``; a split folder without class folders holds its images
+    unlabelled (Kaggle's flat ``test/``: the samples to predict).
 
     Returns
     -------
     paths : list of str
         Image paths relative to ``root``.
-    labels : list of str
-        The class folder of each image.
+    labels : list of str or None
+        The class folder of each image (None: unlabelled).
     ignored : list of str
         Non-image files found in class folders.
     """
+    classes = class_folders(split_dir)
+    if not classes:
+        images, others = _walk_class(split_dir, root)
+        return images, [None] * len(images), others
     paths, labels, ignored = [], [], []
-    for class_dir in class_folders(split_dir):
+    for class_dir in classes:
         images, others = _walk_class(class_dir, root)
         paths += images
         labels += [class_dir.name] * len(images)

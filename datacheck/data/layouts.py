@@ -61,7 +61,8 @@ class Request:
 
     @cached_property
     def split_dirs(self) -> dict[str, Path]:
-        """Sub-folders named for a split that hold class folders, by canonical split name."""
+        """Sub-folders named for a split, by canonical split name: they hold class folders, or
+        images directly (an unlabelled split, ``images.list_image_split``)."""
         return {normalize_split_name(d.name): d for d in class_folders(self.path)
                 if d.name.lower() in SPLIT_ALIASES}
 

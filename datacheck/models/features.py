@@ -66,7 +66,7 @@ def pixel_features(ctx, pool: Pool) -> FeatureSet:
             lo, hi = info.value_min, info.value_max
             scale = 1.0 / (hi - lo) if np.isfinite(hi - lo) and hi > lo else 1.0
             part = _rows_of(out, at)
-            np.subtract(img[rows].reshape(len(rows), -1), np.float32(lo), out=part, dtype=np.float32,
+            np.subtract(img[rows].reshape(len(rows), h * w * c), np.float32(lo), out=part, dtype=np.float32,
                         casting="unsafe")
             part *= np.float32(scale)
             np.nan_to_num(part, copy=False, nan=0.0, posinf=1.0, neginf=0.0)
@@ -87,7 +87,7 @@ def _thumb_features(ctx, pool: Pool) -> FeatureSet:
         im = ctx.scan.splits[name].images
         at, rows = pool.rows_of(k)
         part = _rows_of(out, at)
-        np.divide(im.thumb[rows].reshape(len(rows), -1), np.float32(255), out=part[:, :side * side],
+        np.divide(im.thumb[rows].reshape(len(rows), side * side), np.float32(255), out=part[:, :side * side],
                   dtype=np.float32, casting="unsafe")
         for j, stat in enumerate((im.mean, im.std)):
             vals = stat[rows].astype(np.float32)

@@ -89,3 +89,38 @@ def test_an_unlabelled_test_split_beside_a_numeric_target_is_quiet(tmp_path):
     assert not loud(report), [f.message for f in loud(report)]
     assert re.search(r'<td class="mono">test</td><td class="n">89</td><td class="n">[^<]*</td>'
                      r'<td class="n">unlabelled</td>', render_html(report))
+
+
+def _flat_test_images(root, sample_data, copies=0):
+    """clean_images' train folders, and its test images in one flat folder (Kaggle's test/);
+    the first ``copies`` train images are also copied into it."""
+    import shutil
+
+    shutil.copytree(sample_data / "clean_images" / "train", root / "train")
+    (root / "test").mkdir()
+    for i, path in enumerate(sorted((sample_data / "clean_images" / "test").rglob("*.png"))[:150]):
+        shutil.copy(path, root / "test" / f"{i:04d}.png")
+    for i, path in enumerate(sorted((root / "train").rglob("*.png"))[:copies]):
+        shutil.copy(path, root / "test" / f"copy{i}.png")
+    return root
+
+
+def test_a_flat_test_folder_of_images_is_an_unlabelled_split(tmp_path, sample_data):
+    ds = load(_flat_test_images(tmp_path / "d", sample_data))
+    assert list(ds.splits) == ["train", "test"] and len(ds.splits["test"]) == 150
+    assert (ds.splits["test"].y == -1).all() and ds.splits["test"].paths[0] == "test/0000.png"
+    assert (ds.splits["train"].y >= 0).all() and len(ds.classes) == 10
+
+
+def test_an_unlabelled_image_split_is_quiet_and_every_model_check_runs(tmp_path, sample_data):
+    report = datacheck.profile(_flat_test_images(tmp_path / "d", sample_data))
+    assert not loud(report), [f.message for f in loud(report)]
+    ran = {o.id: o.status.value for o in report.checks}
+    assert ran["learnability"] == ran["label_noise"] == ran["outliers"] == "passed", ran
+
+
+def test_train_images_copied_into_a_flat_test_folder_are_found(tmp_path, sample_data):
+    report = datacheck.profile(_flat_test_images(tmp_path / "d", sample_data, copies=15),
+                               checks=["split_leakage"])
+    [leak] = loud(report)
+    assert leak.code == "split_leakage.exact_duplicate" and leak.metrics["n_leaked"] == 15
