@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
+from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name, with_unlabelled
 from datacheck.data.task import infer_task
 from datacheck.errors import InputError
 
@@ -21,8 +21,9 @@ def arrays_to_dataset(pairs: dict[str, tuple[np.ndarray, np.ndarray]], *, source
 
     Parameters
     ----------
-    pairs : dict of str to (numpy.ndarray, numpy.ndarray)
-        Split name -> (samples, labels); samples' first axis is the sample axis.
+    pairs : dict of str to (numpy.ndarray, numpy.ndarray or None)
+        Split name -> (samples, labels); samples' first axis is the sample axis. Labels None:
+        an unlabelled split (every label missing).
     source : str
         The source as given.
     label : str or None
@@ -33,10 +34,13 @@ def arrays_to_dataset(pairs: dict[str, tuple[np.ndarray, np.ndarray]], *, source
     Dataset
     """
     for name, (x, y) in pairs.items():
-        if x.ndim == 0 or len(x) != len(y):
+        if x.ndim == 0 or (y is not None and len(x) != len(y)):
             raise InputError(source, f"split {name!r}: {len(x) if x.ndim else 0} samples but {len(y)} labels")
-    choice = infer_task({n: np.asarray(y) for n, (_, y) in pairs.items()}, source)
-    classes, codes = encode_labels({n: np.asarray(y).reshape(-1) for n, (_, y) in pairs.items()})
+    labelled = {n: np.asarray(y) for n, (_, y) in pairs.items() if y is not None}
+    choice = infer_task(labelled, source)
+    raw = with_unlabelled({n: y.reshape(-1) for n, y in labelled.items()},
+                          {n: len(x) for n, (x, y) in pairs.items() if y is None}, order=list(pairs))
+    classes, codes = encode_labels(raw)
     splits = {n: Split(name=n, y=codes[n], array=np.asarray(x)) for n, (x, _) in pairs.items()}
     return Dataset("array", splits, classes, label=label, ordered=True, source=source,
                    task=choice.task, task_reason=choice.reason)
@@ -69,13 +73,13 @@ def load_npz_folder(files: list[Path], *, source: str) -> Dataset:
     pairs = {}
     for f in files:
         ds = load_npz(f, source=str(f))
+        names = np.array([*ds.classes, None], dtype=object)  # code -1 (missing) -> None
         if len(ds.splits) == 1:
             split = next(iter(ds.splits.values()))
-            y = np.array(ds.classes, dtype=object)[split.y]
-            pairs[normalize_split_name(f.stem)] = (split.array, y)
+            pairs[normalize_split_name(f.stem)] = (split.array, names[split.y])
         else:
             for name, split in ds.splits.items():
-                pairs[name] = (split.array, np.array(ds.classes, dtype=object)[split.y])
+                pairs[name] = (split.array, names[split.y])
     return arrays_to_dataset(pairs, source=source)
 
 
@@ -87,8 +91,9 @@ def _pair_up(arrays: dict[str, np.ndarray], path: Path) -> dict[str, tuple[np.nd
             continue
         split = normalize_split_name(m.group(2) or "train")
         (xs if m.group(1).lower() == "x" else ys)[split] = value
-    pairs = {s: (xs[s], ys[s]) for s in xs if s in ys}
-    if not pairs:
+    # beside a labelled train split, samples without labels (x_test alone) are an unlabelled split
+    pairs = {s: (xs[s], ys.get(s)) for s in xs if s in ys or "train" in ys}
+    if not any(y is not None for _, y in pairs.values()):
         raise InputError(path, "expected arrays named x_train and y_train (optionally x_val, y_val, "
                                f"x_test, y_test) or X and y; found {', '.join(sorted(arrays)) or 'none'}")
     return pairs

@@ -124,3 +124,26 @@ def test_train_images_copied_into_a_flat_test_folder_are_found(tmp_path, sample_
                                checks=["split_leakage"])
     [leak] = loud(report)
     assert leak.code == "split_leakage.exact_duplicate" and leak.metrics["n_leaked"] == 15
+
+
+def test_x_test_without_y_test_in_an_archive_is_an_unlabelled_split(tmp_path, sample_data):
+    with np.load(sample_data / "clean_digits.npz") as d:
+        x_train, y_train, x_test = d["x_train"], d["y_train"], d["x_test"].copy()
+    x_test[:20] = x_train[:20]
+    np.savez(tmp_path / "d.npz", x_train=x_train, y_train=y_train, x_test=x_test)
+    ds = load(tmp_path / "d.npz")
+    assert (ds.splits["test"].y == -1).all() and len(ds.splits["test"]) == len(x_test)
+    report = datacheck.profile(tmp_path / "d.npz", checks=["split_leakage", "class_balance"])
+    [leak] = loud(report)
+    assert leak.code == "split_leakage.exact_duplicate" and leak.metrics["n_leaked"] == 20
+    np.savez(tmp_path / "none.npz", x_train=x_train, x_test=x_test)  # no labels anywhere
+    with pytest.raises(InputError, match="expected arrays named x_train and y_train"):
+        load(tmp_path / "none.npz")
+
+
+def test_a_missing_label_in_a_folder_of_archives_stays_missing(tmp_path):
+    x = np.zeros((4, 3))
+    np.savez(tmp_path / "train.npz", x=x, y=np.array([0.0, 1.0, np.nan, 1.0]))
+    np.savez(tmp_path / "test.npz", x=x[:2], y=np.array([1.0, 0.0]))
+    ds = load(tmp_path)
+    assert ds.splits["train"].y.tolist() == [0, 1, -1, 1]  # not the last class
