@@ -33,6 +33,8 @@ def arrays_to_dataset(pairs: dict[str, tuple[np.ndarray, np.ndarray]], *, source
     -------
     Dataset
     """
+    if all(y is None for _, y in pairs.values()):
+        raise InputError(source, "no split has labels (y)")
     for name, (x, y) in pairs.items():
         if x.ndim == 0 or (y is not None and len(x) != len(y)):
             raise InputError(source, f"split {name!r}: {len(x) if x.ndim else 0} samples but {len(y)} labels")
@@ -60,23 +62,34 @@ def load_npz(path: Path, *, source: str) -> Dataset:
     -------
     Dataset
     """
+    return arrays_to_dataset(_pair_up(_read(path), path), source=source)
+
+
+def _read(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a ``.npz`` archive, or the input error that names it."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
+            return {k: archive[k] for k in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(path, f"cannot be read as a .npz archive ({exc})") from None
-    return arrays_to_dataset(_pair_up(arrays, path), source=source)
 
 
 def load_npz_folder(files: list[Path], *, source: str) -> Dataset:
-    """Load one archive per split (``train.npz``, ``test.npz``), each with ``x``/``X`` and ``y``."""
+    """Load one archive per split (``train.npz``, ``test.npz``), each with ``x``/``X`` and ``y``;
+    one other than train's may hold ``x`` alone (an unlabelled split)."""
     pairs = {}
     for f in files:
-        ds = load_npz(f, source=str(f))
+        arrays = _read(f)
+        keys = {k.lower(): k for k in arrays}
+        split_name = normalize_split_name(f.stem)
+        if "x" in keys and "y" not in keys and split_name != "train":
+            pairs[split_name] = (arrays[keys["x"]], None)
+            continue
+        ds = arrays_to_dataset(_pair_up(arrays, f), source=str(f))
         names = np.array([*ds.classes, None], dtype=object)  # code -1 (missing) -> None
         if len(ds.splits) == 1:
             split = next(iter(ds.splits.values()))
-            pairs[normalize_split_name(f.stem)] = (split.array, names[split.y])
+            pairs[split_name] = (split.array, names[split.y])
         else:
             for name, split in ds.splits.items():
                 pairs[name] = (split.array, names[split.y])

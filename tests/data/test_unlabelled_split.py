@@ -147,3 +147,15 @@ def test_a_missing_label_in_a_folder_of_archives_stays_missing(tmp_path):
     np.savez(tmp_path / "test.npz", x=x[:2], y=np.array([1.0, 0.0]))
     ds = load(tmp_path)
     assert ds.splits["train"].y.tolist() == [0, 1, -1, 1]  # not the last class
+
+
+def test_a_test_archive_with_x_alone_in_a_folder_is_an_unlabelled_split(tmp_path):
+    x = np.arange(12.0).reshape(4, 3)
+    np.savez(tmp_path / "train.npz", x=x, y=np.array([0, 1, 0, 1]))
+    np.savez(tmp_path / "test.npz", x=x[:3] + 100)
+    ds = load(tmp_path)
+    assert list(ds.splits) == ["train", "test"] and ds.splits["test"].y.tolist() == [-1, -1, -1]
+    (tmp_path / "train.npz").unlink()
+    np.savez(tmp_path / "train.npz", x=x)  # no labels anywhere: the loader says what it expected
+    with pytest.raises(InputError, match="expected arrays named x_train and y_train"):
+        load(tmp_path)
