@@ -20,11 +20,11 @@ SUPPORTED = ("datacheck supports single-label classification (one class per samp
              "single-output regression (one number per sample)")
 # A label of whole numbers (integers, or floats with whole values) is read as classes when it
 # has at most this many distinct values, or when its values are class indices (0..k-1 or 1..k;
-# integers from 0 or 1 with gaps too), or class codes: spread over more than twice as wide a range as their count,
-# each held by CODE_SAMPLES samples or more on average. Else it is a quantity (a price in whole
-# dollars, an age in years), a regression target: read as classes, a price of 3,000 rows made
-# 2,983 classes of one sample each, and an age 69 imbalanced classes that no model could tell
-# apart, all of them warnings on clean data.
+# integers from 0 or 1 with gaps too), or class codes: spread over more than twice as wide a
+# range as their count, each held by CODE_SAMPLES samples or more on average. Else it is a
+# quantity (a price in whole dollars, an age in years), a regression target: read as classes, a
+# price of 3,000 rows made 2,983 classes of one sample each, and an age 69 imbalanced classes
+# that no model could tell apart, all of them warnings on clean data.
 MAX_WHOLE_CLASSES = 20
 CODE_SAMPLES = 5
 # Object labels inspected for lists (a list-valued column holds lists throughout).
