@@ -40,7 +40,15 @@ precision and recall of all suspects and of the 50 listed, the loudest label_noi
 learnability findings, and the out-of-fold R². Target: clean sets give no warning and no error,
 far and unit-slip targets are warned about with most of them listed.
 
-    python benchmarks/label_noise.py [--flips | --regression] [--fashion-dir DIR] [--noise-model auto|cnn]
+Ordered grades panel (``--grades``): ratings cut at quantiles from a linear score of 10 columns
+plus Gaussian noise (3, 5 and 7 grades; 1,000, 5,000 and 20,000 rows; noise 0.3, 0.7 and 1.2
+times the score's spread), clean and with 10% of the labels moved to another grade at random.
+It prints whether label_noise read the classes as grades, the share of each grade most
+confused with a neighbour, the rate measured on the anchors, the models' skill, the loudest
+finding and precision/recall of the suspects. Target: clean grades give no warning; moved
+labels are warned about where the models are strong (skill 0.4 and more).
+
+    python benchmarks/label_noise.py [--flips | --regression | --grades] [--fashion-dir DIR] [--noise-model auto|cnn]
                                      [--seed N] [--skip-60k] [--skip-baseline] [--only TEXT]
 """
 
@@ -338,6 +346,54 @@ def run_regression(seed: int, only: str | None) -> None:
               f"{_loudest(learn):22s} {r2:5.2f} | {seconds:5.1f}s", flush=True)
 
 
+def graded(n: int, grades: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grades 1..grades cut at quantiles from a linear score of 10 columns plus noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 10))
+    w = rng.normal(size=10)
+    score = x @ w / np.linalg.norm(w) + noise * rng.normal(size=n)
+    return x, 1 + np.searchsorted(np.quantile(score, np.linspace(0, 1, grades + 1)[1:-1]), score)
+
+
+def run_grades(seed: int, only: str | None) -> None:
+    """Print the ordered grades panel: clean and 10%-moved grades, how label_noise read them."""
+    import pandas as pd
+
+    from datacheck.checks import CheckContext
+    from datacheck.checks.label_noise import LabelNoiseCheck
+    from datacheck.data import from_objects
+    from datacheck.models import out_of_fold, relation
+    from datacheck.scan import scan
+
+    head = (f"{'case':44s} {'grades':>6s} {'nbr':>5s} {'ends':>6s} {'skill':>5s} | {'label_noise':24s} | "
+            f"{'P':>5s} {'R':>5s} | {'time':>6s}")
+    print(head)
+    print("-" * len(head))
+    for n in (1000, 5000, 20000):
+        for k in (3, 5, 7):
+            for noise in (0.3, 0.7, 1.2):
+                for rate in (0.0, 0.1):
+                    name = f"{n:,} rows, {k} grades, noise {noise}" + (f", {rate:.0%} moved" if rate else "")
+                    if only is not None and only not in name:
+                        continue
+                    x, y = graded(n, k, noise, seed)
+                    noisy, planted = plant(y - 1, rate, k, np.random.default_rng(seed))
+                    start = time.perf_counter()
+                    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(10)]).assign(rating=noisy + 1)
+                    ds = from_objects({"train": frame}, label="rating")
+                    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": seed})
+                    check = LabelNoiseCheck()
+                    found = check.run(ctx)
+                    seconds = time.perf_counter() - start
+                    est = check.estimate(ctx)[0]
+                    pr = (" ".join(f"{v:5.2f}" for v in scores(out_of_fold(ctx).pool.row[est.suspects], planted, n)[:2])
+                          if rate else f"{'-':>5s} {'-':>5s}")
+                    graded_as = getattr(est, "grades", False)  # older checkouts: never
+                    print(f"{name:44s} {'yes' if graded_as else 'no':>6s} {getattr(est, 'grade_share', np.nan):5.2f} "
+                          f"{est.widespread_ratio:6.3f} {relation(ctx).skill:5.2f} | {_loudest(found):24s} | {pr} | "
+                          f"{seconds:5.1f}s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fashion-dir", type=Path, default=FASHION)
@@ -349,9 +405,13 @@ def main() -> None:
     parser.add_argument("--flips", action="store_true", help="the flip comparison against the baseline")
     parser.add_argument("--sizes", default="300,600,1000,3000,10000", help="Fashion-MNIST panel sizes")
     parser.add_argument("--regression", action="store_true", help="the regression panel (planted wrong targets)")
+    parser.add_argument("--grades", action="store_true", help="the ordered grades panel (clean and moved ratings)")
     args = parser.parse_args()
     if args.regression:
         run_regression(args.seed, args.only)
+        return
+    if args.grades:
+        run_grades(args.seed, args.only)
         return
     if not args.flips:
         fx, fy = fashion_mnist.load(args.fashion_dir)

@@ -31,6 +31,13 @@ ONE_WAY = 0.15
 # Measured: clean photo tiles labelled by source photo 0.43-0.47 (a false pair warning without
 # this), Fashion-MNIST with 40% of one class moved 0.62 at 300 samples and 0.75 at 1,000.
 PAIR_SKILL = 0.55
+# Ordered grades (``NoiseEstimate.grades``) warn only where the models are strong enough to
+# tell a wrong grade from the grading's own spread: skill at least GRADE_SKILL. Measured on
+# grades cut from a noisy score (3-7 grades, 1,000-20,000 samples): clean ones of skill 0.13-0.33
+# (a weak score, as wine quality's) put 8-32% of the end grades' anchors on other grades, those of
+# skill 0.42 and more at most 2.9%; with 10-20% of the labels moved at random, skill 0.40-0.60,
+# 7-26%.
+GRADE_SKILL = 0.4
 # The second family's balanced accuracy above the main models' from which it joins the estimate.
 SECOND_MARGIN = 0.05
 # Below this estimated share, suspects are "a few" and no class is named.
@@ -141,13 +148,14 @@ class LabelNoiseCheck(Check):
                 hint="Fix the pairing of labels and inputs first (learnability's finding).", metrics=metrics)]
         names = [ctx.classes[c] for c in oof.classes]
         est, second = self.estimate(ctx)
-        widespread, pairs = self._widespread(est), self._pairs(est)
+        widespread, pairs = self._widespread(ctx, est), self._pairs(est)
         metrics.update({
             "noise_ratio": round(est.noise_ratio, 4),
             "widespread_noise_ratio": round(est.widespread_ratio, 4),
             "widespread_noise_low": round(est.widespread_low, 4),
             "cleanlab_ratio": round(est.cleanlab_ratio, 4),
             "n_suspects": len(est.suspects),
+            "grades": est.grades,
             "second_family": "gradient boosting on screened features" if second else None,
         })
         found = [self._pair_finding(ctx, oof, p, names, metrics, context, rel) for p in pairs]
@@ -165,10 +173,10 @@ class LabelNoiseCheck(Check):
         # many flags, some disagreement on the anchors, too little evidence: weak models
         weak = (not widespread and est.noise_ratio >= self.config["warn_ratio"]
                 and est.widespread_ratio >= self.config["warn_low_ratio"])
-        message = _message(est, names, oof.n, severity, widespread, weak, rel.balanced_accuracy)
+        message = _message(est, names, oof.n, widespread, weak, rel)
         return [self.finding(
             "noise_rate", severity, message + context + ".",
-            hint=_hint(severity, weak, _few(est)), metrics=metrics, samples=ids, n_samples=len(est.suspects),
+            hint=_hint(severity, weak, _few(est), est.grades), metrics=metrics, samples=ids, n_samples=len(est.suspects),
             evidence=_evidence(ctx, est, names, ids))] + found
 
     def _run_regression(self, ctx: CheckContext) -> list[Finding]:
@@ -232,22 +240,27 @@ class LabelNoiseCheck(Check):
         probabilities averaged.
         """
         oof = out_of_fold(ctx)
-        est = estimate_noise(oof.proba, oof.y)
-        if not (self._widespread(est) or self._pairs(est)) or oof.kind != "table":
+        values = ctx.scan.facts.target_values
+        values = values[oof.classes] if len(values) == len(ctx.classes) else None
+        est = estimate_noise(oof.proba, oof.y, values)
+        if not (self._widespread(ctx, est) or self._pairs(est)) or oof.kind != "table":
             return est, False
         second = second_opinion(ctx)
         k = len(oof.classes)
         main = balanced_accuracy(oof.y, oof.proba.argmax(axis=1), k)
         if balanced_accuracy(oof.y, second.argmax(axis=1), k) - main < SECOND_MARGIN:
             return est, False
-        return estimate_noise((oof.proba + second) / 2, oof.y), True
+        return estimate_noise((oof.proba + second) / 2, oof.y, values), True
 
-    def _widespread(self, est) -> bool:
+    def _widespread(self, ctx: CheckContext, est) -> bool:
         return (est.widespread_ratio >= self.config["warn_ratio"]
-                and est.widespread_low >= self.config["warn_low_ratio"])
+                and est.widespread_low >= self.config["warn_low_ratio"]
+                and (not est.grades or relation(ctx).skill >= GRADE_SKILL))
 
     def _pairs(self, est) -> list:
-        return [p for p in est.pairs[:MAX_NAMED] if p.low >= self.config["pair_ratio"]
+        # neighbouring grades share a border, which need not be even on both sides
+        pairs = [p for p in est.pairs if not (est.grades and abs(p.given - p.suggested) == 1)]
+        return [p for p in pairs[:MAX_NAMED] if p.low >= self.config["pair_ratio"]
                 and p.n_moved >= PAIR_MIN and p.n_reverse <= ONE_WAY * p.n_moved]
 
     def _pair_finding(self, ctx, oof, pair, names: list[str], base: dict, context: str, rel) -> Finding:
@@ -311,15 +324,27 @@ def _few(est) -> bool:
     return est.noise_ratio < FEW_RATIO or not est.class_ratio.any()
 
 
-def _message(est, names: list[str], n: int, severity: Severity, widespread: bool, weak: bool,
-             balanced_accuracy: float) -> str:
+def _message(est, names: list[str], n: int, widespread: bool, weak: bool, rel) -> str:
     head = (f"About {est.noise_ratio:.1%} of the labels look wrong ({len(est.suspects):,} of {n:,} "
             f"samples contradict what models trained on the other samples confidently predict)")
+    measured = (f"{est.widespread_ratio:.1%} of their labels (at least {est.widespread_low:.1%} at 95% "
+                "confidence)")
+    if est.grades:
+        ends = (f"the classes behave as ordered grades (the models confuse {est.grade_share:.0%} of them most "
+                "with a neighbouring grade), and a middle grade's most confident predictions still sit next "
+                f"to both neighbours, so noise is measured on the lowest and highest grade ({names[0]} and "
+                f"{names[-1]}): their most confident predictions disagree with {measured}")
+        if widespread:
+            return head + ", across the grades: " + ends
+        if weak:
+            return (head + "; " + ends + f", but the models (skill {rel.skill:.2f}, balanced accuracy "
+                    f"{rel.balanced_accuracy:.2f}) are too weak here to tell a wrong grade from the "
+                    "grading's own spread")
+        return head + "; " + ends + ", too little to point to wrong labels"
     if widespread:
-        return (head + f", across most classes: the models' most confident predictions disagree with "
-                f"{est.widespread_ratio:.1%} of their labels (at least {est.widespread_low:.1%} at 95% confidence)")
+        return head + ", across most classes: the models' most confident predictions disagree with " + measured
     if weak:
-        return (head + f", but the models (balanced accuracy {balanced_accuracy:.2f}) are too weak here to tell "
+        return (head + f", but the models (balanced accuracy {rel.balanced_accuracy:.2f}) are too weak here to tell "
                 f"wrong labels from hard samples: their most confident predictions disagree with "
                 f"{est.widespread_ratio:.1%} of their labels (at least {est.widespread_low:.1%} at 95% "
                 "confidence), too little to point to wrong labels")
@@ -332,10 +357,14 @@ def _message(est, names: list[str], n: int, severity: Severity, widespread: bool
             "samples mislabelled together")
 
 
-def _hint(severity: Severity, weak: bool, few: bool) -> str:
+def _hint(severity: Severity, weak: bool, few: bool, grades: bool) -> str:
     if severity is Severity.WARNING:
         return ("Review the top suspects: relabel or drop the wrong ones, and look for the cause "
                 "(a bad class mapping, a careless annotation batch) if the errors share a pattern.")
+    if grades:
+        return ("Neighbouring grades are expected to disagree (ratings, severity grades); the top suspects, "
+                "labels furthest from what the models predict, are worth a look. Grades of a quantity can "
+                "also be modelled as one (--task regression).")
     if weak:
         return ("More samples or stronger models (noise_model='cnn' for images) would tell wrong labels "
                 "from hard samples; the top suspects are still worth a look.")

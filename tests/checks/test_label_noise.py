@@ -202,6 +202,47 @@ def test_clean_random_splits_are_quiet(digits_split, wine_frames):
         assert not loud(report), [f.message for f in loud(report)]
 
 
+def graded_table(n: int, grades: int, noise: float, seed: int) -> pd.DataFrame:
+    """Ratings 1..grades cut at quantiles from a linear score of 10 columns plus noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 10))
+    w = rng.normal(size=10)
+    score = x @ w / np.linalg.norm(w) + noise * rng.normal(size=n)
+    cuts = np.quantile(score, np.linspace(0, 1, grades + 1)[1:-1])
+    return pd.DataFrame(x, columns=[f"f{i}" for i in range(10)]).assign(rating=1 + np.searchsorted(cuts, score))
+
+
+@pytest.mark.parametrize("n, grades, noise", [(2000, 5, 0.7), (2000, 7, 1.2), (5000, 3, 0.3)])
+def test_clean_ordered_grades_are_quiet_and_say_why(n, grades, noise):
+    """A middle grade's most confident predictions still sit next to both neighbours: 17-45%
+    of them were called wrong labels (a warning) before grades were measured on their ends;
+    and a border between neighbouring grades, uneven on its two sides, was a one-way move."""
+    report = datacheck.profile(graded_table(n, grades, noise, 0), label="rating", checks=["label_noise"])
+    assert not loud(report), [f.message for f in loud(report)]
+    for f in report.by_check("label_noise"):
+        assert f.metrics["grades"] and "ordered grades" in f.message and "--task regression" in f.hint
+
+
+def test_labels_moved_at_random_among_grades_warn():
+    frame = graded_table(2000, 3, 0.3, 0)
+    noisy, at = flip_symmetric(frame["rating"].to_numpy() - 1, 0.15, seed=1)
+    findings, suspects = run_with_suspects(from_objects({"train": frame.assign(rating=noisy + 1)}, label="rating"))
+    (f,) = findings
+    assert f.severity.value == "warning" and f.metrics["grades"] and "across the grades" in f.message
+    precision, _ = precision_recall(suspects, {f"train[{i}]" for i in at})
+    assert precision >= 0.8, precision
+
+
+def test_neighbouring_digits_swapped_are_not_grades(digits_split):
+    """Digits are consecutive integers; one swapped pair of neighbours does not make them grades."""
+    x_train, x_test, y_train, y_test = digits_split
+    noisy, _ = flip_pair(y_train, 3, 4, 0.4, seed=0)
+    ds = from_objects({"train": (x_train, noisy), "test": (x_test, y_test)})
+    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0})
+    est, _ = LabelNoiseCheck().estimate(ctx)
+    assert est.grade_share <= 0.5 and not est.grades
+
+
 def test_image_suspects_carry_thumbnail_references(sample_data):
     report = datacheck.profile(sample_data / "clean_images", checks=["label_noise"])
     (f,) = report.by_check("label_noise")

@@ -117,3 +117,56 @@ def test_one_way_class_move_is_a_pair_and_look_alikes_are_two_way():
     swap[both] = np.where(y_true[both] == 1, 3, 1)
     pairs = {(p.given, p.suggested): p for p in estimate_noise(proba, swap).pairs}
     assert pairs[(3, 1)].n_reverse > 0.5 * pairs[(3, 1)].n_moved
+
+
+def graded_probabilities(n: int, k: int, noise: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Grades cut from a noisy score, and a model's probabilities of them given the score.
+
+    The model knows the score without its noise: a middle grade is never certain, the end
+    grades far from their border are.
+    """
+    score = rng.normal(size=n)
+    cuts = np.quantile(score, np.linspace(0, 1, k + 1)[1:-1])
+    y = np.searchsorted(cuts, score + noise * rng.normal(size=n))
+    edges = np.concatenate([[-np.inf], cuts, [np.inf]])
+    from scipy.stats import norm
+
+    proba = np.diff(norm.cdf((edges[None, :] - score[:, None]) / noise), axis=1)
+    return proba, y
+
+
+def test_consecutive_integers_are_candidate_grades():
+    from datacheck.models.noise import consecutive
+
+    assert consecutive(np.array([1.0, 2, 3, 4, 5])) and consecutive(np.array([-1.0, 0, 1]))
+    for values in ([0.0, 1], [0.0, 2, 4], [1.0, 2, np.nan], [1.5, 2.5, 3.5], [3.0, 2, 1]):
+        assert not consecutive(np.array(values)), values
+
+
+def test_grades_are_told_from_classes_by_their_neighbours():
+    from datacheck.models.noise import neighbour_share
+
+    rng = np.random.default_rng(0)
+    proba, y = graded_probabilities(3000, 6, 0.5, rng)
+    assert neighbour_share(proba, y) == 1.0
+    y = rng.integers(0, 10, 3000)
+    assert neighbour_share(confident_probabilities(y, 10, rng), y) <= 0.5
+
+
+def test_clean_grades_measure_noise_on_the_end_grades_only():
+    rng = np.random.default_rng(0)
+    proba, y = graded_probabilities(5000, 5, 0.4, rng)
+    as_classes = estimate_noise(proba, y)
+    graded = estimate_noise(proba, y, np.arange(1.0, 6.0))
+    # a middle grade's most confident predictions still sit next to both neighbours
+    assert not as_classes.grades and as_classes.widespread_ratio > 0.1
+    assert graded.grades and graded.grade_share == 1.0
+    assert graded.widespread_ratio < 0.03 and graded.noise_ratio < 0.03
+
+
+def test_labels_moved_at_random_among_grades_show_on_the_end_grades():
+    rng = np.random.default_rng(0)
+    proba, y = graded_probabilities(5000, 5, 0.4, rng)
+    noisy, _ = flip(y, 0.15, rng)
+    est = estimate_noise(proba, noisy, np.arange(5.0))
+    assert est.grades and abs(est.widespread_ratio - 0.15) < 0.04
