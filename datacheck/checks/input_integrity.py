@@ -24,7 +24,8 @@ class InputIntegrityCheck(Check):
     constant features; images whose every pixel has one value (all black, flat grey);
     image files that cannot be decoded (truncated, empty, not an image); rows of a CSV file
     with the wrong number of fields (left out, the rest checked); non-image files lying in
-    class folders; and a split whose samples are all identical.
+    class folders, and images lying beside them (in no class folder: left out); and a split
+    whose samples are all identical.
 
     Why it matters
     --------------
@@ -55,7 +56,7 @@ class InputIntegrityCheck(Check):
             # per-sample table: ``flag`` names the finding codes of each flagged sample
             ctx.sample_column(scan.name, "flag", np.zeros(0, object), rows=np.zeros(0, np.int64))
             findings += self._unreadable(ctx, scan, source)
-            findings += self._ignored(source)
+            findings += self._ignored(source) + self._loose(source)
             findings += self._non_finite(ctx, scan, source)
             same = self._constant_split(ctx, scan)
             findings += same
@@ -101,6 +102,21 @@ class InputIntegrityCheck(Check):
             hint="Move them out of the class folders if a loader of yours might read them as images.",
             split=source.name, metrics={"n_ignored": n},
             samples=ignored[:MAX_SAMPLES], n_samples=n,
+        )]
+
+    def _loose(self, source: SplitSource) -> list[Finding]:
+        loose = source.loose
+        if not loose:
+            return []
+        n = len(loose)
+        return [self.finding(
+            "loose_images", Severity.INFO,
+            f"{n} image{'s' if n > 1 else ''} in the {source.name} folder itself, beside the class folders, "
+            f"{'have' if n > 1 else 'has'} no class and {'were' if n > 1 else 'was'} left out "
+            "(torchvision's ImageFolder leaves them out too).",
+            hint="Move each into its class folder, or out of the split, so that no sample goes missing unseen.",
+            split=source.name, metrics={"n_loose": n},
+            samples=loose[:MAX_SAMPLES], n_samples=n,
         )]
 
     # -- values ----------------------------------------------------------------------------

@@ -58,6 +58,9 @@ class Split:
         Folder the image paths are relative to.
     ignored : list of str
         Files found beside the samples that are not samples (non-image files in class folders).
+    loose : list of str
+        Image files beside the class folders, in none of them: without a class they are left
+        out, as torchvision's ``ImageFolder`` leaves them out.
     stream : datacheck.data.streamed.StreamedTable or None
         Features left in Parquet or CSV files, read in record batches by the scan.
     """
@@ -69,6 +72,7 @@ class Split:
     paths: list[str] | None = None
     root: Path | None = None
     ignored: list[str] = field(default_factory=list)
+    loose: list[str] = field(default_factory=list)
     stream: object | None = None
 
     @property

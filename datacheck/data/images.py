@@ -43,7 +43,7 @@ def _walk_class(class_dir: Path, root: Path) -> tuple[list[str], list[str]]:
     return images, others
 
 
-def list_image_split(split_dir: Path, root: Path) -> tuple[list[str], list[str], list[str]]:
+def list_image_split(split_dir: Path, root: Path) -> tuple[list[str], list[str], list[str], list[str]]:
     """List ``split_dir/<class>/<image>``; a split folder without class folders holds its images
     unlabelled (Kaggle's flat ``test/``: the samples to predict).
 
@@ -55,18 +55,24 @@ def list_image_split(split_dir: Path, root: Path) -> tuple[list[str], list[str],
         The class folder of each image (None: unlabelled).
     ignored : list of str
         Non-image files found in class folders.
+    loose : list of str
+        Image files beside the class folders, in none of them (left out: no class).
     """
     classes = class_folders(split_dir)
     if not classes:
         images, others = _walk_class(split_dir, root)
-        return images, [None] * len(images), others
+        return images, [None] * len(images), others, []
     paths, labels, ignored = [], [], []
     for class_dir in classes:
         images, others = _walk_class(class_dir, root)
         paths += images
         labels += [class_dir.name] * len(images)
         ignored += others
-    return paths, labels, ignored
+    # other files beside the class folders (a README, a labels file) are the dataset's own
+    rel = os.path.relpath(split_dir, root).replace(os.sep, "/")
+    loose = sorted(p.name for p in split_dir.iterdir() if p.is_file() and is_image_file(p.name)
+                   and not p.name.startswith("."))
+    return paths, labels, ignored, [fn if rel == "." else f"{rel}/{fn}" for fn in loose]
 
 
 def load_image_folders(split_dirs: dict[str, Path], root: Path, *, source: str) -> Dataset:
@@ -86,12 +92,12 @@ def load_image_folders(split_dirs: dict[str, Path], root: Path, *, source: str) 
     Dataset
     """
     listed = {name: list_image_split(d, root) for name, d in split_dirs.items()}
-    if not any(paths for paths, _, _ in listed.values()):
+    if not any(paths for paths, *_ in listed.values()):
         raise InputError(root, "no image files found in the class folders "
                                f"(looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-    classes, codes = encode_labels({n: np.array(labels, dtype=object) for n, (_, labels, _) in listed.items()})
-    splits = {n: Split(name=n, y=codes[n], paths=paths, root=root, ignored=ignored)
-              for n, (paths, _, ignored) in listed.items()}
+    classes, codes = encode_labels({n: np.array(labels, dtype=object) for n, (_, labels, *_) in listed.items()})
+    splits = {n: Split(name=n, y=codes[n], paths=paths, root=root, ignored=ignored, loose=loose)
+              for n, (paths, _, ignored, loose) in listed.items()}
     return Dataset("image", splits, classes, label="folder", ordered=False, source=source,
                    task_reason="class folders")
 

@@ -100,6 +100,11 @@ class SplitSource:
         """Files beside the samples that are not samples (non-image files in class folders)."""
         return list(self._split.ignored)
 
+    @property
+    def loose(self) -> list[str]:
+        """Image files beside the class folders, in none of them (left out: no class)."""
+        return list(self._split.loose)
+
     def sample_ids(self, indices: Sequence[int] | np.ndarray) -> list[str]:
         """Report names of samples (paths relative to the source, or ``split[row]``), in order."""
         return self._split.sample_ids(indices)

@@ -113,6 +113,24 @@ def test_many_unreadable_files_are_an_error(tmp_path, sample_data):
     assert ignored.severity.value == "info" and ignored.samples == ("train/Bag/readme.txt",)
 
 
+def test_images_beside_the_class_folders_are_listed_as_left_out(sample_data, tmp_path):
+    """ImageFolder reads class folders only: an image at the split's top has no class."""
+    for split in ("train", "test"):
+        for cls in ("Bag", "Coat"):
+            shutil.copytree(sample_data / "clean_images" / split / cls, tmp_path / split / cls)
+    stray = sorted((sample_data / "clean_images" / "train" / "Bag").glob("*.png"))[:2]
+    for p in stray:
+        shutil.copy(p, tmp_path / "train" / f"stray_{p.name}")
+    (tmp_path / "train" / "notes.txt").write_text("the dataset's own notes")
+    report = profile(tmp_path)
+    (f,) = only(report, "loose_images")
+    assert f.severity.value == "info" and f.split == "train" and f.metrics["n_loose"] == 2
+    assert set(f.samples) == {f"train/stray_{p.name}" for p in stray}
+    assert "left out" in f.message and not report.by_check(CHECK)[1:]
+    n_train = len(list((tmp_path / "train").glob("*/*.png")))
+    assert report.dataset.splits["train"]["n_samples"] == n_train
+
+
 def test_identical_samples_make_a_constant_split(rng):
     x = np.tile(rng.normal(size=(1, 6)), (40, 1))
     report = profile(train=(x, np.arange(40) % 2))
