@@ -330,8 +330,10 @@ def _message(est, names: list[str], n: int, widespread: bool, weak: bool, rel) -
     measured = (f"{est.widespread_ratio:.1%} of their labels (at least {est.widespread_low:.1%} at 95% "
                 "confidence)")
     if est.grades:
-        ends = (f"the classes behave as ordered grades (the models confuse {est.grade_share:.0%} of them most "
-                "with a neighbouring grade), and a middle grade's most confident predictions still sit next "
+        k = len(names)
+        most = "every grade" if est.grade_share == 1 else f"{round(est.grade_share * k)} of the {k} grades"
+        ends = (f"the classes behave as ordered grades (the models confuse {most} most with a neighbouring "
+                "one), and a middle grade's most confident predictions still sit next "
                 f"to both neighbours, so noise is measured on the lowest and highest grade ({names[0]} and "
                 f"{names[-1]}): their most confident predictions disagree with {measured}")
         if widespread:
