@@ -176,7 +176,8 @@ class LabelNoiseCheck(Check):
         message = _message(est, names, oof.n, widespread, weak, rel)
         return [self.finding(
             "noise_rate", severity, message + context + ".",
-            hint=_hint(severity, weak, _few(est), est.grades), metrics=metrics, samples=ids, n_samples=len(est.suspects),
+            hint=_hint(severity, weak, _few(est), est.grades), metrics=metrics, samples=ids,
+            n_samples=len(est.suspects),
             evidence=_evidence(ctx, est, names, ids))] + found
 
     def _run_regression(self, ctx: CheckContext) -> list[Finding]:

@@ -173,8 +173,8 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
     cleanlab_ratio = float(flagged.mean()) if n else 0.0
     size, wrong, weight = anchor_counts(proba, y)
     anchor = wrong / np.maximum(size, 1)
-    grades = neighbour_share(proba, y) if values is not None and consecutive(values) else float("nan")
-    graded = grades >= GRADE_SHARE
+    near = neighbour_share(proba, y) if values is not None and consecutive(values) else float("nan")
+    graded = near >= GRADE_SHARE
     if graded:  # the end grades' anchors only
         weight = np.where(np.isin(np.arange(k), (0, k - 1)), weight, 0.0)
         weight = weight / max(weight.sum(), 1e-12)
@@ -201,7 +201,7 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
     joint[np.diag_indices(k)] = counts - joint.sum(axis=1)
     return NoiseEstimate(noise_ratio, widespread, wilson_low(widespread * n_central, n_central), cleanlab_ratio,
                          anchor, suspects, y[suspects], suggested, quality_all[suspects], class_ratio,
-                         joint / max(n, 1), _pairs(flags, counts), grades)
+                         joint / max(n, 1), _pairs(flags, counts), near)
 
 
 def consecutive(values: np.ndarray) -> bool:
