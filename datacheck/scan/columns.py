@@ -3,8 +3,8 @@
 Built from what the scan already holds, reading no file again: per-feature counts, moments and
 ranges come from ``FeatureStats`` (exact over every row, merged across batches and partitions);
 quantiles, distinct and zero counts and the histogram come from the feature values the scan
-keeps (every row of a split held in memory, the stratified row sample of a streamed split; the
-overview says which). Image splits get the same overview of their per-image properties (size,
+keeps (every row of a split held in memory, evenly spaced rows of one held beyond
+``SAMPLE_ROWS``, the stratified row sample of a streamed split; the overview says which). Image splits get the same overview of their per-image properties (size,
 channels, brightness, contrast; entropy, sharpness and border level from ``image_props``), from
 the per-image statistics of the scan.
 
@@ -29,6 +29,7 @@ import numpy as np
 
 from datacheck.scan.image_props import PROPS
 from datacheck.scan.parallel import run_blocks
+from datacheck.scan.sample import SAMPLE_ROWS
 
 # Bins between the robust ends of a column's range (end bins for the tails come on top).
 BINS = 20
@@ -147,9 +148,13 @@ def _numeric_block(result, split: str) -> dict | None:
     scan = result.splits[split]
     if scan.feature_stats is not None and scan.columns is not None:
         fs = scan.feature_stats
+        values, sample_rows = scan.columns, (scan.n_column_rows if scan.sampled else None)
+        stride = -(-values.shape[1] // SAMPLE_ROWS)
+        if stride > 1:  # sorting every column of 1M rows cost 1.6 s, 15x the file's read
+            values = values[:, ::stride]
+            sample_rows = values.shape[1]
         return {"names": list(fs.names), "dtypes": _table_dtypes(result, split, fs.names),
-                "values": scan.columns, "n": scan.n,
-                "sample_rows": scan.n_column_rows if scan.sampled else None,
+                "values": values, "n": scan.n, "sample_rows": sample_rows,
                 "exact": {"missing": fs.n_nan, "infinite": fs.n_inf, "count": fs.n_finite,
                           "min": fs.min, "max": fs.max, "mean": fs.mean, "std": fs.std}}
     if scan.images is not None and len(scan.images.ok) == scan.n:

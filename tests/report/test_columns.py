@@ -245,6 +245,27 @@ def test_streamed_split_counts_every_row_and_samples_the_rest(tmp_path, monkeypa
     assert _drifted(streamed.values()) == []
 
 
+def test_a_split_held_whole_beyond_the_sample_size_summarizes_evenly_spaced_rows(monkeypatch):
+    """Sorting every column of 1M held rows cost 1.6 s: order statistics come from a row sample
+    there too, and say so; counts, range and moments stay over every row."""
+    import datacheck.scan.columns as columns
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    big = pd.concat([frame] * 12, ignore_index=True)  # 2,136 rows
+    whole = _by_name(datacheck.profile(train=big, checks=FAST).columns)
+    monkeypatch.setattr(columns, "SAMPLE_ROWS", 500)
+    spaced = _by_name(datacheck.profile(train=big, checks=FAST).columns)
+    for name in ("alcohol", "proline", "hue"):
+        a, b = whole[name]["splits"]["train"], spaced[name]["splits"]["train"]
+        assert (b["n"], b["count"], b["min"], b["max"], b["mean"]) == (a["n"], a["count"], a["min"], a["max"],
+                                                                       a["mean"])
+        assert a["sample_rows"] is None and b["sample_rows"] == len(big[::5]) == 428
+        assert b["distinct_kind"] == "at_least" and b["distinct"] <= a["distinct"]
+        assert sum(b["histogram"]["counts"]) == 428
+        assert [x for _, x in b["quantiles"]] == pytest.approx(np.quantile(big[name][::5], QUANTILES), rel=1e-5)
+
+
 def test_wide_table_html_stays_small(rng):
     n, d = 200, 5000
     train = pd.DataFrame(rng.normal(size=(n, d)), columns=[f"f{j}" for j in range(d)])
