@@ -26,9 +26,9 @@ DEFAULT_HTML = Path("datacheck-report.html")
 NORMS = ("imagenet", "clip", "inception", "caffe", "none")
 NOISE_MODELS = ("auto", "cnn")  # datacheck.models.NOISE_MODELS, without importing it here
 DEVICES = ("auto", "cpu", "cuda")
-TASK_HELP = ("Learning task [default: inferred from the label: numbers that are not whole, or whole "
-             "numbers too many and too spread to be classes, are regression; text, class indices and "
-             "codes are classes].")
+TASK_HELP = ("Learning task [default: inferred from the label: numbers that are not whole, whole "
+             "numbers too many and too spread to be classes, and counts are regression; text, class "
+             "indices and codes are classes].")
 
 
 def _floats(value: str | None) -> tuple[float, ...] | None:

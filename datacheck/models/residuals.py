@@ -53,6 +53,10 @@ class TargetNoise:
         Bowley skewness of the residuals from their 10th, 50th and 90th percentiles, in
         [-1, 1]: noise that grows with the target (a log-normal one) skews the bulk, a few
         wrong targets do not.
+    spread_growth : float
+        How much wider the residuals spread where the models predict the most than where
+        they predict the least (``spread_growth``): counts, whose noise grows with their
+        mean, spread several times wider at the top without being skewed.
     """
 
     predicted: np.ndarray
@@ -64,6 +68,7 @@ class TargetNoise:
     r2: float
     refit: bool
     skewness: float
+    spread_growth: float
 
 
 def robust_z(residual: np.ndarray) -> tuple[np.ndarray, float]:
@@ -103,7 +108,25 @@ def _estimate(ctx, cut: float) -> TargetNoise:
     within = np.abs(z) <= cut
     return TargetNoise(predicted=predicted, z=z, scale=scale, suspects=suspects, ratio=len(suspects) / n,
                        low=wilson_low(len(suspects), n), r2=r2_score(y[within], predicted[within]),
-                       refit=refit, skewness=quantile_skewness(z))
+                       refit=refit, skewness=quantile_skewness(z), spread_growth=spread_growth(predicted, z))
+
+
+def spread_growth(predicted: np.ndarray, residual: np.ndarray) -> float:
+    """Median absolute deviation of the residuals of the highest fifth of the predictions over
+    that of the lowest fifth (inf when the lowest fifth's is 0 and the highest's is not; 1
+    without five samples a fifth)."""
+    if len(predicted) < 25:
+        return 1.0
+    order = np.argsort(predicted, kind="stable")
+    fifth = len(order) // 5
+
+    def mad(part: np.ndarray) -> float:
+        return float(np.median(np.abs(part - np.median(part))))
+
+    low, high = mad(residual[order[:fifth]]), mad(residual[order[-fifth:]])
+    if low <= 0:
+        return float("inf") if high > 0 else 1.0
+    return high / low
 
 
 def quantile_skewness(values: np.ndarray) -> float:

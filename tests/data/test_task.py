@@ -137,3 +137,45 @@ def test_a_clean_table_with_an_age_in_whole_years_is_profiled_as_a_quiet_regress
     report = datacheck.profile(tmp_path / "ages.csv")
     assert report.dataset.task == "regression"
     assert not loud(report), [f.message for f in loud(report)]
+
+
+def _counts(n: int, mean: float, seed: int, x=None) -> np.ndarray:
+    """Overdispersed counts (negative binomial) whose mean follows ``x``'s first columns."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)) if x is None else x
+    mu = np.exp(np.log(mean) + x[:, :3] @ np.array([0.6, -0.4, 0.3]))
+    return rng.negative_binomial(5, 5 / (5 + mu))
+
+
+@pytest.mark.parametrize("n, mean", [(300, 30), (5000, 20), (17000, 150)])
+def test_counts_from_0_or_1_and_spread_codes_alike_are_regression(n, mean):
+    """Counts 0..340 read as class indices and 2..4548 as codes: four warnings or an error on
+    clean data. Their frequency changes smoothly from one value to the next."""
+    y = _counts(n, mean, 0)
+    choice = _task(y)
+    assert choice.task == "regression", choice.reason
+    assert "count or an amount" in choice.reason and "--task classification" in choice.reason
+
+
+@pytest.mark.parametrize("y", [
+    np.repeat(np.arange(50), np.random.default_rng(0).integers(5, 200, 50)),  # 50 classes of 5-200
+    np.repeat(np.arange(1000), np.random.default_rng(1).integers(700, 1300, 1000)),  # ImageNet-like
+    np.repeat(np.random.default_rng(2).permutation(200), (2000 / np.arange(1, 201)).astype(int) + 1),  # long tail
+])
+def test_class_indices_whose_frequencies_are_unrelated_to_their_ids_stay_classes(y):
+    assert _task(y).task == "classification"
+
+
+def test_a_clean_table_of_counts_is_profiled_as_a_quiet_regression():
+    """As a regression, counts' noise grows with their mean: 2.5-5% lie beyond the residual cut
+    without being wrong, which warned before the spread's growth was measured."""
+    import datacheck
+    from tests.helpers import loud
+
+    x = np.random.default_rng(3).normal(size=(2000, 8))
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(8)]).assign(rentals=_counts(2000, 150, 3, x))
+    report = datacheck.profile(train=frame, label="rentals")
+    assert report.dataset.task == "regression"
+    assert not loud(report), [f.message for f in loud(report)]
+    (f,) = report.by_check("label_noise")
+    assert f.metrics["residual_spread_growth"] >= 3 and "log scale or with a Poisson loss" in f.hint
