@@ -6,6 +6,7 @@ import numpy as np
 
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
+from datacheck.data.grades import grade_values
 from datacheck.spec.params import Param
 from datacheck.models import (NoiseEstimate, TargetNoise, estimate_noise, oof_skip_reason, out_of_fold,
                               regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
@@ -260,7 +261,9 @@ class LabelNoiseCheck(Check):
         """
         oof = out_of_fold(ctx)
         values = ctx.scan.facts.target_values
-        values = values[oof.classes] if len(values) == len(ctx.classes) else None
+        values = values[oof.classes] if len(values) == len(ctx.classes) else np.full(len(oof.classes), np.nan)
+        if not np.isfinite(values).all():  # "low", "medium", "high"; "1 star" ... "5 stars"
+            values = grade_values([ctx.classes[c] for c in oof.classes])
         est = estimate_noise(oof.proba, oof.y, values)
         if not (self._widespread(ctx, est) or self._pairs(est)) or oof.kind != "table":
             return est, False
@@ -278,7 +281,8 @@ class LabelNoiseCheck(Check):
 
     def _pairs(self, est) -> list:
         # neighbouring grades share a border, which need not be even on both sides
-        pairs = [p for p in est.pairs if not (est.grades and abs(p.given - p.suggested) == 1)]
+        pairs = [p for p in est.pairs
+                 if not (est.grades and abs(est.grade_of[p.given] - est.grade_of[p.suggested]) == 1)]
         return [p for p in pairs[:MAX_NAMED] if p.low >= self.config["pair_ratio"]
                 and p.n_moved >= PAIR_MIN and p.n_reverse <= ONE_WAY * p.n_moved]
 
@@ -353,8 +357,9 @@ def _message(est, names: list[str], n: int, widespread: bool, weak: bool, rel) -
         most = "every grade" if est.grade_share == 1 else f"{round(est.grade_share * k)} of the {k} grades"
         ends = (f"the classes behave as ordered grades (the models confuse {most} most with a neighbouring "
                 "one), and a middle grade's most confident predictions still sit next "
-                f"to both neighbours, so noise is measured on the lowest and highest grade ({names[0]} and "
-                f"{names[-1]}): their most confident predictions disagree with {measured}")
+                f"to both neighbours, so noise is measured on the lowest and highest grade "
+                f"({names[int(np.argmin(est.grade_of))]} and {names[int(np.argmax(est.grade_of))]}): their most "
+                f"confident predictions disagree with {measured}")
         if widespread:
             return head + ", across the grades: " + ends
         if weak:

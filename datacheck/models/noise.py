@@ -123,8 +123,10 @@ class NoiseEstimate:
         The class pairs with the most evident label moves (by lower bound), at most
         ``MAX_PAIRS``.
     grade_share : float
-        For consecutive integer classes, the share of them the models confuse most with a
-        neighbouring class (``neighbour_share``); NaN for other classes.
+        For classes whose values are consecutive integers, the share of them the models
+        confuse most with a neighbouring grade (``neighbour_share``); NaN for other classes.
+    grade_of : numpy.ndarray or None
+        (K,) each class's value, where they are consecutive integers; else None.
     """
 
     noise_ratio: float
@@ -140,6 +142,7 @@ class NoiseEstimate:
     joint: np.ndarray
     pairs: tuple[PairNoise, ...]
     grade_share: float = float("nan")
+    grade_of: np.ndarray | None = None
 
     @property
     def grades(self) -> bool:
@@ -158,7 +161,7 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
         Given labels in 0..K-1.
     values : numpy.ndarray, optional
         (K,) the number each class stands for (NaN for a name that is not one): consecutive
-        integers in column order may be ordered grades.
+        integers, in any column order, may be ordered grades.
 
     Returns
     -------
@@ -173,10 +176,12 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
     cleanlab_ratio = float(flagged.mean()) if n else 0.0
     size, wrong, weight = anchor_counts(proba, y)
     anchor = wrong / np.maximum(size, 1)
-    near = neighbour_share(proba, y) if values is not None and consecutive(values) else float("nan")
+    grade_of = np.asarray(values, np.float64) if values is not None and consecutive(values) else None
+    near = neighbour_share(proba, y, grade_of) if grade_of is not None else float("nan")
     graded = near >= GRADE_SHARE
     if graded:  # the end grades' anchors only
-        weight = np.where(np.isin(np.arange(k), (0, k - 1)), weight, 0.0)
+        ends = (int(np.argmin(grade_of)), int(np.argmax(grade_of)))
+        weight = np.where(np.isin(np.arange(k), ends), weight, 0.0)
         weight = weight / max(weight.sum(), 1e-12)
     anchor_mean = float(np.dot(weight, anchor))
     share = (_central_share(anchor, weight) if k >= WIDESPREAD_MIN_CLASSES and not graded
@@ -201,18 +206,18 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
     joint[np.diag_indices(k)] = counts - joint.sum(axis=1)
     return NoiseEstimate(noise_ratio, widespread, wilson_low(widespread * n_central, n_central), cleanlab_ratio,
                          anchor, suspects, y[suspects], suggested, quality_all[suspects], class_ratio,
-                         joint / max(n, 1), _pairs(flags, counts), near)
+                         joint / max(n, 1), _pairs(flags, counts), near, grade_of)
 
 
 def consecutive(values: np.ndarray) -> bool:
-    """Whether class values are three or more consecutive integers, in order (1, 2, 3, 4, 5)."""
-    values = np.asarray(values, dtype=float)
+    """Whether class values are three or more consecutive integers, in any order (1, 2, ..., 5)."""
+    values = np.sort(np.asarray(values, dtype=float))
     return bool(len(values) >= 3 and np.isfinite(values).all() and (values == np.round(values)).all()
                 and (np.diff(values) == 1).all())
 
 
-def neighbour_share(proba: np.ndarray, y: np.ndarray) -> float:
-    """Share of the classes that the models confuse most with a neighbouring class.
+def neighbour_share(proba: np.ndarray, y: np.ndarray, grade_of: np.ndarray) -> float:
+    """Share of the classes that the models confuse most with a neighbouring grade.
 
     The confusion of two classes is the probability the models put on the other one,
     averaged over each class's samples and over the two directions.
@@ -220,9 +225,11 @@ def neighbour_share(proba: np.ndarray, y: np.ndarray) -> float:
     Parameters
     ----------
     proba : numpy.ndarray
-        (n, K) probabilities, K >= 3, columns in class order.
+        (n, K) probabilities, K >= 3.
     y : numpy.ndarray
         Given labels in 0..K-1.
+    grade_of : numpy.ndarray
+        (K,) each column's grade, consecutive integers.
 
     Returns
     -------
@@ -234,7 +241,7 @@ def neighbour_share(proba: np.ndarray, y: np.ndarray) -> float:
     confusion /= np.maximum(np.bincount(y, minlength=k), 1)[:, None]
     pair = (confusion + confusion.T) / 2
     np.fill_diagonal(pair, -1.0)
-    return float(np.mean(np.abs(pair.argmax(axis=1) - np.arange(k)) == 1))
+    return float(np.mean(np.abs(grade_of[pair.argmax(axis=1)] - grade_of) == 1))
 
 
 def wilson_low(hits: float, trials: float) -> float:

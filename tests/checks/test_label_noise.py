@@ -223,6 +223,17 @@ def test_clean_ordered_grades_are_quiet_and_say_why(n, grades, noise):
         assert f.metrics["grades"] and "ordered grades" in f.message and "--task regression" in f.hint
 
 
+def test_clean_grades_named_by_words_are_read_in_their_order():
+    """"very high" sorts before "very low" by name; the scale puts it last."""
+    words = np.array(["very low", "low", "medium", "high", "very high"], dtype=object)
+    frame = graded_table(2000, 5, 0.7, 0)
+    report = datacheck.profile(frame.assign(rating=words[frame["rating"] - 1]), label="rating",
+                               checks=["label_noise"])
+    assert not loud(report), [f.message for f in loud(report)]
+    (f,) = report.by_check("label_noise")
+    assert f.metrics["grades"] and "lowest and highest grade (very low and very high)" in f.message
+
+
 def test_labels_moved_at_random_among_grades_warn():
     frame = graded_table(2000, 3, 0.3, 0)
     noisy, at = flip_symmetric(frame["rating"].to_numpy() - 1, 0.15, seed=1)

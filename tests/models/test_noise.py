@@ -139,7 +139,8 @@ def test_consecutive_integers_are_candidate_grades():
     from datacheck.models.noise import consecutive
 
     assert consecutive(np.array([1.0, 2, 3, 4, 5])) and consecutive(np.array([-1.0, 0, 1]))
-    for values in ([0.0, 1], [0.0, 2, 4], [1.0, 2, np.nan], [1.5, 2.5, 3.5], [3.0, 2, 1]):
+    assert consecutive(np.array([2.0, 0, 1]))  # "high", "low", "medium" in name order
+    for values in ([0.0, 1], [0.0, 2, 4], [1.0, 2, np.nan], [1.5, 2.5, 3.5], [3.0, 1, 1]):
         assert not consecutive(np.array(values)), values
 
 
@@ -148,9 +149,12 @@ def test_grades_are_told_from_classes_by_their_neighbours():
 
     rng = np.random.default_rng(0)
     proba, y = graded_probabilities(3000, 6, 0.5, rng)
-    assert neighbour_share(proba, y) == 1.0
+    assert neighbour_share(proba, y, np.arange(6.0)) == 1.0
+    # columns in another order (text grades sorted by name): the grades say who is a neighbour
+    shuffle = np.array([3, 0, 5, 1, 4, 2])
+    assert neighbour_share(proba[:, shuffle], np.argsort(shuffle)[y], shuffle.astype(float)) == 1.0
     y = rng.integers(0, 10, 3000)
-    assert neighbour_share(confident_probabilities(y, 10, rng), y) <= 0.5
+    assert neighbour_share(confident_probabilities(y, 10, rng), y, np.arange(10.0)) <= 0.5
 
 
 def test_clean_grades_measure_noise_on_the_end_grades_only():
