@@ -161,6 +161,7 @@ def test_counts_from_0_or_1_and_spread_codes_alike_are_regression(n, mean):
     np.repeat(np.arange(50), np.random.default_rng(0).integers(5, 200, 50)),  # 50 classes of 5-200
     np.repeat(np.arange(1000), np.random.default_rng(1).integers(700, 1300, 1000)),  # ImageNet-like
     np.repeat(np.random.default_rng(2).permutation(200), (2000 / np.arange(1, 201)).astype(int) + 1),  # long tail
+    np.r_[np.repeat(np.arange(5000), 3), np.zeros(2000, np.int64)],  # one big class among equal ones
 ])
 def test_class_indices_whose_frequencies_are_unrelated_to_their_ids_stay_classes(y):
     assert _task(y).task == "classification"
