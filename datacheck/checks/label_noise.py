@@ -353,8 +353,8 @@ def _message(est, names: list[str], n: int, widespread: bool, weak: bool, rel) -
     measured = (f"{est.widespread_ratio:.1%} of their labels (at least {est.widespread_low:.1%} at 95% "
                 "confidence)")
     if est.grades:
-        k = len(names)
-        most = "every grade" if est.grade_share == 1 else f"{round(est.grade_share * k)} of the {k} grades"
+        most = ("every grade" if est.grade_share == 1
+                else f"the grades of {est.grade_share:.0%} of the samples")
         ends = (f"the classes behave as ordered grades (the models confuse {most} most with a neighbouring "
                 "one), and a middle grade's most confident predictions still sit next "
                 f"to both neighbours, so noise is measured on the lowest and highest grade "

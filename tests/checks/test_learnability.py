@@ -188,3 +188,34 @@ def test_outlying_targets_do_not_make_the_relation_look_weak():
     (f,) = report.by_check("learnability")
     assert f.code == "learnability.score" and f.metrics["r2_without_outlying_targets"] > 0.3
     assert [f.code for f in loud(report)] == ["label_noise.target_outliers"]
+
+
+def _ratings(n: int, seed: int):
+    """Ratings 3-9 like wine quality's: a noisy score (R² about 0.37), grade 9 a handful."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 11))
+    score = x[:, :6] @ rng.normal(size=6)
+    score = score / score.std() + 1.3 * rng.normal(size=n)
+    cuts = np.quantile(score, np.cumsum([0.005, 0.033, 0.33, 0.44, 0.166, 0.025]))
+    return pd.DataFrame(x, columns=[f"x{i}" for i in range(11)]).assign(quality=3 + np.searchsorted(cuts, score))
+
+
+def test_labels_with_a_class_of_a_handful_are_related_by_accuracy_over_the_majority():
+    """A grade of 7 samples spread the balanced accuracy's null so wide that a plain signal
+    (accuracy 0.51 against 0.44 always predicting 6, over 6,497 samples) read as unrelated:
+    an error on clean data."""
+    from datacheck.checks import CheckContext
+    from datacheck.data import from_objects
+    from datacheck.models import relation
+    from datacheck.scan import scan
+
+    frame = _ratings(6497, 0)
+    ds = from_objects({"train": frame}, label="quality")
+    rel = relation(CheckContext(ds, scan(ds, workers=1), {"seed": 0}))
+    assert rel.z_score < 3 <= rel.majority_z and rel.related
+    report = datacheck.profile(train=frame, label="quality", checks=["learnability", "label_noise"])
+    assert not [f for f in report.findings if f.severity.value == "error"]
+    # shuffled, the same labels stay unrelated
+    shuffled = frame.assign(quality=np.random.default_rng(1).permutation(frame["quality"].to_numpy()))
+    report = datacheck.profile(train=shuffled, label="quality", checks=["learnability"])
+    assert [f.code for f in report.findings if f.severity.value == "error"] == ["learnability.unrelated"]

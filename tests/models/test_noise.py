@@ -174,3 +174,15 @@ def test_labels_moved_at_random_among_grades_show_on_the_end_grades():
     noisy, _ = flip(y, 0.15, rng)
     est = estimate_noise(proba, noisy, np.arange(5.0))
     assert est.grades and abs(est.widespread_ratio - 0.15) < 0.04
+
+
+def test_a_grade_of_a_handful_taken_for_the_commonest_does_not_unmake_the_grades():
+    rng = np.random.default_rng(0)
+    proba, y = graded_probabilities(3000, 6, 0.5, rng)
+    few = np.flatnonzero(y == 5)[:8]
+    keep = np.setdiff1d(np.arange(len(y)), np.flatnonzero(y == 5)[8:])
+    proba, y = proba[keep], y[keep]
+    proba[np.searchsorted(keep, few)] = np.eye(6)[2] * 0.9 + 0.02  # the models see grade 2 in them
+    from datacheck.models.noise import neighbour_share
+
+    assert neighbour_share(proba, y, np.arange(6.0)) >= 0.95
