@@ -6,7 +6,7 @@ import numpy as np
 
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
-from datacheck.data.grades import grade_values
+from datacheck.checks._grades import class_values
 from datacheck.spec.params import Param
 from datacheck.models import (NoiseEstimate, TargetNoise, estimate_noise, oof_skip_reason, out_of_fold,
                               regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
@@ -260,10 +260,7 @@ class LabelNoiseCheck(Check):
         probabilities averaged.
         """
         oof = out_of_fold(ctx)
-        values = ctx.scan.facts.target_values
-        values = values[oof.classes] if len(values) == len(ctx.classes) else np.full(len(oof.classes), np.nan)
-        if not np.isfinite(values).all():  # "low", "medium", "high"; "1 star" ... "5 stars"
-            values = grade_values([ctx.classes[c] for c in oof.classes])
+        values = class_values(ctx, oof.classes)  # 1..5; "low", "medium", "high"; "1 star" ...
         est = estimate_noise(oof.proba, oof.y, values)
         if not (self._widespread(ctx, est) or self._pairs(est)) or oof.kind != "table":
             return est, False

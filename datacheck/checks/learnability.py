@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datacheck.checks._grades import grade_correlation
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
@@ -34,9 +35,13 @@ class LearnabilityCheck(Check):
     the main models (linear, kernel and neighbour models on reduced inputs) score no better
     than the permuted labels, gradient boosting on the unreduced features that best split
     the labels one at a time is tried too, so a label carried by one column of thousands or
-    by a threshold is not mistaken for a shuffled one. Labels no better than chance for
-    every family are an error; labels related to the inputs but only weakly (little skill
-    above chance) a warning. Each split of a classification target is also checked on its
+    by a threshold is not mistaken for a shuffled one; and labels whose out-of-fold accuracy
+    clearly beats always predicting the commonest class are related whatever the balanced
+    accuracy (a class of a handful of samples makes that one noisy). Labels no better than
+    chance for every family are an error; labels related to the inputs but only weakly (little
+    skill above chance) a warning, where for ordered grades (ratings 3-9) the rank correlation
+    of the predicted and the given grade counts as skill too: predicting 6 for a 7 is half
+    right. Each split of a classification target is also checked on its
     own: a split whose labels look unrelated to its inputs while the rest of the data is
     learnable was probably shuffled or joined on the wrong key.
 
@@ -63,7 +68,9 @@ class LearnabilityCheck(Check):
     fits_models = True
     params = {
         "weak_skill": Param(0.1, "Skill (balanced accuracy scaled so chance is 0 and perfect is 1; R² for a "
-                            "regression target) below which a learnable relation counts as weak.", float, 0, 1,
+                            "regression target; for ordered grades, the squared rank correlation of the "
+                            "predicted and given grade too) below which a learnable relation counts as weak.",
+                            float, 0, 1,
                             low_open=True, high_open=True),
         "n_permutations": Param(10, "Label permutations of the permutation test.", int, 2, 1000),
     }
@@ -97,6 +104,12 @@ class LearnabilityCheck(Check):
         evidence = [_bars(rel), _split_bars(per_split)]
         numbers = (f"balanced accuracy {rel.best_balanced_accuracy:.2f} against {rel.chance:.2f} by chance "
                    f"and {rel.null_mean:.2f} with permuted labels")
+        # grades: predicting 6 for a 7 is half right, which the balanced accuracy counts as wrong
+        rho = grade_correlation(ctx, oof) if rel.related else None
+        if rho is not None:
+            metrics["grade_correlation"] = round(rho, 4)
+            numbers += (f"; as ordered grades, the predicted grade follows the given one with a rank "
+                        f"correlation of {rho:.2f}")
         context = "".join(f"; {note}" for note in oof.notes)
         if rel.best_balanced_accuracy > rel.balanced_accuracy:
             context = (f"; reached by {rel.found_by}, while the main models reach only "
@@ -112,7 +125,7 @@ class LearnabilityCheck(Check):
                      "the label and no network will learn it.",
                 metrics=metrics, evidence=evidence)]
         found = []
-        if rel.skill < self.config["weak_skill"]:
+        if rel.skill < self.config["weak_skill"] and not (rho is not None and rho ** 2 >= self.config["weak_skill"]):
             found.append(self.finding(
                 "weak", Severity.WARNING,
                 f"The inputs predict the labels only weakly ({numbers}; skill {rel.skill:.2f}){context}.",
