@@ -359,6 +359,9 @@ def _message(est, names: list[str], n: int, widespread: bool, weak: bool, rel) -
                 f"confident predictions disagree with {measured}")
         if widespread:
             return head + ", across the grades: " + ends
+        # not a claim that they are wrong: grades disagree with their neighbours
+        head = (f"Models trained on the other samples contradict {len(est.suspects):,} of {n:,} labels "
+                f"({est.noise_ratio:.1%})")
         if weak:
             return (head + "; " + ends + f", but the models (skill {rel.skill:.2f}, balanced accuracy "
                     f"{rel.balanced_accuracy:.2f}) are too weak here to tell a wrong grade from the "
