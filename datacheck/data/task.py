@@ -2,7 +2,8 @@
 
 A numeric label whose values are not all whole numbers, or whole numbers too many and too
 spread to be class indices or codes, or whose frequency changes smoothly with the value (a
-count), is a regression target; booleans, text and other whole numbers are classes. The user can always override the guess (``--task``, ``task=``).
+count), is a regression target; booleans, text and other whole numbers are classes. The user
+can always override the guess (``--task``, ``task=``).
 Multi-label targets are refused with what is supported.
 """
 

@@ -8,13 +8,13 @@ decided on the z-score of the observed score against that null, or on the out-of
 accuracy's margin over always predicting the most frequent class: predictions independent of
 the labels cannot beat that on average, and with a class of a handful of samples the balanced
 accuracy's null spreads too wide to show a plain signal (ratings 3-9 whose grade 9 has 7
-samples: balanced accuracy z = 2.0, accuracy 0.51 against 0.44 over 6,497 samples, z = 11). Labels count as unrelated
-only when no model family finds signal: where the main models (on reduced inputs) fail, the
-second family (gradient boosting on screened, unreduced features, scored like the cheap
-model) is tried before the labels are called unrelated, so a label carried by one column of
-thousands, or by a threshold, is not mistaken for a shuffled one. The per-split check
-compares each split's out-of-fold accuracy with the agreement that chance gives its own
-class frequencies.
+samples: balanced accuracy z = 2.0, accuracy 0.51 against 0.44 over 6,497 samples, z = 11).
+Labels count as unrelated only when no model family finds signal: where the main models (on
+reduced inputs) fail, the second family (gradient boosting on screened, unreduced features,
+scored like the cheap model) is tried before the labels are called unrelated, so a label
+carried by one column of thousands, or by a threshold, is not mistaken for a shuffled one. The
+per-split check compares each split's out-of-fold accuracy with the agreement that chance
+gives its own class frequencies.
 """
 
 from __future__ import annotations

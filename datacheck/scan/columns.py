@@ -1,12 +1,13 @@
 """A per-column overview of every split, and train-vs-evaluation drift per column.
 
 Built from what the scan already holds, reading no file again: per-feature counts, moments and
-ranges come from ``FeatureStats`` (exact over every row, merged across batches and partitions);
-quantiles, distinct and zero counts and the histogram come from the feature values the scan
-keeps (every row of a split held in memory, evenly spaced rows of one held beyond
-``SAMPLE_ROWS``, the stratified row sample of a streamed split; the overview says which). Image splits get the same overview of their per-image properties (size,
-channels, brightness, contrast; entropy, sharpness and border level from ``image_props``), from
-the per-image statistics of the scan.
+ranges come from ``FeatureStats`` (exact over every row, merged across batches and
+partitions); quantiles, distinct and zero counts and the histogram come from the feature
+values the scan keeps (every row of a split held in memory, evenly spaced rows of one held
+beyond ``SAMPLE_ROWS``, the stratified row sample of a streamed split; the overview says
+which). Image splits get the same overview of their per-image properties (size, channels,
+brightness, contrast; entropy, sharpness and border level from ``image_props``), from the
+per-image statistics of the scan.
 
 Histograms of one column share their bin edges across splits: 20 bins between the lowest and
 highest 0.5% quantile of any split, plus an end bin on each side for the rarer values beyond
