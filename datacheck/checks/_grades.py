@@ -2,7 +2,7 @@
 
 Grades (ratings 1-5, severity 0-4, "low"/"medium"/"high") are classes whose values are
 consecutive integers, which the models confuse with their neighbours
-(``models.noise.neighbour_share``). A middle grade has no unambiguous samples, and predicting
+(``models.noise.grade_share``). A middle grade has no unambiguous samples, and predicting
 6 for a 7 is half right: the balanced accuracy understates what the inputs tell of a grade,
 which the rank correlation of the predicted and the given grade measures.
 """
@@ -13,7 +13,7 @@ import numpy as np
 
 from datacheck.checks.context import CheckContext
 from datacheck.data.grades import grade_values
-from datacheck.models.noise import GRADE_SHARE, consecutive, neighbour_share
+from datacheck.models.noise import GRADE_SHARE, grade_share
 
 
 def class_values(ctx: CheckContext, classes: np.ndarray) -> np.ndarray:
@@ -52,7 +52,7 @@ def grade_correlation(ctx: CheckContext, oof) -> float | None:
     from scipy.stats import spearmanr
 
     values = class_values(ctx, oof.classes)
-    if not consecutive(values) or neighbour_share(oof.proba, oof.y, values) < GRADE_SHARE:
+    if not grade_share(oof.proba, oof.y, values) >= GRADE_SHARE:
         return None
     given = values[oof.y]
     if np.all(given == given[0]):

@@ -91,33 +91,30 @@ class InputIntegrityCheck(Check):
         )]
 
     def _ignored(self, source: SplitSource) -> list[Finding]:
-        ignored = source.ignored
-        if not ignored:
-            return []
-        n = len(ignored)
-        return [self.finding(
-            "ignored_files", Severity.INFO,
+        n = len(source.ignored)
+        return self._left_out(
+            source, "ignored_files", "n_ignored", source.ignored,
             f"{n} non-image file{'s' if n > 1 else ''} in the {source.name} class folders "
             f"{'were' if n > 1 else 'was'} ignored.",
-            hint="Move them out of the class folders if a loader of yours might read them as images.",
-            split=source.name, metrics={"n_ignored": n},
-            samples=ignored[:MAX_SAMPLES], n_samples=n,
-        )]
+            "Move them out of the class folders if a loader of yours might read them as images.")
 
     def _loose(self, source: SplitSource) -> list[Finding]:
-        loose = source.loose
-        if not loose:
-            return []
-        n = len(loose)
-        return [self.finding(
-            "loose_images", Severity.INFO,
+        n = len(source.loose)
+        return self._left_out(
+            source, "loose_images", "n_loose", source.loose,
             f"{n} image{'s' if n > 1 else ''} in the {source.name} folder itself, beside the class folders, "
             f"{'have' if n > 1 else 'has'} no class and {'were' if n > 1 else 'was'} left out "
             "(torchvision's ImageFolder leaves them out too).",
-            hint="Move each into its class folder, or out of the split, so that no sample goes missing unseen.",
-            split=source.name, metrics={"n_loose": n},
-            samples=loose[:MAX_SAMPLES], n_samples=n,
-        )]
+            "Move each into its class folder, or out of the split, so that no sample goes missing unseen.")
+
+    def _left_out(self, source: SplitSource, code: str, metric: str, files: list[str], message: str,
+                  hint: str) -> list[Finding]:
+        """An info listing the files of a split that are not read as samples (none: nothing)."""
+        if not files:
+            return []
+        return [self.finding(code, Severity.INFO, message, hint=hint, split=source.name,
+                             metrics={metric: len(files)},
+                             samples=files[:MAX_SAMPLES], n_samples=len(files))]
 
     # -- values ----------------------------------------------------------------------------
 

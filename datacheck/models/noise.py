@@ -178,9 +178,9 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
     cleanlab_ratio = float(flagged.mean()) if n else 0.0
     size, wrong, weight = anchor_counts(proba, y)
     anchor = wrong / np.maximum(size, 1)
-    grade_of = np.asarray(values, np.float64) if values is not None and consecutive(values) else None
-    near = neighbour_share(proba, y, grade_of) if grade_of is not None else float("nan")
+    near = grade_share(proba, y, values)
     graded = near >= GRADE_SHARE
+    grade_of = np.asarray(values, np.float64) if np.isfinite(near) else None
     if graded:  # the end grades' anchors only
         ends = (int(np.argmin(grade_of)), int(np.argmax(grade_of)))
         weight = np.where(np.isin(np.arange(k), ends), weight, 0.0)
@@ -216,6 +216,14 @@ def consecutive(values: np.ndarray) -> bool:
     values = np.sort(np.asarray(values, dtype=float))
     return bool(len(values) >= 3 and np.isfinite(values).all() and (values == np.round(values)).all()
                 and (np.diff(values) == 1).all())
+
+
+def grade_share(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None) -> float:
+    """``neighbour_share`` of classes whose values are consecutive integers; NaN for others
+    (grades from ``GRADE_SHARE``)."""
+    if values is None or not consecutive(values):
+        return float("nan")
+    return neighbour_share(proba, y, np.asarray(values, np.float64))
 
 
 def neighbour_share(proba: np.ndarray, y: np.ndarray, grade_of: np.ndarray) -> float:
