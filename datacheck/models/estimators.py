@@ -31,6 +31,8 @@ from typing import Callable
 
 import numpy as np
 
+from datacheck.models.nearest import NeighboursModel
+
 PCA_COMPONENTS = 50
 # PCA is fit on at most this many samples (unsupervised; enough for 50 components).
 PCA_FIT_MAX = 20_000
@@ -142,7 +144,6 @@ def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = 
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
-    from sklearn.neighbors import KNeighborsClassifier
 
     def linear():
         return LogisticRegression(C=1.0, max_iter=300, tol=1e-3)
@@ -155,7 +156,7 @@ def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = 
                            C=10.0 if kind == "pixels" else 3.0, seed=seed, threads=threads)
 
     def neighbours():
-        return KNeighborsClassifier(n_neighbors=min(15, n))
+        return NeighboursModel(n_neighbors=min(15, n))
 
     def boosting():
         return HistGradientBoostingClassifier(max_iter=100, max_bins=FOLD_BINS, early_stopping=True,

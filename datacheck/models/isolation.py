@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from datacheck.models.nearest import Reference, k_smallest
 from datacheck.scan.parallel import run_blocks
 
 # Neighbours averaged per sample, reference samples at most, and query rows per block (a
@@ -16,11 +17,6 @@ from datacheck.scan.parallel import run_blocks
 N_NEIGHBOURS = 10
 MAX_REFERENCE = 2_000
 BLOCK = 2_048
-# The k nearest of a row are found among the reference in GROUP-wide strided groups: the k
-# groups with the smallest minimum hold them all (``k_smallest``). Measured on 200,000 rows
-# against 2,000 references (2 cores): the selection 2.05 s by a full partition, 0.68 s so;
-# groups of 8-20 were within 15% of each other.
-GROUP = 10
 
 
 def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS, threads: int = 1) -> np.ndarray:
@@ -51,13 +47,7 @@ def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS, threads
     x = np.ascontiguousarray(x, dtype=np.float32)
     ref_rows = (np.arange(n) if n <= MAX_REFERENCE else
                 np.sort(np.random.default_rng(seed).choice(n, MAX_REFERENCE, replace=False)))
-    ref = x[ref_rows]
-    # padded to whole groups with references that are never near: 0 - 2 q.0 + inf
-    width = -(-len(ref_rows) // GROUP) * GROUP
-    ref_sq = np.full(width, np.inf, np.float32)
-    ref_sq[:len(ref_rows)] = np.einsum("ij,ij->i", ref, ref)
-    minus_2ref_t = np.zeros((x.shape[1], width), np.float32)
-    minus_2ref_t[:, :len(ref_rows)] = -2.0 * ref.T
+    reference = Reference(x[ref_rows])
     where_in_ref = np.full(n, -1, np.int64)
     where_in_ref[ref_rows] = np.arange(len(ref_rows))
     out = np.empty(n)
@@ -65,13 +55,11 @@ def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS, threads
     def score(start: int, stop: int) -> None:
         # one buffer per share, filled in place block by block: |r|^2 - 2 q.r ranks the
         # reference rows for a query q; its own |q|^2 is added to the k nearest only
-        buf = np.empty((min(BLOCK, stop - start), width), np.float32)
+        buf = np.empty((min(BLOCK, stop - start), reference.width), np.float32)
         for lo in range(start, stop, BLOCK):
             hi = min(lo + BLOCK, stop)
             q = x[lo:hi]
-            d2 = buf[:hi - lo]
-            np.matmul(q, minus_2ref_t, out=d2)
-            d2 += ref_sq[None, :]
+            d2 = reference.ranking(q, buf[:hi - lo])
             self_at = where_in_ref[lo:hi]
             own = np.flatnonzero(self_at >= 0)
             d2[own, self_at[own]] = np.inf
@@ -88,41 +76,6 @@ def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS, threads
     with threadpool_limits(limits=1, user_api="blas"):
         run_blocks(lambda i: score(bounds[i], bounds[i + 1]), range(shares), workers=shares)
     return out
-
-
-def k_smallest(d: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` smallest values of each row of ``d``, in ascending order; ``d`` is reordered.
-
-    Columns form strided groups of ``GROUP`` (column ``j`` of ``d.shape[1] // GROUP`` groups
-    holds ``j``, ``j + w``, ...). The ``k`` groups with the smallest minimum hold every one of
-    the ``k`` smallest values: a value outside them is at least the minimum of its own group,
-    which is at least each of those ``k`` minima, themselves ``k`` distinct values. So only
-    ``k * GROUP`` candidates per row are partitioned, and the result equals a full partition's.
-
-    Parameters
-    ----------
-    d : numpy.ndarray
-        (b, m) C-contiguous float32; ``m`` a multiple of ``GROUP`` (else a full partition).
-    k : int
-        Values per row, 1 <= k <= m.
-
-    Returns
-    -------
-    numpy.ndarray
-        (b, k).
-    """
-    b, m = d.shape
-    groups = m // GROUP
-    if m % GROUP or groups <= k:
-        d.partition(k - 1, axis=1)
-        return np.sort(d[:, :k], axis=1)
-    lowest = d.reshape(b, GROUP, groups).min(axis=1)
-    chosen = np.argpartition(lowest, k - 1, axis=1)[:, :k]
-    at = ((np.arange(b) * m)[:, None, None] + groups * np.arange(GROUP)[None, None, :]
-          + chosen[:, :, None])
-    candidates = d.ravel().take(at.ravel()).reshape(b, k * GROUP)
-    candidates.partition(k - 1, axis=1)
-    return np.sort(candidates[:, :k], axis=1)
 
 
 def isolation_scores(x: np.ndarray, seed: int, threads: int = 1) -> np.ndarray:

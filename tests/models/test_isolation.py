@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from datacheck.models import isolation
-from datacheck.models.isolation import isolation_scores, k_smallest, neighbour_distances
+from datacheck.models.isolation import isolation_scores, neighbour_distances
 
 
 def test_distances_match_a_brute_force_search_and_skip_the_sample_itself(monkeypatch):
@@ -33,14 +32,3 @@ def test_a_far_sample_scores_far_above_the_median():
     x[7] += 12
     scores = isolation_scores(x, seed=0, threads=2)
     assert np.median(scores) == 1.0 and scores[7] > 3 * np.sort(scores)[-2]
-
-
-@pytest.mark.parametrize("width, k", [(2000, 10), (2000, 1), (200, 19), (200, 20), (205, 10), (30, 3)])
-def test_k_smallest_equals_a_full_sort(width, k):
-    """Strided groups of 10: (205, 10) is not whole groups, (200, 20) has no group to spare."""
-    rng = np.random.default_rng(width + k)
-    d = rng.normal(size=(300, width)).astype(np.float32)
-    d[::3] = np.round(d[::3])  # rows full of ties
-    d[1, :] = 7.0  # one row all equal
-    expected = np.sort(d, axis=1)[:, :k]
-    assert np.array_equal(k_smallest(d.copy(), k), expected)
