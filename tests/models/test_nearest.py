@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from datacheck.models import nearest as nearest_module
-from datacheck.models.nearest import NeighboursModel, k_nearest_columns, k_smallest, nearest
+from datacheck.models.nearest import NeighboursModel, k_nearest_columns, k_smallest, lowest_positions, nearest
 
 
 @pytest.mark.parametrize("width, k", [(2000, 10), (2000, 1), (200, 19), (200, 20), (205, 10), (30, 3)])
@@ -63,3 +63,14 @@ def test_neighbours_model_with_fewer_training_samples_than_neighbours():
     x = np.array([[0.0], [1.0], [10.0]])
     model = NeighboursModel(15).fit(x, np.array(["a", "a", "b"]))
     assert np.allclose(model.predict_proba(np.array([[0.5], [9.0]])), [[2 / 3, 1 / 3], [2 / 3, 1 / 3]])
+
+
+def test_lowest_positions_order_negative_values_and_infinities_and_break_ties_by_position():
+    values = np.array([[3.0, -1.5, np.inf, -np.inf, 0.0, -0.25, 2.0, -1.5],
+                       [1.0, 1.0, 1.0, 0.5, 1.0, 1.0, 1.0, 1.0]], np.float32)
+    got = np.sort(lowest_positions(values, 4), axis=1)
+    assert got.tolist() == [[1, 3, 5, 7], [0, 1, 2, 3]]
+    rng = np.random.default_rng(5)
+    many = rng.normal(scale=1e3, size=(200, 300)).astype(np.float32)
+    want = np.sort(np.argsort(many, axis=1, kind="stable")[:, :12], axis=1)
+    assert np.array_equal(np.sort(lowest_positions(many, 12), axis=1), want)
