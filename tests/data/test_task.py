@@ -167,6 +167,26 @@ def test_class_indices_whose_frequencies_are_unrelated_to_their_ids_stay_classes
     assert _task(y).task == "classification"
 
 
+@pytest.mark.parametrize("y", [
+    np.repeat(np.arange(200), (2000 / np.arange(1, 201)).astype(int) + 1),  # numbered by frequency
+    np.repeat(np.arange(1, 41), np.repeat([300, 120, 60, 20], 10)),  # blocks of equal sizes, from 1
+    np.repeat(np.arange(30), np.arange(30) + 5),  # rarest first
+])
+def test_class_ids_numbered_by_frequency_stay_classes(y):
+    """Their frequency changes smoothly with the id, as a count's would, but never rises again
+    and misses no id: a sampled count's tail is never so tidy."""
+    choice = _task(y)
+    assert choice.task == "classification" and "class indices" in choice.reason, choice.reason
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_counts_whose_mode_is_zero_stay_regression(seed):
+    """Geometric counts fall from 0 like ids numbered by frequency, but their sparse tail rises
+    again or skips values."""
+    y = np.random.default_rng(seed).geometric(0.05, 3000) - 1
+    assert _task(y).task == "regression"
+
+
 def test_a_clean_table_of_counts_is_profiled_as_a_quiet_regression():
     """As a regression, counts' noise grows with their mean: 2.5-5% lie beyond the residual cut
     without being wrong, which warned before the spread's growth was measured."""
