@@ -47,8 +47,11 @@ ANCHOR_MIN = 10
 # the samples; with fewer than WIDESPREAD_MIN_CLASSES classes, over all of them.
 WIDESPREAD_SHARE = 0.7
 WIDESPREAD_MIN_CLASSES = 5
-# One-sided 95% normal quantile of the Wilson lower bounds.
+# One-sided 95% normal quantile of the Wilson lower bounds (and of the slope's upper bound).
 BOUND_Z = 1.645
+# The confidence slope (``confidence_slope``) is measured on this share of each class's most
+# confident predictions.
+SLOPE_SHARE = 0.6
 # Class pairs kept in the estimate, most evident first.
 MAX_PAIRS = 5
 # Consecutive integer classes are ordered grades when the classes of at least this share of
@@ -103,6 +106,11 @@ class NoiseEstimate:
         The part of it spread over most classes (anchor mean over the least noisy classes).
     widespread_low : float
         One-sided 95% lower bound of ``widespread_ratio`` over the anchors that measured it.
+    slope_high : float
+        One-sided 95% upper bound of how fast the share of labels the models contradict falls
+        as their confidence rises, among the most confident predictions of the classes that
+        measured ``widespread_ratio`` (``confidence_slope``): about 1 where the inputs do not
+        determine the label (an outcome), about 0 for labels flipped at random.
     cleanlab_ratio : float
         Share of samples cleanlab's filter flags.
     anchor_ratio : numpy.ndarray
@@ -134,6 +142,7 @@ class NoiseEstimate:
     noise_ratio: float
     widespread_ratio: float
     widespread_low: float
+    slope_high: float
     cleanlab_ratio: float
     anchor_ratio: np.ndarray
     suspects: np.ndarray
@@ -206,7 +215,9 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
     joint = np.zeros((k, k))
     np.add.at(joint, (y[suspects], suggested), 1.0)
     joint[np.diag_indices(k)] = counts - joint.sum(axis=1)
-    return NoiseEstimate(noise_ratio, widespread, wilson_low(widespread * n_central, n_central), cleanlab_ratio,
+    slope, error = confidence_slope(proba, y, share > 0)
+    return NoiseEstimate(noise_ratio, widespread, wilson_low(widespread * n_central, n_central),
+                         slope + BOUND_Z * error, cleanlab_ratio,
                          anchor, suspects, y[suspects], suggested, quality_all[suspects], class_ratio,
                          joint / max(n, 1), _pairs(flags, counts), near, grade_of)
 
@@ -298,6 +309,55 @@ def anchor_counts(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
     is_anchor = rank < size[pred]
     wrong = np.bincount(pred[is_anchor], weights=(y[is_anchor] != pred[is_anchor]), minlength=k)
     return size, wrong, counts / max(n, 1)
+
+
+def confidence_slope(proba: np.ndarray, y: np.ndarray, measured: np.ndarray) -> tuple[float, float]:
+    """How fast the share of contradicted labels falls as the models' confidence rises, with
+    its standard error.
+
+    Among the ``SLOPE_SHARE`` most confident predictions of each measured class, the
+    least-squares slope of "labelled otherwise" (0 or 1) on the confidence, within each class
+    (both centred on the class's means), negated. Where the inputs do not determine the label
+    (a churn, a default), calibrated models are contradicted as often as they are unsure at
+    every confidence: the slope is about 1. Labels flipped at random are contradicted at one
+    rate however sure the models are: about 0. The least confident predictions are left out:
+    there a flip and a hard sample look alike.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        (n, K) probabilities.
+    y : numpy.ndarray
+        Given labels.
+    measured : numpy.ndarray
+        (K,) bool, the predicted classes to measure.
+
+    Returns
+    -------
+    slope, error : float
+        The negated slope and its standard error; 0 and 0 with fewer than three samples or no
+        spread of confidence.
+    """
+    n, k = proba.shape
+    pred = proba.argmax(axis=1)
+    conf = proba[np.arange(n), pred]
+    xs, ds = [], []
+    for c in np.flatnonzero(measured):
+        mine = np.flatnonzero(pred == c)
+        top = mine[np.argsort(-conf[mine], kind="stable")[:int(np.ceil(SLOPE_SHARE * len(mine)))]]
+        if len(top) < 2:
+            continue
+        x, d = conf[top], (y[top] != c).astype(np.float64)
+        xs.append(x - x.mean())
+        ds.append(d - d.mean())
+    x = np.concatenate(xs) if xs else np.zeros(0)
+    d = np.concatenate(ds) if ds else np.zeros(0)
+    spread = float(x @ x)
+    if len(x) < 3 or spread <= 1e-12:
+        return 0.0, 0.0
+    b = float(x @ d) / spread
+    residual = d - b * x
+    return -b, float(np.sqrt(residual @ residual / (len(x) - 2) / spread))
 
 
 def _central_share(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
