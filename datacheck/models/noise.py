@@ -338,9 +338,8 @@ def confidence_slope(proba: np.ndarray, y: np.ndarray, measured: np.ndarray) -> 
         The negated slope and its standard error; 0 and 0 with fewer than three samples or no
         spread of confidence.
     """
-    n, k = proba.shape
     pred = proba.argmax(axis=1)
-    conf = proba[np.arange(n), pred]
+    conf = proba[np.arange(len(proba)), pred]
     xs, ds = [], []
     for c in np.flatnonzero(measured):
         mine = np.flatnonzero(pred == c)

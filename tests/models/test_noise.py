@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from datacheck.models.noise import WIDESPREAD_SHARE, _central_share, anchor_counts, estimate_noise, wilson_low
+from datacheck.models.noise import (WIDESPREAD_SHARE, _central_share, anchor_counts, confidence_slope, estimate_noise,
+                                   wilson_low)
 
 
 def confident_probabilities(y_true: np.ndarray, k: int, rng, confidence: float = 0.9) -> np.ndarray:
@@ -74,6 +75,23 @@ def test_anchor_counts_use_the_most_confident_predictions():
     size, wrong, weight = anchor_counts(proba, y)
     assert size[0] == 12 and wrong[0] == 5 and weight[0] == 1.0
     assert size[1] == 0 and wrong[1] == 0
+
+
+def test_confidence_slope_is_one_for_drawn_labels_and_zero_for_flipped_ones():
+    """Labels drawn from calibrated probabilities are contradicted as often as the models
+    doubt; labels flipped at random, at one rate however sure the models are."""
+    rng = np.random.default_rng(0)
+    p_yes = rng.uniform(0.02, 0.98, 20_000)
+    proba = np.stack([1 - p_yes, p_yes], axis=1)
+    drawn = (rng.random(20_000) < p_yes).astype(np.int64)
+    slope, error = confidence_slope(proba, drawn, np.array([True, True]))
+    assert abs(slope - 1) < 3 * error and error < 0.1
+    flipped = proba.argmax(axis=1)
+    moved = rng.random(20_000) < 0.15
+    flipped[moved] = 1 - flipped[moved]
+    slope, error = confidence_slope(proba, flipped, np.array([True, True]))
+    assert abs(slope) < 3 * error and error < 0.1
+    assert confidence_slope(proba, flipped, np.array([False, False])) == (0.0, 0.0)
 
 
 def test_central_share_leaves_out_the_noisiest_classes():
