@@ -174,8 +174,8 @@ class LabelNoiseCheck(Check):
         names = [ctx.classes[c] for c in oof.classes]
         est, second = self.estimate(ctx)
         widespread, pairs = self._widespread(ctx, est), self._pairs(est)
-        # the surest predictions are contradicted only as often as their confidence says: an
-        # outcome the inputs do not determine
+        # on a table, contradicted fewer the surer the models are: an outcome the inputs do not
+        # determine
         uncertain = not widespread and self._anchors_disagree(ctx, est) and oof.kind == "table"
         metrics.update({
             "noise_ratio": round(est.noise_ratio, 4),
