@@ -32,7 +32,6 @@ class Reference:
 
     def __init__(self, ref: np.ndarray):
         ref = np.asarray(ref, dtype=np.float32)
-        self.size = len(ref)
         # padded with references that are never near: 0 - 2 q.0 + inf
         self.width = -(-len(ref) // GROUP) * GROUP
         self.sq = np.full(self.width, np.inf, np.float32)
