@@ -138,19 +138,19 @@ def _counts_like(numbers: np.ndarray, distinct: np.ndarray) -> bool:
     lo, hi = distinct[0], distinct[-1]
     if hi - lo + 1 > SMOOTH_RANGE:
         return False
-    freq = np.bincount((numbers - lo).astype(np.int64)).astype(np.float64)
+    counts = np.bincount((numbers - lo).astype(np.int64))
     # the top 5% of the frequencies clipped: one big class among equal ones is no curve
-    freq = np.minimum(freq, np.quantile(freq, 0.95))
+    freq = np.minimum(counts.astype(np.float64), np.quantile(counts, 0.95))
     deviation = np.abs(freq - freq.mean()).mean()
     varied = freq.std() >= VARIED * freq.mean()
     return bool(varied and deviation > 0 and np.abs(np.diff(freq)).mean() <= SMOOTH * deviation
-                and not _sorted_ids(numbers, lo))
+                and not _sorted_ids(counts))
 
 
-def _sorted_ids(numbers: np.ndarray, lo: float) -> bool:
-    """Whether whole numbers are ids in order of their frequency (``SORTED_FROM``): every value
-    of the range present, frequencies that never rise or never fall."""
-    freq = np.bincount((numbers - lo).astype(np.int64))
+def _sorted_ids(freq: np.ndarray) -> bool:
+    """Whether the frequencies of whole numbers over their range (``freq[i]``: samples of the
+    range's i-th value) make them ids in order of frequency (``SORTED_FROM``): every value
+    present, frequencies that never rise or never fall."""
     if len(freq) < SORTED_FROM or not np.all(freq > 0):
         return False
     step = np.diff(freq)

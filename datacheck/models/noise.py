@@ -297,18 +297,25 @@ def anchor_counts(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
         (K,) share of samples predicted as each class.
     """
     n, k = proba.shape
-    pred = proba.argmax(axis=1)
-    conf = proba[np.arange(n), pred]
-    counts = np.bincount(pred, minlength=k)
-    # rank of each sample within its predicted class, most confident first
-    order = np.lexsort((-conf, pred))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.empty(n, np.int64)
-    rank[order] = np.arange(n) - np.repeat(starts, counts)
+    pred, conf, counts, rank = _confidence_ranks(proba)
     size = np.minimum(counts, np.maximum(np.ceil(ANCHOR_SHARE * counts), ANCHOR_MIN)).astype(np.int64)
     is_anchor = rank < size[pred]
     wrong = np.bincount(pred[is_anchor], weights=(y[is_anchor] != pred[is_anchor]), minlength=k)
     return size, wrong, counts / max(n, 1)
+
+
+def _confidence_ranks(proba: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each sample's predicted class, confidence in it, the count of each predicted class, and
+    each sample's rank within its predicted class, most confident first (ties by position)."""
+    n, k = proba.shape
+    pred = proba.argmax(axis=1)
+    conf = proba[np.arange(n), pred]
+    counts = np.bincount(pred, minlength=k)
+    order = np.lexsort((-conf, pred))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n) - np.repeat(starts, counts)
+    return pred, conf, counts, rank
 
 
 def confidence_slope(proba: np.ndarray, y: np.ndarray, measured: np.ndarray) -> tuple[float, float]:
@@ -338,19 +345,15 @@ def confidence_slope(proba: np.ndarray, y: np.ndarray, measured: np.ndarray) -> 
         The negated slope and its standard error; 0 and 0 with fewer than three samples or no
         spread of confidence.
     """
-    pred = proba.argmax(axis=1)
-    conf = proba[np.arange(len(proba)), pred]
-    xs, ds = [], []
-    for c in np.flatnonzero(measured):
-        mine = np.flatnonzero(pred == c)
-        top = mine[np.argsort(-conf[mine], kind="stable")[:int(np.ceil(SLOPE_SHARE * len(mine)))]]
-        if len(top) < 2:
-            continue
-        x, d = conf[top], (y[top] != c).astype(np.float64)
-        xs.append(x - x.mean())
-        ds.append(d - d.mean())
-    x = np.concatenate(xs) if xs else np.zeros(0)
-    d = np.concatenate(ds) if ds else np.zeros(0)
+    pred, conf, counts, rank = _confidence_ranks(proba)
+    kept = np.ceil(SLOPE_SHARE * counts).astype(np.int64)
+    top = np.flatnonzero(measured[pred] & (rank < kept[pred]) & (kept[pred] >= 2))
+    at = pred[top]
+    size = np.maximum(np.bincount(at, minlength=len(counts)), 1)
+    x, d = conf[top], (y[top] != at).astype(np.float64)
+    # centred within each class
+    x = x - (np.bincount(at, weights=x, minlength=len(counts)) / size)[at]
+    d = d - (np.bincount(at, weights=d, minlength=len(counts)) / size)[at]
     spread = float(x @ x)
     if len(x) < 3 or spread <= 1e-12:
         return 0.0, 0.0
