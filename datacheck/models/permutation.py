@@ -20,6 +20,7 @@ gives its own class frequencies.
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,12 +119,13 @@ def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs, advance=No
         sub = stratified_sample(y, PERMUTATION_SAMPLES, PERMUTATION_FOLDS, seed)
     rng = np.random.default_rng(seed)
     x_s, y_s = oof.x[sub], y[sub]
-    cheap = _cv_score(x_s, y_s, k, seed, cheap_factory())
-    advance(1)
-    null = []
-    for _ in range(n_permutations):
-        null.append(_cv_score(x_s, rng.permutation(y_s), k, seed, null_factory()))
+    with _one_thread():
+        cheap = _cv_score(x_s, y_s, k, seed, cheap_factory())
         advance(1)
+        null = []
+        for _ in range(n_permutations):
+            null.append(_cv_score(x_s, rng.permutation(y_s), k, seed, null_factory()))
+            advance(1)
     null = np.array(null)
     # the observed score: the better of the main models on the subsample and the cheap model
     score = max(balanced_accuracy(y_s, pred[sub], k), cheap)
@@ -137,7 +139,8 @@ def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs, advance=No
         # no signal on the reduced inputs: does another family find some? (scored like the
         # cheap model, on the same subsample, against the same null)
         raw = inputs()[sub]
-        other = _cv_score(raw, y_s, k, seed, screened_boosting(raw.shape[1], seed))
+        with _one_thread():
+            other = _cv_score(raw, y_s, k, seed, screened_boosting(raw.shape[1], seed))
         if other > score:
             score = best = other
             found_by = "gradient boosting on screened features"
@@ -158,18 +161,27 @@ def _z(score: float, null_mean: float, null_std: float) -> float:
     return (score - null_mean) / null_std if null_std > 0 else np.inf
 
 
-def _cv_score(x: np.ndarray, y: np.ndarray, k: int, seed: int, make) -> float:
-    """Cross-validated balanced accuracy of the models ``make()`` returns."""
-    from sklearn.model_selection import StratifiedKFold
+@contextmanager
+def _one_thread():
+    """One BLAS/OpenMP thread and no warnings, around the test's fits (set once: each
+    ``threadpool_limits`` looks up the loaded libraries afresh)."""
     from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _cv_score(x: np.ndarray, y: np.ndarray, k: int, seed: int, make) -> float:
+    """Cross-validated balanced accuracy of the models ``make()`` returns (inside
+    ``_one_thread``)."""
+    from sklearn.model_selection import StratifiedKFold
 
     n_splits = int(min(PERMUTATION_FOLDS, np.bincount(y).min()))
     pred = np.zeros(len(y), np.int64)
-    with threadpool_limits(limits=1), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for train, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(x, y):
-            model = make().fit(x[train], y[train])
-            pred[test] = model.predict(x[test])
+    for train, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(x, y):
+        model = make().fit(x[train], y[train])
+        pred[test] = model.predict(x[test])
     return balanced_accuracy(y, pred, k)
 
 

@@ -122,3 +122,24 @@ def test_regression_fits_run_blas_in_one_thread_and_openmp_in_those_given():
     fit_predict(np.zeros((n, 4)), np.arange(n, dtype=float), folds, [("recorder", Recorder)], threads=2)
     assert seen and seen[0].get("blas", 1) == 1
     assert seen[0].get("openmp", 2) == 2
+
+
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_the_permutation_null_is_scikit_learns_ridge_classifier(k):
+    """``RidgeNull`` solves what ``RidgeClassifier(alpha=1)`` solves: the same coefficients,
+    intercepts and predictions, for two classes (one decision column) and more, including
+    inputs narrower than their samples are many and wider."""
+    from sklearn.linear_model import RidgeClassifier
+
+    rng = np.random.default_rng(k)
+    for n, d in ((600, 40), (30, 80)):
+        x = (rng.standard_normal((n, d)) * rng.uniform(0.1, 10, d)).astype(np.float32)
+        y = rng.integers(0, k, n) * 3 + 1  # labels need not be 0..k-1
+        y[:k] = np.arange(k) * 3 + 1
+        theirs = RidgeClassifier(alpha=1.0).fit(x.astype(np.float64), y)
+        ours = estimators.null_factory()().fit(x, y)
+        assert list(ours.classes_) == list(theirs.classes_)
+        np.testing.assert_allclose(ours.coef_.T, theirs.coef_.reshape(-1, d), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(ours.intercept_, np.ravel(theirs.intercept_), rtol=1e-6, atol=1e-9)
+        test = rng.standard_normal((300, d)).astype(np.float32)
+        assert np.array_equal(ours.predict(test), theirs.predict(test.astype(np.float64)))
