@@ -131,7 +131,7 @@ class ClassBalanceCheck(Check):
 
     id = "class_balance"
     items = (8, 9)
-    needs = ("labels",)
+    needs = ()  # labels all missing in train is its error, not a reason to skip
     params = {
         "max_imbalance_ratio": Param(10.0, "Largest over smallest train class count at which to "
                                      "warn.", low=1.0, low_open=True),

@@ -22,17 +22,12 @@ from datacheck.data.index_columns import CSV_REASON, RowNumbers, index_note, unn
 from datacheck.data.task import infer_task
 from datacheck.data.streamed import FilePiece, StreamedTable, label_values, ordered_values, split_labels
 from datacheck.data.tables import (LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, check_is_text,
-                                   find_column)
+                                   delimiter_of, find_column, refuse_repeated_names)
 from datacheck.errors import InputError, first_line
 
 # Bytes of text parsed into one record batch.
 BLOCK_BYTES = 1 << 24
 _FAILED_COLUMN = re.compile(r"CSV column #(\d+)")
-
-
-def delimiter_of(path: Path) -> str:
-    """The field separator of a text table: tab for ``.tsv``, else comma."""
-    return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
 def csv_columns(path: Path) -> list[str]:
@@ -43,10 +38,11 @@ def csv_columns(path: Path) -> list[str]:
     skipped = MalformedRows()
     try:
         with skipped:
-            return _reader(path, None, delimiter_of(path), block_bytes=1 << 20,
-                           skipped=skipped).schema.names
+            names = _reader(path, None, delimiter_of(path), block_bytes=1 << 20, skipped=skipped).schema.names
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(path, skipped.problem(exc, path.suffix.lstrip("."))) from None
+    refuse_repeated_names(names, path)
+    return names
 
 
 def _reader(path, schema, delimiter: str, include: list[str] | None = None,

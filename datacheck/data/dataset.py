@@ -297,7 +297,10 @@ def encode_labels(label_arrays: dict[str, np.ndarray]) -> tuple[list[str], dict[
     names = list(label_arrays)
     parts = [np.asarray(label_arrays[n]) for n in names]
     values = np.concatenate(parts) if parts else np.array([], dtype=object)
-    if values.dtype.kind == "f" and np.all(np.isnan(values) | (values == np.round(values))):
+    # whole numbers (and NaN) become integers; an infinite or huge value has no integer, so a
+    # column holding one keeps its floats
+    if values.dtype.kind == "f" and np.all(np.isnan(values) | ((np.abs(values) < 2.0 ** 53)
+                                                               & (values == np.round(values)))):
         as_int = np.where(np.isnan(values), np.nan, values)
         values = pd.array(as_int, dtype="Int64")
     codes_all, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)

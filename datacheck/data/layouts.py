@@ -25,6 +25,8 @@ from datacheck.data.tables import (TABLE_SUFFIXES, load_table_files, read_table,
 from datacheck.errors import InputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+# Archives and compressed files, which are named in their own error.
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip", ".tar", ".tgz", ".7z")
 # A table file named for its dataset and its split: ``fashion-mnist_train.csv``, ``adult-test``.
 _NAMED_SPLIT = re.compile(r"^(?P<prefix>.+)[_.\-](?P<split>[a-z]+)$")
 
@@ -205,6 +207,10 @@ def _load(request: Request) -> Dataset:
             return layout.load(request)
     if kind == "file":
         suffix = request.path.suffix.lower()
+        if suffix in COMPRESSED_SUFFIXES:
+            raise InputError(request.source, f"a compressed file ({suffix}) is not read; decompress it first "
+                                             f"(datacheck reads {', '.join(TABLE_SUFFIXES)} tables, .npz files "
+                                             "and folders)")
         raise InputError(request.source, f"unsupported file type {suffix or '(none)'}; {layout_help()}")
     if len(request.tables) > 1:
         raise InputError(request.source, f"several tables ({', '.join(f.name for f in request.tables[:5])}) "

@@ -16,7 +16,7 @@ from datacheck.data.index_columns import PARQUET_REASON, index_note, pandas_inde
 from datacheck.data.task import infer_task
 from datacheck.data.streamed import (FilePiece, StreamedTable, label_values, ordered_values,
                                      split_labels)
-from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column
+from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column, refuse_repeated_names
 from datacheck.errors import InputError, first_line
 
 # Rows per record batch read at a time: a batch of 20 float64 columns is about 40 MB.
@@ -146,6 +146,7 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
     footers = {name: [read_footer(p) for p in paths] for name, paths in files.items()}
     first = files[next(iter(files))][0]
     names = footers[next(iter(files))][0].schema.to_arrow_schema().names
+    refuse_repeated_names(names, first)
     label_col = find_column(names, label, LABEL_CANDIDATES, "label", first, True)
     sc = find_column(names, split_col, SPLIT_CANDIDATES, "split-col", first, False)
     sc = sc if len(files) == 1 else None

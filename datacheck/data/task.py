@@ -97,6 +97,8 @@ def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:
         _refuse_multi_label(np.asarray(values), source, name)
     parts = [np.asarray(v).reshape(-1) for v in label_arrays.values()]
     values = np.concatenate(parts) if parts else np.zeros(0)
+    if not pd.notna(values).any():
+        return TaskChoice("classification", "no label values to infer it from")
     kind = pd.api.types.infer_dtype(values, skipna=True) if values.dtype.kind == "O" else values.dtype.kind
     integer = kind in ("i", "u", "integer")
     if not integer and kind not in ("f", "floating", "mixed-integer-float"):

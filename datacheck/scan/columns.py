@@ -511,8 +511,13 @@ def _categorical_columns(result) -> list[dict]:
 
 
 def _categorical_stats(column, scan, missing: int) -> dict:
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    if pa.types.is_nested(column.type):
+        # lists, structs and maps have no value counts: their values' text is counted
+        column = pa.chunked_array([pa.array([None if v is None else repr(v) for v in column.to_pylist()],
+                                            pa.string())])
     counts = pc.value_counts(column.drop_null() if column.null_count else column)
     values, freq = counts.field("values").to_pylist(), counts.field("counts").to_numpy()
     top = np.argsort(-freq, kind="stable")[:5]

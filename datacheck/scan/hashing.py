@@ -153,6 +153,9 @@ def hash_table_rows(table) -> np.ndarray:
         if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
             values = col.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
             part = hash_rows(values.reshape(-1, 1))
+        elif pa.types.is_nested(col.type):
+            # lists, structs and maps have no vectorized hash: their values' text is hashed
+            part = pd.util.hash_array(np.array([repr(v) for v in col.to_pylist()], dtype=object))
         else:
             part = pd.util.hash_array(col.to_numpy(zero_copy_only=False).astype(object)).astype(np.uint64)
         h = combine(h, part)

@@ -269,3 +269,17 @@ def test_too_few_regression_targets_for_their_spread_is_a_warning():
     assert "few_samples" not in _codes(_profile(train=x.iloc[:353].assign(target=y[:353])))
     strict = _profile(train=x.iloc[:353].assign(target=y[:353]), params={CHECK: {"min_target_samples": 400}})
     assert _one(strict, "few_samples").metrics["min_target_samples"] == 400
+
+
+@pytest.mark.parametrize("fill", [np.nan, None])
+def test_a_label_column_with_no_value_is_an_error_not_a_skip(tmp_path, rng, fill):
+    """A train split whose label column is empty cannot train anything: class_balance runs
+    to say so, rather than being skipped with the label checks."""
+    path = tmp_path / "unlabelled.csv"
+    pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40),
+                  "label": np.full(40, fill, dtype=object)}).to_csv(path, index=False)
+    report = datacheck.profile(path)
+    found = [f for f in report.by_check(CHECK) if f.code.endswith("missing_label")]
+    assert [(f.severity.value, f.split) for f in found] == [("error", "train")]
+    assert found[0].metrics["n_missing"] == 40
+    assert report.dataset.task_reason == "no label values to infer it from"

@@ -155,3 +155,39 @@ def test_smoke_run_on_a_streamed_csv(tmp_path, wine_frames):
     wine_frames[0].to_csv(tmp_path / "wine.csv", index=False)
     outcomes, _ = smoke_dataset(load(tmp_path / "wine.csv", stream=True), steps=10, device="cpu", max_samples=64)
     assert outcomes and all(o.status.value != "errored" for o in outcomes), outcomes
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["read whole", "streamed"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_column_named_twice_is_one_line_exit_2(tmp_path, stream, suffix):
+    """Which of two same-named columns a pipeline reads depends on its reader: refused, not
+    guessed (reading one of them used to call the labels unrelated to the inputs)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / f"twice{suffix}"
+    x = np.arange(60.0)
+    if suffix == ".csv":
+        path.write_text("a,a,label\n" + "".join(f"{v},{-v},{int(v) % 2}\n" for v in x))
+    else:
+        pq.write_table(pa.Table.from_arrays([pa.array(x), pa.array(-x), pa.array(np.arange(60) % 2)],
+                                            names=["a", "a", "label"]), path)
+    args = ["profile", str(path), "--no-html"] + (["--stream"] if stream else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        f"datacheck: error: {path}: the table names the column 'a' 2 times; give every column its own name"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["read whole", "streamed"])
+@pytest.mark.parametrize("separator", [";", "|", "\t"])
+def test_a_csv_separated_otherwise_is_read_by_its_header(tmp_path, wine_frames, stream, separator):
+    """A .csv whose header holds no comma but semicolons (where the comma is the decimal mark),
+    bars or tabs is split on those: the same profile as the comma-separated file."""
+    train, _ = wine_frames
+    train.to_csv(tmp_path / "comma.csv", index=False)
+    train.to_csv(tmp_path / "other.csv", index=False, sep=separator)
+    comma = datacheck.profile(tmp_path / "comma.csv", stream=stream)
+    other = datacheck.profile(tmp_path / "other.csv", stream=stream)
+    assert [c["name"] for c in other.columns] == [c["name"] for c in comma.columns] == list(train.columns[:-1])
+    assert outcome_key(other) == outcome_key(comma)

@@ -197,3 +197,10 @@ def test_layout_help_names_every_documented_layout():
     for shown in ("{train,val,test}/<class>/<image>", "<class>/<image>", "{train,val,test}.csv|parquet",
                   ".npz", "manifest", ".parquet part files"):
         assert shown in LAYOUT_HELP, shown
+
+
+@pytest.mark.parametrize("name", ["rows.csv.gz", "data.zip", "images.tar"])
+def test_a_compressed_file_is_named_as_such(tmp_path, name):
+    (tmp_path / name).write_bytes(b"\x1f\x8b\x08\x00compressed")
+    with pytest.raises(InputError, match=r"a compressed file \(\.\w+\) is not read; decompress it first"):
+        load(tmp_path / name)

@@ -265,3 +265,19 @@ def test_streamed_regression_target_keeps_a_bounded_sample_over_its_whole_range(
     target = streamed.target("train")[kept]
     assert np.quantile(target, 0.02) < np.quantile(frame.target, 0.05)
     assert np.quantile(target, 0.98) > np.quantile(frame.target, 0.95)
+
+
+def test_nested_columns_are_hashed_and_overviewed(tmp_path, rng):
+    """List and struct columns have no vectorized hash or value counts: their values' text
+    stands in, so the profile runs every check and the overview lists them."""
+    n = 300
+    x = rng.normal(size=(n, 2))
+    pq.write_table(pa.table({"a": x[:, 0], "b": x[:, 1],
+                             "tags": pa.array([[i % 3] * (i % 4) for i in range(n)]),
+                             "meta": pa.array([{"k": i % 5} for i in range(n)]),
+                             "label": (x[:, 0] > 0).astype(int)}), tmp_path / "nested.parquet")
+    report = datacheck.profile(tmp_path / "nested.parquet")
+    assert not [o for o in report.checks if o.status.value == "errored"]
+    columns = {c["name"]: c for c in report.columns}
+    assert {"tags", "meta"} <= set(columns)
+    assert columns["tags"]["splits"]["train"]["distinct"] == 10  # [] and 3 values x 3 lengths

@@ -200,3 +200,15 @@ def test_a_clean_table_of_counts_is_profiled_as_a_quiet_regression():
     assert not loud(report), [f.message for f in loud(report)]
     (f,) = report.by_check("label_noise")
     assert f.metrics["residual_spread_growth"] >= 3 and "log scale or with a Poisson loss" in f.hint
+
+
+def test_infinite_or_huge_labels_stay_floats_and_load():
+    """Whole numbers become integer classes; an infinite or huge label has no integer, so the
+    column keeps its floats (it used to stop the load with an OverflowError)."""
+    from datacheck.data.dataset import encode_labels
+
+    classes, codes = encode_labels({"train": np.array([0.0, 1.0, np.inf, np.nan, 1e300, 1.0])})
+    assert classes == ["0.0", "1.0", "1e+300", "inf"]
+    assert codes["train"].tolist() == [0, 1, 3, -1, 2, 1]
+    classes, _ = encode_labels({"train": np.array([2.0, 1.0, np.nan])})
+    assert classes == ["1", "2"]
