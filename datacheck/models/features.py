@@ -111,7 +111,7 @@ def _rows_of(out: np.ndarray, at: np.ndarray) -> np.ndarray:
 def table_features(ctx, pool: Pool) -> FeatureSet:
     """Standardized numeric features, missing indicators and one-hot categories of a table."""
     numeric, names_missing = _numeric_block(ctx, pool)
-    categorical, kept, dropped = _categorical_block(ctx, pool)
+    categorical, kept, dropped, other_types = _categorical_block(ctx, pool)
     blocks = [b for b in (numeric, categorical) if b.shape[1]]
     x = np.hstack(blocks) if blocks else np.zeros((len(pool), 0), np.float32)
     parts = [f"{numeric.shape[1] - len(names_missing)} numeric features"]
@@ -121,6 +121,9 @@ def table_features(ctx, pool: Pool) -> FeatureSet:
         parts.append(f"{len(kept)} categorical columns one-hot encoded")
     if dropped:
         pool.notes.append(f"id-like text columns left out of the model: {', '.join(dropped)}")
+    if other_types:
+        pool.notes.append(f"columns of types the models cannot read (lists, structs) left out: "
+                          f"{', '.join(other_types)}")
     return FeatureSet(x, "table", ", ".join(parts))
 
 
@@ -152,13 +155,14 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
     return out, list(with_missing)
 
 
-def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str]]:
-    """One-hot columns of the frequent categories of each non-numeric table column."""
+def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str], list[str]]:
+    """One-hot columns of the frequent categories of each text-like table column; the columns
+    encoded, those left out as ids or free text, and those of other types (lists, structs)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     names = common([ctx.scan.splits[name].other_columns for name in pool.split_names])
-    blocks, kept, dropped = [], [], []
+    blocks, kept, dropped, other_types = [], [], [], []
     for col in names:
         parts = []
         for k, name in enumerate(pool.split_names):
@@ -167,7 +171,7 @@ def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str
             column = scan.other_values.column(col).take(pa.array(scan.column_positions(rows)))
             parts.append(pc.cast(column, pa.string(), safe=False) if _castable(column.type) else None)
         if any(p is None for p in parts):
-            dropped.append(col)
+            other_types.append(col)
             continue
         values = pa.chunked_array([c for p in parts for c in p.chunks], type=pa.string())
         codes = _frequent_codes(values, len(pool))
@@ -180,7 +184,7 @@ def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str
         blocks.append(onehot)
         kept.append(col)
     x = np.hstack(blocks) if blocks else np.zeros((len(pool), 0), np.float32)
-    return x, kept, dropped
+    return x, kept, dropped, other_types
 
 
 def pooled_columns(ctx, pool: Pool) -> np.ndarray:

@@ -281,3 +281,5 @@ def test_nested_columns_are_hashed_and_overviewed(tmp_path, rng):
     columns = {c["name"]: c for c in report.columns}
     assert {"tags", "meta"} <= set(columns)
     assert columns["tags"]["splits"]["train"]["distinct"] == 10  # [] and 3 values x 3 lengths
+    assert any("types the models cannot read (lists, structs) left out: tags, meta" in f.message
+               for f in report.findings)
