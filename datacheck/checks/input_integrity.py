@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from datacheck.checks._text_numbers import text_numbers
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
@@ -21,7 +22,9 @@ class InputIntegrityCheck(Check):
     What it detects
     ---------------
     NaN (or missing) and infinite values, with the samples and features holding them;
-    constant features; images whose every pixel has one value (all black, flat grey);
+    numbers stored as text because of a missing-value marker (``3.2``, ``?``, ``4.0``: the
+    marker makes a reader type the whole column as text); constant features; images whose
+    every pixel has one value (all black, flat grey);
     image files that cannot be decoded (truncated, empty, not an image); rows of a CSV file
     with the wrong number of fields (left out, the rest checked); non-image files lying in
     class folders, and images lying beside them (in no class folder: left out); and a split
@@ -30,7 +33,9 @@ class InputIntegrityCheck(Check):
     Why it matters
     --------------
     One NaN or inf in a batch turns the loss into NaN and the weights after it, so training
-    fails silently from that step on. A constant feature or a blank image carries no signal,
+    fails silently from that step on. A column of numbers read as text fails the conversion
+    to floats, or is one-hot encoded number by number, and its markers are missing values
+    nobody imputed. A constant feature or a blank image carries no signal,
     an unreadable file or a malformed CSV row crashes a default data loader (or is dropped
     without a word by a lenient one), and a split made of one sample repeated
     is the "same batch again and again" bug: the network has nothing to learn.
@@ -58,6 +63,7 @@ class InputIntegrityCheck(Check):
             findings += self._unreadable(ctx, scan, source)
             findings += self._ignored(source) + self._loose(source)
             findings += self._non_finite(ctx, scan, source)
+            findings += self._text_numbers(ctx, scan)
             same = self._constant_split(ctx, scan)
             findings += same
             if not same:
@@ -162,6 +168,42 @@ class InputIntegrityCheck(Check):
                 evidence=evidence,
             ))
         return out
+
+    def _text_numbers(self, ctx: CheckContext, scan: SplitScan) -> list[Finding]:
+        """Text columns of numbers with a missing-value marker (``_text_numbers``)."""
+        table = scan.other_values
+        if table is None:
+            return []
+        found = {name: marked for name in scan.other_columns if name in table.column_names
+                 for marked in [text_numbers(table.column(name))] if marked is not None}
+        if not found:
+            return []
+        rows = np.unique(np.concatenate([scan.split_rows(m.rows) for m in found.values()]))
+        ctx.sample_column(scan.name, "flag", "numbers_as_text", rows=rows)
+        n_markers = sum(sum(m.markers.values()) for m in found.values())
+        named = "; ".join(f"`{name}` ({m.n_numbers:,} numbers and "
+                          + ", ".join(f"{count:,} x {value!r}" for value, count in m.markers.items()) + ")"
+                          for name, m in list(found.items())[:3])
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        read = f" (in the {scan.n_column_rows:,} rows read)" if scan.sampled else ""
+        many = len(found) > 1
+        markers = sorted({v for m in found.values() for v in m.markers})
+        return [self.finding(
+            "numbers_as_text", Severity.WARNING,
+            f"{len(found)} column{'s' if many else ''} of {scan.name} hold{'' if many else 's'} numbers "
+            f"stored as text because of a missing-value marker{read}: {named}{more}. A reader that does "
+            "not know the marker takes the whole column as text: converting it to floats fails, or "
+            "every number becomes a category (the models here read it as text too).",
+            hint=("Read " + ", ".join(repr(v) for v in markers) + " as missing (pandas: read_csv(..., "
+                  f"na_values={markers!r}); pyarrow: csv.ConvertOptions(null_values=...)), then impute "
+                  "with statistics fit on train, or fix the values at the source."),
+            split=scan.name, samples=ctx.sample_ids(scan.name, rows[:MAX_SAMPLES]), n_samples=len(rows),
+            metrics={"n_columns": len(found), "n_markers": n_markers, "columns": list(found)[:MAX_SAMPLES]},
+            evidence=[Evidence("table", f"Numbers stored as text ({scan.name})", {
+                "columns": ["column", "numbers", "markers"],
+                "rows": [[name, m.n_numbers, ", ".join(f"{v!r}: {c:,}" for v, c in m.markers.items())]
+                         for name, m in list(found.items())[:MAX_SAMPLES]]})],
+        )]
 
     def _constant_split(self, ctx: CheckContext, scan: SplitScan) -> list[Finding]:
         ok = scan.readable

@@ -213,3 +213,53 @@ def test_digits_as_images_is_quiet(digits_split):
 def test_wine_is_quiet(wine_frames):
     train, test = wine_frames
     assert not profile(train=train, test=test).findings
+
+
+@pytest.mark.parametrize("values, markers", [
+    (["1.5", "2", "?"] * 10, {"?": 10}),
+    (["1", "-2e3", "3", "?", "-"] * 10, {"?": 10, "-": 10}),
+    ([" 4.0 ", ".5", "", None, "MISSING"] * 10, {"MISSING": 10}),
+    (["01234", "n/a"] * 15, {"n/a": 15}),
+])
+def test_numbers_with_a_missing_value_marker_are_found(values, markers):
+    import pyarrow as pa
+
+    from datacheck.checks._text_numbers import text_numbers
+
+    found = text_numbers(pa.chunked_array([pa.array(values)]))
+    assert found is not None and found.markers == markers
+    assert found.rows.tolist() == [i for i, v in enumerate(values) if v is not None and v.strip() in markers]
+    assert text_numbers(pa.array(values).dictionary_encode()).markers == markers
+
+
+@pytest.mark.parametrize("values", [
+    ["1.5", "2", "K"] * 10,            # a level that is a word: grades 1..12 and K
+    ["1", "2", "10+"] * 10,            # a code
+    ["a", "b", "?"] * 10,              # text with a marker
+    [str(i) for i in range(30)],       # numbers only: no marker to point at
+    ["1", "2", "?"] * 5,               # too few values
+    ["1", "?", "-", "*", "--"] * 10,   # more distinct markers than numbers could explain
+    ["1.2.3", "2.0.1", "?"] * 10,      # versions are not numbers
+])
+def test_text_that_is_not_numbers_with_a_marker_is_left_alone(values):
+    import pyarrow as pa
+
+    from datacheck.checks._text_numbers import text_numbers
+
+    assert text_numbers(pa.array(values)) is None
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_question_mark_column_is_a_warning_naming_its_rows(tmp_path, rng, stream):
+    """UCI's '?' among the numbers of a column: the reader types it as text."""
+    x = rng.normal(size=(300, 3)).round(3)
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1].astype(object), "c": x[:, 2],
+                          "label": (x[:, 0] > 0).astype(int)})
+    frame.loc[[4, 90, 211], "b"] = "?"
+    frame.to_csv(tmp_path / "uci.csv", index=False)
+    report = datacheck.profile(tmp_path / "uci.csv", stream=stream)
+    found = [f for f in report.by_check("input_integrity") if f.code.endswith("numbers_as_text")]
+    assert [(f.severity.value, f.split, f.metrics["columns"]) for f in found] == [("warning", "train", ["b"])]
+    assert list(found[0].samples) == ["train[4]", "train[90]", "train[211]"]
+    assert "`b` (297 numbers and 3 x '?')" in found[0].message
+    assert "na_values=['?']" in found[0].hint

@@ -1,0 +1,96 @@
+"""Numbers stored as text because of a missing-value marker: ``3.2, 1.7, ?, 4.0`` read as text.
+
+A CSV reader types a column as numbers only when every value parses: one ``?`` (the UCI
+repositories' marker), ``-`` or ``missing`` among thousands of numbers makes the whole column
+text. A pure function over one text column, used by ``input_integrity``. A column is marked
+when
+
+- at least ``MIN_VALUES`` values are present and at least half of them are numbers (an
+  optional sign, digits with an optional decimal point, an optional exponent), and
+- the others take at most ``MAX_MARKERS`` distinct values, each of them *marker-like*: only
+  punctuation (``?``, ``-``, ``.``, ``*``, ``--``) or a word for missing (``missing``, ``unknown``,
+  ``none``, ``n/a`` ...), whatever the case.
+
+A level that is a word or a code (``K`` beside grades ``1``..``12``, ``A1``, ``10+``) is
+never a marker: such a column is a category whose levels happen to be mostly numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Present values a column needs before it is judged.
+MIN_VALUES = 20
+# Distinct marker values at most.
+MAX_MARKERS = 3
+NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+PUNCTUATION_ONLY = r"^[^\w\s]+$"
+MISSING_WORDS = frozenset({"missing", "unknown", "none", "null", "na", "n/a", "n.a.", "nan", "nil",
+                           "undefined", "not available", "not known", "tbd", "empty", "blank", "#n/a",
+                           "#value!", "#div/0!", "#ref!", "#num!", "inf", "-inf", "infinity"})
+
+
+@dataclass(frozen=True)
+class TextNumbers:
+    """A text column of numbers and missing-value markers.
+
+    Parameters
+    ----------
+    n_numbers : int
+        Values that are numbers.
+    markers : dict of str to int
+        Each marker value (as stored) and how often it appears, most frequent first.
+    rows : numpy.ndarray
+        Positions in the column of the values that are markers.
+    """
+
+    n_numbers: int
+    markers: dict[str, int]
+    rows: np.ndarray
+
+
+def text_numbers(column) -> TextNumbers | None:
+    """The numbers and markers of a text column, or None when it is not such a column.
+
+    Parameters
+    ----------
+    column : pyarrow.Array or pyarrow.ChunkedArray
+        A column of any type; only text (string, or a dictionary of strings) is judged.
+
+    Returns
+    -------
+    TextNumbers or None
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return None
+    values = pc.utf8_trim_whitespace(pc.cast(column, pa.string()) if kind != column.type else column)
+    present = pc.fill_null(pc.greater(pc.utf8_length(values), 0), False)
+    n_present = pc.sum(present).as_py() or 0
+    if n_present < MIN_VALUES:
+        return None
+    number = pc.fill_null(pc.match_substring_regex(values, NUMBER), False)
+    n_numbers = pc.sum(number).as_py() or 0
+    if 2 * n_numbers < n_present or n_numbers == n_present:
+        return None
+    other = pc.and_(present, pc.invert(number))
+    counts = pc.value_counts(pc.filter(values, other))
+    if len(counts) > MAX_MARKERS:
+        return None
+    found = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
+    if not all(_marker_like(v) for v in found):
+        return None
+    rows = np.flatnonzero(np.asarray(other.to_numpy(zero_copy_only=False), bool))
+    return TextNumbers(int(n_numbers), dict(sorted(found.items(), key=lambda kv: -kv[1])), rows)
+
+
+def _marker_like(value: str) -> bool:
+    """Punctuation only, or a word for missing."""
+    import re
+
+    return bool(re.match(PUNCTUATION_ONLY, value)) or value.lower() in MISSING_WORDS
