@@ -19,8 +19,9 @@ Clean panel (target: no warning and no error on any set):
 Planted panel (target: every defect caught at warning or error, no loss against the previous
 run): shuffled labels (and a shuffled regression target), 20% uniform label flips, 40% of one
 class relabelled as another, rows sorted by label, exact and mirrored copies of training images
-in the test split, a class kept at 5%, NaN cells in a table, features on unequal scales. A
-defect counts as caught when a warning or error of its expected check fires.
+in the test split, a class kept at 5%, NaN cells in a table, '?' marking missing values in a
+numeric column, features on unequal scales. A defect counts as caught when a warning or error
+of its expected check fires.
 
 Also a 300-image Fashion-MNIST subset given as torch ``Dataset``s (needs torch). A full run
 takes about 4 minutes on 2 cores; ``--quick`` about 2.
@@ -190,6 +191,8 @@ def planted_cases(pool, seed: int, quick: bool) -> list[Case]:
         Case("class 0 kept at 5%, breast_cancer",
              csvs(lambda: panel.imbalanced(table, 0, 0.05, seed)), "class_balance"),
         Case("10 NaN cells, breast_cancer", csvs(lambda: panel.with_nan(table, 10, seed)), "input_integrity"),
+        Case("5 '?' cells in a column, breast_cancer", csvs(lambda: panel.with_markers(table, 5, "?", seed)),
+             "input_integrity"),
         Case("unequal scales, breast_cancer", csvs(lambda: panel.unscaled(table, seed)), "feature_scaling"),
         Case("4 values 40 SD out, breast_cancer",
              csvs(lambda: panel.with_extreme_values(table, 4, 40.0, seed)), "outliers"),

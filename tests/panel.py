@@ -247,6 +247,15 @@ def with_nan(data: Splits, n_cells: int, seed: int = 0) -> Splits:
     return Splits(x, data.x_test, data.y_train, data.y_test, data.classes)
 
 
+def with_markers(data: Splits, n_cells: int, marker: str = "?", seed: int = 0) -> Splits:
+    """``n_cells`` training values of one column replaced by ``marker`` (UCI's missing value),
+    so that a reader types the column as text."""
+    rng = np.random.default_rng(seed)
+    x = data.x_train.astype(object)
+    x[rng.choice(len(x), n_cells, replace=False), int(rng.integers(x.shape[1]))] = marker
+    return Splits(x, data.x_test, data.y_train, data.y_test, data.classes)
+
+
 def unscaled(data: Splits, seed: int = 0) -> Splits:
     """Features put on very different scales (each column times 10**k, k in 0..4) and offsets."""
     rng = np.random.default_rng(seed)
