@@ -27,11 +27,22 @@ from datacheck.scan.thumbs import area_thumbnails, box_thumbnails, luma
 
 THUMB = 16
 MAX_CHANNELS = 3
+# Images go to the workers in chunks of at most _CHUNK images and _CHUNK_BYTES of files (4
+# phone photos of 3-4 MB; judged from the first _SIZE_PROBE files), so that large images
+# spread over the workers and the bar moves. Fewer than _IN_PROCESS_BELOW images holding
+# less than _IN_PROCESS_BYTES are decoded here: a pool costs about a second to start.
 _CHUNK = 256
+_CHUNK_BYTES = 1 << 24
+_SIZE_PROBE = 64
 _IN_PROCESS_BELOW = 600
+_IN_PROCESS_BYTES = 1 << 25
 # Modes whose thumbnails are made per group from the pixels (same as Pillow's, faster).
 _GROUP_THUMB_MODES = ("L", "RGB")
 _MIN_THUMB_GROUP = 8
+# Decoded pixel values a chunk holds before it summarises them (``_summarise``): 256 thumbnail-
+# sized images stack at once, while photos of 12 megapixels are summarised one at a time (a
+# chunk of them used to hold every one, several GB).
+GROUP_VALUES = 1 << 24
 
 
 @dataclass
@@ -96,8 +107,10 @@ def decode_chunk(root: str, paths: list[str]) -> ImageChunk:
     from PIL import Image
 
     out = _empty_chunk(len(paths))
-    # (shape, dtype) -> [(index, pixels, thumbnail still to make)]
+    # (shape, dtype) -> [(index, pixels, thumbnail still to make)], summarised whenever they
+    # hold GROUP_VALUES values
     groups: dict[tuple, list[tuple[int, np.ndarray, bool]]] = {}
+    held = 0
     with warnings.catch_warnings():  # once per chunk: it is not free to enter per image
         warnings.simplefilter("ignore")
         for i, rel in enumerate(paths):
@@ -121,17 +134,28 @@ def decode_chunk(root: str, paths: list[str]) -> ImageChunk:
                                 person=repr(arr.shape).encode()[:16])
             out.hash[i] = int.from_bytes(h.digest(), "little")
             groups.setdefault((arr.shape, arr.dtype.str), []).append((i, arr, thumb is None))
+            held += arr.size
+            if held >= GROUP_VALUES:
+                _summarise(out, groups)
+                held = 0
+    _summarise(out, groups)
+    return out
+
+
+def _summarise(out: ImageChunk, groups: dict[tuple, list[tuple[int, np.ndarray, bool]]]) -> None:
+    """Statistics, thumbnails and properties of the decoded images held in ``groups``, one
+    stack per shape and type; empties ``groups``."""
     for items in groups.values():
         index = [i for i, _, _ in items]
-        stack = np.stack([a for _, a, _ in items])
+        stack = items[0][1][None] if len(items) == 1 else np.stack([a for _, a, _ in items])
         _group_stats(out, index, stack)
         gray = _gray_0_255(stack)
         out.area[index] = area_thumbnails(gray, THUMB)
         out.props[index] = image_props(stack, gray)
         todo = np.array([pending for _, _, pending in items])
         if todo.any():
-            _group_thumbs(out, np.asarray(index)[todo], stack[todo])
-    return out
+            _group_thumbs(out, np.asarray(index)[todo], gray[todo])
+    groups.clear()
 
 
 def _decode_from_memory(full: str, Image) -> tuple[int, str, np.ndarray, np.ndarray | None, str]:
@@ -170,9 +194,9 @@ def _thumb(im, Image) -> np.ndarray:
     return np.asarray(gray.resize((THUMB, THUMB), Image.Resampling.BOX))
 
 
-def _group_thumbs(out: ImageChunk, index: np.ndarray, stack: np.ndarray) -> None:
-    """Thumbnails of same-shape L (c=1) or RGB (c=3) images, as Pillow would make them one by one."""
-    gray = stack[..., 0] if stack.shape[3] == 1 else luma(stack)
+def _group_thumbs(out: ImageChunk, index: np.ndarray, gray: np.ndarray) -> None:
+    """Thumbnails of same-shape L or RGB images from their grey levels (``_gray_0_255``: the
+    pixels of L, Pillow's luma of RGB), as Pillow would make them one by one."""
     # A few images of one size (photos of every size) gain nothing from a stack, and
     # box_thumbnails checks itself against Pillow once per size: ask Pillow, image by image.
     thumbs = box_thumbnails(gray, THUMB) if len(gray) >= _MIN_THUMB_GROUP else None
@@ -195,17 +219,35 @@ def _gray_0_255(stack: np.ndarray) -> np.ndarray:
 
 
 def _group_stats(out: ImageChunk, index: list[int], stack: np.ndarray) -> None:
-    """Per-channel statistics of same-shape images at once (vectorized over the group)."""
+    """Per-channel statistics of same-shape images at once (vectorized over the group).
+
+    8-bit images (L and RGB) are summarised from their histograms, which Pillow counts in
+    one pass over an image's bands: exact, and without the float copies of the whole stack
+    that a mean and a standard deviation otherwise make (a 12-megapixel photo: 0.02 s
+    against 0.2 s).
+    """
     k, h, w, c = stack.shape
     flat = stack.reshape(k, h * w, c)
-    f = flat.astype(np.float32)
-    out.mean[index, :c] = f.mean(axis=1)
-    out.std[index, :c] = f.std(axis=1)
-    out.min[index, :c] = flat.min(axis=1)
-    out.max[index, :c] = flat.max(axis=1)
-    if stack.dtype == np.uint8:
-        for ch in range(c):
-            out.hist[ch] += np.bincount(flat[:, :, ch].ravel(), minlength=256)
+    if stack.dtype != np.uint8 or c == 2:
+        f = flat.astype(np.float32)
+        out.mean[index, :c] = f.mean(axis=1)
+        out.std[index, :c] = f.std(axis=1)
+        out.min[index, :c] = flat.min(axis=1)
+        out.max[index, :c] = flat.max(axis=1)
+        return
+    from PIL import Image
+
+    hist = np.empty((k, c, 256), np.int64)
+    for j in range(k):
+        hist[j] = np.reshape(Image.fromarray(stack[j] if c == 3 else stack[j, :, :, 0]).histogram(), (c, 256))
+    out.hist[:c] += hist.sum(axis=0)
+    levels = np.arange(256, dtype=np.float64)
+    mean = hist @ levels / (h * w)
+    out.mean[index, :c] = mean
+    out.std[index, :c] = np.sqrt(np.maximum(hist @ (levels * levels) / (h * w) - mean * mean, 0.0))
+    present = hist > 0
+    out.min[index, :c] = present.argmax(axis=2)
+    out.max[index, :c] = 255 - present[:, :, ::-1].argmax(axis=2)
 
 
 def _describe(exc: Exception) -> str:
@@ -232,6 +274,17 @@ def concat_chunks(chunks: list[ImageChunk]) -> ImageChunk:
     )
 
 
+def _mean_file_bytes(root: Path, paths: list[str]) -> float:
+    """Mean size of the first ``_SIZE_PROBE`` files (0 when none can be read)."""
+    sizes = []
+    for rel in paths[:_SIZE_PROBE]:
+        try:
+            sizes.append(os.path.getsize(os.path.join(root, rel)))
+        except OSError:
+            continue
+    return sum(sizes) / len(sizes) if sizes else 0.0
+
+
 def decode_images(root: Path, paths: list[str], *, workers: int | None = None,
                   advance: Callable[[int], None] | None = None) -> ImageChunk:
     """Decode every image once, in worker processes for large sets.
@@ -253,9 +306,11 @@ def decode_images(root: Path, paths: list[str], *, workers: int | None = None,
         In the order of ``paths``.
     """
     n_workers = workers or available_cpus()
-    chunks = [paths[i:i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    file_bytes = _mean_file_bytes(root, paths)
+    size = max(1, min(_CHUNK, int(_CHUNK_BYTES // max(file_bytes, 1.0))))
+    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
     results: list[ImageChunk] = []
-    if n_workers <= 1 or len(paths) < _IN_PROCESS_BELOW:
+    if n_workers <= 1 or (len(paths) < _IN_PROCESS_BELOW and len(paths) * file_bytes < _IN_PROCESS_BYTES):
         for chunk in chunks:
             results.append(decode_chunk(str(root), chunk))
             if advance:

@@ -18,9 +18,13 @@ _PRECISION_BITS = 32 - 8 - 2  # Pillow's fixed-point precision for 8-bit resampl
 
 def luma(rgb: np.ndarray) -> np.ndarray:
     """Pillow's RGB to L conversion of a uint8 (..., 3) array: (19595 R + 38470 G + 7471 B + 2**15) >> 16."""
-    x = rgb.astype(np.uint32)
-    y = x[..., 0] * 19595 + x[..., 1] * 38470 + x[..., 2] * 7471 + 0x8000
-    return (y >> 16).astype(np.uint8)
+    # channel by channel into one uint32 buffer: no uint32 copy of the whole (..., 3) array
+    y = np.multiply(rgb[..., 0], np.uint32(19595), dtype=np.uint32)
+    y += np.multiply(rgb[..., 1], np.uint32(38470), dtype=np.uint32)
+    y += np.multiply(rgb[..., 2], np.uint32(7471), dtype=np.uint32)
+    y += np.uint32(0x8000)
+    y >>= np.uint32(16)
+    return y.astype(np.uint8)
 
 
 @lru_cache(maxsize=64)

@@ -123,3 +123,63 @@ def test_key_columns_are_not_features_or_hashed(wine_frames):
                                checks=["feature_scaling", "duplicates"])
     assert not report.by_check("feature_scaling")
     assert [f.code for f in report.by_check("duplicates")] == ["duplicates.exact"]
+
+
+def test_decoded_images_are_summarised_by_the_values_they_hold(tmp_path, rng, monkeypatch):
+    """A chunk summarises its images whenever they hold ``GROUP_VALUES`` values (so that a
+    chunk of photos never holds them all): the same statistics, thumbnails and properties
+    as one summary of the whole chunk; 8-bit means and deviations are exact (float64 over
+    the pixels), for RGB and L."""
+    from datacheck.scan import images
+
+    paths, pixels = [], []
+    for i in range(12):
+        shape = (40, 30, 3) if i % 3 else (40, 30)
+        img = rng.integers(0, 256, shape, dtype=np.uint8)
+        Image.fromarray(img).save(tmp_path / f"{i}.png")
+        paths.append(f"{i}.png")
+        pixels.append(img.reshape(40, 30, -1).astype(np.float64))
+    whole = images.decode_chunk(str(tmp_path), paths)
+    monkeypatch.setattr(images, "GROUP_VALUES", 2 * 40 * 30 * 3)
+    parts = images.decode_chunk(str(tmp_path), paths)
+    for name in ("mean", "std", "min", "max", "hash", "thumb", "area", "props", "hist"):
+        np.testing.assert_array_equal(getattr(parts, name), getattr(whole, name), err_msg=name)
+    for i, p in enumerate(pixels):
+        c = p.shape[2]
+        np.testing.assert_allclose(whole.mean[i, :c], p.mean(axis=(0, 1)), rtol=1e-6)
+        np.testing.assert_allclose(whole.std[i, :c], p.std(axis=(0, 1)), rtol=1e-6)
+        assert whole.min[i, :c].tolist() == p.min(axis=(0, 1)).tolist()
+
+
+def test_large_files_go_to_the_workers_in_small_chunks(tmp_path, monkeypatch):
+    """Chunks hold at most ``_CHUNK_BYTES`` of files: few large images still spread over
+    the workers, while small ones are decoded here."""
+    from datacheck.scan import images
+
+    seen = []
+    monkeypatch.setattr(images, "decode_chunk", lambda root, chunk: seen.append(len(chunk)) or
+                        images._empty_chunk(len(chunk)))
+
+    class Pool:
+        def __init__(self, n):
+            seen.append(f"pool of {n}")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def map(self, fn, *args):
+            return map(fn, *args)
+
+    monkeypatch.setattr(images, "worker_processes", Pool)
+    for i in range(10):
+        (tmp_path / f"{i}.jpg").write_bytes(b"x" * 6_000)
+    images.decode_images(tmp_path, [f"{i}.jpg" for i in range(10)], workers=2)
+    assert seen == [10]  # 60 kB: here, in one chunk
+    seen.clear()
+    monkeypatch.setattr(images, "_CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(images, "_IN_PROCESS_BYTES", 40_000)
+    images.decode_images(tmp_path, [f"{i}.jpg" for i in range(10)], workers=2)
+    assert seen == ["pool of 2", 3, 3, 3, 1]
