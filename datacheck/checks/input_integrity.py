@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from datacheck.checks._text_numbers import text_numbers
+from datacheck.data.text_numbers import text_numbers
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param

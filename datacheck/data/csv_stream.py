@@ -19,7 +19,7 @@ import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels, with_unlabelled
 from datacheck.data.index_columns import CSV_REASON, RowNumbers, index_note, unnamed_candidates
-from datacheck.data.task import infer_task
+from datacheck.data.task import label_task
 from datacheck.data.streamed import FilePiece, StreamedTable, label_values, ordered_values, split_labels
 from datacheck.data.tables import (LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, check_is_text,
                                    delimiter_of, find_column, refuse_repeated_names)
@@ -199,7 +199,7 @@ def load_streamed_csv(files: dict[str, Path], *, label: str | None, split_col: s
             stream["schema"] = pa.schema([stream["schema"].field(c) for c in stream["columns"]])
     for split in raw:
         raw[split] = np.concatenate(raw[split])
-    choice = infer_task(raw, source)
+    raw, choice = label_task(raw, source)
     classes, codes = encode_labels(with_unlabelled(raw, unlabelled, order=list(streams)))
     del raw
     splits = {n: Split(name=n, y=codes[n], stream=StreamedCsv(**streams[n])) for n in codes}

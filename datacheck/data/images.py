@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name
-from datacheck.data.task import infer_task
+from datacheck.data.task import label_task
 from datacheck.errors import InputError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp",
@@ -143,7 +143,7 @@ def load_manifest(path: Path, table, path_col: str, *, label: str | None, split_
     for name, t in tables.items():
         raw[name] = t.column(label_col).to_numpy(zero_copy_only=False)
         paths[name] = [_manifest_path(p) for p in t.column(path_col).to_pylist()]
-    choice = infer_task(raw, source)
+    raw, choice = label_task(raw, source)
     classes, codes = encode_labels(raw)
     splits = {n: Split(name=n, y=codes[n], paths=paths[n], root=root) for n in tables}
     return Dataset("image", splits, classes, label=label_col, ordered=True, source=source,

@@ -13,7 +13,7 @@ import numpy as np
 
 from datacheck.data.dataset import Dataset, Split, encode_labels, with_unlabelled
 from datacheck.data.index_columns import PARQUET_REASON, index_note, pandas_index_columns
-from datacheck.data.task import infer_task
+from datacheck.data.task import label_task
 from datacheck.data.streamed import (FilePiece, StreamedTable, label_values, ordered_values,
                                      split_labels)
 from datacheck.data.tables import LABEL_CANDIDATES, SPLIT_CANDIDATES, find_column, refuse_repeated_names
@@ -175,7 +175,7 @@ def load_streamed(files: dict[str, list[Path]], *, label: str | None, split_col:
         raise InputError(first, "the table has no rows")
     for name in raw:  # one split's row-group pieces joined at a time: a lower peak
         raw[name] = np.concatenate(raw[name])
-    choice = infer_task(raw, source)
+    raw, choice = label_task(raw, source)
     unlabelled = {name: sum(rows for _, _, rows in parts) for name, parts in groups.items()
                   if name not in raw}
     classes, codes = encode_labels(with_unlabelled(raw, unlabelled, order=list(groups)))

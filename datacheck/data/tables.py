@@ -7,7 +7,7 @@ from pathlib import Path
 from datacheck.data.dataset import Dataset, Split, encode_labels, normalize_split_name, with_unlabelled
 from datacheck.data.index_columns import index_columns_of, index_note
 from datacheck.data.streamed import label_values
-from datacheck.data.task import infer_task
+from datacheck.data.task import label_task
 from datacheck.errors import InputError, first_line, printable
 
 LABEL_CANDIDATES = ("label", "target", "class", "y")
@@ -343,7 +343,7 @@ def tables_to_dataset(tables: dict[str, object], *, label: str | None, path: Pat
         else:
             unlabelled.append(name)
         feats[name] = table.drop_columns([c for c in (label_col, *dropped) if c in table.column_names])
-    choice = infer_task(raw, source)
+    raw, choice = label_task(raw, source)
     # an evaluation split without labels (Kaggle's test.csv): every label missing
     raw = with_unlabelled(raw, {name: tables[name].num_rows for name in unlabelled}, order=list(tables))
     classes, codes = encode_labels(raw)

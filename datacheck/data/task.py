@@ -72,6 +72,46 @@ class TaskChoice:
         return f"{self.task} ({self.reason})" if self.reason else self.task
 
 
+def label_task(label_arrays: dict[str, np.ndarray], source: str) -> tuple[dict[str, np.ndarray], TaskChoice]:
+    """The labels to encode and the inferred task (``infer_task``).
+
+    Text labels that are numbers but for a missing-value marker (``12.5``, ``?``, ``13.1``:
+    ``text_numbers``) become floats, the markers missing; the reason says so. Read as text,
+    each number would be a class of its own.
+
+    Parameters
+    ----------
+    label_arrays : dict of str to numpy.ndarray
+        Raw labels per split (any dtype; None/NaN means missing).
+    source : str
+        The dataset's source, for error messages.
+
+    Returns
+    -------
+    labels : dict of str to numpy.ndarray
+        ``label_arrays``, or the same as float64 with NaN for the markers.
+    choice : TaskChoice
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    from datacheck.data.text_numbers import text_numbers
+
+    parts = [np.asarray(v).reshape(-1) for v in label_arrays.values()]
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    marked = None
+    if values.dtype.kind in "OUS" and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        marked = text_numbers(pa.array(values, type=pa.string(), from_pandas=True))
+    if marked is None:
+        return label_arrays, infer_task(label_arrays, source)
+    labels = {name: pd.to_numeric(pd.Series(np.asarray(v).reshape(-1), dtype=object).str.strip(),
+                                  errors="coerce").to_numpy(np.float64)
+              for name, v in label_arrays.items()}
+    choice = infer_task(labels, source)
+    markers = ", ".join(repr(m) for m in marked.markers)
+    return labels, TaskChoice(choice.task, f"{choice.reason}; labels {markers} read as missing")
+
+
 def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:
     """Guess the task from the raw labels of every split; refuse multi-label targets.
 

@@ -224,7 +224,7 @@ def test_wine_is_quiet(wine_frames):
 def test_numbers_with_a_missing_value_marker_are_found(values, markers):
     import pyarrow as pa
 
-    from datacheck.checks._text_numbers import text_numbers
+    from datacheck.data.text_numbers import text_numbers
 
     found = text_numbers(pa.chunked_array([pa.array(values)]))
     assert found is not None and found.markers == markers
@@ -244,7 +244,7 @@ def test_numbers_with_a_missing_value_marker_are_found(values, markers):
 def test_text_that_is_not_numbers_with_a_marker_is_left_alone(values):
     import pyarrow as pa
 
-    from datacheck.checks._text_numbers import text_numbers
+    from datacheck.data.text_numbers import text_numbers
 
     assert text_numbers(pa.array(values)) is None
 

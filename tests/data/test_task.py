@@ -212,3 +212,37 @@ def test_infinite_or_huge_labels_stay_floats_and_load():
     assert codes["train"].tolist() == [0, 1, 3, -1, 2, 1]
     classes, _ = encode_labels({"train": np.array([2.0, 1.0, np.nan])})
     assert classes == ["1", "2"]
+
+
+def test_numeric_labels_with_a_missing_value_marker_are_numbers():
+    """'12.5', '?', '13.1': text only because of the marker, so a regression target (each
+    number a class of its own, read as text); the markers are missing labels."""
+    from datacheck.data.task import label_task
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(100, 30, 200).round(2).astype(str).astype(object)
+    values[[3, 50]] = "?"
+    labels, choice = label_task({"train": values[:150], "test": values[150:]}, "t.csv")
+    assert choice.task == "regression" and choice.reason.endswith("; labels '?' read as missing")
+    assert np.isnan(labels["train"][[3, 50]]).all() and np.isfinite(labels["test"]).all()
+    assert labels["train"][0] == float(values[0])
+    grades, choice = label_task({"train": np.array(["1", "2", " 3", "n/a"] * 10, dtype=object)}, "t.csv")
+    assert choice.task == "classification" and grades["train"][:4].tolist()[:3] == [1.0, 2.0, 3.0]
+    for text in (["cat", "dog", "?"] * 10, ["1", "2", "3"] * 10):  # words; numbers without a marker
+        raw = {"train": np.array(text, dtype=object)}
+        same, _ = label_task(raw, "t.csv")
+        assert same is raw
+
+
+def test_a_numeric_target_with_question_marks_profiles_as_a_regression(tmp_path):
+    import datacheck
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 3))
+    price = (x @ [1.0, 2.0, 3.0] * 10 + 100).round(2).astype(object)
+    price[[7, 99]] = "?"
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "price": price}).to_csv(tmp_path / "p.csv", index=False)
+    report = datacheck.profile(tmp_path / "p.csv", label="price")
+    assert report.dataset.task == "regression"
+    missing = [f for f in report.findings if f.code == "class_balance.missing_label"]
+    assert [(f.severity.value, f.metrics["n_missing"]) for f in missing] == [("warning", 2)]

@@ -2,8 +2,8 @@
 
 A CSV reader types a column as numbers only when every value parses: one ``?`` (the UCI
 repositories' marker), ``-`` or ``missing`` among thousands of numbers makes the whole column
-text. A pure function over one text column, used by ``input_integrity``. A column is marked
-when
+text. A pure function over one text column, used by ``input_integrity`` on feature columns
+and by ``task.label_task`` on labels. A column is marked when
 
 - at least ``MIN_VALUES`` values are present and at least half of them are numbers (an
   optional sign, digits with an optional decimal point, an optional exponent), and
