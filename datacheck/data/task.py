@@ -150,7 +150,7 @@ def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:
     k = len(distinct)
     if k and not np.all(distinct == np.round(distinct)):
         return TaskChoice("regression", f"inferred: float target with {k:,} distinct values")
-    if k > MAX_WHOLE_CLASSES and _counts_like(numbers, distinct):
+    if k > MAX_WHOLE_CLASSES and _counts_like(*_on_grid(numbers, distinct)):
         return TaskChoice("regression", f"inferred: {'integer' if integer else 'whole-number'} target with "
                                         f"{k:,} distinct values whose frequency changes smoothly with the "
                                         "value (a count or an amount); pass --task classification if they "
@@ -187,6 +187,17 @@ def _counts_like(numbers: np.ndarray, distinct: np.ndarray) -> bool:
     varied = freq.std() >= VARIED * freq.mean()
     return bool(varied and deviation > 0 and np.abs(np.diff(freq)).mean() <= SMOOTH * deviation
                 and not _sorted_ids(counts))
+
+
+def _on_grid(numbers: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whole numbers in units of their greatest common divisor: prices rounded to hundreds
+    (6300, 7000, ...) step by 1 as counts do, and their frequency is judged value by value,
+    not over the 99 empty values between two of them."""
+    whole = np.abs(distinct) < 2.0 ** 62
+    if not whole.all():
+        return numbers, distinct
+    unit = int(np.gcd.reduce(distinct.astype(np.int64)))
+    return (numbers / unit, distinct / unit) if unit > 1 else (numbers, distinct)
 
 
 def _sorted_ids(freq: np.ndarray) -> bool:

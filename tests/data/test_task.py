@@ -246,3 +246,20 @@ def test_a_numeric_target_with_question_marks_profiles_as_a_regression(tmp_path)
     assert report.dataset.task == "regression"
     missing = [f for f in report.findings if f.code == "class_balance.missing_label"]
     assert [(f.severity.value, f.metrics["n_missing"]) for f in missing] == [("warning", 2)]
+
+
+@pytest.mark.parametrize("n", [3_000, 30_000])
+def test_amounts_rounded_to_hundreds_are_regression(n):
+    """Prices rounded to hundreds: whole numbers spread over a wide range, so they used to
+    pass for class codes at 30,000 rows (1,319 classes, four warnings); in units of 100 their
+    frequency changes smoothly, as an amount's does."""
+    rng = np.random.default_rng(n)
+    price = np.round(np.exp(11 + 0.5 * rng.standard_normal(n)), -2)
+    assert infer_task({"train": price}, "p.csv").task == "regression"
+    assert infer_task({"train": price.astype(np.int64)}, "p.csv").task == "regression"
+
+
+def test_codes_on_a_grid_of_hundreds_stay_classes():
+    """30 codes 100, 200, ..., 3000 held alike: the unit changes nothing, they are classes."""
+    codes = np.repeat(np.arange(1, 31) * 100, 40)
+    assert infer_task({"train": codes}, "c.csv").task == "classification"
