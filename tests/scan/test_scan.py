@@ -127,9 +127,9 @@ def test_key_columns_are_not_features_or_hashed(wine_frames):
 
 def test_decoded_images_are_summarised_by_the_values_they_hold(tmp_path, rng, monkeypatch):
     """A chunk summarises its images whenever they hold ``GROUP_VALUES`` values (so that a
-    chunk of photos never holds them all): the same statistics, thumbnails and properties
-    as one summary of the whole chunk; 8-bit means and deviations are exact (float64 over
-    the pixels), for RGB and L."""
+    chunk of photos never holds them all), with histograms counted by Pillow or in a stack:
+    the same statistics, thumbnails and properties as one summary of the whole chunk; 8-bit
+    means and deviations are exact (float64 over the pixels), for RGB and L."""
     from datacheck.scan import images
 
     paths, pixels = [], []
@@ -141,6 +141,7 @@ def test_decoded_images_are_summarised_by_the_values_they_hold(tmp_path, rng, mo
         pixels.append(img.reshape(40, 30, -1).astype(np.float64))
     whole = images.decode_chunk(str(tmp_path), paths)
     monkeypatch.setattr(images, "GROUP_VALUES", 2 * 40 * 30 * 3)
+    monkeypatch.setattr(images, "_PILLOW_HISTOGRAM_FROM", 1)  # large images' histograms: Pillow's
     parts = images.decode_chunk(str(tmp_path), paths)
     for name in ("mean", "std", "min", "max", "hash", "thumb", "area", "props", "hist"):
         np.testing.assert_array_equal(getattr(parts, name), getattr(whole, name), err_msg=name)
