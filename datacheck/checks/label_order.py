@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from datacheck.checks._target.order import target_order_findings
+from datacheck.checks._time_order import time_order
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
@@ -266,7 +267,9 @@ class LabelOrderCheck(Check):
     Both must agree, with wide margins, before anything is reported, so a shuffled dataset
     stays quiet for any seed. Labels sorted or in long blocks (most batches single-label)
     are an error on the training split; batches clearly less mixed than random are a
-    warning. A sorted validation or test split is reported one level lower: evaluation
+    warning. Either is info where the rows follow a time column (``_time_order``: a date,
+    a timestamp, ``time_col``): labels that follow time form blocks in its order (activities
+    recorded minute by minute, rainy days), as the data does. A sorted validation or test split is reported one level lower: evaluation
     does not depend on order, but a prefix of it (``x_test[:1000]``) or a model evaluated
     in train mode (BatchNorm) sees only a few classes. A split of under two batches, or
     with fewer than 20 samples outside its largest class, is not judged: its order cannot be
@@ -278,7 +281,8 @@ class LabelOrderCheck(Check):
     split's 5-95% spread against the share random orders give. Too few runs with most
     batches narrow (``single_label_excess`` above chance) or a rank correlation of 0.9 or
     more is a sorted target, an error on train; too few runs with a material trend (rank correlation of 0.3 or more) or more
-    narrow batches than chance (``batch_excess``) is a warning.
+    narrow batches than chance (``batch_excess``) is a warning; both are info where the rows
+    follow a time column.
 
     Why it matters
     --------------
@@ -326,8 +330,9 @@ class LabelOrderCheck(Check):
             if verdict is None or (verdict == "clustered" and len(y) <= MC_MAX_SAMPLES and not
                                    beats_random_orders(y, batch, np.random.default_rng(ctx.seed))):
                 continue
+            time = time_order(ctx, split.name)
             findings.append(self._finding(ctx, split.name, split.name == train, keep, y, stats,
-                                          verdict))
+                                          verdict, time))
         return findings
 
     def verdict(self, s: OrderStats) -> str | None:
@@ -345,12 +350,14 @@ class LabelOrderCheck(Check):
         return None
 
     def _finding(self, ctx: CheckContext, name: str, is_train: bool, keep: np.ndarray | None,
-                 y: np.ndarray, s: OrderStats, code: str) -> Finding:
+                 y: np.ndarray, s: OrderStats, code: str, time: str | None = None) -> Finding:
         classes = ctx.classes
         batch = self.config["batch_size"]
         sorted_ = code == "sorted_runs"
         severity = Severity.ERROR if sorted_ else Severity.WARNING
-        if not is_train:
+        if time is not None:
+            severity = Severity.INFO
+        elif not is_train:
             severity = _EVAL_SEVERITY[severity]
         title = name.capitalize()
         shares = (f"{_percent(s.single_label_batch_ratio)} of its {s.n_batches} batches of {batch} "
@@ -362,7 +369,12 @@ class LabelOrderCheck(Check):
         else:
             message = (f"{title} labels are clustered: {s.n_runs} runs of one label where a random "
                        f"order gives about {s.n_runs_expected:.0f}; {shares}.")
-        if is_train:
+        if time is not None:
+            message += (f" The rows are in the order of `{time}`, and labels that follow time form such "
+                        "blocks in that order: how such data is stored, not a mistake in the file.")
+            hint = ("Shuffle the training samples every epoch (DataLoader(shuffle=True)), and split "
+                    f"by time for evaluation (--time-col {time}).")
+        elif is_train:
             hint = ("Shuffle the training samples every epoch (DataLoader(shuffle=True)), or shuffle "
                     "the rows once before saving.")
         else:

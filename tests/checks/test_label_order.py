@@ -226,3 +226,69 @@ def test_any_shuffled_regression_target_is_quiet(n, shape, seed):
          "integers": lambda: rng.integers(0, 50, n) + 0.5,
          "two_values": lambda: rng.choice([0.25, 7.5], n)}[shape]()
     assert not _targets(rng.permutation(t), seed=seed % 1000).by_check(CHECK)
+
+
+def _weather(n=2000, seed=0):
+    """Daily rows in date order; rain follows a persistent latent state, so rainy days come
+    in runs, as they do."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    state = np.zeros(n)
+    for i in range(1, n):
+        state[i] = 0.8 * state[i - 1] + 0.6 * rng.normal()
+    frame = pd.DataFrame({"date": pd.date_range("2015-01-01", periods=n).strftime("%Y-%m-%d"),
+                          "humidity": state + 0.5 * rng.normal(size=n), "wind": rng.normal(size=n),
+                          "label": (state > 0.5).astype(int)})
+    return frame
+
+
+def test_labels_clustered_in_date_order_are_info_naming_the_date(tmp_path):
+    """Rows that follow a date hold labels that follow time: info, not a warning; the same
+    rows without their date are a clustered order (warning)."""
+    frame = _weather()
+    frame.to_csv(tmp_path / "weather.csv", index=False)
+    frame.drop(columns="date").to_csv(tmp_path / "undated.csv", index=False)
+    dated = [f for f in datacheck.profile(tmp_path / "weather.csv").by_check("label_order")]
+    assert [(f.code, f.severity.value) for f in dated] == [("label_order.clustered", "info")]
+    assert "in the order of `date`" in dated[0].message and "--time-col date" in dated[0].hint
+    undated = datacheck.profile(tmp_path / "undated.csv").by_check("label_order")
+    assert [(f.code, f.severity.value) for f in undated] == [("label_order.clustered", "warning")]
+
+
+def test_a_date_the_rows_do_not_follow_leaves_a_sorted_file_an_error(tmp_path):
+    """Sorted by label, with dates in no order: the file is sorted, not a time series."""
+    frame = _weather().sample(frac=1, random_state=0).sort_values("label", kind="stable")
+    frame.to_csv(tmp_path / "sorted.csv", index=False)
+    found = datacheck.profile(tmp_path / "sorted.csv").by_check("label_order")
+    assert [(f.code, f.severity.value) for f in found] == [("label_order.sorted_runs", "error")]
+
+
+def test_a_target_that_wanders_in_timestamp_order_is_info(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    walk = np.cumsum(rng.normal(size=1500))
+    frame = pd.DataFrame({"timestamp": 1_600_000_000 + 3600 * np.arange(1500),
+                          "a": walk + 0.5 * rng.normal(size=1500), "target": 10 * walk + 20})
+    frame.to_csv(tmp_path / "sensor.csv", index=False)
+    found = datacheck.profile(tmp_path / "sensor.csv").by_check("label_order")
+    assert [(f.code, f.severity.value) for f in found] == [("label_order.sorted_target", "info")]
+    assert "in the order of `timestamp`" in found[0].message
+
+
+@pytest.mark.parametrize("values, iso, follows", [
+    (["2020-01-%02d" % d for d in range(1, 31)], True, True),
+    (["2020-01-01T%02d:00" % h for h in range(24)], True, True),
+    (["2020-01-%02d" % d for d in range(30, 0, -1)], True, False),      # backwards
+    (["2020-01-01"] * 15 + ["2020-01-02"] * 15, True, False),            # two days only
+    (["1/%d/2020" % d for d in range(1, 31)], True, False),              # not ISO: text order is not time
+    (list(range(30)), False, True),
+    (list(range(29)) + [None], False, False),                            # a missing time
+])
+def test_a_time_column_the_rows_follow(values, iso, follows):
+    import pyarrow as pa
+
+    from datacheck.checks._time_order import _follows
+
+    assert _follows(pa.chunked_array([pa.array(values)]), iso=iso) is follows

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from datacheck.checks._time_order import time_order
 from datacheck.report.findings import Evidence, Finding, Severity
 
 if TYPE_CHECKING:
@@ -150,15 +151,19 @@ def target_order_findings(check: "Check", ctx: "CheckContext") -> list[Finding]:
         stats = target_order_stats(t, batch, np.random.default_rng(ctx.seed))
         code = order_verdict(check, stats)
         if code is not None:
-            out.append(_finding(check, ctx, split.name, split.name == train, keep, t, stats, code))
+            time = time_order(ctx, split.name)
+            out.append(_finding(check, ctx, split.name, split.name == train, keep, t, stats, code, time))
     return out
 
 
 def _finding(check: "Check", ctx: "CheckContext", name: str, is_train: bool,
-             keep: np.ndarray | None, t: np.ndarray, s: TargetOrderStats, code: str) -> Finding:
+             keep: np.ndarray | None, t: np.ndarray, s: TargetOrderStats, code: str,
+             time: str | None = None) -> Finding:
     batch = check.config["batch_size"]
     severity = Severity.ERROR if code == "sorted_target" else Severity.WARNING
-    if not is_train:
+    if time is not None:
+        severity = Severity.INFO
+    elif not is_train:
         severity = _EVAL_SEVERITY[severity]
     title = name.capitalize()
     facts = (f"rank correlation with position {s.rank_correlation:+.2f}, {s.n_runs} runs above/below "
@@ -170,7 +175,12 @@ def _finding(check: "Check", ctx: "CheckContext", name: str, is_train: bool,
         message = f"{title} targets are sorted or in long monotone blocks: {facts}."
     else:
         message = f"{title} targets are clustered in stored order: {facts}."
-    if is_train:
+    if time is not None:
+        message += (f" The rows are in the order of `{time}`, and a target that follows time forms such "
+                    "blocks in that order: how such data is stored, not a mistake in the file.")
+        hint = ("Shuffle the training samples every epoch (DataLoader(shuffle=True)), and split by time "
+                f"for evaluation (--time-col {time}).")
+    elif is_train:
         hint = ("Shuffle the training samples every epoch (DataLoader(shuffle=True)), or shuffle the "
                 "rows once before saving.")
     else:
