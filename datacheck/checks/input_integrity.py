@@ -193,7 +193,7 @@ class InputIntegrityCheck(Check):
             f"{len(found)} column{'s' if many else ''} of {scan.name} hold{'' if many else 's'} numbers "
             f"stored as text because of a missing-value marker{read}: {named}{more}. A reader that does "
             "not know the marker takes the whole column as text: converting it to floats fails, or "
-            "every number becomes a category (the models here read it as text too).",
+            "every number becomes a category (the models here read the numbers, the markers as missing).",
             hint=("Read " + ", ".join(repr(v) for v in markers) + " as missing (pandas: read_csv(..., "
                   f"na_values={markers!r}); pyarrow: csv.ConvertOptions(null_values=...)), then impute "
                   "with statistics fit on train, or fix the values at the source."),

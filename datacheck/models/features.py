@@ -9,7 +9,7 @@ scan's thumbnails; 2-D feature arrays are treated as tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -111,19 +111,23 @@ def _rows_of(out: np.ndarray, at: np.ndarray) -> np.ndarray:
 def table_features(ctx, pool: Pool) -> FeatureSet:
     """Standardized numeric features, missing indicators and one-hot categories of a table."""
     numeric, names_missing = _numeric_block(ctx, pool)
-    categorical, kept, dropped, other_types = _categorical_block(ctx, pool)
-    blocks = [b for b in (numeric, categorical) if b.shape[1]]
+    text = _categorical_block(ctx, pool)
+    blocks = [b for b in (numeric, text.x) if b.shape[1]]
     x = np.hstack(blocks) if blocks else np.zeros((len(pool), 0), np.float32)
     parts = [f"{numeric.shape[1] - len(names_missing)} numeric features"]
     if names_missing:
         parts.append(f"{len(names_missing)} missing-value indicators")
-    if kept:
-        parts.append(f"{len(kept)} categorical columns one-hot encoded")
-    if dropped:
-        pool.notes.append(f"id-like text columns left out of the model: {', '.join(dropped)}")
-    if other_types:
+    if text.one_hot:
+        parts.append(f"{len(text.one_hot)} categorical columns one-hot encoded")
+    if text.as_numbers:
+        many = len(text.as_numbers) > 1
+        parts.append(f"{len(text.as_numbers)} text column{'s' if many else ''} read as numbers "
+                     "(a missing-value marker aside)")
+    if text.dropped:
+        pool.notes.append(f"id-like text columns left out of the model: {', '.join(text.dropped)}")
+    if text.other_types:
         pool.notes.append(f"columns of types the models cannot read (lists, structs) left out: "
-                          f"{', '.join(other_types)}")
+                          f"{', '.join(text.other_types)}")
     return FeatureSet(x, "table", ", ".join(parts))
 
 
@@ -135,17 +139,11 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
     n = len(pool)
     keep, with_missing, missing = [], [], []
     for i, col in enumerate(xt):
-        bad = ~np.isfinite(col)
-        if bad.any():
-            good = col[~bad]
-            col[bad] = np.median(good) if len(good) else 0.0
+        varies, bad = _impute_standardize(col)
+        if bad is not None:
             with_missing.append(i)
             missing.append(bad)
-        col -= col.mean()
-        std = float(np.sqrt(np.dot(col, col) / max(n, 1)))
-        if std > 0:
-            col /= std
-            np.clip(col, -10, 10, out=col)
+        if varies:
             keep.append(i)
     out = np.empty((n, len(keep) + len(with_missing)), np.float32)
     # one transposing copy (numpy walks the source in memory order), not a strided write per column
@@ -155,14 +153,55 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int]]:
     return out, list(with_missing)
 
 
-def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str], list[str]]:
-    """One-hot columns of the frequent categories of each text-like table column; the columns
-    encoded, those left out as ids or free text, and those of other types (lists, structs)."""
+def _impute_standardize(col: np.ndarray) -> tuple[bool, np.ndarray | None]:
+    """In place: impute the median where a value is missing or infinite, standardize, and clip
+    to +-10 so that a single extreme value cannot dominate a linear model.
+
+    Returns
+    -------
+    varies : bool
+        Whether the column varies (a constant one is left at 0).
+    missing : numpy.ndarray or None
+        Where values were imputed, if any.
+    """
+    bad = ~np.isfinite(col)
+    missing = None
+    if bad.any():
+        good = col[~bad]
+        col[bad] = np.median(good) if len(good) else 0.0
+        missing = bad
+    col -= col.mean()
+    std = float(np.sqrt(np.dot(col, col) / max(len(col), 1)))
+    if std > 0:
+        col /= std
+        np.clip(col, -10, 10, out=col)
+    return std > 0, missing
+
+
+@dataclass
+class _TextBlock:
+    """The model inputs of a table's non-numeric columns, and what became of each column."""
+
+    x: np.ndarray
+    one_hot: list[str] = field(default_factory=list)      # frequent categories, one-hot
+    as_numbers: list[str] = field(default_factory=list)   # numbers with a missing-value marker
+    dropped: list[str] = field(default_factory=list)      # ids or free text
+    other_types: list[str] = field(default_factory=list)  # lists, structs
+
+
+def _categorical_block(ctx, pool: Pool) -> _TextBlock:
+    """One-hot columns of the frequent categories of each text-like table column; a column of
+    numbers stored as text because of a missing-value marker (``data.text_numbers``) is read
+    as those numbers instead, the markers missing (imputed and indicated)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from datacheck.data.text_numbers import NUMBER, text_numbers
+
     names = common([ctx.scan.splits[name].other_columns for name in pool.split_names])
-    blocks, kept, dropped, other_types = [], [], [], []
+    out = _TextBlock(np.zeros((len(pool), 0), np.float32))
+    blocks = []
+    order = np.concatenate([pool.rows_of(k)[0] for k in range(len(pool.split_names))]) if names else None
     for col in names:
         parts = []
         for k, name in enumerate(pool.split_names):
@@ -171,20 +210,30 @@ def _categorical_block(ctx, pool: Pool) -> tuple[np.ndarray, list[str], list[str
             column = scan.other_values.column(col).take(pa.array(scan.column_positions(rows)))
             parts.append(pc.cast(column, pa.string(), safe=False) if _castable(column.type) else None)
         if any(p is None for p in parts):
-            other_types.append(col)
+            out.other_types.append(col)
             continue
         values = pa.chunked_array([c for p in parts for c in p.chunks], type=pa.string())
+        if text_numbers(values) is not None:
+            trimmed = pc.utf8_trim_whitespace(values)
+            numbers = pc.if_else(pc.match_substring_regex(trimmed, NUMBER), trimmed, None).cast(pa.float64())
+            column = np.empty(len(pool))
+            column[order] = numbers.to_numpy(zero_copy_only=False)
+            kept, missing = _impute_standardize(column)
+            blocks += [column[:, None]] if kept else []
+            blocks += [missing[:, None]] if missing is not None else []
+            out.as_numbers.append(col)
+            continue
         codes = _frequent_codes(values, len(pool))
         if codes is None:
-            dropped.append(col)
+            out.dropped.append(col)
             continue
-        order = np.concatenate([pool.rows_of(k)[0] for k in range(len(pool.split_names))])
         onehot = np.zeros((len(pool), codes.max() + 1), np.float32)
         onehot[order, codes] = 1.0
         blocks.append(onehot)
-        kept.append(col)
-    x = np.hstack(blocks) if blocks else np.zeros((len(pool), 0), np.float32)
-    return x, kept, dropped, other_types
+        out.one_hot.append(col)
+    if blocks:
+        out.x = np.hstack(blocks).astype(np.float32, copy=False)
+    return out
 
 
 def pooled_columns(ctx, pool: Pool) -> np.ndarray:
