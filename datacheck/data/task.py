@@ -163,10 +163,14 @@ def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:
     if k <= MAX_WHOLE_CLASSES or indices or codes:
         what = (f"integer target with {k:,} distinct values" if integer
                 else f"float target of {k} distinct whole numbers")
+        # a few values from 0 whose frequency changes smoothly may be a count (children,
+        # goals) as well as ordered classes: read as classes, but the override is named
+        count = (k > MAX_WHOLE_CLASSES or (k >= 8 and distinct[0] == 0
+                                           and _counts_like(numbers, distinct)))
         return TaskChoice("classification", f"inferred: {what}"
                                             + (", read as class indices" if indices else "")
                                             + ("; pass --task regression if it is a quantity"
-                                               if k > MAX_WHOLE_CLASSES else ""))
+                                               if count else ""))
     if integer:
         return TaskChoice("regression", f"inferred: integer target with {k:,} distinct values, too many "
                                         "and too spread for classes; pass --task classification if "

@@ -263,3 +263,14 @@ def test_codes_on_a_grid_of_hundreds_stay_classes():
     """30 codes 100, 200, ..., 3000 held alike: the unit changes nothing, they are classes."""
     codes = np.repeat(np.arange(1, 31) * 100, 40)
     assert infer_task({"train": codes}, "c.csv").task == "classification"
+
+
+def test_a_small_count_read_as_classes_names_the_override():
+    """13 values from 0 shaped like a count stay classes (sorted class ids look the same), but
+    the reason points to --task regression; digits-like class indices do not."""
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(3.5, 300)
+    assert len(np.unique(counts)) >= 8
+    choice = infer_task({"train": counts}, "c.csv")
+    assert choice.task == "classification" and "pass --task regression" in choice.reason
+    assert "--task" not in infer_task({"train": rng.integers(0, 10, 300)}, "d.csv").reason
