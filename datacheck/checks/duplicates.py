@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
+from datacheck.checks._chance_copies import MIN_RATE, chance_groups
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
@@ -79,7 +81,10 @@ class DuplicatesCheck(Check):
     ---------------
     Samples whose content (decoded pixels, array values or table row, label excluded) is
     identical to another sample of the same split, grouped; the share of redundant copies;
-    and groups of identical inputs that carry different labels. Copies shared between
+    and groups of identical inputs that carry different labels. On a table whose features
+    take few values (categories, answers on a scale), rows repeat by chance: groups that the
+    frequencies of their row's values explain (``_chance_copies``), with their labels
+    differing or not, are reported at info as ``chance_repeats``. Copies shared between
     splits are the ``split_leakage`` check's.
 
     Why it matters
@@ -118,9 +123,37 @@ class DuplicatesCheck(Check):
             _sample_columns(ctx, scan.name, groups, conflict)
             if not len(groups.sizes):
                 continue
-            findings += self._copies(ctx, scan, groups, ~conflict, n_readable)
-            findings += self._conflicts(ctx, scan, groups, conflict, n_readable)
+            chance = _by_chance(scan, groups)
+            findings += self._copies(ctx, scan, groups, ~conflict & ~chance, n_readable)
+            findings += self._conflicts(ctx, scan, groups, conflict & ~chance, n_readable)
+            findings += self._chance(ctx, scan, groups, chance, conflict, n_readable)
         return findings
+
+    def _chance(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,
+                conflict: np.ndarray, n_readable: int) -> list[Finding]:
+        """Identical rows that chance explains (``_chance_copies``), at info."""
+        if not chosen.any():
+            return []
+        n_copies = int((groups.sizes[chosen] - 1).sum())
+        n_groups = int(chosen.sum())
+        mixed = chosen & conflict
+        n_mixed = int(groups.sizes[mixed].sum())
+        members, n_members, pairs = _selection(ctx, scan.name, groups, chosen)
+        labels = (f"; {int(mixed.sum())} of the groups ({n_mixed} samples) carry different labels, the "
+                  "uncertainty of the task where the inputs are the same" if mixed.any() else "")
+        return [self.finding(
+            "chance_repeats", Severity.INFO,
+            f"{n_copies} {scan.name} rows repeat another ({n_copies / n_readable:.1%} of the split, in "
+            f"{n_groups} group{'s' if n_groups > 1 else ''}), about as often as chance repeats rows whose "
+            f"features take few values{labels}. Not copies: a sample of such data repeats its rows.",
+            hint="Nothing to fix if the features are meant to be this coarse; deduplicating would "
+                 "change the data's frequencies.",
+            split=scan.name,
+            metrics={"n_repeats": n_copies, "n_groups": n_groups, "repeat_ratio": n_copies / n_readable,
+                     "n_groups_with_labels_differing": int(mixed.sum())},
+            samples=members, n_samples=n_members,
+            evidence=[Evidence("pairs", f"Repeated rows in {scan.name}", {"pairs": pairs})],
+        )]
 
     def _copies(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,
                 n_readable: int) -> list[Finding]:
@@ -195,6 +228,43 @@ def _sample_columns(ctx: CheckContext, split: str, groups: HashGroups, conflict:
                       rows=groups.members[later])
     codes = np.array(["exact", "label_conflicts"], dtype=object)[conflict[group_of].astype(np.int64)]
     ctx.sample_column(split, "flag", codes, rows=groups.members)
+
+
+def _by_chance(scan: SplitScan, groups: HashGroups) -> np.ndarray:
+    """Per group: whether chance explains it (``_chance_copies``; a group whose labels differ
+    is not judged by its size, nor by its rate where chance explains most repeats); only for a table split whose feature columns hold
+    every row (a streamed split's are a sample), else never."""
+    none = np.zeros(len(groups.sizes), bool)
+    numeric = scan.columns if scan.columns is not None else np.zeros((0, scan.n))
+    texts = scan.other_values
+    if scan.sampled or (not len(numeric) and texts is None) or (texts is not None and texts.num_rows != scan.n):
+        return none
+    if scan.images is not None or scan.array is not None:
+        return none
+    codes = list(_value_codes(numeric, texts))
+    copies = chance_groups(iter(codes), scan.n, groups.members, groups.starts, groups.sizes)
+    mixed = _conflicting(groups, scan.y)
+    if not mixed.any():
+        return copies
+    # where chance explains most repeats the features are coarse, and identical inputs with
+    # different labels are the task's uncertainty wherever every value of the row recurs
+    coarse = groups.sizes[copies].sum() >= groups.sizes.sum() / 2
+    recurring = chance_groups(iter(codes), scan.n, groups.members, groups.starts, groups.sizes,
+                              min_rate=0.0 if coarse else MIN_RATE, alpha=0.0)
+    return np.where(mixed, recurring, copies)
+
+
+def _value_codes(numeric: np.ndarray, texts) -> Iterator[np.ndarray]:
+    """Int codes of each column's values, row by row: numeric columns (NaN one value), then
+    text columns (missing one value)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    for col in numeric:
+        yield pd.factorize(col, use_na_sentinel=False)[0]
+    for col in (texts.columns if texts is not None else []):
+        codes = pc.dictionary_encode(col).combine_chunks().indices
+        yield np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), np.int64) + 1
 
 
 def _conflicting(groups: HashGroups, y: np.ndarray) -> np.ndarray:

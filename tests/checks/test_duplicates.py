@@ -149,3 +149,81 @@ def test_digits_random_split_has_no_duplicates(digits_split):
 def test_wine_is_quiet(wine_frames):
     train, test = wine_frames
     assert not loud(profile(train=train, test=test))
+
+
+def _coarse_table(n=3000, seed=0):
+    """Four categorical columns of 3-4 levels (144 combinations) and a label ruled by them."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"buying": rng.choice(["low", "med", "high", "vhigh"], n),
+                          "doors": rng.choice(["2", "3", "4", "5more"], n),
+                          "persons": rng.choice(["2", "4", "more"], n),
+                          "safety": rng.choice(["low", "med", "high"], n)})
+    score = (frame.buying.map({"low": 2, "med": 1, "high": 0, "vhigh": 0})
+             + frame.safety.map({"low": -5, "med": 1, "high": 2}) + frame.persons.map({"2": -5, "4": 1, "more": 1}))
+    frame["label"] = np.where(score >= 3, "good", np.where(score >= 1, "acc", "unacc"))
+    return frame
+
+
+def test_rows_of_few_valued_features_repeat_by_chance_at_info(tmp_path):
+    """3,000 rows over 144 combinations repeat 95% of the time with nothing copied: info, not
+    an error; a 1-5 survey with an uncertain outcome repeats answers with other labels: no
+    label-conflict error either."""
+    _coarse_table().to_csv(tmp_path / "cars.csv", index=False)
+    found = datacheck.profile(tmp_path / "cars.csv", checks=["duplicates"]).findings
+    assert [(f.code, f.severity.value) for f in found] == [("duplicates.chance_repeats", "info")]
+    rng = np.random.default_rng(1)
+    answers = rng.integers(1, 6, (3000, 5))
+    p = 1 / (1 + np.exp(-(answers[:, 0] + answers[:, 1] - 6)))
+    survey = pd.DataFrame(answers, columns=[f"q{i}" for i in range(5)]).assign(label=(rng.random(3000) < p).astype(int))
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    found = datacheck.profile(tmp_path / "survey.csv", checks=["duplicates"]).findings
+    assert [(f.code, f.severity.value) for f in found] == [("duplicates.chance_repeats", "info")]
+    assert found[0].metrics["n_groups_with_labels_differing"] > 100
+
+
+def test_copies_of_rows_with_a_measurement_stay_copies(tmp_path):
+    """The same coarse table with a measurement column: rows repeat only when copied, so 60
+    copied rows (some relabelled) are a warning and an error as before."""
+    rng = np.random.default_rng(2)
+    frame = _coarse_table(1000).assign(weight=rng.normal(1500, 200, 1000).round(1))
+    copies = frame.sample(60, random_state=0)
+    copies.loc[copies.index[:10], "label"] = "good"
+    frame = pd.concat([frame, copies], ignore_index=True)
+    frame.to_csv(tmp_path / "weighed.csv", index=False)
+    codes = {f.code: f.severity.value for f in datacheck.profile(tmp_path / "weighed.csv", checks=["duplicates"]).findings}
+    assert codes["duplicates.exact"] == "warning"
+    assert "duplicates.chance_repeats" not in codes
+
+
+def test_chance_rate_of_a_group():
+    """Three columns of ten equally frequent values (1,000 combinations) over 3,000 rows: a
+    pair of equal rows is chance (about 3 expected), 20 equal rows are not, and neither is a
+    pair whose shared value no other row has."""
+    from datacheck.checks._chance_copies import chance_groups
+
+    rows = np.arange(3000)
+    a, b, c = rows % 10, (rows // 10) % 10, (rows // 100) % 10
+    pair, crowd = np.flatnonzero((a == 1) & (b == 2) & (c == 3))[:2], np.arange(20)
+    d = rows.copy()
+    d[1] = 0  # rows 0 and 1 share a measurement no other row has
+    starts, sizes = np.array([0, 2]), np.array([2, 20])
+    members = np.r_[pair, crowd]
+    crowd_cols = [np.where(np.isin(rows, crowd), 0, col) for col in (a, b, c)]  # 20 identical rows
+    assert chance_groups(iter([a, b, c]), 3000, pair, np.array([0]), np.array([2])).tolist() == [True]
+    assert chance_groups(iter(crowd_cols), 3000, members, starts, sizes).tolist()[1] is False
+    assert chance_groups(iter([a, b, d]), 3000, np.array([0, 1]), np.array([0]), np.array([2])).tolist() == [False]
+
+
+def test_answers_that_move_together_repeat_by_chance_too(tmp_path):
+    """Six 1-5 answers driven by one opinion, with an outcome drawn from it: answers repeat
+    more often than independent columns would, and their outcomes differ; both are the
+    data (no warning, no error)."""
+    rng = np.random.default_rng(3)
+    opinion = rng.normal(3, 1, 3000)
+    answers = np.clip(np.round(opinion[:, None] + rng.normal(0, 0.5, (3000, 6))), 1, 5).astype(int)
+    outcome = (rng.random(3000) < 1 / (1 + np.exp(-(opinion - 3)))).astype(int)
+    pd.DataFrame(answers, columns=[f"q{i}" for i in range(6)]).assign(label=outcome).to_csv(
+        tmp_path / "survey.csv", index=False)
+    report = datacheck.profile(tmp_path / "survey.csv", checks=["duplicates"])
+    assert not loud(report, "duplicates")
+    assert "duplicates.chance_repeats" in {f.code for f in report.findings}
