@@ -81,3 +81,19 @@ def _follows(column, iso: bool) -> bool:
     if pc.any(pc.less(column.slice(1), column.slice(0, len(column) - 1))).as_py():
         return False
     return pc.count_distinct(column).as_py() >= MIN_DISTINCT
+
+
+def time_order_text(time: str, subject: str) -> tuple[str, str]:
+    """The sentence a finding adds where its rows follow ``time``, and its hint.
+
+    Parameters
+    ----------
+    time : str
+        The column (``time_order``).
+    subject : str
+        What forms the blocks, with its verb: ``labels that follow time form``.
+    """
+    return (f" The rows are in the order of `{time}`, and {subject} such blocks in that order: how "
+            "such data is stored, not a mistake in the file.",
+            "Shuffle the training samples every epoch (DataLoader(shuffle=True)), and split by time "
+            f"for evaluation (--time-col {time}).")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from datacheck.checks._target.order import target_order_findings
-from datacheck.checks._time_order import time_order
+from datacheck.checks._time_order import time_order, time_order_text
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
@@ -370,10 +370,8 @@ class LabelOrderCheck(Check):
             message = (f"{title} labels are clustered: {s.n_runs} runs of one label where a random "
                        f"order gives about {s.n_runs_expected:.0f}; {shares}.")
         if time is not None:
-            message += (f" The rows are in the order of `{time}`, and labels that follow time form such "
-                        "blocks in that order: how such data is stored, not a mistake in the file.")
-            hint = ("Shuffle the training samples every epoch (DataLoader(shuffle=True)), and split "
-                    f"by time for evaluation (--time-col {time}).")
+            more, hint = time_order_text(time, "labels that follow time form")
+            message += more
         elif is_train:
             hint = ("Shuffle the training samples every epoch (DataLoader(shuffle=True)), or shuffle "
                     "the rows once before saving.")

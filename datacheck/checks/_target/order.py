@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from datacheck.checks._time_order import time_order
+from datacheck.checks._time_order import time_order, time_order_text
 from datacheck.report.findings import Evidence, Finding, Severity
 
 if TYPE_CHECKING:
@@ -176,10 +176,8 @@ def _finding(check: "Check", ctx: "CheckContext", name: str, is_train: bool,
     else:
         message = f"{title} targets are clustered in stored order: {facts}."
     if time is not None:
-        message += (f" The rows are in the order of `{time}`, and a target that follows time forms such "
-                    "blocks in that order: how such data is stored, not a mistake in the file.")
-        hint = ("Shuffle the training samples every epoch (DataLoader(shuffle=True)), and split by time "
-                f"for evaluation (--time-col {time}).")
+        more, hint = time_order_text(time, "a target that follows time forms")
+        message += more
     elif is_train:
         hint = ("Shuffle the training samples every epoch (DataLoader(shuffle=True)), or shuffle the "
                 "rows once before saving.")
