@@ -14,6 +14,8 @@ Clean panel (target: no warning and no error on any set):
 - 64x64 tiles of six scikit-image photos, the label naming the photo, flat and near-identical
   tiles left out (needs scikit-image);
 - wide sparse-signal tables (1,000 x 500 and 200 x 5,000 N(0, 1) columns, label ``f0 > 0``);
+- a categorical table of 3,000 rows over 144 combinations, and a 3,000-row survey of six 1-5
+  answers with a yes/no outcome: rows that repeat by chance, with differing labels;
 - the bundled ``sample_data/clean_*``.
 
 Planted panel (target: every defect caught at warning or error, no loss against the previous
@@ -151,6 +153,8 @@ def clean_cases(sizes: list[int], pool, seed: int, quick: bool) -> list[Case]:
         Case("breast_cancer table", csvs(lambda: panel.sklearn_table("breast_cancer", seed))),
         Case("diabetes regression", csvs(lambda: panel.diabetes(seed), label="target")),
         Case("sparse 1000x500", csvs(lambda: panel.sparse_signal(1000, 500, seed))),
+        Case("categorical 3000 (144 combinations)", csvs(lambda: panel.coarse_table(3000, seed))),
+        Case("1-5 survey 3000", csvs(lambda: panel.survey(3000, seed))),
     ]
     if not quick:
         cases.append(Case("sparse 200x5000", csvs(lambda: panel.sparse_signal(200, 5000, seed))))

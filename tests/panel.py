@@ -98,6 +98,28 @@ def sparse_signal(n_rows: int, n_cols: int, seed: int = 0) -> Splits:
     return split(x, (x[:, 0] > 0).astype(np.int64), 0.8, 0.2, seed)
 
 
+def coarse_table(n_rows: int, seed: int = 0) -> Splits:
+    """Four categorical columns of 3-4 levels (144 combinations; car-evaluation-like) and a
+    label ruled by three of them, split 80/20 stratified: its rows repeat by chance."""
+    rng = np.random.default_rng(seed)
+    levels = (("low", "med", "high", "vhigh"), ("2", "3", "4", "5more"), ("2", "4", "more"), ("low", "med", "high"))
+    codes = np.column_stack([rng.integers(0, len(v), n_rows) for v in levels])
+    x = np.column_stack([np.asarray(v, dtype=object)[codes[:, j]] for j, v in enumerate(levels)])
+    score = np.array([2, 1, 0, 0])[codes[:, 0]] + np.array([-5, 1, 1])[codes[:, 2]] + np.array([-5, 1, 2])[codes[:, 3]]
+    y = np.where(score >= 3, 2, np.where(score >= 1, 1, 0))
+    return split(x, y, 0.8, 0.2, seed, classes=("unacc", "acc", "good"))
+
+
+def survey(n_rows: int, seed: int = 0) -> Splits:
+    """Six 1-5 answers driven by one opinion, and a yes/no outcome drawn from it (a survey),
+    split 80/20 stratified: answers repeat, and the same answers meet both outcomes."""
+    rng = np.random.default_rng(seed)
+    opinion = rng.normal(3, 1, n_rows)
+    x = np.clip(np.round(opinion[:, None] + rng.normal(0, 0.5, (n_rows, 6))), 1, 5).astype(np.int64)
+    y = (rng.random(n_rows) < 1 / (1 + np.exp(-(opinion - 3)))).astype(np.int64)
+    return split(x, y, 0.8, 0.2, seed)
+
+
 def image_folder_subset(folder: Path, n_train: int, n_test: int) -> Splits:
     """The first ``n_train`` and ``n_test`` images per class (by file name) of an image folder
     ``{train,test}/<class>/``, as uint8 arrays; classes sorted by name."""

@@ -15,8 +15,10 @@ are not multiplied as independent ones)::
 
 and the group is explained by chance when its row is common enough to expect company
 (``lambda >= MIN_RATE``) and ``s - 1`` or more such rows are not unlikely under a Poisson
-count of mean ``lambda`` (``P(X >= s - 1) >= ALPHA / groups``: a row repeated far more often
-than its values' frequencies allow stays a copy, deliberate oversampling say). A value found nowhere
+count whose mean is the most a combination can recur, as often as its rarest value
+(``P(X >= s - 1) >= ALPHA / groups``: a row repeated more often than even that stays a copy,
+deliberate oversampling say; answers driven by one opinion make their consensus rows far
+more frequent than the product above). A value found nowhere
 else (a measurement, an id) gives a rate of 0, so any copy of its row stays a copy; so does
 a row whose combination chance gives less than once in ten (a copy among measurements
 rounded coarsely, or a rare combination of categories). Dependence beyond neighbouring
@@ -26,6 +28,7 @@ repeats copies, never the reverse.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -36,42 +39,77 @@ ALPHA = 1e-3
 MIN_RATE = 0.1
 
 
+@dataclass(frozen=True)
+class GroupChance:
+    """How chance stands to each group of identical rows.
+
+    Parameters
+    ----------
+    rate : numpy.ndarray
+        ``lambda``: the expected number of other rows equal to the group's.
+    recurs : numpy.ndarray
+        Whether every value of the row is found outside the group.
+    size_ok : numpy.ndarray
+        Whether the group's size passes the Poisson test (``ALPHA``, Bonferroni over groups).
+    """
+
+    rate: np.ndarray
+    recurs: np.ndarray
+    size_ok: np.ndarray
+
+    @property
+    def repeats(self) -> np.ndarray:
+        """Groups whose repeats chance explains: a common row, and a plausible size."""
+        return (self.rate >= MIN_RATE) & self.size_ok
+
+    def coarse(self, sizes: np.ndarray) -> bool:
+        """Whether chance explains most repeated rows (``repeats``): the features are coarse,
+        and even a row the product calls rare is one of many such (dependence the product
+        misses makes combinations commoner than it says)."""
+        return bool(sizes[self.repeats].sum() >= sizes.sum() / 2)
+
+    def explained(self, sizes: np.ndarray, labels_differ: np.ndarray) -> np.ndarray:
+        """Groups that chance explains. On coarse features any row whose every value recurs
+        qualifies, else a common one (``rate >= MIN_RATE``); repeats need a plausible size,
+        while different labels need none (an uncertain label differs however often its
+        inputs recur)."""
+        row = self.recurs if self.coarse(sizes) else self.rate >= MIN_RATE
+        return row & (self.size_ok | labels_differ)
+
+
 def chance_groups(columns: Iterable[np.ndarray], n: int, members: np.ndarray, starts: np.ndarray,
-                  sizes: np.ndarray, min_rate: float = MIN_RATE, alpha: float = ALPHA) -> np.ndarray:
-    """Whether each group of identical rows is explained by chance.
+                  sizes: np.ndarray) -> GroupChance:
+    """How chance stands to each group of identical rows.
 
     Parameters
     ----------
     columns : iterable of numpy.ndarray
         The split's feature columns, each as non-negative int codes of its values (one code
         per distinct value, missing included), one per row; read lazily, and no further once
-        every group has a rate of 0 (a column of measurements settles them all).
+        no group's values recur (a column of measurements settles them all).
     n : int
         Rows of the split.
     members, starts, sizes : numpy.ndarray
         The groups (``duplicates.HashGroups``): row indices grouped, each group's offset in
         ``members`` and its size.
-    min_rate, alpha : float
-        The rate a group's row needs, and the least chance of a group as large, shared by all
-        the groups (``MIN_RATE``, ``ALPHA``). Groups whose labels differ are judged with no
-        size test: a common combination with an uncertain label carries different labels
-        without anyone's mistake, however often it recurs.
 
     Returns
     -------
-    numpy.ndarray
-        bool per group.
+    GroupChance
     """
     from scipy.special import gammainc
 
-    if not n or not len(sizes):
-        return np.zeros(len(sizes), bool)
+    k = len(sizes)
+    if not n or not k:
+        return GroupChance(np.zeros(k), np.zeros(k, bool), np.zeros(k, bool))
     first = members[starts]
     others = np.maximum(n - sizes, 1).astype(np.float64)
     log_rate = np.log(others)
+    rarest = np.ones(k)  # the least frequent value of each row, outside its group
     previous = None
     for codes in columns:
         outside = np.bincount(codes)[codes[first]] - sizes
+        rarest = np.minimum(rarest, np.maximum(outside, 0) / others)
         if previous is None:
             share = np.maximum(outside, 0) / others
         else:
@@ -83,11 +121,13 @@ def chance_groups(columns: Iterable[np.ndarray], n: int, members: np.ndarray, st
             share = np.maximum(both, 0) / np.maximum(given, 1)
         with np.errstate(divide="ignore"):
             log_rate += np.log(share)
-        if np.all(np.isneginf(log_rate)):
+        if not rarest.any():
             break
         previous = codes.astype(np.int64)
     rate = np.exp(log_rate)
-    # P(X >= s - 1) for a Poisson X of mean ``rate``: the regularized lower gamma function
-    tail = np.where(rate > 0, gammainc(np.maximum(sizes - 1, 1).astype(np.float64), rate), 0.0)
-    # the largest of many groups is always somewhat large: the size test is Bonferroni's
-    return (rate > 0) & (rate >= min_rate) & (tail >= alpha / len(sizes))
+    # P(X >= s - 1) for a Poisson X of mean ``most``, the regularized lower gamma function: the
+    # most a combination can recur is as often as its rarest value (whatever moves together);
+    # the largest of many groups is always somewhat large, so the test is Bonferroni's
+    most = others * rarest
+    tail = np.where(most > 0, gammainc(np.maximum(sizes - 1, 1).astype(np.float64), most), 0.0)
+    return GroupChance(rate, rarest > 0, tail >= ALPHA / k)

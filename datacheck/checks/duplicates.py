@@ -7,7 +7,7 @@ from typing import Iterator
 
 import numpy as np
 
-from datacheck.checks._chance_copies import MIN_RATE, chance_groups
+from datacheck.checks._chance_copies import chance_groups
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
@@ -231,8 +231,8 @@ def _sample_columns(ctx: CheckContext, split: str, groups: HashGroups, conflict:
 
 
 def _by_chance(scan: SplitScan, groups: HashGroups) -> np.ndarray:
-    """Per group: whether chance explains it (``_chance_copies``; a group whose labels differ
-    is not judged by its size, nor by its rate where chance explains most repeats); only for a table split whose feature columns hold
+    """Per group: whether chance explains it (``_chance_copies``: its repeats, or where its
+    labels differ, their uncertainty); only for a table split whose feature columns hold
     every row (a streamed split's are a sample), else never."""
     none = np.zeros(len(groups.sizes), bool)
     numeric = scan.columns if scan.columns is not None else np.zeros((0, scan.n))
@@ -241,17 +241,8 @@ def _by_chance(scan: SplitScan, groups: HashGroups) -> np.ndarray:
         return none
     if scan.images is not None or scan.array is not None:
         return none
-    codes = list(_value_codes(numeric, texts))
-    copies = chance_groups(iter(codes), scan.n, groups.members, groups.starts, groups.sizes)
-    mixed = _conflicting(groups, scan.y)
-    if not mixed.any():
-        return copies
-    # where chance explains most repeats the features are coarse, and identical inputs with
-    # different labels are the task's uncertainty wherever every value of the row recurs
-    coarse = groups.sizes[copies].sum() >= groups.sizes.sum() / 2
-    recurring = chance_groups(iter(codes), scan.n, groups.members, groups.starts, groups.sizes,
-                              min_rate=0.0 if coarse else MIN_RATE, alpha=0.0)
-    return np.where(mixed, recurring, copies)
+    chance = chance_groups(_value_codes(numeric, texts), scan.n, groups.members, groups.starts, groups.sizes)
+    return chance.explained(groups.sizes, _conflicting(groups, scan.y))
 
 
 def _value_codes(numeric: np.ndarray, texts) -> Iterator[np.ndarray]:

@@ -197,21 +197,24 @@ def test_copies_of_rows_with_a_measurement_stay_copies(tmp_path):
 
 def test_chance_rate_of_a_group():
     """Three columns of ten equally frequent values (1,000 combinations) over 3,000 rows: a
-    pair of equal rows is chance (about 3 expected), 20 equal rows are not, and neither is a
-    pair whose shared value no other row has."""
+    pair of equal rows is chance (about 3 expected); 20 equal rows holding a value that only
+    5 other rows have are more than even that value allows (oversampling); a pair whose
+    shared value no other row has is a copy, not even a value that recurs."""
     from datacheck.checks._chance_copies import chance_groups
 
     rows = np.arange(3000)
     a, b, c = rows % 10, (rows // 10) % 10, (rows // 100) % 10
-    pair, crowd = np.flatnonzero((a == 1) & (b == 2) & (c == 3))[:2], np.arange(20)
+    pair = np.flatnonzero((a == 1) & (b == 2) & (c == 3))[:2]
+    assert chance_groups(iter([a, b, c]), 3000, pair, np.array([0]), np.array([2])).repeats.tolist() == [True]
+    crowd = np.arange(20)
+    rare = c.copy()
+    rare[:25] = 10  # a value of 20 crowd rows and 5 others
+    crowd_cols = [np.where(rows < 20, 0, a), np.where(rows < 20, 0, b), rare]
+    assert chance_groups(iter(crowd_cols), 3000, crowd, np.array([0]), np.array([20])).repeats.tolist() == [False]
     d = rows.copy()
     d[1] = 0  # rows 0 and 1 share a measurement no other row has
-    starts, sizes = np.array([0, 2]), np.array([2, 20])
-    members = np.r_[pair, crowd]
-    crowd_cols = [np.where(np.isin(rows, crowd), 0, col) for col in (a, b, c)]  # 20 identical rows
-    assert chance_groups(iter([a, b, c]), 3000, pair, np.array([0]), np.array([2])).tolist() == [True]
-    assert chance_groups(iter(crowd_cols), 3000, members, starts, sizes).tolist()[1] is False
-    assert chance_groups(iter([a, b, d]), 3000, np.array([0, 1]), np.array([0]), np.array([2])).tolist() == [False]
+    alone = chance_groups(iter([a, b, d]), 3000, np.array([0, 1]), np.array([0]), np.array([2]))
+    assert alone.repeats.tolist() == [False] and alone.recurs.tolist() == [False]
 
 
 def test_answers_that_move_together_repeat_by_chance_too(tmp_path):
