@@ -109,16 +109,16 @@ def chance_groups(columns: Iterable[np.ndarray], n: int, members: np.ndarray, st
     previous = None
     for codes in columns:
         outside = np.bincount(codes)[codes[first]] - sizes
-        rarest = np.minimum(rarest, np.maximum(outside, 0) / others)
-        if previous is None:
-            share = np.maximum(outside, 0) / others
-        else:
+        share = np.maximum(outside, 0) / others
+        rarest = np.minimum(rarest, share)
+        if previous is not None:
             # conditioned on the previous column's value: columns that move together (answers
-            # driven by one opinion) are not taken for independent ones
+            # driven by one opinion) are not taken for independent ones; where the pair of
+            # values occurs in the group alone (two columns: always), their own frequency
             pairs = previous * (int(codes.max()) + 1) + codes
             both = np.bincount(pairs)[pairs[first]] - sizes
             given = np.bincount(previous)[previous[first]] - sizes
-            share = np.maximum(both, 0) / np.maximum(given, 1)
+            share = np.where(both > 0, np.maximum(both, 0) / np.maximum(given, 1), share)
         with np.errstate(divide="ignore"):
             log_rate += np.log(share)
         if not rarest.any():

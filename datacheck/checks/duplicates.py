@@ -123,7 +123,7 @@ class DuplicatesCheck(Check):
             _sample_columns(ctx, scan.name, groups, conflict)
             if not len(groups.sizes):
                 continue
-            chance = _by_chance(scan, groups)
+            chance = _by_chance(scan, groups, conflict)
             findings += self._copies(ctx, scan, groups, ~conflict & ~chance, n_readable)
             findings += self._conflicts(ctx, scan, groups, conflict & ~chance, n_readable)
             findings += self._chance(ctx, scan, groups, chance, conflict, n_readable)
@@ -230,9 +230,9 @@ def _sample_columns(ctx: CheckContext, split: str, groups: HashGroups, conflict:
     ctx.sample_column(split, "flag", codes, rows=groups.members)
 
 
-def _by_chance(scan: SplitScan, groups: HashGroups) -> np.ndarray:
+def _by_chance(scan: SplitScan, groups: HashGroups, conflict: np.ndarray) -> np.ndarray:
     """Per group: whether chance explains it (``_chance_copies``: its repeats, or where its
-    labels differ, their uncertainty); only for a table split whose feature columns hold
+    labels differ (``conflict``), their uncertainty); only for a table split whose feature columns hold
     every row (a streamed split's are a sample), else never."""
     none = np.zeros(len(groups.sizes), bool)
     numeric = scan.columns if scan.columns is not None else np.zeros((0, scan.n))
@@ -242,18 +242,22 @@ def _by_chance(scan: SplitScan, groups: HashGroups) -> np.ndarray:
     if scan.images is not None or scan.array is not None:
         return none
     chance = chance_groups(_value_codes(numeric, texts), scan.n, groups.members, groups.starts, groups.sizes)
-    return chance.explained(groups.sizes, _conflicting(groups, scan.y))
+    return chance.explained(groups.sizes, conflict)
 
 
 def _value_codes(numeric: np.ndarray, texts) -> Iterator[np.ndarray]:
     """Int codes of each column's values, row by row: numeric columns (NaN one value), then
     text columns (missing one value)."""
     import pandas as pd
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     for col in numeric:
         yield pd.factorize(col, use_na_sentinel=False)[0]
     for col in (texts.columns if texts is not None else []):
+        if pa.types.is_nested(col.type):  # lists and structs: by their text, as rows are hashed
+            yield pd.factorize(np.array([repr(v) for v in col.to_pylist()], dtype=object))[0]
+            continue
         codes = pc.dictionary_encode(col).combine_chunks().indices
         yield np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), np.int64) + 1
 

@@ -230,3 +230,14 @@ def test_answers_that_move_together_repeat_by_chance_too(tmp_path):
     report = datacheck.profile(tmp_path / "survey.csv", checks=["duplicates"])
     assert not loud(report, "duplicates")
     assert "duplicates.chance_repeats" in {f.code for f in report.findings}
+
+
+def test_two_categorical_columns_repeat_by_chance(tmp_path):
+    """Two columns (12 combinations): every pair of values lies in its own group only, so the
+    pair's frequency outside the group says nothing and each value's own frequency stands."""
+    rows = np.arange(400)
+    pd.DataFrame({"shape": np.array(["round", "square", "flat"])[rows % 3],
+                  "size": np.array(["s", "m", "l", "xl"])[rows % 4], "label": rows % 2}).to_csv(
+        tmp_path / "two.csv", index=False)
+    found = datacheck.profile(tmp_path / "two.csv", checks=["duplicates"]).findings
+    assert [(f.code, f.severity.value) for f in found] == [("duplicates.chance_repeats", "info")]
