@@ -6,24 +6,25 @@ categorical columns of 3-4 levels (144 combinations) hold about 2,850 repeats wi
 copied. Such repeats, and the different labels they carry where the label is uncertain, are
 the data, not a defect. A pure function used by ``duplicates``.
 
-For a group of ``s`` identical rows, the chance rate of its row among the ``n - s`` other rows
-is the product of each column's frequency of the row's value outside the group, the
-columns after the first conditioned on the previous one's value (answers that move together
-are not multiplied as independent ones)::
+For a group of ``s`` identical rows among ``n``, with every frequency counted outside the
+group:
 
-    lambda = (n - s) * f_1(v_1) * prod_j>1 f_j(v_j | v_j-1)
+- the *rate* of its row: ``lambda = (n - s) * f_1(v_1) * prod_j>1 f_j(v_j | v_j-1)``, each
+  column conditioned on the previous one's value (answers that move together are not
+  multiplied as independent ones), or its own frequency where that pair of values occurs in
+  the group alone (always, with two columns);
+- whether every value of the row *recurs* elsewhere;
+- a *size test*: ``s - 1`` or more such rows are not unlikely (``ALPHA`` over the number of
+  groups, Bonferroni) under a Poisson count whose mean is the most the combination can recur,
+  as often as its rarest value (a row repeated more often than even that stays a copy:
+  deliberate oversampling).
 
-and the group is explained by chance when its row is common enough to expect company
-(``lambda >= MIN_RATE``) and ``s - 1`` or more such rows are not unlikely under a Poisson
-count whose mean is the most a combination can recur, as often as its rarest value
-(``P(X >= s - 1) >= ALPHA / groups``: a row repeated more often than even that stays a copy,
-deliberate oversampling say; answers driven by one opinion make their consensus rows far
-more frequent than the product above). A value found nowhere
-else (a measurement, an id) gives a rate of 0, so any copy of its row stays a copy; so does
-a row whose combination chance gives less than once in ten (a copy among measurements
-rounded coarsely, or a rare combination of categories). Dependence beyond neighbouring
-columns makes combinations more frequent than the product says, which errs towards calling
-repeats copies, never the reverse.
+Repeats are chance where the row is common (``lambda >= MIN_RATE``) and the size passes; where
+chance explains most repeated rows the features are coarse, and any row whose values all
+recur qualifies (dependence the product misses makes combinations commoner than it says).
+Different labels are judged the same way without the size test. A value found nowhere else
+(a measurement, an id) gives a rate of 0 and recurs nowhere, so any copy of its row stays a
+copy.
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ SMOOTH_RANGE = 10_000_000
 # ids. A sampled count's tail is never so tidy: 0 of 6,464 negative-binomial and geometric
 # samples (300-1,000,000 draws) with 25 or more values were, 5 of 683 with 21-24.
 SORTED_FROM = 25
-# Object labels inspected for lists (a list-valued column holds lists throughout).
+# Object labels inspected for lists (a list-valued column holds lists throughout), and text
+# labels for numbers (class names are turned away by their first values).
 PROBE_ROWS = 1000
 _LIST_TEXT = re.compile(r"^\s*[\[\(].*,.*[\]\)]\s*$")
 
@@ -95,13 +96,17 @@ def label_task(label_arrays: dict[str, np.ndarray], source: str) -> tuple[dict[s
     import pandas as pd
     import pyarrow as pa
 
-    from datacheck.data.text_numbers import text_numbers
+    from datacheck.data.text_numbers import NUMBER, text_numbers
 
     parts = [np.asarray(v).reshape(-1) for v in label_arrays.values()]
     values = np.concatenate(parts) if parts else np.zeros(0)
     marked = None
     if values.dtype.kind in "OUS" and pd.api.types.infer_dtype(values, skipna=True) == "string":
-        marked = text_numbers(pa.array(values, type=pa.string(), from_pandas=True))
+        # class names (cat, dog) are turned away by their first values, before the whole column
+        # is matched
+        probe = [v.strip() for v in values[:PROBE_ROWS] if isinstance(v, str) and v.strip()]
+        if probe and sum(bool(re.match(NUMBER, v)) for v in probe) * 2 >= len(probe):
+            marked = text_numbers(pa.array(values, type=pa.string(), from_pandas=True))
     if marked is None:
         return label_arrays, infer_task(label_arrays, source)
     labels = {name: pd.to_numeric(pd.Series(np.asarray(v).reshape(-1), dtype=object).str.strip(),
