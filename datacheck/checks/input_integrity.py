@@ -23,7 +23,8 @@ class InputIntegrityCheck(Check):
     ---------------
     NaN (or missing) and infinite values, with the samples and features holding them;
     numbers stored as text because of a missing-value marker (``3.2``, ``?``, ``4.0``: the
-    marker makes a reader type the whole column as text); constant features; images whose
+    marker makes a reader type the whole column as text) or of their formatting (``$1,234``,
+    ``45%``); constant features; images whose
     every pixel has one value (all black, flat grey);
     image files that cannot be decoded (truncated, empty, not an image); rows of a CSV file
     with the wrong number of fields (left out, the rest checked); non-image files lying in
@@ -170,7 +171,8 @@ class InputIntegrityCheck(Check):
         return out
 
     def _text_numbers(self, ctx: CheckContext, scan: SplitScan) -> list[Finding]:
-        """Text columns of numbers with a missing-value marker (``_text_numbers``)."""
+        """Text columns of numbers with a missing-value marker or written with currency signs,
+        thousands separators or percent signs (``data.text_numbers``)."""
         table = scan.other_values
         if table is None:
             return []
@@ -179,29 +181,35 @@ class InputIntegrityCheck(Check):
         if not found:
             return []
         rows = np.unique(np.concatenate([scan.split_rows(m.rows) for m in found.values()]))
-        ctx.sample_column(scan.name, "flag", "numbers_as_text", rows=rows)
+        if len(rows):
+            ctx.sample_column(scan.name, "flag", "numbers_as_text", rows=rows)
         n_markers = sum(sum(m.markers.values()) for m in found.values())
-        named = "; ".join(f"`{name}` ({m.n_numbers:,} numbers and "
-                          + ", ".join(f"{count:,} x {value!r}" for value, count in m.markers.items()) + ")"
-                          for name, m in list(found.items())[:3])
+        named = "; ".join(f"`{name}` ({_text_numbers_detail(m)})" for name, m in list(found.items())[:3])
         more = f" and {len(found) - 3} more" if len(found) > 3 else ""
         read = f" (in the {scan.n_column_rows:,} rows read)" if scan.sampled else ""
         many = len(found) > 1
         markers = sorted({v for m in found.values() for v in m.markers})
+        steps = []
+        if markers:
+            steps.append("read " + ", ".join(repr(v) for v in markers) + f" as missing (pandas: read_csv(..., "
+                         f"na_values={markers!r}); pyarrow: csv.ConvertOptions(null_values=...)) and impute "
+                         "with statistics fit on train")
+        if any(m.formatted for m in found.values()):
+            steps.append("strip the currency signs, thousands separators and percent signs and read the "
+                         "numbers (pandas: read_csv(..., thousands=','), then str.replace)")
         return [self.finding(
             "numbers_as_text", Severity.WARNING,
             f"{len(found)} column{'s' if many else ''} of {scan.name} hold{'' if many else 's'} numbers "
-            f"stored as text because of a missing-value marker{read}: {named}{more}. A reader that does "
-            "not know the marker takes the whole column as text: converting it to floats fails, or "
-            "every number becomes a category (the models here read the numbers, the markers as missing).",
-            hint=("Read " + ", ".join(repr(v) for v in markers) + " as missing (pandas: read_csv(..., "
-                  f"na_values={markers!r}); pyarrow: csv.ConvertOptions(null_values=...)), then impute "
-                  "with statistics fit on train, or fix the values at the source."),
+            f"stored as text{read}: {named}{more}. A reader takes such a column as text: converting it "
+            "to floats fails, or every number becomes a category (the models here read the numbers, the "
+            "markers as missing).",
+            hint=" ".join(step[0].upper() + step[1:] + "." for step in steps) + " Or fix the values at the source.",
             split=scan.name, samples=ctx.sample_ids(scan.name, rows[:MAX_SAMPLES]), n_samples=len(rows),
-            metrics={"n_columns": len(found), "n_markers": n_markers, "columns": list(found)[:MAX_SAMPLES]},
+            metrics={"n_columns": len(found), "n_markers": n_markers,
+                     "n_formatted": sum(m.formatted for m in found.values()), "columns": list(found)[:MAX_SAMPLES]},
             evidence=[Evidence("table", f"Numbers stored as text ({scan.name})", {
-                "columns": ["column", "numbers", "markers"],
-                "rows": [[name, m.n_numbers, ", ".join(f"{v!r}: {c:,}" for v, c in m.markers.items())]
+                "columns": ["column", "numbers", "formatted", "markers"],
+                "rows": [[name, m.n_numbers, m.formatted, ", ".join(f"{v!r}: {c:,}" for v, c in m.markers.items())]
                          for name, m in list(found.items())[:MAX_SAMPLES]]})],
         )]
 
@@ -280,6 +288,18 @@ class InputIntegrityCheck(Check):
             evidence=[Evidence("images", "Constant images",
                                {"samples": ctx.sample_ids(scan.name, shown), "captions": captions})],
         )]
+
+
+def _text_numbers_detail(m) -> str:
+    """``493 numbers and 7 x '?'``, ``2,000 numbers, 1,480 written with currency or percent
+    signs or thousands separators``: one column of ``text_numbers``."""
+    parts = [f"{m.n_numbers:,} numbers"]
+    if m.formatted:
+        parts.append(f"{m.formatted:,} written with currency or percent signs or thousands separators")
+    detail = ", ".join(parts)
+    if m.markers:
+        detail += " and " + ", ".join(f"{count:,} x {value!r}" for value, count in m.markers.items())
+    return detail
 
 
 def _value_caption(values: np.ndarray, present: np.ndarray) -> str:

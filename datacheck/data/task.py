@@ -76,9 +76,9 @@ class TaskChoice:
 def label_task(label_arrays: dict[str, np.ndarray], source: str) -> tuple[dict[str, np.ndarray], TaskChoice]:
     """The labels to encode and the inferred task (``infer_task``).
 
-    Text labels that are numbers but for a missing-value marker (``12.5``, ``?``, ``13.1``:
-    ``text_numbers``) become floats, the markers missing; the reason says so. Read as text,
-    each number would be a class of its own.
+    Text labels that are numbers but for a missing-value marker (``12.5``, ``?``, ``13.1``) or
+    their formatting (``$1,250``: ``text_numbers``) become floats, the markers missing; the
+    reason says so. Read as text, each number would be a class of its own.
 
     Parameters
     ----------
@@ -96,7 +96,7 @@ def label_task(label_arrays: dict[str, np.ndarray], source: str) -> tuple[dict[s
     import pandas as pd
     import pyarrow as pa
 
-    from datacheck.data.text_numbers import NUMBER, text_numbers
+    from datacheck.data.text_numbers import FORMATTED, NUMBER, numbers_of, text_numbers
 
     parts = [np.asarray(v).reshape(-1) for v in label_arrays.values()]
     values = np.concatenate(parts) if parts else np.zeros(0)
@@ -105,16 +105,16 @@ def label_task(label_arrays: dict[str, np.ndarray], source: str) -> tuple[dict[s
         # class names (cat, dog) are turned away by their first values, before the whole column
         # is matched
         probe = [v.strip() for v in values[:PROBE_ROWS] if isinstance(v, str) and v.strip()]
-        if probe and sum(bool(re.match(NUMBER, v)) for v in probe) * 2 >= len(probe):
+        if probe and sum(bool(re.match(NUMBER, v) or re.match(FORMATTED, v)) for v in probe) * 2 >= len(probe):
             marked = text_numbers(pa.array(values, type=pa.string(), from_pandas=True))
     if marked is None:
         return label_arrays, infer_task(label_arrays, source)
-    labels = {name: pd.to_numeric(pd.Series(np.asarray(v).reshape(-1), dtype=object).str.strip(),
-                                  errors="coerce").to_numpy(np.float64)
+    labels = {name: numbers_of(pa.array(np.asarray(v).reshape(-1), type=pa.string(), from_pandas=True))
               for name, v in label_arrays.items()}
     choice = infer_task(labels, source)
-    markers = ", ".join(repr(m) for m in marked.markers)
-    return labels, TaskChoice(choice.task, f"{choice.reason}; labels {markers} read as missing")
+    read = (["currency or percent signs and thousands separators stripped"] if marked.formatted else []) + (
+        [f"labels {', '.join(repr(m) for m in marked.markers)} read as missing"] if marked.markers else [])
+    return labels, TaskChoice(choice.task, f"{choice.reason}; {'; '.join(read)}")
 
 
 def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:

@@ -1,15 +1,19 @@
-"""Numbers stored as text because of a missing-value marker: ``3.2, 1.7, ?, 4.0`` read as text.
+"""Numbers stored as text: ``3.2, 1.7, ?, 4.0`` (a missing-value marker) or ``$1,234.50``.
 
 A CSV reader types a column as numbers only when every value parses: one ``?`` (the UCI
 repositories' marker), ``-`` or ``missing`` among thousands of numbers makes the whole column
-text. A pure function over one text column, used by ``input_integrity`` on feature columns
-and by ``task.label_task`` on labels. A column is marked when
+text; so do numbers written for people, with a currency sign, thousands separators or a
+percent sign (``$1,234.50``, ``45%``). A pure function over one text column, used by
+``input_integrity`` on feature columns and by ``task.label_task`` on labels. A column is
+marked when
 
 - at least ``MIN_VALUES`` values are present and at least half of them are numbers (an
-  optional sign, digits with an optional decimal point, an optional exponent), and
+  optional sign, digits with an optional decimal point, an optional exponent; or formatted:
+  ``FORMATTED``), and
 - the others take at most ``MAX_MARKERS`` distinct values, each of them *marker-like*: only
   punctuation (``?``, ``-``, ``.``, ``*``, ``--``) or a word for missing (``missing``, ``unknown``,
-  ``none``, ``n/a`` ...), whatever the case.
+  ``none``, ``n/a`` ...), whatever the case; and there is at least one marker or one
+  formatted number (plain numbers alone are no problem of the reader's).
 
 A level that is a word or a code (``K`` beside grades ``1``..``12``, ``A1``, ``10+``) is
 never a marker: such a column is a category whose levels happen to be mostly numbers.
@@ -26,6 +30,10 @@ MIN_VALUES = 20
 # Distinct marker values at most.
 MAX_MARKERS = 3
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+# A number written for people: a currency sign, thousands separators or a percent sign
+# (``$1,234.50``, ``-€12``, ``45%``); the signs and separators are what ``numbers_of`` strips.
+FORMATTED = r"^[+-]?[$€£¥]?\s?[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?\s?%?$"
+FORMAT_SIGNS = r"[$€£¥,%\s]"
 PUNCTUATION_ONLY = r"^[^\w\s]+$"
 MISSING_WORDS = frozenset({"missing", "unknown", "none", "null", "na", "n/a", "n.a.", "nan", "nil",
                            "undefined", "not available", "not known", "tbd", "empty", "blank", "#n/a",
@@ -44,11 +52,14 @@ class TextNumbers:
         Each marker value (as stored) and how often it appears, most frequent first.
     rows : numpy.ndarray
         Positions in the column of the values that are markers.
+    formatted : int
+        Numbers written with a currency sign, thousands separators or a percent sign.
     """
 
     n_numbers: int
     markers: dict[str, int]
     rows: np.ndarray
+    formatted: int = 0
 
 
 def text_numbers(column) -> TextNumbers | None:
@@ -74,9 +85,11 @@ def text_numbers(column) -> TextNumbers | None:
     n_present = pc.sum(present).as_py() or 0
     if n_present < MIN_VALUES:
         return None
-    number = pc.fill_null(pc.match_substring_regex(values, NUMBER), False)
+    plain = pc.fill_null(pc.match_substring_regex(values, NUMBER), False)
+    number = pc.or_(plain, pc.fill_null(pc.match_substring_regex(values, FORMATTED), False))
     n_numbers = pc.sum(number).as_py() or 0
-    if 2 * n_numbers < n_present or n_numbers == n_present:
+    formatted = n_numbers - (pc.sum(plain).as_py() or 0)
+    if 2 * n_numbers < n_present or (n_numbers == n_present and not formatted):
         return None
     other = pc.and_(present, pc.invert(number))
     counts = pc.value_counts(pc.filter(values, other))
@@ -86,7 +99,26 @@ def text_numbers(column) -> TextNumbers | None:
     if not all(_marker_like(v) for v in found):
         return None
     rows = np.flatnonzero(np.asarray(other.to_numpy(zero_copy_only=False), bool))
-    return TextNumbers(int(n_numbers), dict(sorted(found.items(), key=lambda kv: -kv[1])), rows)
+    return TextNumbers(int(n_numbers), dict(sorted(found.items(), key=lambda kv: -kv[1])), rows, int(formatted))
+
+
+def numbers_of(column) -> np.ndarray:
+    """The numbers of a text column as float64: signs and separators of a formatted number
+    stripped (``$1,234.50`` is 1234.5, ``45%`` is 45), NaN for anything else.
+
+    Parameters
+    ----------
+    column : pyarrow.Array or pyarrow.ChunkedArray
+        Text.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
+    number = pc.or_(pc.match_substring_regex(values, NUMBER), pc.match_substring_regex(values, FORMATTED))
+    bare = pc.replace_substring_regex(values, FORMAT_SIGNS, "")
+    kept = pc.if_else(pc.fill_null(number, False), bare, None)
+    return np.asarray(kept.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
 
 
 def _marker_like(value: str) -> bool:

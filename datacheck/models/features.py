@@ -122,7 +122,7 @@ def table_features(ctx, pool: Pool) -> FeatureSet:
     if text.as_numbers:
         many = len(text.as_numbers) > 1
         parts.append(f"{len(text.as_numbers)} text column{'s' if many else ''} read as numbers "
-                     "(a missing-value marker aside)")
+                     "(markers and formatting aside)")
     if text.dropped:
         pool.notes.append(f"id-like text columns left out of the model: {', '.join(text.dropped)}")
     if text.other_types:
@@ -191,12 +191,13 @@ class _TextBlock:
 
 def _categorical_block(ctx, pool: Pool) -> _TextBlock:
     """One-hot columns of the frequent categories of each text-like table column; a column of
-    numbers stored as text because of a missing-value marker (``data.text_numbers``) is read
-    as those numbers instead, the markers missing (imputed and indicated)."""
+    numbers stored as text, because of a missing-value marker or of their formatting
+    (``data.text_numbers``), is read as those numbers instead, the markers missing (imputed
+    and indicated)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from datacheck.data.text_numbers import NUMBER, text_numbers
+    from datacheck.data.text_numbers import numbers_of, text_numbers
 
     names = common([ctx.scan.splits[name].other_columns for name in pool.split_names])
     out = _TextBlock(np.zeros((len(pool), 0), np.float32))
@@ -214,10 +215,8 @@ def _categorical_block(ctx, pool: Pool) -> _TextBlock:
             continue
         values = pa.chunked_array([c for p in parts for c in p.chunks], type=pa.string())
         if text_numbers(values) is not None:
-            trimmed = pc.utf8_trim_whitespace(values)
-            numbers = pc.if_else(pc.match_substring_regex(trimmed, NUMBER), trimmed, None).cast(pa.float64())
             column = np.empty(len(pool))
-            column[order] = numbers.to_numpy(zero_copy_only=False)
+            column[order] = numbers_of(values)
             kept, missing = _impute_standardize(column)
             blocks += [column[:, None]] if kept else []
             blocks += [missing[:, None]] if missing is not None else []

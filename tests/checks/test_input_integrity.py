@@ -263,3 +263,26 @@ def test_a_question_mark_column_is_a_warning_naming_its_rows(tmp_path, rng, stre
     assert list(found[0].samples) == ["train[4]", "train[90]", "train[211]"]
     assert "`b` (297 numbers and 3 x '?')" in found[0].message
     assert "na_values=['?']" in found[0].hint
+
+
+def test_numbers_written_for_people_are_numbers_stored_as_text(tmp_path, rng):
+    """'$1,234.50', '45%': the reader types such a column as text; a warning with the count of
+    formatted numbers and a hint to strip the signs; the models read the numbers."""
+    import pyarrow as pa
+
+    from datacheck.data.text_numbers import numbers_of, text_numbers
+
+    found = text_numbers(pa.array(["$1,234.50", "-$3", "45%", "12", "€ 7", "?"] * 5))
+    assert (found.n_numbers, found.formatted, found.markers) == (25, 20, {"?": 5})
+    np.testing.assert_array_equal(numbers_of(pa.array(["$1,234.50", "45%", "A1", "1,2"])), [1234.5, 45, np.nan, np.nan])
+    x = rng.normal(size=(300, 2)).round(3)
+    price = np.round(np.exp(7 + x[:, 1]), 2)
+    frame = pd.DataFrame({"a": x[:, 0], "price": [f"${p:,.2f}" for p in price],
+                          "label": (x[:, 0] + x[:, 1] > 0).astype(int)})
+    frame.to_csv(tmp_path / "shop.csv", index=False)
+    report = datacheck.profile(tmp_path / "shop.csv")
+    text = [f for f in report.by_check("input_integrity") if f.code.endswith("numbers_as_text")]
+    assert [(f.severity.value, f.metrics["columns"]) for f in text] == [("warning", ["price"])]
+    assert "`price` (300 numbers, " in text[0].message and "thousands=','" in text[0].hint
+    score = next(f for f in report.findings if f.code == "learnability.score")
+    assert score.metrics["balanced_accuracy"] > 0.9  # the price is read as a number

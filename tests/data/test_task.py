@@ -274,3 +274,13 @@ def test_a_small_count_read_as_classes_names_the_override():
     choice = infer_task({"train": counts}, "c.csv")
     assert choice.task == "classification" and "pass --task regression" in choice.reason
     assert "--task" not in infer_task({"train": rng.integers(0, 10, 300)}, "d.csv").reason
+
+
+def test_a_price_label_written_with_dollar_signs_is_a_regression():
+    from datacheck.data.task import label_task
+
+    rng = np.random.default_rng(4)
+    price = np.array([f"${v:,.2f}" for v in np.exp(rng.normal(8, 1, 300))], dtype=object)
+    labels, choice = label_task({"train": price}, "p.csv")
+    assert choice.task == "regression" and "currency or percent signs and thousands separators stripped" in choice.reason
+    assert labels["train"][0] == float(price[0].replace("$", "").replace(",", ""))
