@@ -184,7 +184,7 @@ class _TextBlock:
 
     x: np.ndarray
     one_hot: list[str] = field(default_factory=list)      # frequent categories, one-hot
-    as_numbers: list[str] = field(default_factory=list)   # numbers with a missing-value marker
+    as_numbers: list[str] = field(default_factory=list)   # numbers stored as text (marker, formatting)
     dropped: list[str] = field(default_factory=list)      # ids or free text
     other_types: list[str] = field(default_factory=list)  # lists, structs
 
