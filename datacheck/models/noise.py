@@ -185,7 +185,8 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
         warnings.simplefilter("ignore")
         flagged = find_label_issues(y, proba, filter_by="prune_by_noise_rate", n_jobs=1)
     cleanlab_ratio = float(flagged.mean()) if n else 0.0
-    size, wrong, weight = anchor_counts(proba, y)
+    ranks = _confidence_ranks(proba)  # shared by the anchors and the confidence slope
+    size, wrong, weight = anchor_counts(proba, y, ranks)
     anchor = wrong / np.maximum(size, 1)
     near = grade_share(proba, y, values)
     graded = near >= GRADE_SHARE
@@ -215,7 +216,7 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
     joint = np.zeros((k, k))
     np.add.at(joint, (y[suspects], suggested), 1.0)
     joint[np.diag_indices(k)] = counts - joint.sum(axis=1)
-    slope, error = confidence_slope(proba, y, share > 0)
+    slope, error = confidence_slope(proba, y, share > 0, ranks)
     return NoiseEstimate(noise_ratio, widespread, wilson_low(widespread * n_central, n_central),
                          slope + BOUND_Z * error, cleanlab_ratio,
                          anchor, suspects, y[suspects], suggested, quality_all[suspects], class_ratio,
@@ -277,7 +278,8 @@ def wilson_low(hits: float, trials: float) -> float:
     return float(max(centre - spread, 0.0) / (1 + z2 / trials))
 
 
-def anchor_counts(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def anchor_counts(proba: np.ndarray, y: np.ndarray,
+                  ranks: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per predicted class, its anchors and how many of them are labelled otherwise.
 
     Parameters
@@ -286,6 +288,8 @@ def anchor_counts(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
         (n, K) probabilities.
     y : numpy.ndarray
         Given labels.
+    ranks : tuple of numpy.ndarray, optional
+        ``_confidence_ranks(proba)``, when already at hand.
 
     Returns
     -------
@@ -297,7 +301,7 @@ def anchor_counts(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
         (K,) share of samples predicted as each class.
     """
     n, k = proba.shape
-    pred, conf, counts, rank = _confidence_ranks(proba)
+    pred, _, counts, rank = ranks if ranks is not None else _confidence_ranks(proba)
     size = np.minimum(counts, np.maximum(np.ceil(ANCHOR_SHARE * counts), ANCHOR_MIN)).astype(np.int64)
     is_anchor = rank < size[pred]
     wrong = np.bincount(pred[is_anchor], weights=(y[is_anchor] != pred[is_anchor]), minlength=k)
@@ -318,7 +322,8 @@ def _confidence_ranks(proba: np.ndarray) -> tuple[np.ndarray, ...]:
     return pred, conf, counts, rank
 
 
-def confidence_slope(proba: np.ndarray, y: np.ndarray, measured: np.ndarray) -> tuple[float, float]:
+def confidence_slope(proba: np.ndarray, y: np.ndarray, measured: np.ndarray,
+                     ranks: tuple[np.ndarray, ...] | None = None) -> tuple[float, float]:
     """How fast the share of contradicted labels falls as the models' confidence rises, with
     its standard error.
 
@@ -338,6 +343,8 @@ def confidence_slope(proba: np.ndarray, y: np.ndarray, measured: np.ndarray) -> 
         Given labels.
     measured : numpy.ndarray
         (K,) bool, the predicted classes to measure.
+    ranks : tuple of numpy.ndarray, optional
+        ``_confidence_ranks(proba)``, when already at hand.
 
     Returns
     -------
@@ -345,7 +352,7 @@ def confidence_slope(proba: np.ndarray, y: np.ndarray, measured: np.ndarray) -> 
         The negated slope and its standard error; 0 and 0 with fewer than three samples or no
         spread of confidence.
     """
-    pred, conf, counts, rank = _confidence_ranks(proba)
+    pred, conf, counts, rank = ranks if ranks is not None else _confidence_ranks(proba)
     kept = np.ceil(SLOPE_SHARE * counts).astype(np.int64)
     top = np.flatnonzero(measured[pred] & (rank < kept[pred]) & (kept[pred] >= 2))
     at = pred[top]
