@@ -408,9 +408,17 @@ def make_defect_duplicates(out: Path) -> dict:
     return {"train": truth["n_train"], "test": truth["n_test"]}
 
 
+UNSCALED_COLUMNS = ("magnesium", "proline")
+
+
 def make_defect_unscaled(out: Path) -> dict:
+    """wine standardized with train-only statistics, except two columns the scaler missed."""
     x, y, feats = wine_base(SEED + 7)
     train, test = tabular_split(x, y, feats, SEED + 8, standardize=False)
+    scaled = [c for c in train.columns if c not in UNSCALED_COLUMNS + ("label",)]
+    scaler = StandardScaler().fit(train[scaled])
+    train[scaled] = np.round(scaler.transform(train[scaled]), 6)
+    test[scaled] = np.round(scaler.transform(test[scaled]), 6)
     df = shuffle_rows(with_split(train, test), SEED + 9)
     write_csv(out / "defect_unscaled.csv", df)
     return {"train": len(train), "test": len(test)}
@@ -757,7 +765,8 @@ README_ROWS = [
      "12 exact duplicate rows and 5 same-feature rows with a different label, all in train. "
      "Truth: `defect_duplicates.truth.json`"),
     ("defect_unscaled.csv", "3: one CSV with `split` column",
-     "raw wine features (unstandardized, ~0.1 to ~1700)"),
+     "wine standardized on train, except `magnesium` and `proline` left raw (70 to 1680): "
+     "a scaler that missed two columns"),
     ("defect_nan.csv", "3: one CSV with `split` column",
      "7 NaN cells, 3 +inf cells, constant column `const_feature`. Truth: `defect_nan.truth.json`"),
     ("defect_layout.npz", "4: `x_train, y_train, x_test, y_test`",

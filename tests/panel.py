@@ -75,12 +75,14 @@ def digits_table(seed: int = 0) -> Splits:
     return standardized(split(x, y, 0.8, 0.2, seed))
 
 
-def sklearn_table(name: str, seed: int = 0) -> Splits:
-    """scikit-learn's ``wine`` or ``breast_cancer``, split 80/20 stratified, standardized on train."""
+def sklearn_table(name: str, seed: int = 0, raw: bool = False) -> Splits:
+    """scikit-learn's ``wine`` or ``breast_cancer``, split 80/20 stratified, standardized on train
+    unless ``raw`` (the units they come in, as a stored table keeps them)."""
     from sklearn import datasets
 
     x, y = getattr(datasets, f"load_{name}")(return_X_y=True)
-    return standardized(split(x, y, 0.8, 0.2, seed))
+    data = split(x, y, 0.8, 0.2, seed)
+    return data if raw else standardized(data)
 
 
 def diabetes(seed: int = 0) -> Splits:
@@ -279,10 +281,14 @@ def with_markers(data: Splits, n_cells: int, marker: str = "?", seed: int = 0) -
 
 
 def unscaled(data: Splits, seed: int = 0) -> Splits:
-    """Features put on very different scales (each column times 10**k, k in 0..4) and offsets."""
+    """A scaler that missed columns: a quarter of the (standardized) features, at least two,
+    put back on raw scales (each times 10**k, k in 2..4, plus an offset)."""
     rng = np.random.default_rng(seed)
-    scale = 10.0 ** rng.integers(0, 5, data.x_train.shape[1])
-    shift = rng.uniform(0, 1000, data.x_train.shape[1])
+    d = data.x_train.shape[1]
+    missed = rng.choice(d, max(2, d // 4), replace=False)
+    scale, shift = np.ones(d), np.zeros(d)
+    scale[missed] = 10.0 ** rng.integers(2, 5, len(missed))
+    shift[missed] = rng.uniform(0, 1000, len(missed))
     return Splits(data.x_train * scale + shift, data.x_test * scale + shift, data.y_train, data.y_test,
                   data.classes)
 

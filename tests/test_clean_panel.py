@@ -23,6 +23,9 @@ BUILDERS = {
     "digits_300_png": lambda d: panel.write_image_folder(panel.digits_images(300, 100, seed=1), d / "digits"),
     "wine_csv": lambda d: panel.write_csvs(panel.sklearn_table("wine"), d / "wine"),
     "breast_cancer_csv": lambda d: panel.write_csvs(panel.sklearn_table("breast_cancer"), d / "breast_cancer"),
+    "raw_wine_csv": lambda d: panel.write_csvs(panel.sklearn_table("wine", raw=True), d / "wine"),
+    "raw_breast_cancer_csv": lambda d: panel.write_csvs(panel.sklearn_table("breast_cancer", raw=True),
+                                                        d / "breast_cancer"),
     "diabetes_regression_csv": lambda d: panel.write_csvs(panel.diabetes(), d / "diabetes", label="target"),
     "sparse_signal_200x2000": lambda d: panel.write_csvs(panel.sparse_signal(200, 2000), d / "sparse"),
 }

@@ -13,6 +13,7 @@ from datacheck.scan.features import FeatureStats
 from datacheck.scan.result import SplitScan
 
 _MAX_ROWS = 10
+_EXACT = 1e-6  # a min-max scaled train split has min 0 and max 1 up to rounding
 
 
 @register
@@ -52,14 +53,24 @@ class FeatureScalingCheck(Check):
 
     Notes
     -----
-    Default thresholds: a warning from a spread of 100 (two decades: for plain gradient
-    descent on a linear layer the condition number grows as the square, 10**4) or values of
-    1000 (a default-initialized first layer then starts with pre-activations in the hundreds);
-    info from a spread of 10 or values of 100 (raw 0..255 pixels in a table, say). Below
-    both, features on comparable, moderate scales are left alone, standardized or not.
-    A regression target is a warning from a scale of 1000 (a first MSE of a million) and info
-    from 10: diabetes' raw target (mean 152, std 77) is info, since a careful engineer would
-    standardize it but a network still trains on it with a well-tuned learning rate.
+    A table stored in its raw units (prices, areas, counts) is how data is kept: the
+    scaler belongs to the training pipeline, so raw features are reported as info with the
+    numbers and a hint. A warning needs evidence that the data was meant to be standardized
+    and a scaler missed part of it: at least two features standardized (mean near 0, std
+    near 1) or min-max scaled (train min exactly 0 and max exactly 1), at least as many as
+    the unscaled ones, and the unscaled ones past a warning threshold. The same goes for
+    the target: in the thousands beside standardized features, a warning; beside raw
+    features, info.
+
+    Default thresholds: a spread of 100 (two decades: for plain gradient descent on a
+    linear layer the condition number grows as the square, 10**4) or values of 1000 (a
+    default-initialized first layer then starts with pre-activations in the hundreds) reach
+    the warning level; a spread of 10 or values of 100 (raw 0..255 pixels in a table, say)
+    the info level. Below both, features on comparable, moderate scales are left alone,
+    standardized or not. A regression target reaches the warning level from a scale of
+    1000 (a first MSE of a million) and info from 10: diabetes' raw target (mean 152,
+    std 77) is info, since a careful engineer would standardize it but a network still
+    trains on it with a well-tuned learning rate.
     """
 
     id = "feature_scaling"
@@ -89,9 +100,24 @@ class FeatureScalingCheck(Check):
         """Judge the first split with numeric features (train, when there is one), and a
         regression target's scale."""
         split = next(s for s in ctx.splits() if s.columns is not None and s.columns.shape[0])
-        return self._judge(split) + (self._target(ctx) if ctx.is_regression else [])
+        scaled = self._scaled(split.feature_stats)
+        prepared = _prepared(scaled)
+        findings = self._judge(split, scaled, prepared)
+        return findings + (self._target(ctx, prepared) if ctx.is_regression else [])
 
-    def _target(self, ctx: CheckContext) -> list[Finding]:
+    def _scaled(self, st: FeatureStats) -> np.ndarray:
+        """Per feature: 1 where considered and standardized or min-max scaled, -1 where
+        considered and unscaled, 0 elsewhere (left out, or within [-1, 1] as raw ratios are)."""
+        cfg = self.config
+        considered = _considered(st)
+        standardized = ((np.abs(st.mean) <= cfg["mean_tol"]) & (st.std >= 1 / cfg["std_tol"])
+                        & (st.std <= cfg["std_tol"]))
+        min_max = (np.abs(st.min) <= _EXACT) & (np.abs(st.max - 1) <= _EXACT)
+        bounded = (st.min >= -1) & (st.max <= 1)
+        return np.where(~considered, 0,
+                        np.where(standardized | min_max, 1, np.where(bounded, 0, -1)))
+
+    def _target(self, ctx: CheckContext, prepared: bool) -> list[Finding]:
         train = ctx.train_name
         t = ctx.target(train)
         t = t[np.isfinite(t)]
@@ -99,36 +125,34 @@ class FeatureScalingCheck(Check):
             return []
         mean, std = float(t.mean()), float(t.std())
         scale = max(abs(mean), std)
-        if scale >= self.config["warn_target_scale"]:
+        if scale >= self.config["warn_target_scale"] and prepared:
             severity = Severity.WARNING
         elif scale >= self.config["info_target_scale"]:
             severity = Severity.INFO
         else:
             return []
         first_mse = mean ** 2 + std ** 2
+        beside = " beside standardized features" if prepared else ""
         return [self.finding(
             "target_scale", severity,
-            f"The {train} target is not standardized (mean {mean:,.4g}, std {std:,.4g}): a network "
-            f"starts by predicting about 0, so its first mean squared error is about "
+            f"The {train} target is not standardized{beside} (mean {mean:,.4g}, std {std:,.4g}): "
+            f"a network starts by predicting about 0, so its first mean squared error is about "
             f"{first_mse:,.3g} and the early steps mostly learn the offset.",
             split=train,
             hint="Standardize the target with the train mean and std (or predict log(target)), "
                  "train on that, and invert the transform on the predictions.",
-            metrics={"mean": mean, "std": std, "scale": scale, "initial_mse": first_mse})]
+            metrics={"mean": mean, "std": std, "scale": scale, "initial_mse": first_mse,
+                     "features_standardized": prepared})]
 
-    def _judge(self, split: SplitScan) -> list[Finding]:
+    def _judge(self, split: SplitScan, scaled: np.ndarray, prepared: bool) -> list[Finding]:
         cfg = self.config
         st = split.feature_stats
         considered = _considered(st)
-        if not considered.any():
+        unscaled = scaled < 0
+        if not unscaled.any():
             return []
         mean, std, lo, hi = st.mean, st.std, st.min, st.max
         magnitude = np.maximum(np.abs(lo), np.abs(hi))
-        standardized = (np.abs(mean) <= cfg["mean_tol"]) & (std >= 1 / cfg["std_tol"]) & (std <= cfg["std_tol"])
-        bounded = (lo >= -1) & (hi <= 1)
-        unscaled = considered & ~standardized & ~bounded
-        if not unscaled.any():
-            return []
         # The spread counts every considered feature: one raw feature among standardized
         # ones is exactly the case to catch.
         std_spread = _spread(std[considered])
@@ -136,7 +160,7 @@ class FeatureScalingCheck(Check):
         spread = min(std_spread, range_spread)
         big = float(magnitude[unscaled].max())
         if spread >= cfg["warn_spread"] or big >= cfg["warn_magnitude"]:
-            severity = Severity.WARNING
+            severity = Severity.WARNING if prepared else Severity.INFO
         elif spread >= cfg["info_spread"] or big >= cfg["info_magnitude"]:
             severity = Severity.INFO
         else:
@@ -147,15 +171,21 @@ class FeatureScalingCheck(Check):
         rows = [[names[j], float(mean[j]), float(std[j]), float(lo[j]), float(hi[j])]
                 for j in worst[:_MAX_ROWS]]
         n_considered, n_unscaled = int(considered.sum()), int(unscaled.sum())
-        message = (f"{n_unscaled} of {n_considered} numeric features in {split.name} are far from "
-                   f"standardized: their scales differ up to {spread:,.0f}x and values reach "
-                   f"{big:,.4g} ({names[top]}).")
+        n_scaled = int((scaled > 0).sum())
+        scales = (f"their scales differ up to {spread:,.0f}x and values reach {big:,.4g} "
+                  f"({names[top]})")
+        if prepared:
+            message = (f"{n_scaled} of {n_considered} numeric features in {split.name} are "
+                       f"standardized but {n_unscaled} are not, as if a scaler missed them: "
+                       f"{scales}.")
+        else:
+            message = (f"{n_unscaled} of {n_considered} numeric features in {split.name} are in "
+                       f"raw units, far from standardized: {scales}.")
         return [self.finding(
             "unscaled", severity, message, split=split.name,
-            hint=("Standardize the features with a scaler fit on the training split only "
-                  "(sklearn's StandardScaler().fit(X_train)), then apply that same transform "
-                  "to val and test."),
+            hint=_hint(names[worst], prepared),
             metrics={"n_features": n_considered, "n_unscaled": n_unscaled,
+                     "n_standardized": n_scaled,
                      "n_large_magnitude": int((unscaled & (magnitude >= cfg["warn_magnitude"])).sum()),
                      "scale_spread": spread, "std_spread": std_spread,
                      "range_spread": range_spread, "max_magnitude": big},
@@ -163,6 +193,23 @@ class FeatureScalingCheck(Check):
                                {"columns": ["feature", "mean", "std", "min", "max"],
                                 "rows": rows})],
         )]
+
+
+def _hint(worst: np.ndarray, prepared: bool) -> str:
+    """Fit one scaler on train; name the columns a scaler missed."""
+    fit = ("a scaler fit on the training split only (sklearn's StandardScaler().fit(X_train)), "
+           "then apply that same transform to val and test.")
+    if not prepared:
+        return f"Standardize the features with {fit}"
+    missed = ", ".join(map(str, worst[:3])) + (", ..." if len(worst) > 3 else "")
+    return f"Standardize every numeric column ({missed} were missed) with {fit}"
+
+
+def _prepared(scaled: np.ndarray) -> bool:
+    """Whether the features went through a scaler: at least two are standardized or
+    min-max scaled, and at least as many as are unscaled."""
+    n_scaled, n_unscaled = int((scaled > 0).sum()), int((scaled < 0).sum())
+    return n_scaled >= 2 and n_scaled >= n_unscaled
 
 
 def _considered(st: FeatureStats) -> np.ndarray:

@@ -27,12 +27,13 @@ def _rows(finding):
     return finding.evidence[0].data["rows"]
 
 
-def test_planted_raw_wine_warns_with_proline_first(sample_data):
+def test_planted_missed_columns_warn_with_proline_first(sample_data):
     report = _profile(sample_data / "defect_unscaled.csv")
     [f] = report.by_check(CHECK)
     assert f.code == "feature_scaling.unscaled"
     assert f.severity.value == "warning"
     assert f.split == "train"
+    assert f.metrics["n_unscaled"] == 2 and f.metrics["n_standardized"] == 11
     assert f.metrics["scale_spread"] >= 100
     assert f.metrics["max_magnitude"] == pytest.approx(1680.0)
     assert f.metrics["n_large_magnitude"] == 1
@@ -40,8 +41,9 @@ def test_planted_raw_wine_warns_with_proline_first(sample_data):
     evidence = f.evidence[0]
     assert evidence.kind == "table"
     assert evidence.data["columns"] == ["feature", "mean", "std", "min", "max"]
-    assert _rows(f)[0][0] == "proline"
-    assert "proline" in f.message and "StandardScaler" in f.hint
+    assert [row[0] for row in _rows(f)] == ["proline", "magnesium"]
+    assert "proline" in f.message and "scaler missed" in f.message
+    assert "proline, magnesium were missed" in f.hint and "StandardScaler" in f.hint
 
 
 @pytest.mark.parametrize("name", ["clean_tabular", "clean_images", "clean_digits.npz",
@@ -80,13 +82,33 @@ def test_raw_digits_pixel_counts_share_one_unit():
     assert not report.by_check(CHECK)
 
 
-def test_raw_wine_random_split_warns():
-    from sklearn.datasets import load_wine
+@pytest.mark.parametrize("loader", ["load_wine", "load_breast_cancer"])
+def test_raw_units_of_a_stored_table_are_info(loader):
+    from sklearn import datasets
 
-    train, test = _random_split(load_wine, 1)
+    train, test = _random_split(getattr(datasets, loader), 1)
     report = _profile(train=train, test=test)
-    assert severities(report, CHECK) == ["warning"]
-    assert _rows(report.by_check(CHECK)[0])[0][0] == "x12"  # proline
+    [f] = report.by_check(CHECK)
+    assert f.severity.value == "info" and f.metrics["n_standardized"] == 0
+    assert "raw units" in f.message and f.metrics["max_magnitude"] >= 1000
+    if loader == "load_wine":
+        assert _rows(f)[0][0] == "x12"  # proline
+
+
+def test_min_max_scaled_table_with_a_raw_column_warns(rng):
+    x = rng.random((300, 5))
+    frame = pd.DataFrame((x - x.min(0)) / (x.max(0) - x.min(0)), columns=[f"f{j}" for j in range(5)])
+    frame = frame.assign(price=rng.lognormal(11, 0.4, 300), label=rng.integers(0, 2, 300))
+    [f] = _profile(frame).by_check(CHECK)
+    assert f.severity.value == "warning" and f.metrics["n_standardized"] == 5
+    assert [row[0] for row in _rows(f)] == ["price"]
+
+
+def test_one_chance_standardized_column_does_not_make_a_raw_table_prepared(rng):
+    n = 300
+    frame = pd.DataFrame({"anomaly": rng.normal(0.1, 0.9, n), "pressure": rng.normal(1013, 8, n),
+                          "altitude": rng.uniform(0, 3000, n), "label": rng.integers(0, 2, n)})
+    assert severities(_profile(frame), CHECK) == ["info"]
 
 
 def test_one_raw_feature_among_standardized_ones(rng):
@@ -166,11 +188,24 @@ def _regression(rng, target):
     return _standard_frame(rng, n=len(target)).drop(columns="label").assign(target=target)
 
 
-def test_target_in_the_thousands_warns(rng):
+def test_target_in_the_thousands_beside_standardized_features_warns(rng):
     report = _profile(_regression(rng, rng.normal(250_000, 60_000, 300)))
     [f] = report.by_check(CHECK)
     assert f.code == "feature_scaling.target_scale" and f.severity.value == "warning"
     assert f.metrics["initial_mse"] > 1e10 and f.split == "train"
+    assert f.metrics["features_standardized"] and "beside standardized features" in f.message
+
+
+def test_raw_prices_beside_raw_features_are_info(rng):
+    n = 300
+    area = rng.uniform(40, 250, n)
+    frame = pd.DataFrame({"area_m2": area, "rooms": rng.integers(1, 7, n).astype(float),
+                          "year_built": rng.integers(1900, 2024, n).astype(float)})
+    frame["price"] = 3000 * area + rng.normal(0, 20_000, n)
+    report = _profile(frame, label="price", task="regression")
+    assert severities(report, CHECK) == ["info", "info"]
+    target = next(f for f in report.by_check(CHECK) if f.code.endswith("target_scale"))
+    assert not target.metrics["features_standardized"]
 
 
 def test_raw_diabetes_target_is_info_only(sample_data):
