@@ -45,10 +45,10 @@ def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS, threads
     k = min(k, n - 1)
     if k < 1:
         return np.zeros(n)
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    x = Reference.queries(x)
     ref_rows = (np.arange(n) if n <= MAX_REFERENCE else
                 np.sort(np.random.default_rng(seed).choice(n, MAX_REFERENCE, replace=False)))
-    reference = Reference(x[ref_rows])
+    reference = Reference(x[ref_rows, :-1])
     where_in_ref = np.full(n, -1, np.int64)
     where_in_ref[ref_rows] = np.arange(len(ref_rows))
     out = np.empty(n)
@@ -62,9 +62,10 @@ def neighbour_distances(x: np.ndarray, seed: int, k: int = N_NEIGHBOURS, threads
             q = x[lo:hi]
             d2 = reference.ranking(q, buf[:hi - lo])
             self_at = where_in_ref[lo:hi]
-            own = np.flatnonzero(self_at >= 0)
-            d2[own, self_at[own]] = np.inf
-            nearest = k_smallest(d2, k) + np.einsum("ij,ij->i", q, q)[:, None]
+            in_ref = np.flatnonzero(self_at >= 0)
+            d2[in_ref, self_at[in_ref]] = np.inf
+            coords = q[:, :-1]  # less the column of ones
+            nearest = k_smallest(d2, k) + np.einsum("ij,ij->i", coords, coords)[:, None]
             out[lo:hi] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
 
     from threadpoolctl import threadpool_limits

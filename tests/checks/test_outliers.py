@@ -109,3 +109,19 @@ def test_corrupt_images_rank_first_among_isolated_samples(sample_data, tmp_path)
     scores = report.samples.set_index("id")["outliers.isolation"]
     assert scores.notna().sum() == len(report.samples)
     assert scores.nlargest(3).index.tolist() == list(f.samples[:3])
+
+
+def test_isolation_is_scored_on_a_sample_of_many_modelled_samples(monkeypatch):
+    from datacheck.checks import outliers
+
+    monkeypatch.setattr(outliers, "MAX_SCORED", 300)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((1000, 4)), columns=list("abcd"))
+    frame.loc[rng.choice(1000, 40, replace=False), "a"] = 40.0  # far from the rest, in any sample
+    report = datacheck.profile(frame.assign(label=rng.integers(0, 2, 1000)), label="label", checks=[CHECK])
+    scores = report.samples["outliers.isolation"]
+    assert scores.notna().sum() == 300 and scores.isna().sum() == 700
+    [f] = [f for f in report.by_check(CHECK) if f.code == "outliers.isolated_samples"]
+    assert f.metrics["n_scored"] == 300 and f.metrics["n_modelled"] == 1000
+    assert "of 300 scored samples out of 1,000" in f.message
+    assert set(scores.nlargest(f.n_samples).index) == set(scores[scores >= 2.5].index)
