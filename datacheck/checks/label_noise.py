@@ -112,8 +112,8 @@ class LabelNoiseCheck(Check):
     On a regression target, the models are ridge regression and gradient boosting
     (K-fold, out-of-fold predictions); a target is contradicted when its robust standardized
     residual (residual over 1.4826 times the median absolute deviation of the residuals)
-    exceeds ``residual_z``, after the models were refit without such targets (a target ten
-    times too large distorts a least-squares fit). A warning needs the share of contradicted
+    exceeds ``residual_z``, after the models were refit without such targets where they are
+    0.5% of the samples or more (a target ten times too large distorts a least-squares fit). A warning needs the share of contradicted
     targets to reach ``outlier_ratio`` with a one-sided 95% lower bound of at least
     ``outlier_low_ratio``: residuals with heavy tails (t-distributed noise, skewed targets)
     put about 1-2% beyond the cut on clean data, planted wrong targets put their own share
