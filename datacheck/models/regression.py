@@ -4,7 +4,8 @@ The pooled samples and their features are those of the classification path
 (``oof.pooled``, ``oof.pooled_features``); a K-fold split (training parts capped at
 ``MAX_TRAIN``) gives every sample predictions by models that never saw it: ridge regression
 (a linear model, its penalty chosen by efficient leave-one-out) and histogram gradient
-boosting (a tree ensemble: thresholds, interactions). Their average is kept as a third
+boosting (a tree ensemble: thresholds, interactions; on a large table only where a cheap
+probe shows that it helps, ``boosting_pays_regression``). Their average is kept as a third
 candidate; the prediction used is the candidate with the highest out-of-fold R².
 
 ``regression_relation`` is the permutation test of ``learnability``, on the target's ranks:
@@ -22,7 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from datacheck.models.estimators import SCREENED_FEATURES, SCREENED_ROUNDS
+from datacheck.models.estimators import (HGB_FROM, PROBE_BINS, PROBE_LEAVES, PROBE_TEST, PROBE_TRAIN,
+                                         SCREENED_FEATURES, SCREENED_ROUNDS)
 from datacheck.models.oof import (DEFAULT_MAX_SAMPLES, MAX_TRAIN, PARALLEL_WIDTH, SINGLE_THREAD_BELOW, fit_threads,
                                   fits_beside, model_threads, n_folds, pooled, pooled_features, reduced_inputs,
                                   sub_steps, threadpool_limits_to)
@@ -32,6 +34,11 @@ from datacheck.models.pool import Pool
 from datacheck.scan.sample import stratified_sample, target_bins
 
 RIDGE_ALPHAS = np.logspace(-3, 3, 7)
+# Gradient boosting joins ridge regression on a large table where a probe shows that it, or
+# the average of the two, scores this much more than ridge alone (``boosting_pays_regression``),
+# trained on targets clipped this many robust standard deviations around their median.
+PROBE_MARGIN = 0.01
+PROBE_CLIP = 5.0
 
 
 @dataclass
@@ -58,6 +65,9 @@ class RegressionOutOfFold:
         The features, in words.
     folds : list of (numpy.ndarray, numpy.ndarray)
         The (train, test) positions of each fold.
+    families : list of (str, callable)
+        The families fitted (``regression_factories``, boosting left out where its probe
+        showed no gain), for a refit.
     notes : list of str
         Sampling and left-out columns, for the findings.
     """
@@ -71,6 +81,7 @@ class RegressionOutOfFold:
     model: str
     features: str
     folds: list
+    families: list
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -156,6 +167,9 @@ def _compute(ctx) -> RegressionOutOfFold:
     x = reduced_inputs(ctx)
     folds = regression_folds(pool.y, seed)
     families = regression_factories(seed)
+    if feats.kind == "table" and len(folds[0][0]) >= HGB_FROM and not boosting_pays_regression(
+            x, target, folds[0][0], folds[0][1], seed):
+        families = families[:1]
     advance = sub_steps(ctx, f"cross-validated regression models ({len(folds)} folds, {len(target):,} samples)",
                         len(folds) * len(families))
     preds = fit_predict(x, target, folds, families, threads=fit_threads(x, feats.kind, ctx.options),
@@ -166,7 +180,7 @@ def _compute(ctx) -> RegressionOutOfFold:
     best = max(r2, key=r2.get)
     model = " + ".join(name for name, _ in families) + f", {len(folds)}-fold"
     return RegressionOutOfFold(pool, target, candidates[best], r2, best, x, model, feats.description, folds,
-                               list(pool.notes))
+                               families, list(pool.notes))
 
 
 def start_worker_early(dataset, options: dict) -> None:
@@ -246,6 +260,63 @@ def regression_factories(seed: int) -> list[tuple[str, object]]:
                                              n_iter_no_change=20, random_state=seed)
 
     return [("ridge regression", linear), ("gradient boosting", boosting)]
+
+
+def boosting_pays_regression(x: np.ndarray, target: np.ndarray, train: np.ndarray, test: np.ndarray,
+                             seed: int) -> bool:
+    """Whether gradient boosting helps ridge regression predict the target: a cheap probe.
+
+    Ridge regression and a small gradient boosting (the classification probe's:
+    ``estimators.boosting_pays``) are fitted on a seeded sample of ``train`` (at most
+    ``PROBE_TRAIN``) and scored on one of ``test`` (at most ``PROBE_TEST``); boosting helps
+    where it, or its average with ridge, scores ``PROBE_MARGIN`` above ridge alone. Both
+    the fit and the score resist wrong targets, which would otherwise decide the verdict:
+    the training targets are clipped to ``PROBE_CLIP`` robust standard deviations around
+    their median, and the score is one minus the median absolute error over the median
+    absolute deviation of the targets (with R², 3% of targets ten times too large on a
+    Friedman table made boosting look useless).
+
+    Parameters
+    ----------
+    x, target : numpy.ndarray
+        Model inputs and target of every sample.
+    train, test : numpy.ndarray
+        Disjoint positions (a fold's parts).
+    seed : int
+        Seed of the samples and the boosting.
+
+    Returns
+    -------
+    bool
+    """
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.linear_model import RidgeCV
+
+    rng = np.random.default_rng(seed)
+    if len(train) > PROBE_TRAIN:
+        train = np.sort(rng.choice(train, PROBE_TRAIN, replace=False))
+    if len(test) > PROBE_TEST:
+        test = np.sort(rng.choice(test, PROBE_TEST, replace=False))
+    fit_on = target[train]
+    centre = float(np.median(fit_on))
+    spread = 1.4826 * float(np.median(np.abs(fit_on - centre)))
+    if spread > 0:
+        fit_on = np.clip(fit_on, centre - PROBE_CLIP * spread, centre + PROBE_CLIP * spread)
+    boosting = HistGradientBoostingRegressor(max_iter=30, learning_rate=0.3, max_leaf_nodes=PROBE_LEAVES,
+                                             max_bins=PROBE_BINS, early_stopping=False, random_state=seed)
+    with threadpool_limits_to(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linear, boosted = (model.fit(x[train], fit_on).predict(x[test])
+                           for model in (RidgeCV(alphas=RIDGE_ALPHAS), boosting))
+    y = target[test]
+    typical = float(np.median(np.abs(y - np.median(y))))
+    if typical <= 0:
+        return True
+
+    def score(pred: np.ndarray) -> float:
+        return 1.0 - float(np.median(np.abs(y - pred))) / typical
+
+    return max(score(boosted), score((linear + boosted) / 2)) >= score(linear) + PROBE_MARGIN
 
 
 def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, threads: int | None = None,

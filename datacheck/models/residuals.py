@@ -17,7 +17,7 @@ import numpy as np
 
 from datacheck.models.noise import wilson_low
 from datacheck.models.oof import fit_threads, fits_beside, pooled_features, sub_steps
-from datacheck.models.regression import fit_predict, r2_score, regression_factories, regression_out_of_fold
+from datacheck.models.regression import fit_predict, r2_score, regression_out_of_fold
 
 # 1.4826 * MAD estimates the standard deviation of normal residuals.
 MAD_TO_SD = 1.4826
@@ -100,7 +100,7 @@ def _estimate(ctx, cut: float) -> TargetNoise:
     refit = bool(np.mean(np.abs(z) > cut) >= REFIT_FROM)
     if refit:
         keep = np.abs(z) <= cut
-        families = regression_factories(ctx.seed)
+        families = oof.families
         advance = sub_steps(ctx, f"regression models refit without {int(np.sum(~keep)):,} contradicted targets",
                             len(oof.folds) * len(families))
         threads = fit_threads(oof.x, pooled_features(ctx).kind, ctx.options)

@@ -109,3 +109,32 @@ def test_quantile_skewness_tells_skewed_from_symmetric_residuals():
     assert quantile_skewness(rng.lognormal(0, 1, 5000)) > 0.4
     assert quantile_skewness(-rng.lognormal(0, 1, 5000)) < -0.4
     assert quantile_skewness(np.ones(10)) == 0.0
+
+
+def _probe(x, y):
+    from datacheck.models.regression import boosting_pays_regression
+
+    half = len(y) // 2
+    return boosting_pays_regression(x, y, np.arange(half), np.arange(half, len(y)), seed=0)
+
+
+def test_boosting_probe_keeps_boosting_for_a_non_linear_target_even_with_unit_slips():
+    from sklearn.datasets import make_friedman1
+
+    x, y = make_friedman1(6000, noise=1.0, random_state=0)
+    assert _probe(x, y)
+    slipped = y.copy()
+    slipped[::33] *= 10  # 3% of the targets ten times too large: R² would hide boosting's gain
+    assert _probe(x, slipped)
+
+
+def test_boosting_probe_leaves_boosting_out_for_a_linear_target_and_the_refit_follows():
+    x, y = _linear(7000, seed=3)  # folds of 5,600 training samples: the probe runs
+    assert not _probe(x, y)
+    wrong = y.copy()
+    wrong[::25] += 40  # 4% contradicted targets: a refit, with ridge regression alone
+    ctx = _ctx(x, wrong)
+    oof = regression_out_of_fold(ctx)
+    assert [name for name, _ in oof.families] == ["ridge regression"] and oof.model.startswith("ridge regression,")
+    est = target_noise(ctx, 5.0)
+    assert est.refit and set(est.suspects.tolist()) == set(range(0, 7000, 25))
