@@ -64,6 +64,10 @@ class TargetNoise:
         How much wider the residuals spread where the models predict the most than where
         they predict the least (``spread_growth``): counts, whose noise grows with their
         mean, spread several times wider at the top without being skewed.
+    shoulder : float
+        Samples between half the cut and the cut per sample beyond it (``shoulder``): a
+        heavy tail of noise thins out gradually and puts more samples just inside the cut
+        than beyond it, while wrong targets stand apart from the bulk.
     """
 
     predicted: np.ndarray
@@ -76,6 +80,7 @@ class TargetNoise:
     refit: bool
     skewness: float
     spread_growth: float
+    shoulder: float
 
 
 def robust_z(residual: np.ndarray) -> tuple[np.ndarray, float]:
@@ -115,7 +120,22 @@ def _estimate(ctx, cut: float) -> TargetNoise:
     within = np.abs(z) <= cut
     return TargetNoise(predicted=predicted, z=z, scale=scale, suspects=suspects, ratio=len(suspects) / n,
                        low=wilson_low(len(suspects), n), r2=r2_score(y[within], predicted[within]),
-                       refit=refit, skewness=quantile_skewness(z), spread_growth=spread_growth(predicted, z))
+                       refit=refit, skewness=quantile_skewness(z), spread_growth=spread_growth(predicted, z),
+                       shoulder=shoulder(z, cut))
+
+
+def shoulder(z: np.ndarray, cut: float) -> float:
+    """Samples with ``cut / 2 < |z| <= cut`` per sample with ``|z| > cut`` (inf when none is
+    beyond).
+
+    With t-distributed noise of 2 degrees of freedom, 2.6% of the residuals lie beyond a cut
+    of 5 robust standard deviations and 2.6 times as many between 2.5 and 5; with normal
+    noise and 3% of the targets wrong, 0.4 times as many.
+    """
+    a = np.abs(z)
+    beyond = int(np.count_nonzero(a > cut))
+    inside = int(np.count_nonzero((a > cut / 2) & (a <= cut)))
+    return inside / beyond if beyond else float("inf")
 
 
 def spread_growth(predicted: np.ndarray, residual: np.ndarray) -> float:

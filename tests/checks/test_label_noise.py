@@ -394,6 +394,22 @@ def test_heavy_tailed_clean_residuals_are_at_most_info():
     assert 0 < f.metrics["noise_ratio"] < 0.02
 
 
+def test_a_heavy_tail_of_noise_beyond_the_warning_share_is_info():
+    # a linear target with t(2) noise: the models fit the line, and 2.6% of the residuals lie
+    # beyond the cut (a warning before), with 2.6 times as many just inside it
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6000, 5))
+    y = x @ np.array([3.0, -2.0, 1.0, 0.5, 2.0]) + rng.standard_t(2, len(x))
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(5)]).assign(target=y)
+    (f,) = datacheck.profile(train=frame, checks=["label_noise"]).by_check("label_noise")
+    assert f.severity.value == "info" and f.metrics["noise_ratio"] >= 0.02, f.message
+    assert f.metrics["residual_shoulder"] >= 1.75 and "heavy tail of noise" in f.message
+    wrong = y.copy()
+    wrong[::25] = y.max() + 3 * y.std()  # 4% set apart from the rest, beside the same tail
+    (f,) = datacheck.profile(train=frame.assign(target=wrong), checks=["label_noise"]).by_check("label_noise")
+    assert f.severity.value == "warning" and f.metrics["residual_shoulder"] < 1.75, f.message
+
+
 def test_shuffled_regression_target_is_left_to_learnability():
     x_train, x_test, y_train, y_test = diabetes_table()
     rng = np.random.default_rng(0)
