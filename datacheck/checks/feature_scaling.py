@@ -14,6 +14,8 @@ from datacheck.scan.result import SplitScan
 
 _MAX_ROWS = 10
 _EXACT = 1e-6  # a min-max scaled train split has min 0 and max 1 up to rounding
+# ... and at most this share of its values at 0 or 1 (beyond its min and max: ties, clipping)
+_MAX_ENDS = 0.01
 
 
 @register
@@ -100,19 +102,26 @@ class FeatureScalingCheck(Check):
         """Judge the first split with numeric features (train, when there is one), and a
         regression target's scale."""
         split = next(s for s in ctx.splits() if s.columns is not None and s.columns.shape[0])
-        scaled = self._scaled(split.feature_stats)
+        scaled = self._scaled(split.feature_stats, split.columns)
         prepared = _prepared(scaled)
         findings = self._judge(split, scaled, prepared)
         return findings + (self._target(ctx, prepared) if ctx.is_regression else [])
 
-    def _scaled(self, st: FeatureStats) -> np.ndarray:
+    def _scaled(self, st: FeatureStats, columns: np.ndarray) -> np.ndarray:
         """Per feature: 1 where considered and standardized or min-max scaled, -1 where
-        considered and unscaled, 0 elsewhere (left out, or within [-1, 1] as raw ratios are)."""
+        considered and unscaled, 0 elsewhere (left out, or within [-1, 1] as raw ratios are).
+
+        A min-max scaled column has train min 0 and max 1 with few values at either end: a
+        raw share (of purchases made online, say) reaches 0 and 1 too, but piles up there."""
         cfg = self.config
         considered = _considered(st)
         standardized = ((np.abs(st.mean) <= cfg["mean_tol"]) & (st.std >= 1 / cfg["std_tol"])
                         & (st.std <= cfg["std_tol"]))
-        min_max = (np.abs(st.min) <= _EXACT) & (np.abs(st.max - 1) <= _EXACT)
+        min_max = considered & (np.abs(st.min) <= _EXACT) & (np.abs(st.max - 1) <= _EXACT)
+        for j in np.flatnonzero(min_max):
+            values = columns[j]
+            ends = np.count_nonzero((np.abs(values) <= _EXACT) | (np.abs(values - 1) <= _EXACT))
+            min_max[j] = ends <= max(2, _MAX_ENDS * len(values))  # its min and max at least
         bounded = (st.min >= -1) & (st.max <= 1)
         return np.where(~considered, 0,
                         np.where(standardized | min_max, 1, np.where(bounded, 0, -1)))

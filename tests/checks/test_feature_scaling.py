@@ -104,6 +104,14 @@ def test_min_max_scaled_table_with_a_raw_column_warns(rng):
     assert [row[0] for row in _rows(f)] == ["price"]
 
 
+def test_raw_shares_from_0_to_1_do_not_make_a_raw_table_prepared(rng):
+    n = 300
+    shares = {f"share_{j}": np.clip(rng.normal(0.5, 0.45, n), 0, 1) for j in range(4)}  # piled at 0 and 1
+    frame = pd.DataFrame(shares).assign(income=rng.lognormal(10, 0.5, n), label=rng.integers(0, 2, n))
+    [f] = _profile(frame).by_check(CHECK)
+    assert f.severity.value == "info" and f.metrics["n_standardized"] == 0
+
+
 def test_one_chance_standardized_column_does_not_make_a_raw_table_prepared(rng):
     n = 300
     frame = pd.DataFrame({"anomaly": rng.normal(0.1, 0.9, n), "pressure": rng.normal(1013, 8, n),
