@@ -206,7 +206,7 @@ class OutliersCheck(Check):
             f"{self.config['isolated_score']:g} or more times the typical distance to their nearest "
             f"neighbours, on {features}. The farthest: {named}. Atypical rather than wrong; worth a "
             "look for corrupt inputs or another source.",
-            hint="Look at the listed samples first; the per-sample table (--samples) scores every sample.",
+            hint="Look at the listed samples first; the per-sample table (--samples) scores every scored sample.",
             metrics={"n_isolated": len(far), "n_modelled": len(pool), "n_scored": len(scored),
                      "max_score": round(float(scores[far[0]]), 2),
                      "threshold": self.config["isolated_score"]},

@@ -3,9 +3,9 @@
 Distances to a reference set are ranked block by block from one matrix product,
 ``|r|^2 - 2 q.r`` (a query's own ``|q|^2`` does not change its ranking; ``Reference``), and
 the ``k`` smallest of a row are found among strided groups of columns
-(``candidate_columns``), which leaves most of the row unsorted. Both the outliers check's neighbour distances
-(``isolation``) and the label models' nearest-neighbour classifier (``NeighboursModel``)
-search this way.
+(``candidate_positions``), which leaves most of the row unsorted. Both the outliers check's
+neighbour distances (``isolation``) and the label models' nearest-neighbour classifier
+(``NeighboursModel``) search this way.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 # The k nearest of a row are found among the reference in GROUP-wide strided groups: the k
-# groups with the smallest minimum hold them all (``candidate_columns``). Measured on 200,000
+# groups with the smallest minimum hold them all (``candidate_positions``). Measured on 200,000
 # rows against 2,000 references (2 cores): the selection 2.05 s by a full partition, 0.68 s
 # so; groups of 8-20 were within 15% of each other.
 GROUP = 10
@@ -104,7 +104,7 @@ def lowest_positions(values: np.ndarray, k: int) -> np.ndarray:
     return keys[:, :k] & 0xFFFFFFFF
 
 
-def candidate_columns(d: np.ndarray, k: int) -> np.ndarray | None:
+def candidate_positions(d: np.ndarray, k: int) -> np.ndarray | None:
     """Flat positions in ``d`` of values that hold the ``k`` smallest of each row,
     ``k * GROUP`` a row.
 
@@ -139,7 +139,7 @@ def candidate_columns(d: np.ndarray, k: int) -> np.ndarray | None:
 
 def k_smallest(d: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` smallest values of each row of ``d``, in ascending order; ``d`` may be
-    reordered. Equal to a full partition's (``candidate_columns``).
+    reordered. Equal to a full partition's (``candidate_positions``).
 
     Parameters
     ----------
@@ -153,7 +153,7 @@ def k_smallest(d: np.ndarray, k: int) -> np.ndarray:
     numpy.ndarray
         (b, k).
     """
-    flat = candidate_columns(d, k)
+    flat = candidate_positions(d, k)
     if flat is None:
         d.partition(k - 1, axis=1)
         return np.sort(d[:, :k], axis=1)
@@ -180,7 +180,7 @@ def k_nearest_columns(d: np.ndarray, k: int) -> np.ndarray:
     numpy.ndarray
         (b, k) column indices.
     """
-    flat = candidate_columns(d, k)
+    flat = candidate_positions(d, k)
     if flat is None:
         return lowest_positions(d, k)
     return np.take_along_axis(flat, lowest_positions(d.ravel().take(flat), k), axis=1) % d.shape[1]
