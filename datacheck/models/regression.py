@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from datacheck.models.estimators import (HGB_FROM, PROBE_BINS, PROBE_LEAVES, PROBE_TEST, PROBE_TRAIN,
-                                         SCREENED_FEATURES, SCREENED_ROUNDS)
+from datacheck.models.estimators import (HGB_FROM, PROBE_TEST, PROBE_TRAIN, SCREENED_FEATURES, SCREENED_ROUNDS,
+                                         probe_booster)
 from datacheck.models.oof import (DEFAULT_MAX_SAMPLES, MAX_TRAIN, PARALLEL_WIDTH, SINGLE_THREAD_BELOW, fit_threads,
                                   fits_beside, model_threads, n_folds, pooled, pooled_features, reduced_inputs,
                                   sub_steps, threadpool_limits_to)
@@ -266,10 +266,10 @@ def boosting_pays_regression(x: np.ndarray, target: np.ndarray, train: np.ndarra
                              seed: int) -> bool:
     """Whether gradient boosting helps ridge regression predict the target: a cheap probe.
 
-    Ridge regression and a small gradient boosting (the classification probe's:
-    ``estimators.boosting_pays``) are fitted on a seeded sample of ``train`` (at most
-    ``PROBE_TRAIN``) and scored on one of ``test`` (at most ``PROBE_TEST``); boosting helps
-    where it, or its average with ridge, scores ``PROBE_MARGIN`` above ridge alone. Both
+    Ridge regression and the probes' small gradient boosting (``estimators.probe_booster``)
+    are fitted on a seeded sample of ``train`` (at most ``PROBE_TRAIN``) and scored on one
+    of ``test`` (at most ``PROBE_TEST``); boosting helps where it, or its average with ridge,
+    scores ``PROBE_MARGIN`` above ridge alone. Both
     the fit and the score resist wrong targets, which would otherwise decide the verdict:
     the training targets are clipped to ``PROBE_CLIP`` robust standard deviations around
     their median, and the score is one minus the median absolute error over the median
@@ -302,8 +302,7 @@ def boosting_pays_regression(x: np.ndarray, target: np.ndarray, train: np.ndarra
     spread = 1.4826 * float(np.median(np.abs(fit_on - centre)))
     if spread > 0:
         fit_on = np.clip(fit_on, centre - PROBE_CLIP * spread, centre + PROBE_CLIP * spread)
-    boosting = HistGradientBoostingRegressor(max_iter=30, learning_rate=0.3, max_leaf_nodes=PROBE_LEAVES,
-                                             max_bins=PROBE_BINS, early_stopping=False, random_state=seed)
+    boosting = probe_booster(HistGradientBoostingRegressor, seed)
     with threadpool_limits_to(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         linear, boosted = (model.fit(x[train], fit_on).predict(x[test])
