@@ -3,8 +3,8 @@
 Built from what the scan already holds, reading no file again: per-feature counts, moments and
 ranges come from ``FeatureStats`` (exact over every row, merged across batches and
 partitions); quantiles, distinct and zero counts and the histogram come from the feature
-values the scan keeps (every row of a split held in memory, evenly spaced rows of one held
-beyond ``SAMPLE_ROWS``, the stratified row sample of a streamed split; the overview says
+values the scan keeps (every row of a split of at most ``OVERVIEW_ROWS``, evenly spaced rows
+of a larger one, or of the stratified row sample of a streamed split; the overview says
 which). Image splits get the same overview of their per-image properties (size, channels,
 brightness, contrast; entropy, sharpness and border level from ``image_props``), from the
 per-image statistics of the scan.
@@ -30,7 +30,6 @@ import numpy as np
 
 from datacheck.scan.image_props import PROPS
 from datacheck.scan.parallel import run_blocks
-from datacheck.scan.sample import SAMPLE_ROWS
 
 # Bins between the robust ends of a column's range (end bins for the tails come on top).
 BINS = 20
@@ -42,6 +41,11 @@ TAIL = 0.005
 # As split_consistency: significance level of the drift test, and the smallest split compared.
 ALPHA = 1e-3
 MIN_ROWS = 20
+# Rows of a split whose values give the quantiles, distinct and zero counts and histograms
+# (evenly spaced beyond): sorting 51 columns of 200,000 rows took 0.5 s of CPU, a sixth of
+# the 1M-row table's default profile; at 50,000 rows a quantile is off by about 0.006
+# standard deviations, below what the overview prints.
+OVERVIEW_ROWS = 50_000
 # Values sorted at a time (a copy of a few columns: 32 MB).
 _CHUNK_CELLS = 1 << 22
 _DIGITS = 6
@@ -150,8 +154,8 @@ def _numeric_block(result, split: str) -> dict | None:
     if scan.feature_stats is not None and scan.columns is not None:
         fs = scan.feature_stats
         values, sample_rows = scan.columns, (scan.n_column_rows if scan.sampled else None)
-        stride = -(-values.shape[1] // SAMPLE_ROWS)
-        if stride > 1:  # sorting every column of 1M rows cost 1.6 s, 15x the file's read
+        stride = -(-values.shape[1] // OVERVIEW_ROWS)
+        if stride > 1:
             values = values[:, ::stride]
             sample_rows = values.shape[1]
         return {"names": list(fs.names), "dtypes": _table_dtypes(result, split, fs.names),

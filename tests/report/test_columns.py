@@ -246,15 +246,16 @@ def test_streamed_split_counts_every_row_and_samples_the_rest(tmp_path, monkeypa
 
 
 def test_a_split_held_whole_beyond_the_sample_size_summarizes_evenly_spaced_rows(monkeypatch):
-    """Sorting every column of 1M held rows cost 1.6 s: order statistics come from a row sample
-    there too, and say so; counts, range and moments stay over every row."""
+    """Sorting every column of 1M held rows cost 1.6 s: order statistics come from evenly
+    spaced rows there too (``OVERVIEW_ROWS``), and say so; counts, range and moments stay over
+    every row."""
     import datacheck.scan.columns as columns
     from sklearn.datasets import load_wine
 
     frame = load_wine(as_frame=True).frame
     big = pd.concat([frame] * 12, ignore_index=True)  # 2,136 rows
     whole = _by_name(datacheck.profile(train=big, checks=FAST).columns)
-    monkeypatch.setattr(columns, "SAMPLE_ROWS", 500)
+    monkeypatch.setattr(columns, "OVERVIEW_ROWS", 500)
     spaced = _by_name(datacheck.profile(train=big, checks=FAST).columns)
     for name in ("alcohol", "proline", "hue"):
         a, b = whole[name]["splits"]["train"], spaced[name]["splits"]["train"]
