@@ -16,6 +16,10 @@ _MAX_ROWS = 10
 _EXACT = 1e-6  # a min-max scaled train split has min 0 and max 1 up to rounding
 # ... and at most this share of its values at 0 or 1 (beyond its min and max: ties, clipping)
 _MAX_ENDS = 0.01
+# A standardized column as a scaler leaves it: |mean| and |log std| at most these (a split of
+# data standardized as a whole: a train split of 100 rows has a mean within about 0.1).
+_SCALED_MEAN = 0.1
+_SCALED_LOG_STD = np.log(1.25)
 
 
 @register
@@ -108,8 +112,9 @@ class FeatureScalingCheck(Check):
         return findings + (self._target(ctx, prepared) if ctx.is_regression else [])
 
     def _scaled(self, st: FeatureStats, columns: np.ndarray) -> np.ndarray:
-        """Per feature: 1 where considered and standardized or min-max scaled, -1 where
-        considered and unscaled, 0 elsewhere (left out, or within [-1, 1] as raw ratios are).
+        """Per feature: 1 where considered and scaled (standardized by a scaler, or min-max
+        scaled), -1 where considered and unscaled, 0 elsewhere (left out, near standardized,
+        or within [-1, 1] as raw ratios are).
 
         A min-max scaled column has train min 0 and max 1 with few values at either end: a
         raw share (of purchases made online, say) reaches 0 and 1 too, but piles up there."""
@@ -117,14 +122,18 @@ class FeatureScalingCheck(Check):
         considered = _considered(st)
         standardized = ((np.abs(st.mean) <= cfg["mean_tol"]) & (st.std >= 1 / cfg["std_tol"])
                         & (st.std <= cfg["std_tol"]))
+        # a scaler's output: mean 0 and std 1 up to the sampling of a split (raw counts of a
+        # rare event, mean 0.3 and std 0.6, pass the looser test above but are no evidence)
+        with np.errstate(divide="ignore", invalid="ignore"):  # std 0 or NaN: not considered
+            by_scaler = (np.abs(st.mean) <= _SCALED_MEAN) & (np.abs(np.log(st.std)) <= _SCALED_LOG_STD)
         min_max = considered & (np.abs(st.min) <= _EXACT) & (np.abs(st.max - 1) <= _EXACT)
         for j in np.flatnonzero(min_max):
             values = columns[j]
             ends = np.count_nonzero((np.abs(values) <= _EXACT) | (np.abs(values - 1) <= _EXACT))
             min_max[j] = ends <= max(2, _MAX_ENDS * len(values))  # its min and max at least
         bounded = (st.min >= -1) & (st.max <= 1)
-        return np.where(~considered, 0,
-                        np.where(standardized | min_max, 1, np.where(bounded, 0, -1)))
+        return np.where(~considered, 0, np.where(by_scaler | min_max, 1,
+                                                  np.where(standardized | bounded, 0, -1)))
 
     def _target(self, ctx: CheckContext, prepared: bool) -> list[Finding]:
         train = ctx.train_name

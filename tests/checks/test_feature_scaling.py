@@ -112,6 +112,16 @@ def test_raw_shares_from_0_to_1_do_not_make_a_raw_table_prepared(rng):
     assert f.severity.value == "info" and f.metrics["n_standardized"] == 0
 
 
+def test_raw_counts_of_rare_events_do_not_make_a_raw_table_prepared(rng):
+    n = 400  # mean 0.3-0.6 and std 0.5-0.8: near standardized, but not a scaler's output
+    counts = {f"n_{e}": rng.poisson(lam, n).astype(float) for e, lam in
+              (("children", 0.4), ("claims", 0.3), ("cars", 0.6), ("moves", 0.35))}
+    frame = pd.DataFrame(counts).assign(income=rng.lognormal(10, 0.5, n), label=rng.integers(0, 2, n))
+    [f] = _profile(frame).by_check(CHECK)
+    assert f.severity.value == "info" and f.metrics["n_standardized"] == 0
+    assert _rows(f)[0][0] == "income"
+
+
 def test_one_chance_standardized_column_does_not_make_a_raw_table_prepared(rng):
     n = 300
     frame = pd.DataFrame({"anomaly": rng.normal(0.1, 0.9, n), "pressure": rng.normal(1013, 8, n),
