@@ -269,9 +269,9 @@ def boosting_pays_regression(x: np.ndarray, target: np.ndarray, train: np.ndarra
     Ridge regression and the probes' small gradient boosting (``estimators.probe_booster``)
     are fitted on a seeded sample of ``train`` (at most ``PROBE_TRAIN``) and scored on one
     of ``test`` (at most ``PROBE_TEST``); boosting helps where it, or its average with ridge,
-    scores ``PROBE_MARGIN`` above ridge alone. Both
-    the fit and the score resist wrong targets, which would otherwise decide the verdict:
-    the training targets are clipped to ``PROBE_CLIP`` robust standard deviations around
+    scores ``PROBE_MARGIN`` above ridge alone. Both the fit and the score resist wrong
+    targets, which would otherwise decide the verdict: the training targets are clipped to
+    ``PROBE_CLIP`` robust standard deviations (1.4826 median absolute deviations) around
     their median, and the score is one minus the median absolute error over the median
     absolute deviation of the targets (with R², 3% of targets ten times too large on a
     Friedman table made boosting look useless).
