@@ -62,9 +62,10 @@ class FeatureScalingCheck(Check):
     A table stored in its raw units (prices, areas, counts) is how data is kept: the
     scaler belongs to the training pipeline, so raw features are reported as info with the
     numbers and a hint. A warning needs evidence that the data was meant to be standardized
-    and a scaler missed part of it: at least two features standardized (mean near 0, std
-    near 1) or min-max scaled (train min exactly 0 and max exactly 1), at least as many as
-    the unscaled ones, and the unscaled ones past a warning threshold. The same goes for
+    and a scaler missed part of it: at least two features as a scaler leaves them
+    (standardized: |mean| at most 0.1 and std within 1.25x of 1; or min-max scaled: train
+    min exactly 0 and max exactly 1, few values at either end), at least as many as the
+    unscaled ones, and the unscaled ones past a warning threshold. The same goes for
     the target: in the thousands beside standardized features, a warning; beside raw
     features, info.
 
