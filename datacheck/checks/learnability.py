@@ -20,6 +20,10 @@ REST_SKILL = 0.3
 # A regression target is called weakly related (a warning) from this many modelled samples;
 # below, a low R² says as much about the models as about the target.
 MIN_WEAK = 300
+# Labels or a target are called unrelated (an error) from this many modelled samples: the
+# permutation test at z = 3 finds a correlation of 0.3 from 100 samples (3 / sqrt(n)), and
+# with 20 (linnerud's athletes) misses one of 0.6. Below, not finding a relation is info.
+MIN_UNRELATED = 100
 
 
 @register
@@ -38,7 +42,8 @@ class LearnabilityCheck(Check):
     by a threshold is not mistaken for a shuffled one; and labels whose out-of-fold accuracy
     clearly beats always predicting the commonest class are related whatever the balanced
     accuracy (a class of a handful of samples makes that one noisy). Labels no better than
-    chance for every family are an error; labels related to the inputs but only weakly (little
+    chance for every family are an error (info below ``MIN_UNRELATED`` modelled samples,
+    where the test misses all but strong relations); labels related to the inputs but only weakly (little
     skill above chance) a warning, where for ordered grades (ratings 3-9) the rank correlation
     of the predicted and the given grade counts as skill too: predicting 6 for a 7 is half
     right. Each split of a classification target is also checked on its
@@ -117,9 +122,10 @@ class LearnabilityCheck(Check):
                        "rule)") + context
         if not rel.related:
             return [self.finding(
-                "unrelated", Severity.ERROR,
+                "unrelated", _unrelated_severity(oof.n),
                 f"The labels look unrelated to the inputs: no model family trained on the inputs predicts "
-                f"held-out labels better than chance ({numbers}, p = {rel.p_value:.2f}){context}.",
+                f"held-out labels better than chance ({numbers}, p = {rel.p_value:.2f}){context}"
+                f"{_few(oof.n)}.",
                 hint="Check that labels and inputs are paired correctly (same order, same join key, "
                      "not shuffled or sorted separately); if they are, the inputs carry no signal about "
                      "the label and no network will learn it.",
@@ -164,10 +170,10 @@ class LearnabilityCheck(Check):
             "series": {"R²": [round(v, 4) for v in oof.r2.values()] + [round(rel.null_r2, 4)]}})]
         if not rel.related:
             return [self.finding(
-                "unrelated", Severity.ERROR,
+                "unrelated", _unrelated_severity(oof.n),
                 f"The target looks unrelated to the inputs: no model family trained on the inputs predicts "
                 f"held-out targets better than with the targets permuted ({numbers}, p = {rel.p_value:.2f})"
-                f"{context}.",
+                f"{context}{_few(oof.n)}.",
                 hint="Check that targets and inputs are paired correctly (same order, same join key, "
                      "not shuffled or sorted separately); if they are, the inputs carry no signal about "
                      "the target and no network will learn it.",
@@ -227,3 +233,17 @@ def _split_bars(per_split: dict[str, dict]) -> Evidence:
         "series": {"balanced accuracy": [round(per_split[n]["balanced_accuracy"], 4) for n in names],
                    "by chance": [round(per_split[n]["chance"], 4) for n in names]},
     })
+
+
+def _unrelated_severity(n: int) -> Severity:
+    """An error from ``MIN_UNRELATED`` modelled samples; info below, where the test misses
+    all but strong relations."""
+    return Severity.ERROR if n >= MIN_UNRELATED else Severity.INFO
+
+
+def _few(n: int) -> str:
+    """What a finding of no relation on few samples says of its own weight."""
+    if n >= MIN_UNRELATED:
+        return ""
+    return (f"; with {n:,} samples only a strong relation can be told from none, so this is no "
+            "evidence of a pairing error")

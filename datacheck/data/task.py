@@ -28,6 +28,12 @@ SUPPORTED = ("datacheck supports single-label classification (one class per samp
 # that no model could tell apart, all of them warnings on clean data.
 MAX_WHOLE_CLASSES = 20
 CODE_SAMPLES = 5
+# Fewer distinct whole numbers can be a quantity too when each is held about once and they
+# spread over a range far wider than their count: the weights in pounds of linnerud's 20
+# athletes are 16 values from 138 to 247, read as 16 classes of one or two samples before
+# (a class_balance warning on clean data). From SPARSE_VALUES values, fewer than two samples
+# a value on average, and a range over twice their count.
+SPARSE_VALUES = 8
 # Before those two rules: whole numbers whose frequency changes smoothly from one value to the
 # next are counts or amounts (rentals per hour, items bought), even from 0 or 1. Over the
 # range's values (absent ones count 0), the mean change to the next value is at most SMOOTH
@@ -164,7 +170,13 @@ def infer_task(label_arrays: dict[str, np.ndarray], source: str) -> TaskChoice:
     # classes: CIFAR-100 with a class missing); whole floats only when contiguous
     indices = k > 0 and distinct[0] in (0, 1) and (integer or distinct[-1] - distinct[0] == k - 1)
     # codes: few values spread thinly over their range, each held by many samples (1001, 2300, ...)
-    codes = k > 0 and distinct[-1] - distinct[0] + 1 > 2 * k and len(numbers) >= CODE_SAMPLES * k
+    spread = k > 0 and distinct[-1] - distinct[0] + 1 > 2 * k
+    codes = spread and len(numbers) >= CODE_SAMPLES * k
+    if spread and not indices and k >= SPARSE_VALUES and len(numbers) < 2 * k:
+        return TaskChoice("regression", f"inferred: {'integer' if integer else 'whole-number'} target with "
+                                        f"{k:,} distinct values held about once each over a range of "
+                                        f"{distinct[-1] - distinct[0]:,.0f} (measurements); pass --task "
+                                        "classification if they are classes")
     if k <= MAX_WHOLE_CLASSES or indices or codes:
         what = (f"integer target with {k:,} distinct values" if integer
                 else f"float target of {k} distinct whole numbers")

@@ -157,6 +157,21 @@ def test_shuffled_regression_target_is_one_error_from_learnability():
     assert [f.code for f in loud(report)] == ["learnability.unrelated"]
 
 
+def test_no_relation_found_on_few_samples_is_info_not_an_error():
+    from sklearn.datasets import load_linnerud
+
+    d = load_linnerud(as_frame=True)  # 20 athletes: exercises and their weights
+    report = datacheck.profile(train=d.data.assign(target=d.target["Weight"]), checks=CHECKS, task="regression")
+    (f,) = report.by_check("learnability")
+    assert f.code == "learnability.unrelated" and f.severity.value == "info"
+    assert f.metrics["n_modelled"] == 20 and "only a strong relation" in f.message
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4))
+    report = datacheck.profile(train=(x, rng.integers(0, 3, 60)), checks=CHECKS)
+    (f,) = report.by_check("learnability")
+    assert f.code == "learnability.unrelated" and f.severity.value == "info"
+
+
 def test_weak_regression_relation_is_a_warning_only_with_enough_samples():
     rng = np.random.default_rng(0)
     for n, expected in ((2000, ("learnability.weak", "warning")), (250, ("learnability.score", "info"))):

@@ -73,6 +73,25 @@ def test_integer_codes_too_rare_to_be_classes_are_regression():
     assert _task(np.repeat(np.arange(100, 3100, 100), 4)).task == "regression"
 
 
+def test_few_whole_measurements_held_about_once_each_are_regression():
+    from sklearn.datasets import load_linnerud
+
+    weight = load_linnerud(as_frame=True).target["Weight"].to_numpy()  # 20 athletes, 16 values
+    choice = _task(weight)
+    assert choice.task == "regression" and "held about once each" in choice.reason
+    assert "--task classification" in choice.reason
+
+
+@pytest.mark.parametrize("y", [
+    np.arange(1, 13),  # 12 class indices from 1, once each
+    np.r_[np.arange(1, 11), 3, 7],  # ratings 1-10 of 12 people: not spread
+    np.repeat(np.arange(150, 250, 10), 2),  # 10 values held twice each
+    [138, 156, 157, 162, 166, 170, 176],  # too few values to tell
+])
+def test_classes_held_once_each_but_contiguous_repeated_or_few_stay_classes(y):
+    assert _task(y).task == "classification"
+
+
 def test_integer_target_with_many_values_points_to_the_override():
     assert "--task regression" in _task(np.arange(500)).reason
 
