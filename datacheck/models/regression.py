@@ -230,11 +230,14 @@ def regression_folds(codes: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.
     from sklearn.model_selection import StratifiedKFold
 
     k = n_folds(len(codes))
-    # bins of at least k samples each, so that every fold sees the whole range of the target
+    # bins of about k samples or more each, so that every fold sees the whole range of the
+    # target; tied values can leave a bin a few short, which only spreads it over fewer folds
     bins = target_bins(codes, max(1, min(10, len(codes) // k)))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(codes)), bins))
     out = []
-    for i, (train, test) in enumerate(StratifiedKFold(k, shuffle=True, random_state=seed).split(
-            np.zeros(len(codes)), bins)):
+    for i, (train, test) in enumerate(splits):
         if len(train) > MAX_TRAIN:
             train = train[stratified_sample(bins[train], MAX_TRAIN, 1, seed + i)]
         out.append((train, test))
