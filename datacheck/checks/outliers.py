@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from datacheck.checks._extremes import EXTREME_Z, ISOLATION_RATIO, RobustScale, isolation
+from datacheck.checks._leakage.stats import sample_rows
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.models import oof_skip_reason
@@ -21,7 +22,8 @@ MAX_NAMED = 3
 MIN_VALUES = 30
 # Its scale is estimated on at most this many train rows (seeded sample).
 SCALE_ROWS = 100_000
-# Modelled samples whose isolation is scored at most (seeded sample): on 200,000 x 50 inputs
+# Modelled samples whose isolation is scored at most (``sample_rows``; each score searches the
+# same reference, so a sample keeps every score's quality): on 200,000 x 50 inputs
 # the neighbour search took 0.85 s of one core, a fifth of the 1M-row table's default profile.
 MAX_SCORED = 50_000
 
@@ -182,7 +184,7 @@ class OutliersCheck(Check):
         if oof_skip_reason(ctx):
             return []
         pool, x, features = _model_inputs(ctx)
-        scored = _scored(len(pool), ctx.seed)
+        scored = sample_rows(len(pool), MAX_SCORED, ctx.seed)
         scores = np.full(len(pool), np.nan)
         scores[scored] = ctx.cached("outliers.isolation", lambda: isolation_scores(
             x[scored], ctx.seed, threads=model_threads(ctx.options)))
@@ -239,15 +241,6 @@ def _model_inputs(ctx: CheckContext):
     """The pooled samples, their reduced model inputs and their description: those of the
     out-of-fold models (no model is fit for this check)."""
     return pooled(ctx), reduced_inputs(ctx), pooled_features(ctx).description
-
-
-def _scored(n: int, seed: int) -> np.ndarray:
-    """Positions of the pooled samples whose isolation is scored: all of them, or a seeded
-    sample of ``MAX_SCORED``. Each score costs a search of the same reference, so a sample
-    keeps every score's quality and bounds the time."""
-    if n <= MAX_SCORED:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, MAX_SCORED, replace=False))
 
 
 def _column_scales(columns: np.ndarray, seed: int, threads: int = 1) -> list[ColumnScale | None]:
