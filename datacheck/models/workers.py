@@ -38,6 +38,14 @@ log = logging.getLogger(__name__)
 OFFLOAD_FROM = 10_000
 # Seconds an idle worker waits for more fits before it leaves.
 IDLE_S = 300
+# A fitted model is applied to at most this many bytes of (float64) test inputs at a time, and
+# never fewer than APPLY_MIN_ROWS rows. Gradient boosting predicts tree by tree over every row
+# it is given: rows that stay in the cache from one tree to the next are read from memory once.
+# Boosting of 10 classes (50 rounds) applied to 60,000 rows on 2 cores (2 MiB L2 each, 32 MiB
+# L3): 128 columns 3.9 s at once, 1.1 s in blocks of 4,096 rows; 256 columns 5.3 s and 1.6 s;
+# 50 and 20 columns within 5% either way. The outputs are the same, bit for bit.
+APPLY_BLOCK_BYTES = 4 << 20
+APPLY_MIN_ROWS = 1_024
 
 _lock = threading.Lock()
 # The worker's executor (None: not started yet; False: it could not start), and the future of
@@ -159,7 +167,29 @@ class _Feeder:
 def _fit_apply_here(model, x_train, y_train, x_test, output: str) -> tuple[np.ndarray | None, np.ndarray]:
     """Fit ``model``; its classes (None for a regressor) and its ``output`` on ``x_test``."""
     model.fit(x_train, y_train)
-    return getattr(model, "classes_", None), getattr(model, output)(x_test)
+    return getattr(model, "classes_", None), apply_in_blocks(getattr(model, output), x_test)
+
+
+def apply_in_blocks(method: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """``method(x)`` (a fitted model's ``predict`` or ``predict_proba``), computed on blocks of
+    rows of at most ``APPLY_BLOCK_BYTES`` of float64 each (``APPLY_MIN_ROWS`` at least).
+
+    Parameters
+    ----------
+    method : callable
+        Maps (m, d) inputs to (m,) or (m, K) outputs, row by row.
+    x : numpy.ndarray
+        (n, d) inputs.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``method(x)``.
+    """
+    rows = max(APPLY_MIN_ROWS, APPLY_BLOCK_BYTES // (8 * max(x.shape[1], 1)))
+    if len(x) <= rows:
+        return method(x)
+    return np.concatenate([method(x[lo:lo + rows]) for lo in range(0, len(x), rows)])
 
 
 def _fit_apply(model, x_train, y_train, x_test, output: str) -> tuple[np.ndarray | None, np.ndarray]:

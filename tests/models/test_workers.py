@@ -215,3 +215,25 @@ def test_without_a_worker_process_every_fit_runs_here(data, monkeypatch):
     out = workers.fit_all(_jobs(folds), x, y, "predict", beside=True)
     for (_, got), want in zip(out, _here(_jobs(folds), x, y)):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("output", ["predict", "predict_proba"])
+def test_a_model_applied_in_blocks_gives_its_output_on_all_rows(output, monkeypatch):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2500, 4))
+    y = (x[:, 0] + x[:, 1] ** 2 > 1).astype(int) + (x[:, 2] > 1)
+    model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(x, y)
+    # 4 columns of float64: blocks of 1,000 rows, the last one short
+    monkeypatch.setattr(workers, "APPLY_BLOCK_BYTES", 32_000)
+    monkeypatch.setattr(workers, "APPLY_MIN_ROWS", 10)
+    calls = []
+
+    def method(rows):
+        calls.append(len(rows))
+        return getattr(model, output)(rows)
+
+    got = workers.apply_in_blocks(method, x)
+    assert calls == [1000, 1000, 500]
+    np.testing.assert_array_equal(got, getattr(model, output)(x))
