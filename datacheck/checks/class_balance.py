@@ -32,16 +32,17 @@ def _names(classes: list[str], codes: np.ndarray) -> list[str]:
     return [classes[c] for c in codes]
 
 
-def _bars(title: str, classes: list[str], series: dict[str, np.ndarray], train: np.ndarray) -> Evidence:
-    """Bars of per-class values per split; past ``MAX_BARS`` classes, the rarest and the most
-    common in train."""
+def _bars(title: str, classes: list[str], series: dict[str, np.ndarray], train: np.ndarray,
+          percent: bool = False) -> Evidence:
+    """Bars of per-class values per split (shares shown as percentages where ``percent``);
+    past ``MAX_BARS`` classes, the rarest and the most common in train."""
     keep = np.arange(len(classes))
     if len(keep) > MAX_BARS:
         order = np.argsort(train, kind="stable")
         keep = np.sort(np.concatenate((order[:MAX_BARS // 2], order[-MAX_BARS // 2:])))
     series = {k: np.asarray(v)[keep].tolist() for k, v in series.items()}
     return Evidence("bars", title, {"labels": [classes[c] for c in keep], "series": series,
-                                    "n_labels": len(classes)})
+                                    "n_labels": len(classes), "percent": percent})
 
 
 def _samples_of(ctx: CheckContext, split: str, y: np.ndarray,
@@ -326,4 +327,4 @@ class ClassBalanceCheck(Check):
             metrics={"total_variation": round(observed, 4), "g_statistic": round(g, 2),
                      "degrees_of_freedom": dof, "z_score": round(z, 2)},
             evidence=[_bars(f"Class proportions, train vs {name}", [ctx.classes[c] for c in codes],
-                            {"train": p_train, name: p_other}, tc)])
+                            {"train": p_train, name: p_other}, tc, percent=True)])

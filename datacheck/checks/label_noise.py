@@ -496,4 +496,5 @@ def _bars(est, names: list[str]) -> Evidence:
         "series": {"suspects (share of the class)": np.round(est.class_ratio[keep], 4).tolist(),
                    "most confident predictions labelled otherwise": np.round(est.anchor_ratio[keep], 4).tolist()},
         "n_labels": len(names),
+        "percent": True,
     })

@@ -9,7 +9,7 @@ chart's size depends on the chart, never on the dataset.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,14 @@ def fmt_pct(share: float) -> str:
     """A share in [0, 1] as a percentage with sensible precision."""
     pct = 100.0 * share
     return f"{pct:.0f}%" if pct >= 10 or pct == 0 else f"{pct:.2g}%"
+
+
+def value_format(data: Mapping[str, Any]) -> Callable[[Any], str]:
+    """How a chart's values read: as percentages (``fmt_pct``) where ``data["percent"]`` is
+    true (values are shares in [0, 1]), else compactly (``fmt_num``)."""
+    if plain(data.get("percent")) is True:
+        return lambda v: fmt_pct(float(v)) if isinstance(v, (int, float, np.number)) else fmt_num(v)
+    return fmt_num
 
 
 def series_colors(names: Iterable[str]) -> dict[str, str]:
@@ -260,6 +268,7 @@ def bars_svg(data: Mapping[str, Any]) -> Chart:
     elif total > len(labels):
         note = f"Showing {len(keep)} of {total:,} labels: those held in the evidence."
     colors = series_colors(names)
+    fmt = value_format(data)
     shown = [labels[i] for i in keep]
     label_w = min(max(CHAR_W * len(s) for s in shown), 190) + 12
     body, legend_h = _legend(names, colors, label_w, 0, WIDTH - label_w) if len(names) > 1 else ([], 0)
@@ -280,8 +289,8 @@ def bars_svg(data: Mapping[str, Any]) -> Chart:
                 w = max(frame.sx(max(v, 0.0)) - label_w, 0.0)
                 body.append(f'<rect x="{label_w:.1f}" y="{by:.1f}" width="{w:.1f}" '
                             f'height="{bar_h - 1:.1f}" fill="{colors[name]}"><title>'
-                            f'{escape(name)}: {escape(fmt_num(v))}</title></rect>')
-                body.append(_text(label_w + w + 4, by + bar_h - 2, fmt_num(v), cls="value"))
+                            f'{escape(name)}: {escape(fmt(v))}</title></rect>')
+                body.append(_text(label_w + w + 4, by + bar_h - 2, fmt(v), cls="value"))
             else:
                 body.append(_text(label_w + 4, by + bar_h - 2, "—", cls="value"))
     body += frame.x_axis()

@@ -104,3 +104,14 @@ def test_every_builtin_kind_has_both_renderers(tmp_path):
 def test_a_kind_name_is_registered_once(stars_kind):
     with pytest.raises(ValueError, match="already registered"):
         evidence.register(stars_kind)
+
+
+def test_bars_of_shares_read_as_percentages():
+    data = {"labels": ["cat", "dog"], "series": {"train": [0.07648, 0.005736], "test": [0.5, 0.0]}}
+    shares = Evidence("bars", "Class proportions", {**data, "percent": True})
+    assert "cat: train 7.6%, test 50%" in evidence_text(shares)
+    assert "dog: train 0.57%, test 0%" in evidence_text(shares)
+    page = render_html(_report(shares))
+    assert ">7.6%<" in page and ">0.57%<" in page and "0.07648" not in page
+    # without the flag, the same values read as numbers
+    assert "cat: train 0.07648, test 0.5" in evidence_text(Evidence("bars", "Values", data))

@@ -18,7 +18,8 @@ def terminal(data: Mapping[str, Any]) -> str:
     if not labels or not isinstance(series, Mapping) or not series:
         raise ValueError("bars need 'labels' and 'series'")
     values = {str(name): plots.plain(v) for name, v in series.items()}
-    lines = [f"{label}: " + ", ".join(f"{name} {plots.fmt_num(v[i] if i < len(v) else None)}"
+    fmt = plots.value_format(data)
+    lines = [f"{label}: " + ", ".join(f"{name} {fmt(v[i] if i < len(v) else None)}"
                                       for name, v in values.items())
              for i, label in enumerate(labels[:MAX_LINES])]
     total = max(int(plots.field(data, "n_labels", default=len(labels)) or len(labels)), len(labels))
@@ -28,4 +29,5 @@ def terminal(data: Mapping[str, Any]) -> str:
 
 
 register(EvidenceKind("bars", "``labels``, ``series``: name -> values; ``n_labels``: how many labels "
-                                "there are when ``labels`` holds some of them", chart(plots.bars_svg), terminal))
+                                "there are when ``labels`` holds some of them; ``percent``: true when "
+                                "the values are shares, shown as percentages", chart(plots.bars_svg), terminal))
