@@ -39,8 +39,8 @@ def run_checks(ctx: CheckContext, checks: Iterable[Check]) -> tuple[list[CheckOu
 
     Notes
     -----
-    Where the model fits run in one thread while more CPUs are available (a narrow table:
-    ``models.oof.fits_beside``), the checks that fit the models (``Check.fits_models``) run
+    Where the model fits run in one thread while more CPUs are available (a table, or few
+    samples: ``models.oof.fits_beside``), the checks that fit the models (``Check.fits_models``) run
     one after the other in a second thread, beside the others: their fits are mostly Python
     steps that hold the GIL, the others' mostly numpy loops that release it. Every BLAS and
     OpenMP pool then runs one thread, and warnings are ignored. The findings are those of a

@@ -25,7 +25,7 @@ import numpy as np
 
 from datacheck.models.estimators import (HGB_FROM, PROBE_TEST, PROBE_TRAIN, SCREENED_FEATURES, SCREENED_ROUNDS,
                                          probe_booster)
-from datacheck.models.oof import (DEFAULT_MAX_SAMPLES, MAX_TRAIN, PARALLEL_WIDTH, SINGLE_THREAD_BELOW, fit_threads,
+from datacheck.models.oof import (DEFAULT_MAX_SAMPLES, MAX_TRAIN, SINGLE_THREAD_BELOW, fit_threads,
                                   fits_beside, model_threads, n_folds, pooled, pooled_features, reduced_inputs,
                                   sub_steps, threadpool_limits_to)
 from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
@@ -187,8 +187,8 @@ def start_worker_early(dataset, options: dict) -> None:
     """Start the worker process of ``workers.fit_all`` now where the regression models will
     send it gradient boosting fits, judged from the loaded dataset before its scan.
 
-    That is a regression table narrower than ``oof.PARALLEL_WIDTH`` columns (its fits run in
-    one thread) with CPUs to spare (``oof.model_threads``), whose labelled rows give folds of
+    That is a regression table (its fits run in one thread, ``oof.fit_threads``) with CPUs
+    to spare (``oof.model_threads``), whose labelled rows give folds of
     ``workers.OFFLOAD_FROM`` training samples or more. The worker takes a second or two to
     start; begun while the data is scanned and the model libraries are imported, it is ready
     for the first fold. Started after the scan instead, a fresh profile of 100,000 x 50 took
@@ -212,7 +212,7 @@ def start_worker_early(dataset, options: dict) -> None:
         return
     n = min(labelled, int(options.get("noise_max_samples", DEFAULT_MAX_SAMPLES)))
     smallest_train = n - -(-n // n_folds(n))  # a fold's training part, before the MAX_TRAIN cap
-    if 0 < width < PARALLEL_WIDTH and min(MAX_TRAIN, smallest_train) >= workers.OFFLOAD_FROM:
+    if width > 0 and min(MAX_TRAIN, smallest_train) >= workers.OFFLOAD_FROM:
         workers.start()
 
 

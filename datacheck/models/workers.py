@@ -3,7 +3,7 @@
 A gradient boosting fit is mostly Python steps (a few per tree node) that hold the GIL: two
 fits in two threads of one process took as long as one after the other (1.0-1.2x on 25,000 x 50
 regression folds), in two processes half as long. Where the model fits run in one thread
-while more CPUs are available (``oof.fits_beside``: a narrow table), ``fit_all`` fits the
+while more CPUs are available (``oof.fits_beside``: a table), ``fit_all`` fits the
 jobs from the first here while a worker process takes the large boosting fits from the last,
 one at a time; the worker fits in one thread too, so every fit gives what it gives here.
 Measured on 2 cores against fitting everything here: a regression on 100,000 x 50 (both

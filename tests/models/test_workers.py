@@ -180,7 +180,7 @@ def test_what_breaks_the_early_start_is_left_to_the_checks(sample_data, monkeypa
     (20_000, 10, "regression", 2, True),
     (20_000, 10, "regression", 1, False),  # no CPU to spare
     (20_000, 10, "classification", 2, False),  # boosting only where the probe says it pays
-    (20_000, 200, "regression", 2, False),  # a wide table's fits use both CPUs
+    (20_000, 200, "regression", 2, True),  # a wide table's fits run in one thread too
     (5_000, 10, "regression", 2, False),  # folds below OFFLOAD_FROM
 ])
 def test_the_early_start_guesses_from_the_loaded_table(monkeypatch, rows, columns, task, cpus, started):
