@@ -8,6 +8,7 @@ from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
 from datacheck.models import (oof_skip_reason, out_of_fold, regression_out_of_fold, regression_relation, relation,
                               split_relation, target_noise)
+from datacheck.models.permutation import WEAK_SKILL
 from datacheck.models.residuals import DEFAULT_CUT
 from datacheck.report.findings import Evidence, Finding, Severity
 
@@ -37,9 +38,9 @@ class LearnabilityCheck(Check):
     on a few seeded shufflings of the labels) gives the score labels unrelated to the inputs
     would reach. Labels are called unrelated only when no model family finds signal: where
     the main models (linear, kernel and neighbour models on reduced inputs) score no better
-    than the permuted labels, gradient boosting on the unreduced features that best split
-    the labels one at a time is tried too, so a label carried by one column of thousands or
-    by a threshold is not mistaken for a shuffled one; and labels whose out-of-fold accuracy
+    than the permuted labels, or only weakly, gradient boosting on the unreduced features
+    that best split the labels one at a time is tried too, so a label carried by one column
+    of thousands or by a threshold is not mistaken for a shuffled or a weak one; and labels whose out-of-fold accuracy
     clearly beats always predicting the commonest class are related whatever the balanced
     accuracy (a class of a handful of samples makes that one noisy). Labels no better than
     chance for every family are an error (info below ``MIN_UNRELATED`` modelled samples,
@@ -53,7 +54,7 @@ class LearnabilityCheck(Check):
     On a regression target the skill is the cross-validated R² of the better of ridge
     regression and gradient boosting (or their average); the permutation test compares the
     correlation of held-out predictions with the target against a cheap ridge model's on
-    permuted targets, and the screened family is tried where both find nothing. A
+    permuted targets, and the screened family is tried where both find nothing or little. A
     target no family predicts better than permuted is an error; an R² below ``weak_skill``
     a warning from ``MIN_WEAK`` samples, computed without the targets ``label_noise``
     finds contradicted (a few targets ten times too large wreck an R², not the relation).
@@ -72,7 +73,7 @@ class LearnabilityCheck(Check):
     needs = ("labels",)
     fits_models = True
     params = {
-        "weak_skill": Param(0.1, "Skill (balanced accuracy scaled so chance is 0 and perfect is 1; R² for a "
+        "weak_skill": Param(WEAK_SKILL, "Skill (balanced accuracy scaled so chance is 0 and perfect is 1; R² for a "
                             "regression target; for ordered grades, the squared rank correlation of the "
                             "predicted and given grade too) below which a learnable relation counts as weak.",
                             float, 0, 1,
@@ -89,7 +90,7 @@ class LearnabilityCheck(Check):
         if ctx.is_regression:
             return self._run_regression(ctx)
         oof = out_of_fold(ctx)
-        rel = relation(ctx, self.config["n_permutations"])
+        rel = relation(ctx, self.config["n_permutations"], self.config["weak_skill"])
         per_split = split_relation(oof)
         metrics = {
             "balanced_accuracy": round(rel.best_balanced_accuracy, 4),
@@ -149,7 +150,7 @@ class LearnabilityCheck(Check):
     def _run_regression(self, ctx: CheckContext) -> list[Finding]:
         """Cross-validated R² against permuted targets."""
         oof = regression_out_of_fold(ctx)
-        rel = regression_relation(ctx, self.config["n_permutations"])
+        rel = regression_relation(ctx, self.config["n_permutations"], self.config["weak_skill"])
         metrics = {
             "r2": round(rel.best_r2, 4), "main_models_r2": round(rel.r2, 4), "found_by": rel.found_by,
             "r2_by_model": {name: round(v, 4) for name, v in oof.r2.items()},

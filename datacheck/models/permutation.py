@@ -12,7 +12,9 @@ samples: balanced accuracy z = 2.0, accuracy 0.51 against 0.44 over 6,497 sample
 Labels count as unrelated only when no model family finds signal: where the main models (on
 reduced inputs) fail, the second family (gradient boosting on screened, unreduced features,
 scored like the cheap model) is tried before the labels are called unrelated, so a label
-carried by one column of thousands, or by a threshold, is not mistaken for a shuffled one. The
+carried by one column of thousands, or by a threshold, is not mistaken for a shuffled one;
+and before the main models' skill is called weak, so such a label is not called weakly
+related either. The
 per-split check compares each split's out-of-fold accuracy with the agreement that chance
 gives its own class frequencies.
 """
@@ -33,6 +35,9 @@ PERMUTATION_SAMPLES = 2_000
 PERMUTATION_FOLDS = 3
 # z-score above the permutation null from which labels count as related to the inputs
 RELATED_Z = 3.0
+# Skill below which the relation counts as weak (learnability's default ``weak_skill``): the
+# second family is tried before such a claim too.
+WEAK_SKILL = 0.1
 
 
 @dataclass(frozen=True)
@@ -88,13 +93,14 @@ class Relation:
     related: bool
 
 
-def relation(ctx, n_permutations: int = 10) -> Relation:
-    """The cached relation test of ``ctx`` (shared by learnability and label_noise)."""
+def relation(ctx, n_permutations: int = 10, weak_skill: float = WEAK_SKILL) -> Relation:
+    """The cached relation test of ``ctx`` (shared by learnability and label_noise); below
+    ``weak_skill`` the main models' skill is a weak claim, checked with the second family."""
     def build():
         oof = out_of_fold(ctx)
         advance = sub_steps(ctx, f"permutation test ({n_permutations} shuffled-label fits)", n_permutations + 1)
-        return _relation(oof, n_permutations, ctx.seed, lambda: model_inputs(ctx), advance)
-    return ctx.cached(f"relation:{n_permutations}", build)
+        return _relation(oof, n_permutations, ctx.seed, lambda: model_inputs(ctx), advance, weak_skill)
+    return ctx.cached(f"relation:{n_permutations}:{weak_skill}", build)
 
 
 def balanced_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
@@ -105,8 +111,10 @@ def balanced_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
     return float(np.mean(hits[present] / support[present])) if present.any() else 0.0
 
 
-def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs, advance=None) -> Relation:
-    """The relation test; ``inputs()`` gives the unreduced features for the second family;
+def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs, advance=None,
+              weak_skill: float = WEAK_SKILL) -> Relation:
+    """The relation test; ``inputs()`` gives the unreduced features for the second family,
+    tried where the main models find no signal or a skill below ``weak_skill``;
     ``advance(1)`` after each of its ``n_permutations + 1`` fits."""
     advance = advance or (lambda n: None)
     y, k = oof.y, oof.proba.shape[1]
@@ -135,9 +143,10 @@ def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs, advance=No
     null_mean = float(null.mean()) if len(null) else chance
     null_std = float(max(null.std(ddof=1) if len(null) > 1 else 0.0, analytic))
     best, found_by = observed, "the main models"
-    if _z(score, null_mean, null_std) < RELATED_Z:
-        # no signal on the reduced inputs: does another family find some? (scored like the
-        # cheap model, on the same subsample, against the same null)
+    if _z(score, null_mean, null_std) < RELATED_Z or (observed - chance) / (1 - chance) < weak_skill:
+        # no signal on the reduced inputs, or little: does another family find more? (scored
+        # like the cheap model, on the same subsample, against the same null) A label carried
+        # by one column of a thousand is found weakly, if at all, on their PCA components
         raw = inputs()[sub]
         with _one_thread():
             other = _cv_score(raw, y_s, k, seed, screened_boosting(raw.shape[1], seed))

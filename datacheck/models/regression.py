@@ -28,7 +28,7 @@ from datacheck.models.estimators import (HGB_FROM, PROBE_TEST, PROBE_TRAIN, SCRE
 from datacheck.models.oof import (DEFAULT_MAX_SAMPLES, MAX_TRAIN, SINGLE_THREAD_BELOW, fit_threads,
                                   fits_beside, model_threads, n_folds, pooled, pooled_features, reduced_inputs,
                                   sub_steps, threadpool_limits_to)
-from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z
+from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z, WEAK_SKILL
 from datacheck.models import workers
 from datacheck.models.pool import Pool
 from datacheck.scan.sample import stratified_sample, target_bins
@@ -366,16 +366,18 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
     return out
 
 
-def regression_relation(ctx, n_permutations: int = 10) -> RegressionRelation:
+def regression_relation(ctx, n_permutations: int = 10, weak_skill: float = WEAK_SKILL) -> RegressionRelation:
     """The cached permutation test of a regression target (shared by learnability and
-    label_noise)."""
+    label_noise); the screened family is tried where the main models find no relation, or an
+    R² below ``weak_skill``."""
     def build():
         oof = regression_out_of_fold(ctx)
-        return _relation(oof, n_permutations, ctx.seed, lambda: pooled_features(ctx).x)
-    return ctx.cached(f"regression_relation:{n_permutations}", build)
+        return _relation(oof, n_permutations, ctx.seed, lambda: pooled_features(ctx).x, weak_skill)
+    return ctx.cached(f"regression_relation:{n_permutations}:{weak_skill}", build)
 
 
-def _relation(oof: RegressionOutOfFold, n_permutations: int, seed: int, inputs) -> RegressionRelation:
+def _relation(oof: RegressionOutOfFold, n_permutations: int, seed: int, inputs,
+              weak_skill: float = WEAK_SKILL) -> RegressionRelation:
     y = oof.target
     sub = np.arange(len(y))
     if len(y) > PERMUTATION_SAMPLES:
@@ -397,7 +399,7 @@ def _relation(oof: RegressionOutOfFold, n_permutations: int, seed: int, inputs) 
     # a floor for few permutations: the spread of the correlation of independent predictions
     null_std = float(max(null_corr.std(ddof=1) if len(null_corr) > 1 else 0.0, 1.0 / np.sqrt(len(sub))))
     best, found_by = oof.best_r2, "the main models"
-    if _z(score, null_mean, null_std) < RELATED_Z:
+    if _z(score, null_mean, null_std) < RELATED_Z or best < weak_skill:
         raw = inputs()[sub]
 
         def screened(target):

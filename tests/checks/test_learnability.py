@@ -102,6 +102,18 @@ def test_label_in_one_column_of_thousands_is_not_unrelated():
     assert "screened" in f.message
 
 
+def test_label_set_by_one_column_of_a_thousand_is_not_called_weak():
+    # ten classes, the deciles of one column among 1,000: the main models on PCA components
+    # find a little (z above 3, skill under 0.1); the screened family finds all of it
+    x = np.random.default_rng(1).normal(size=(1000, 1000)).astype(np.float32)
+    y = np.digitize(x[:, 3], np.quantile(x[:, 3], np.linspace(0, 1, 11)[1:-1]))
+    report = datacheck.profile(train=(x, y), checks=["learnability"], seed=1)
+    (f,) = report.by_check("learnability")
+    assert f.code == "learnability.score", f.message
+    assert f.metrics["main_models_balanced_accuracy"] < 0.25 and f.metrics["balanced_accuracy"] > 0.6
+    assert "screened" in f.metrics["found_by"]
+
+
 def test_threshold_label_on_a_wide_table_is_quiet():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(1000, 500)).astype(np.float32)
@@ -193,6 +205,16 @@ def test_regression_target_in_one_column_of_thousands_is_not_unrelated():
     assert not loud(report), [f.message for f in loud(report)]
     (f,) = report.by_check("learnability")
     assert f.metrics["r2"] > 0.5 and "screened" in f.metrics["found_by"]
+
+
+def test_regression_target_set_by_one_column_of_a_thousand_is_not_called_weak():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 1000)).astype(np.float32)
+    y = 3.0 * (x[:, 3] > 0) + rng.normal(size=1000)  # R² about 0.7 from one column
+    report = datacheck.profile(train=(x, y), checks=["learnability"], task="regression")
+    (f,) = report.by_check("learnability")
+    assert f.code == "learnability.score", f.message
+    assert f.metrics["main_models_r2"] < 0.1 and f.metrics["r2"] > 0.5 and "screened" in f.metrics["found_by"]
 
 
 def test_outlying_targets_do_not_make_the_relation_look_weak():
