@@ -67,9 +67,17 @@ KERNEL_COMPONENTS = 1000
 MAP_ROWS = 8_192
 # Tables wider than this are reduced with PCA before the kernel model.
 MAX_TABLE_WIDTH = 256
-# The second family: features kept by univariate screening, and its boosting rounds.
+# The second family: features kept by univariate screening, and its boosting rounds (at a
+# learning rate of 0.2).
 SCREENED_FEATURES = 32
 SCREENED_ROUNDS = 50
+# ...and where it only tests whether the labels are related at all (the relation test, on a
+# subsample): fewer, larger steps. On 22 tables (a label on one column of 1,000, 30% and 40%
+# of it flipped, its deciles, 60% of them random, a rare threshold, XOR of two columns, random
+# labels, two and ten classes; a square on 5,000 x 50; two seeds) 20 rounds at 0.5 gave the
+# verdicts of 50 at 0.2, z-scores within 1.7, in 0.4x the time (10 classes: 1.09 s to 0.44 s).
+TEST_ROUNDS = 20
+TEST_RATE = 0.5
 # Thresholds per feature tried by the screening (``split_gain``).
 SPLIT_CUTS = 256
 
@@ -351,7 +359,7 @@ class RidgeNull:
         return self.classes_[decision.argmax(axis=1)]
 
 
-def screened_boosting(d: int, seed: int) -> Callable:
+def screened_boosting(d: int, seed: int, rounds: int = SCREENED_ROUNDS, learning_rate: float = 0.2) -> Callable:
     """The second family: univariate screening (best single split) then gradient boosting.
 
     Parameters
@@ -360,6 +368,8 @@ def screened_boosting(d: int, seed: int) -> Callable:
         Input width.
     seed : int
         Seed of the boosting.
+    rounds, learning_rate : int, float
+        Of the boosting (``TEST_ROUNDS`` and ``TEST_RATE`` where it only tests for a relation).
 
     Returns
     -------
@@ -373,7 +383,7 @@ def screened_boosting(d: int, seed: int) -> Callable:
 
     return lambda: make_pipeline(
         SelectKBest(split_gain, k=min(SCREENED_FEATURES, d)),
-        HistGradientBoostingClassifier(max_iter=SCREENED_ROUNDS, max_depth=3, learning_rate=0.2,
+        HistGradientBoostingClassifier(max_iter=rounds, max_depth=3, learning_rate=learning_rate,
                                        early_stopping=False, random_state=seed))
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datacheck.models.estimators import cheap_factory, null_factory, screened_boosting
+from datacheck.models.estimators import TEST_RATE, TEST_ROUNDS, cheap_factory, null_factory, screened_boosting
 from datacheck.models.oof import OutOfFold, model_inputs, out_of_fold, sub_steps
 from datacheck.scan.sample import stratified_sample
 
@@ -149,7 +149,7 @@ def _relation(oof: OutOfFold, n_permutations: int, seed: int, inputs, advance=No
         # by one column of a thousand is found weakly, if at all, on their PCA components
         raw = inputs()[sub]
         with _one_thread():
-            other = _cv_score(raw, y_s, k, seed, screened_boosting(raw.shape[1], seed))
+            other = _cv_score(raw, y_s, k, seed, screened_boosting(raw.shape[1], seed, TEST_ROUNDS, TEST_RATE))
         if other > score:
             score = best = other
             found_by = "gradient boosting on screened features"
