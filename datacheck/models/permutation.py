@@ -14,9 +14,8 @@ reduced inputs) fail, the second family (gradient boosting on screened, unreduce
 scored like the cheap model) is tried before the labels are called unrelated, so a label
 carried by one column of thousands, or by a threshold, is not mistaken for a shuffled one;
 and before the main models' skill is called weak, so such a label is not called weakly
-related either. The
-per-split check compares each split's out-of-fold accuracy with the agreement that chance
-gives its own class frequencies.
+related either. The per-split check compares each split's out-of-fold accuracy with the
+agreement that chance gives its own class frequencies.
 """
 
 from __future__ import annotations
