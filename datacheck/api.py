@@ -254,12 +254,12 @@ def profile(path_or_train: Any = None, *, train: Any = None, val: Any = None, te
                       engine=running, seed=int(seed))
     ctx = CheckContext(dataset, result, {"seed": int(seed), "workers": workers, **options}, progress=progress)
     finish_imports()
-    outcomes, findings = run_checks(ctx, selected)
+    columns: list[dict] = []  # the overview is built while the model checks run
+    outcomes, findings = run_checks(ctx, selected, meanwhile=lambda: columns.extend(column_overview(result, selected)))
     if smoke:
         settings = {"batch_size": batch_size, "seed": int(seed), **(smoke if isinstance(smoke, dict) else {})}
         more_outcomes, more_findings = run_smoke(dataset, settings)
         outcomes += more_outcomes
         findings += more_findings
-    columns = column_overview(result, selected)
     return Report(source=dataset.source, dataset=summarize(dataset, result), checks=tuple(outcomes),
                   findings=tuple(findings), columns=tuple(columns), sample_index=ctx.sample_index())

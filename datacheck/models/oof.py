@@ -108,15 +108,28 @@ def validate_options(options: dict) -> None:
 
 
 def oof_skip_reason(ctx) -> str | None:
-    """Why out-of-fold probabilities cannot be computed for ``ctx``, or None (cheap)."""
+    """Why out-of-fold probabilities cannot be computed for ``ctx``, or None (builds the
+    features, cached, to see that some column varies)."""
+    reason = _pool_skip_reason(ctx)
+    if reason is None and not _features(ctx).x.shape[1]:
+        return NO_FEATURES
+    return reason
+
+
+NO_FEATURES = "the dataset has no features a model can read"
+
+
+def _pool_skip_reason(ctx) -> str | None:
+    """What ``oof_skip_reason`` tells from the pool alone (cheap): too few labelled samples
+    or classes, or no kind of features."""
     pool = _pool(ctx)
     if ctx.is_regression:
         if len(pool) < MIN_REGRESSION or len(np.unique(pool.y)) < 2:
             return f"needs at least {MIN_REGRESSION} labelled samples with more than one target value"
     elif len(np.unique(pool.y)) < 2:
         return f"needs at least two classes with {N_FOLDS} or more labelled samples each"
-    if _feature_kind(ctx, pool) is None or not _features(ctx).x.shape[1]:
-        return "the dataset has no features a model can read"
+    if _feature_kind(ctx, pool) is None:
+        return NO_FEATURES
     return None
 
 
@@ -208,10 +221,16 @@ def reduced_inputs(ctx) -> np.ndarray:
 
 
 def fits_beside(ctx) -> bool:
-    """Whether the model fits of ``ctx`` run in one thread (``fit_threads``: a table, or few
-    samples) while more are available, so that other work can use the rest."""
-    feats = _features(ctx)
-    return model_threads(ctx.options) > 1 and fit_threads(feats.x, feats.kind, ctx.options) == 1
+    """Whether models may be fitted for ``ctx`` (as far as the pool tells) in one thread
+    (``fit_threads``: a table, or few samples) while more are available, so that other work
+    can use the rest.
+
+    Cheap: it reads the pool, not the features, so that the runner can decide before any
+    model input is built (the features are then built beside the other checks)."""
+    if _pool_skip_reason(ctx) is not None or model_threads(ctx.options) < 2:
+        return False
+    pool = _pool(ctx)
+    return _feature_kind(ctx, pool) == "table" or len(pool) < SINGLE_THREAD_BELOW
 
 
 def model_inputs(ctx) -> np.ndarray:

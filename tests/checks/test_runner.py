@@ -115,3 +115,48 @@ def test_what_the_second_thread_raises_is_raised_by_join_and_frees_its_waiters()
     with pytest.raises(ZeroDivisionError):
         lane.join()
     assert freed.is_set() and lane.thread.daemon
+
+
+def _beside_ctx(monkeypatch):
+    monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: 2)
+    dataset = load(SAMPLE / "defect_target_leakage.csv")
+    return CheckContext(dataset, scan(dataset), {"seed": 0, "workers": 2})
+
+
+def test_the_second_thread_is_decided_from_the_pool_before_any_model_input_is_built(monkeypatch):
+    from datacheck.checks.label_noise import LabelNoiseCheck
+    from datacheck.checks.runner import _models_beside
+    from datacheck.models.oof import fit_threads, model_inputs, model_threads
+
+    ctx = _beside_ctx(monkeypatch)
+    assert _models_beside(ctx, [ClassBalanceCheck(), LabelNoiseCheck()])
+    assert ctx.peek("oof_features") is None  # built in the second thread, beside the others
+    # the decision the built inputs give
+    assert model_threads(ctx.options) > 1 and fit_threads(model_inputs(ctx), "table", ctx.options) == 1
+    one = CheckContext(ctx.dataset, ctx.scan, {"seed": 0, "workers": 1})
+    assert not _models_beside(one, [ClassBalanceCheck(), LabelNoiseCheck()])
+
+
+def test_the_callers_work_runs_in_this_thread_while_the_model_checks_still_run(monkeypatch):
+    import threading
+
+    from datacheck.checks.label_noise import LabelNoiseCheck
+
+    overview_done = threading.Event()
+    seen = {}
+
+    class _Waiting(LabelNoiseCheck):
+        def run(self, ctx):
+            seen["done_while_running"] = overview_done.wait(timeout=30)
+            return super().run(ctx)
+
+    def meanwhile():
+        seen["thread"] = threading.current_thread()
+        overview_done.set()
+
+    outcomes, _ = run_checks(_beside_ctx(monkeypatch), [ClassBalanceCheck(), _Waiting()], meanwhile=meanwhile)
+    assert seen == {"thread": threading.main_thread(), "done_while_running": True}
+    assert [o.status.value for o in outcomes][0] == "passed" and outcomes[1].status.value != "errored"
+    calls = []
+    run_checks(_beside_ctx(monkeypatch), [ClassBalanceCheck()], meanwhile=lambda: calls.append(1))
+    assert calls == [1]  # no second thread: once, after the checks
