@@ -154,3 +154,20 @@ def test_regression_model_fits_advance_their_bars():
     for d in fits + refits:
         total, done = bars[d]
         assert total > 1 and done == total, (d, bars[d])
+
+
+def test_a_large_boosting_fit_shows_its_rounds(monkeypatch):
+    from datacheck.models import estimators, oof, workers
+
+    # boosting joins on a small table that needs it (XOR), and counts as large
+    monkeypatch.setattr(oof, "HGB_FROM", 1000)
+    monkeypatch.setattr(estimators, "HGB_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 6))
+    y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)
+    assert estimators.boosting_pays(x, y, np.arange(1500), np.arange(1500, 3000), 0)
+    progress, bars = _recorder()
+    datacheck.profile(train=(x, y), checks=["learnability"], progress=progress, workers=1)
+    rounds = {d: bars[d] for d in bars if d.startswith("gradient boosting on ")}
+    assert rounds and all(total == 100 and done == total for total, done in rounds.values()), bars

@@ -184,7 +184,8 @@ def _compute(ctx) -> OutOfFold:
     proba, model = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed,
                                   steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, "
                                                                      f"{len(y):,} samples)", total),
-                                  threads=fit_threads(x, feats.kind, ctx.options), beside=fits_beside(ctx))
+                                  threads=fit_threads(x, feats.kind, ctx.options), beside=fits_beside(ctx),
+                                  rounds=lambda description, total: sub_steps(ctx, description, total))
     if ctx.options.get("noise_model", "auto") == "cnn":
         if feats.image_shape is None:
             notes.append("noise_model='cnn' needs image inputs; the default models were used")
@@ -287,9 +288,10 @@ def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1,
-                   beside=False) -> tuple[np.ndarray, str]:
+                   beside=False, rounds=None) -> tuple[np.ndarray, str]:
     """Average probabilities of the chosen scikit-learn models, fold by fold; ``steps(total)``
-    gives the ``advance(n)`` of a bar over the fits, if any.
+    gives the ``advance(n)`` of a bar over the fits, if any, and ``rounds`` opens bars over
+    the rounds of large boosting fits (``_fit_proba``).
 
     On a large table gradient boosting joins the linear model only where a cheap probe on
     the first fold shows that it predicts better (``estimators.boosting_pays``); ``beside``
@@ -307,7 +309,7 @@ def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1,
     factories = model_factories(kind, n_train, x.shape[1], seed, boosting_pays=pays,
                                 threads=1 if together > 1 else threads)
     advance = steps(len(folds) * len(factories)) if steps is not None else None
-    return _fit_proba(x, y, n_classes, folds, factories, advance, threads, together, beside)
+    return _fit_proba(x, y, n_classes, folds, factories, advance, threads, together, beside, rounds)
 
 
 def model_threads(options: dict | None = None) -> int:
@@ -387,7 +389,7 @@ def sub_steps(ctx, description: str, total: int):
 
 
 def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
-               together=1, beside=False) -> tuple[np.ndarray, str]:
+               together=1, beside=False, rounds=None) -> tuple[np.ndarray, str]:
     """Average out-of-fold probabilities of the given (name, factory) models.
 
     Parameters
@@ -413,6 +415,9 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
     beside : bool
         Whether large gradient boosting fits may go to a worker process (``workers.fit_all``;
         ``fits_beside``), when the folds are fitted one after the other.
+    rounds : callable, optional
+        ``rounds(description, total)``: a bar over the rounds of each large boosting fit
+        made here, when the folds are fitted one after the other (``workers.fit_all``).
 
     Returns
     -------
@@ -447,7 +452,7 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
             run_blocks(fit_fold, range(len(folds)), workers=together)
         else:
             jobs = [(name, make, train, test) for train, test in folds for name, make in factories]
-            for (_, _, _, test), fitted in zip(jobs, fit_all(jobs, x, y, "predict_proba", beside, advance)):
+            for (_, _, _, test), fitted in zip(jobs, fit_all(jobs, x, y, "predict_proba", beside, advance, rounds)):
                 add(test, fitted)  # summed in the order of a fit after the other
     proba /= len(factories)
     # a class absent from a training fold got no probability there; renormalize

@@ -173,7 +173,8 @@ def _compute(ctx) -> RegressionOutOfFold:
     advance = sub_steps(ctx, f"cross-validated regression models ({len(folds)} folds, {len(target):,} samples)",
                         len(folds) * len(families))
     preds = fit_predict(x, target, folds, families, threads=fit_threads(x, feats.kind, ctx.options),
-                        advance=advance, beside=fits_beside(ctx))
+                        advance=advance, beside=fits_beside(ctx),
+                        rounds=lambda description, total: sub_steps(ctx, description, total))
     candidates = dict(zip([name for name, _ in families], preds))
     candidates["average"] = np.mean(preds, axis=0)
     r2 = {name: r2_score(target, p) for name, p in candidates.items()}
@@ -322,7 +323,7 @@ def boosting_pays_regression(x: np.ndarray, target: np.ndarray, train: np.ndarra
 
 
 def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, threads: int | None = None,
-                advance=None, beside: bool = False) -> list[np.ndarray]:
+                advance=None, beside: bool = False, rounds=None) -> list[np.ndarray]:
     """Out-of-fold predictions of each family, fold by fold.
 
     Parameters
@@ -343,6 +344,9 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
     beside : bool
         Whether large gradient boosting fits may go to a worker process
         (``workers.fit_all``; ``oof.fits_beside``).
+    rounds : callable, optional
+        ``rounds(description, total)``: a bar over the rounds of each large boosting fit
+        made here (``workers.fit_all``).
 
     Returns
     -------
@@ -360,7 +364,7 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
             where.append(j)
     with threadpool_limits_to(limit), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = workers.fit_all(jobs, x, target, "predict", beside, advance)
+        fitted = workers.fit_all(jobs, x, target, "predict", beside, advance, rounds)
     for j, (_, _, _, test), (_, predicted) in zip(where, jobs, fitted):
         out[j][test] = predicted
     return out

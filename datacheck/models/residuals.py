@@ -110,7 +110,7 @@ def _estimate(ctx, cut: float) -> TargetNoise:
                             len(oof.folds) * len(families))
         threads = fit_threads(oof.x, pooled_features(ctx).kind, ctx.options)
         preds = fit_predict(oof.x, y, oof.folds, families, keep=keep, threads=threads, advance=advance,
-                            beside=fits_beside(ctx))
+                            beside=fits_beside(ctx), rounds=lambda description, total: sub_steps(ctx, description, total))
         candidates = preds + [np.mean(preds, axis=0)]
         predicted = max(candidates, key=lambda p: r2_score(y[keep], p[keep]))
         z, scale = robust_z(y - predicted)

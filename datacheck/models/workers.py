@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -55,12 +56,15 @@ _ready = None
 
 
 def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndarray, y: np.ndarray,
-            output: str, beside: bool, advance: Callable[[int], None] | None = None) -> list:
+            output: str, beside: bool, advance: Callable[[int], None] | None = None,
+            rounds: Callable[[str, int], Callable[[int], None] | None] | None = None) -> list:
     """Fit and apply each job's model; large boosting fits partly in the worker.
 
     This thread fits the jobs from the first; a feeder thread hands the worker the large
     boosting fits from the last, one at a time, as soon as the worker has started. Whichever
-    takes a job first fits it, so a worker that is still starting costs nothing.
+    takes a job first fits it, so a worker that is still starting costs nothing. A large
+    boosting fit made here shows its rounds (``rounds``): one such fit of 10 classes on
+    25,000 samples of 128 columns takes about 10 s.
 
     Parameters
     ----------
@@ -77,6 +81,10 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
         more CPUs are available).
     advance : callable, optional
         ``advance(1)`` after each fit, here or in the worker (then from the feeder thread).
+    rounds : callable, optional
+        ``rounds(description, total)`` opens a bar over the rounds of a large boosting fit
+        made here (from ``OFFLOAD_FROM`` training samples times trees per round) and returns
+        its ``advance(n)``, or None (``watched_rounds``).
 
     Returns
     -------
@@ -86,8 +94,9 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
         to the fits made here; the worker's run in one thread, warnings ignored.
     """
     trees = trees_per_round(y, output)
-    heavy = [i for i, (name, _, train, _) in enumerate(jobs)
-             if beside and "boosting" in name and len(train) * trees >= OFFLOAD_FROM]
+    large = {i for i, (name, _, train, _) in enumerate(jobs)
+             if "boosting" in name and len(train) * trees >= OFFLOAD_FROM}
+    heavy = sorted(large) if beside else []
     ready = start() if heavy else None
     results: list = [None] * len(jobs)
     taken: set[int] = set()
@@ -95,8 +104,13 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
     feeder = _Feeder(ready, heavy, jobs, x, y, output, results, taken, claim, advance) if ready is not None else None
 
     def fit_here(i: int) -> None:
-        _, make, train, test = jobs[i]
-        results[i] = _fit_apply_here(make(), x[train], y[train], x[test], output)
+        name, make, train, test = jobs[i]
+        model = make()
+        bar = None
+        if rounds is not None and i in large and hasattr(model, "max_iter"):
+            bar = rounds(f"{name} on {len(train):,} samples: rounds", int(model.max_iter))
+        with watched_rounds(model, bar):
+            results[i] = _fit_apply_here(model, x[train], y[train], x[test], output)
         if advance is not None:
             advance(1)
 
@@ -162,6 +176,46 @@ class _Feeder:
             self.stopped = True
         self.wake.set()
         self.thread.join()
+
+
+@contextmanager
+def watched_rounds(model, advance: Callable[[int], None] | None) -> Iterator[None]:
+    """Within: ``advance(1)`` once per round of ``model``'s fit, and the rest of its
+    ``max_iter`` once it returns (a fit stopped early, or one that raised).
+
+    scikit-learn's ``HistGradientBoosting*`` offers no callback; with early stopping on the
+    loss it calls ``_check_early_stopping_loss`` once per round (and once before the first),
+    which is watched here: a model without it (no early stopping, another family, another
+    version) fits as ever, and its bar fills when it is done. The fit is not changed.
+
+    Parameters
+    ----------
+    model : estimator
+        Unfitted; ``max_iter`` rounds at most.
+    advance : callable or None
+        A bar's ``advance(n)`` over ``max_iter`` steps; None watches nothing.
+    """
+    if advance is None:
+        yield
+        return
+    total, done = int(model.max_iter), 0
+    check = getattr(model, "_check_early_stopping_loss", None)
+
+    def checked(*args, **kwargs):
+        nonlocal done
+        if done < total:
+            done += 1
+            advance(1)
+        return check(*args, **kwargs)
+
+    if callable(check) and getattr(model, "early_stopping", False) is True:
+        model._check_early_stopping_loss = checked  # shadows the method for this fit only
+    try:
+        yield
+    finally:
+        model.__dict__.pop("_check_early_stopping_loss", None)
+        if done < total:
+            advance(total - done)
 
 
 def _fit_apply_here(model, x_train, y_train, x_test, output: str) -> tuple[np.ndarray | None, np.ndarray]:

@@ -237,3 +237,61 @@ def test_a_model_applied_in_blocks_gives_its_output_on_all_rows(output, monkeypa
     got = workers.apply_in_blocks(method, x)
     assert calls == [1000, 1000, 500]
     np.testing.assert_array_equal(got, getattr(model, output)(x))
+
+
+def _early_stopping(max_iter=40):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return HistGradientBoostingRegressor(max_iter=max_iter, early_stopping=True, n_iter_no_change=3,
+                                         random_state=0)
+
+
+def test_a_watched_fit_advances_once_a_round_and_fits_as_ever(data):
+    import pickle
+
+    x, y, _ = data
+    steps = []
+    watched = _early_stopping()
+    with workers.watched_rounds(watched, steps.append):
+        watched.fit(x, y)
+    plain = _early_stopping().fit(x, y)
+    assert np.array_equal(watched.predict(x), plain.predict(x))
+    assert sum(steps) == 40 and steps.count(1) >= watched.n_iter_  # a round a step, the rest at the end
+    assert "_check_early_stopping_loss" not in vars(watched)
+    pickle.dumps(watched)
+    # noisy targets stop early: the bar is still filled
+    stopped, steps = _early_stopping(500), []
+    with workers.watched_rounds(stopped, steps.append):
+        stopped.fit(x, np.random.default_rng(1).normal(size=len(y)))
+    assert stopped.n_iter_ < 500 and sum(steps) == 500 and steps[-1] > 1
+
+
+def test_a_fit_with_no_rounds_to_watch_fills_its_bar_when_done(data):
+    x, y, _ = data
+    steps = []
+    with workers.watched_rounds(_boosting(), steps.append):  # no early stopping
+        pass
+    assert steps == [30]
+    with pytest.raises(ValueError), workers.watched_rounds(_early_stopping(), steps.append):
+        raise ValueError("a fit that raised")
+    assert steps == [30, 40]
+
+
+def test_fit_all_opens_a_bar_over_the_rounds_of_a_large_boosting_fit_here(data, monkeypatch):
+    x, y, folds = data
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    bars = []
+
+    def rounds(description, total):
+        bars.append([description, total, 0])
+        return lambda n: bars[-1].__setitem__(2, bars[-1][2] + n)
+
+    jobs = _jobs(folds, _early_stopping)
+    out = workers.fit_all(jobs, x, y, "predict", beside=False, rounds=rounds)
+    assert bars == [["gradient boosting on 1,500 samples: rounds", 40, 40]] * 2
+    plain = workers.fit_all(jobs, x, y, "predict", beside=False)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(out, plain))
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 10**9)
+    bars.clear()
+    workers.fit_all(jobs, x, y, "predict", beside=False, rounds=rounds)
+    assert bars == []  # small fits: no bar of their own
