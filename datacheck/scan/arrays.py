@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -12,7 +13,12 @@ from datacheck.scan.images import MAX_CHANNELS, THUMB, ImageChunk
 from datacheck.scan.thumbs import area_thumbnails
 
 _CHANNEL_COUNTS = (1, 3, 4)
-_CHUNK_BYTES = 64 * 2**20  # float64 working copy per chunk; bounds memory for big images
+# The float64 working copy of one chunk of samples: its temporaries (a dozen as large) stay
+# in the cache, and a fresh process gets their memory from the heap instead of new pages.
+# 60,000 28x28 images in a fresh process: 2.0 s in chunks of 64 MiB or 4 MiB, 1.05 s in chunks
+# of 256 KiB (41 images); the whole profile of Fashion-MNIST's 70,000 as an npz 14.5-15.1 s
+# and 14.1-14.4 s, alternately. The same outputs. A larger image is a chunk of its own.
+_CHUNK_BYTES = 256 * 2**10
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,12 @@ def to_nhwc(x: np.ndarray, layout: str) -> np.ndarray:
     return x
 
 
-def array_image_stats(x: np.ndarray, info: ArrayInfo) -> ImageChunk:
+def holds_images(info: ArrayInfo) -> bool:
+    """Whether an array split of ``info`` is scanned as images (a numeric image layout)."""
+    return info.layout in ("NHWC", "NCHW", "NHW") and np.dtype(info.dtype).kind in "fiub"
+
+
+def array_image_stats(x: np.ndarray, info: ArrayInfo, advance: Callable[[int], None] | None = None) -> ImageChunk:
     """Per-sample image statistics of an image array, like ``decode_images`` gives for files.
 
     Parameters
@@ -84,6 +95,8 @@ def array_image_stats(x: np.ndarray, info: ArrayInfo) -> ImageChunk:
         Samples in ``info.layout`` (NHWC, NCHW or NHW).
     info : ArrayInfo
         From ``array_info(x)``: the layout and the finite value range (computed once there).
+    advance : callable, optional
+        Called with the number of samples done, chunk by chunk (a progress bar's).
 
     Returns
     -------
@@ -101,36 +114,51 @@ def array_image_stats(x: np.ndarray, info: ArrayInfo) -> ImageChunk:
     out.mode = [_mode_name(c, x.dtype)] * n
     out.n_bytes[:] = x[0].nbytes if n else 0
     lo, hi = (info.value_min, info.value_max) if np.isfinite(info.value_min) else (0.0, 0.0)
-    # inf pixels are input_integrity's finding; here they only must not warn.
-    with np.errstate(invalid="ignore", over="ignore"):
-        _fill_chunks(out, img, x.dtype, c_used, lo, hi)
+    _fill_chunks(out, img, x.dtype, c_used, lo, hi, advance)
     out.hash[:] = hash_rows(x)
     return out
 
 
-def _fill_chunks(out: ImageChunk, img: np.ndarray, dtype: np.dtype, c_used: int, lo: float, hi: float) -> None:
-    """Per-sample statistics, thumbnails, quality properties and histograms, a few thousand samples at a time."""
+def _fill_chunks(out: ImageChunk, img: np.ndarray, dtype: np.dtype, c_used: int, lo: float, hi: float,
+                 advance: Callable[[int], None] | None = None) -> None:
+    """Per-sample statistics, thumbnails, quality properties and histograms, a chunk of
+    samples at a time (``_CHUNK_BYTES``). Two threads over the chunks took longer than one
+    (60,000 28x28 images: 1.0-1.2 s against 0.9 s): the steps are short, memory-bound and
+    many."""
     n, h, w, _ = img.shape
     rows = np.minimum(np.arange(THUMB) * h // THUMB, h - 1)
     cols = np.minimum(np.arange(THUMB) * w // THUMB, w - 1)
     step = max(1, _CHUNK_BYTES // max(1, h * w * c_used * 8))
-    for s in range(0, n, step):
-        part = img[s:s + step, :, :, :c_used]
-        flat = part.reshape(len(part), h * w, c_used).astype(np.float64)
-        out.mean[s:s + len(part), :c_used] = np.nanmean(flat, axis=1) if dtype.kind == "f" else flat.mean(axis=1)
-        out.std[s:s + len(part), :c_used] = flat.std(axis=1)
-        out.min[s:s + len(part), :c_used] = flat.min(axis=1)
-        out.max[s:s + len(part), :c_used] = flat.max(axis=1)
-        gray = part[:, rows][:, :, cols].astype(np.float64).mean(axis=3)
-        scaled = (gray - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(gray)
-        out.thumb[s:s + len(part)] = np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8)
-        full = part.astype(np.float64).mean(axis=3)
-        out.area[s:s + len(part)] = area_thumbnails(
-            np.clip(np.nan_to_num((full - lo) / (hi - lo) * 255 if hi > lo else full * 0), 0, 255), THUMB)
-        out.props[s:s + len(part)] = image_props(part, value_lo=lo, value_hi=hi)
-        if dtype == np.uint8:
-            for ch in range(c_used):
-                out.hist[ch] += np.bincount(part[..., ch].ravel(), minlength=256)
+    # inf pixels are input_integrity's finding; here they only must not warn
+    with np.errstate(invalid="ignore", over="ignore"):
+        for s in range(0, n, step):
+            hist = _fill_chunk(out, img[s:s + step, :, :, :c_used], s, dtype, rows, cols, lo, hi)
+            if hist is not None:
+                out.hist[:c_used] += hist
+            if advance is not None:
+                advance(min(step, n - s))
+
+
+def _fill_chunk(out: ImageChunk, part: np.ndarray, s: int, dtype: np.dtype, rows: np.ndarray,
+                cols: np.ndarray, lo: float, hi: float) -> np.ndarray | None:
+    """Fill the rows of ``out`` from ``s`` with the statistics of ``part`` (k, h, w, channels
+    used); return its pixel histograms per channel for an 8-bit array, else None."""
+    k, h, w, c_used = part.shape
+    flat = part.reshape(k, h * w, c_used).astype(np.float64)
+    out.mean[s:s + k, :c_used] = np.nanmean(flat, axis=1) if dtype.kind == "f" else flat.mean(axis=1)
+    out.std[s:s + k, :c_used] = flat.std(axis=1)
+    out.min[s:s + k, :c_used] = flat.min(axis=1)
+    out.max[s:s + k, :c_used] = flat.max(axis=1)
+    gray = part[:, rows][:, :, cols].astype(np.float64).mean(axis=3)
+    scaled = (gray - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(gray)
+    out.thumb[s:s + k] = np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8)
+    full = part.astype(np.float64).mean(axis=3)
+    out.area[s:s + k] = area_thumbnails(
+        np.clip(np.nan_to_num((full - lo) / (hi - lo) * 255 if hi > lo else full * 0), 0, 255), THUMB)
+    out.props[s:s + k] = image_props(part, value_lo=lo, value_hi=hi)
+    if dtype != np.uint8:
+        return None
+    return np.stack([np.bincount(part[..., ch].ravel(), minlength=256) for ch in range(c_used)])
 
 
 def _mode_name(channels: int, dtype: np.dtype) -> str:

@@ -74,8 +74,9 @@ def scan(dataset: Dataset, *, workers: int | None = None, progress: ProgressFact
 def _run_here(plan: list[ScanTask], progress: ProgressFactory | None) -> list:
     """Run one split's tasks in this process, with a progress bar for the long ones."""
     first = plan[0]
-    if isinstance(first.data, tuple) and len(plan) == 1:
-        advance = progress(f"decoding {first.split} images", first.n) if progress else None
+    if first.images and len(plan) == 1:
+        what = "decoding" if isinstance(first.data, tuple) else "scanning"
+        advance = progress(f"{what} {first.split} images", first.n) if progress else None
         return [first.run(advance)]
     streamed = isinstance(first.data, FilePiece)
     advance = (progress(f"reading {first.split} rows", sum(t.n for t in plan))

@@ -14,7 +14,7 @@ import numpy as np
 
 from datacheck.data.streamed import FilePiece
 from datacheck.errors import InputError
-from datacheck.scan.arrays import ArrayInfo, array_image_stats
+from datacheck.scan.arrays import ArrayInfo, array_image_stats, holds_images
 from datacheck.scan.features import FeatureStats, feature_stats, numeric_columns
 from datacheck.scan.flags import RowFlags, row_flags
 from datacheck.scan.hashing import combine, hash_rows, hash_table_rows
@@ -63,13 +63,20 @@ class ScanTask:
         """Rows of the task."""
         return int(len(self.y))
 
+    @property
+    def images(self) -> bool:
+        """Whether the rows are images: files to decode, or an image array."""
+        return isinstance(self.data, tuple) or (isinstance(self.data, np.ndarray) and self.info is not None
+                                                and holds_images(self.info))
+
     def run(self, advance=None) -> SplitScan:
         """Scan the rows.
 
         Parameters
         ----------
         advance : callable, optional
-            Called with the number of images decoded, for a progress bar.
+            Called with the number of images done (decoded, or read from an array), for a
+            progress bar.
 
         Returns
         -------
@@ -83,7 +90,7 @@ class ScanTask:
             chunk = decode_images(root, paths, workers=self.workers, advance=advance)
             return SplitScan(self.split, self.y, chunk.hash, images=chunk)
         if isinstance(self.data, np.ndarray):
-            return scan_array_rows(self.split, self.data, self.y, self.info, self.keep)
+            return scan_array_rows(self.split, self.data, self.y, self.info, self.keep, advance)
         return scan_table_rows(self.split, self.data, self.y, self.keep, self.key_columns)
 
     def _run_piece(self) -> SplitScan:
@@ -144,7 +151,7 @@ def scan_table_rows(name: str, table, y: np.ndarray, keep: np.ndarray | None = N
 
 
 def scan_array_rows(name: str, x: np.ndarray, y: np.ndarray, info: ArrayInfo,
-                    keep: np.ndarray | None = None) -> SplitScan:
+                    keep: np.ndarray | None = None, advance=None) -> SplitScan:
     """Scan samples of an array split (2-D features, or images in ``info.layout``).
 
     Parameters
@@ -159,6 +166,8 @@ def scan_array_rows(name: str, x: np.ndarray, y: np.ndarray, info: ArrayInfo,
         Of the whole split.
     keep : numpy.ndarray, optional
         Rows of 2-D features kept in ``columns`` (default all).
+    advance : callable, optional
+        Called with the number of images done (image layouts only), for a progress bar.
 
     Returns
     -------
@@ -172,8 +181,8 @@ def scan_array_rows(name: str, x: np.ndarray, y: np.ndarray, info: ArrayInfo,
             columns = np.ascontiguousarray(columns[:, keep])
         return SplitScan(name, y, hash_rows(x), columns=columns, column_rows=keep,
                          feature_stats=stats, flags=flags, array=info)
-    if info.layout in ("NHWC", "NCHW", "NHW") and x.dtype.kind in "fiub":
-        chunk = array_image_stats(x, info)
+    if holds_images(info):
+        chunk = array_image_stats(x, info, advance)
         return SplitScan(name, y, chunk.hash, images=chunk, array=info)
     flat = x.reshape(len(x), -1) if x.ndim and x.dtype.kind in "fiub" else np.zeros((len(y), 0))
     return SplitScan(name, y, hash_rows(flat), array=info)

@@ -184,3 +184,40 @@ def test_large_files_go_to_the_workers_in_small_chunks(tmp_path, monkeypatch):
     monkeypatch.setattr(images, "_IN_PROCESS_BYTES", 40_000)
     images.decode_images(tmp_path, [f"{i}.jpg" for i in range(10)], workers=2)
     assert seen == ["pool of 2", 3, 3, 3, 1]
+
+
+@pytest.mark.parametrize("shape, dtype", [((300, 12, 10, 3), np.uint8), ((200, 3, 9, 8), np.float32),
+                                          ((250, 11, 7), np.int16)])
+def test_an_image_array_gives_the_same_statistics_whatever_its_chunks(shape, dtype, monkeypatch):
+    from datacheck.scan import arrays
+
+    rng = np.random.default_rng(0)
+    x = (rng.random(shape) * 200).astype(dtype)
+    if dtype == np.float32:
+        x[3, 0, 1, 1], x[5, 2, 0, 0] = np.nan, np.inf
+    info = arrays.array_info(x)
+    fields = ("mean", "std", "min", "max", "hash", "thumb", "hist", "area", "props")
+    whole = arrays.array_image_stats(x, info)
+    monkeypatch.setattr(arrays, "_CHUNK_BYTES", 1)  # one image a chunk
+    done = []
+    chunked = arrays.array_image_stats(x, info, done.append)
+    for field in fields:
+        np.testing.assert_array_equal(getattr(chunked, field), getattr(whole, field), err_msg=field)
+    assert done == [1] * shape[0]
+    assert whole.hist.sum() == (x.size if dtype == np.uint8 else 0)
+
+
+def test_scanning_an_image_array_has_a_bar(monkeypatch):
+    from datacheck.scan import arrays
+
+    monkeypatch.setattr(arrays, "_CHUNK_BYTES", 8 * 64 * 100)  # 100 8x8 images a chunk
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 256, (450, 8, 8)).astype(np.uint8), rng.integers(0, 3, 450)
+    bars = {}
+
+    def progress(description, total):
+        bars[description] = [total, 0]
+        return lambda n: bars[description].__setitem__(1, bars[description][1] + n)
+
+    scan(from_objects({"train": (x[:400], y[:400]), "test": (x[400:], y[400:])}), progress=progress)
+    assert bars == {"scanning train images": [400, 400], "scanning test images": [50, 50]}
