@@ -315,8 +315,17 @@ def match_images(ref_thumbs: np.ndarray, ref_ok: np.ndarray, ref_hash: np.ndarra
     if not len(ref_thumbs) or not len(query_thumbs):
         return Matches.empty()
     refs = _References.build(ref_thumbs, ref_ok, ref_hash, dct_signature(query_thumbs), seed)
-    up, flip = (_match_side(refs, q, query_ok, min_similarity)
-                for q in (query_thumbs, np.ascontiguousarray(query_thumbs[:, :, ::-1])))
+    # the two orientations side by side (numpy's sorts and products release the GIL):
+    # split_leakage on Fashion-MNIST's 60,000 train and 10,000 test images 2.2 s to 1.6-1.8 s
+    # on 2 cores, the same findings
+    queries = (query_thumbs, np.ascontiguousarray(query_thumbs[:, :, ::-1]))
+    sides: list = [None, None]
+
+    def match(k: int) -> None:
+        sides[k] = _match_side(refs, queries[k], query_ok, min_similarity)
+
+    run_blocks(match, (0, 1))
+    up, flip = sides
     # Per query, the closest references of both orientations, the better orientation's first.
     n = len(query_thumbs)
     score = np.full((n, 2), -np.inf)
