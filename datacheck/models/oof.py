@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -33,6 +34,7 @@ NOISE_MODELS = ("auto", "cnn")
 # A regression target is modelled from this many labelled samples.
 MIN_REGRESSION = 20
 DEFAULT_MAX_SAMPLES = 200_000
+NO_FEATURES = "the dataset has no features a model can read"
 
 
 @dataclass
@@ -116,9 +118,6 @@ def oof_skip_reason(ctx) -> str | None:
     return reason
 
 
-NO_FEATURES = "the dataset has no features a model can read"
-
-
 def _pool_skip_reason(ctx) -> str | None:
     """What ``oof_skip_reason`` tells from the pool alone (cheap): too few labelled samples
     or classes, or no kind of features."""
@@ -185,7 +184,7 @@ def _compute(ctx) -> OutOfFold:
                                   steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, "
                                                                      f"{len(y):,} samples)", total),
                                   threads=fit_threads(x, feats.kind, ctx.options), beside=fits_beside(ctx),
-                                  rounds=lambda description, total: sub_steps(ctx, description, total))
+                                  rounds=partial(sub_steps, ctx))
     if ctx.options.get("noise_model", "auto") == "cnn":
         if feats.image_shape is None:
             notes.append("noise_model='cnn' needs image inputs; the default models were used")

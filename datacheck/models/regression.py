@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -174,7 +175,7 @@ def _compute(ctx) -> RegressionOutOfFold:
                         len(folds) * len(families))
     preds = fit_predict(x, target, folds, families, threads=fit_threads(x, feats.kind, ctx.options),
                         advance=advance, beside=fits_beside(ctx),
-                        rounds=lambda description, total: sub_steps(ctx, description, total))
+                        rounds=partial(sub_steps, ctx))
     candidates = dict(zip([name for name, _ in families], preds))
     candidates["average"] = np.mean(preds, axis=0)
     r2 = {name: r2_score(target, p) for name, p in candidates.items()}

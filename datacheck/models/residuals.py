@@ -12,6 +12,7 @@ folds, and the residuals are standardized again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -110,7 +111,7 @@ def _estimate(ctx, cut: float) -> TargetNoise:
                             len(oof.folds) * len(families))
         threads = fit_threads(oof.x, pooled_features(ctx).kind, ctx.options)
         preds = fit_predict(oof.x, y, oof.folds, families, keep=keep, threads=threads, advance=advance,
-                            beside=fits_beside(ctx), rounds=lambda description, total: sub_steps(ctx, description, total))
+                            beside=fits_beside(ctx), rounds=partial(sub_steps, ctx))
         candidates = preds + [np.mean(preds, axis=0)]
         predicted = max(candidates, key=lambda p: r2_score(y[keep], p[keep]))
         z, scale = robust_z(y - predicted)
