@@ -106,10 +106,20 @@ class LearnabilityCheck(Check):
             "n_permutations": rel.n_permutations,
             "n_modelled": oof.n,
             "model": oof.model,
+            "rank_auc": round(rel.rank_auc, 4),
+            "rank_z_score": round(rel.rank_z, 2),
+            "rank_skill": round(rel.rank_skill, 4),
         }
         evidence = [_bars(rel), _split_bars(per_split)]
         numbers = (f"balanced accuracy {rel.best_balanced_accuracy:.2f} against {rel.chance:.2f} by chance "
                    f"and {rel.null_mean:.2f} with permuted labels")
+        weak = self.config["weak_skill"]
+        if rel.ranked_only or rel.skill < weak <= rel.rank_skill:
+            # a rare class and a weak signal: every model predicts the frequent class, while
+            # their probabilities still rank the samples
+            numbers += (f"; ranked by the held-out probabilities, the classes reach an AUC of "
+                        f"{rel.rank_auc:.2f} (z = {rel.rank_z:.1f}), where predicting the most "
+                        "frequent class hides it")
         # grades: predicting 6 for a 7 is half right, which the balanced accuracy counts as wrong
         rho = grade_correlation(ctx, oof) if rel.related else None
         if rho is not None:
@@ -132,7 +142,7 @@ class LearnabilityCheck(Check):
                      "the label and no network will learn it.",
                 metrics=metrics, evidence=evidence)]
         found = []
-        if rel.skill < self.config["weak_skill"] and not (rho is not None and rho ** 2 >= self.config["weak_skill"]):
+        if rel.skill < weak and rel.rank_skill < weak and not (rho is not None and rho ** 2 >= weak):
             found.append(self.finding(
                 "weak", Severity.WARNING,
                 f"The inputs predict the labels only weakly ({numbers}; skill {rel.skill:.2f}){context}.",

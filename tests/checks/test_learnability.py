@@ -266,3 +266,48 @@ def test_digits_numbered_0_to_9_are_no_grades(digits_split):
     report = datacheck.profile(train=(x_train, y_train), test=(x_test, y_test), checks=["learnability"])
     (f,) = report.by_check("learnability")
     assert f.code == "learnability.score" and "grade_correlation" not in f.metrics
+
+
+def _rare_outcome(n: int, seed: int, signal: float) -> pd.DataFrame:
+    """Transactions with about 3% fraud whose log-odds rise with the amount and at night."""
+    rng = np.random.default_rng(seed)
+    amount, hour = rng.lognormal(3.5, 1.2, n), rng.integers(0, 24, n)
+    logit = -4.2 + signal * (0.8 * (np.log(amount) - 3.5) + 1.2 * ((hour < 5) | (hour > 22)))
+    label = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame({"amount": amount.round(2), "hour": hour, "age": rng.integers(18, 90, n),
+                         "label": label})
+
+
+def test_a_rare_class_with_a_weak_real_signal_is_related_by_the_ranking():
+    # every model predicts "no fraud": the balanced accuracy stays at chance, the ranking does not
+    report = datacheck.profile(train=_rare_outcome(10_000, 0, 1.0), label="label", checks=CHECKS)
+    (f,) = report.by_check("learnability")
+    assert f.code == "learnability.score" and f.severity.value == "info", f.message
+    assert f.metrics["balanced_accuracy"] < 0.56 and f.metrics["z_score"] < 3  # alone: "unrelated"
+    assert f.metrics["rank_auc"] > 0.65 and f.metrics["rank_z_score"] > 4 and f.metrics["rank_skill"] > 0.2
+    assert "AUC" in f.message
+
+
+def test_a_rare_class_of_random_labels_stays_unrelated():
+    frame = _rare_outcome(10_000, 1, 0.0)
+    report = datacheck.profile(train=frame, label="label", checks=CHECKS)
+    (f,) = report.by_check("learnability")
+    assert f.code == "learnability.unrelated" and f.severity.value == "error"
+    assert abs(f.metrics["rank_z_score"]) < 2 and abs(f.metrics["rank_auc"] - 0.5) < 0.05
+
+
+def test_the_ranking_reads_each_fold_against_its_own_held_out_labels():
+    from datacheck.models.permutation import auc_skill, ranking
+
+    class _Folds:
+        y = np.array([0, 0, 1, 1, 0, 1, 0, 1])
+        folds = [(np.arange(4, 8), np.arange(0, 4)), (np.arange(0, 4), np.arange(4, 8))]
+
+    perfect = _Folds()
+    perfect.proba = np.column_stack([1 - perfect.y * 0.8, perfect.y * 0.8 + 0.1])
+    auc, z, tested = ranking(perfect)
+    assert (auc, tested) == (1.0, 1) and z > 1
+    backwards = _Folds()
+    backwards.proba = perfect.proba[:, ::-1]
+    assert ranking(backwards)[0] == 0.0
+    assert auc_skill(0.5) == 0.0 and 0.09 < auc_skill(0.57) < 0.11 and auc_skill(1.0) > 0.99
