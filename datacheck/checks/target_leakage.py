@@ -7,7 +7,7 @@ import numpy as np
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.models import single_feature as sf
-from datacheck.models.features import common, numeric_names, pooled_columns
+from datacheck.models.features import common, id_like_columns, numeric_names, pooled_columns
 from datacheck.models.oof import model_threads
 from datacheck.models.pool import build_pool
 from datacheck.report.findings import Evidence, Finding, Severity
@@ -30,10 +30,6 @@ MAX_CATEGORIES = sf.MAX_GROUPS - 1
 # A text column with more distinct values than this share of rows is an id or a code: its
 # letters and separators (digits masked) are tried as a category instead.
 ID_TEXT_RATIO = 0.5
-# An integer column is ID-like from this many rows.
-MIN_ID_ROWS = 20
-# An ID-like column is first tested on its first values (most columns fail there).
-ID_PREFIX = 1_024
 # Columns named in a message, and drawn in the evidence table, at most.
 MAX_NAMED = 5
 MAX_TABLE = 10
@@ -116,7 +112,7 @@ class TargetLeakageCheck(Check):
     def run(self, ctx: CheckContext) -> list[Finding]:
         """Single-column skills, the rest-of-the-features baseline, and ID-like columns."""
         found = []
-        ids = _id_like(ctx)
+        ids = {name: column.how for name, column in id_like_columns(ctx).items()}
         pool = build_pool(ctx, max_samples=self.config["max_samples"], min_per_class=2, seed=ctx.seed)
         if len(pool) < MIN_ROWS or len(np.unique(pool.y)) < 2:
             return [self._id_finding(ctx, name, how, None) for name, how in ids.items()]
@@ -338,42 +334,3 @@ def _frequent(values) -> np.ndarray | None:
     return np.where(null, MAX_CATEGORIES + 1, remap[raw])
 
 
-def _id_like(ctx: CheckContext) -> dict[str, str]:
-    """Integer columns with distinct values that follow the row order or run without gaps.
-
-    Returns
-    -------
-    dict
-        Column name -> how it looks like an id, in words.
-    """
-    scans = [s for s in ctx.splits() if s.columns is not None and s.feature_stats is not None]
-    if not scans:
-        return {}
-    out = {}
-    sampled = any(s.sampled for s in scans)
-    for name in common([s.feature_stats.names for s in scans]):
-        parts = [s.columns[s.feature_stats.names.index(name)] for s in scans]
-        if any(not _whole_numbers(p[:ID_PREFIX]) for p in parts):
-            continue  # most columns fail on their first values: no pass over the rest
-        allv = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        n = len(allv)
-        if n < MIN_ID_ROWS or not _whole_numbers(allv):
-            continue
-        steps = [np.diff(p) for p in parts if len(p) > 1]
-        rising = all((d > 0).all() for d in steps)
-        falling = not rising and all((d < 0).all() for d in steps)
-        # strictly monotone within each split: distinct unless two splits share values
-        gapless = not sampled and allv.max() - allv.min() == n - 1
-        if not (rising or falling or gapless) or len(np.unique(allv)) != n:
-            continue
-        if rising or falling:
-            out[name] = (f"distinct integers {'increasing' if rising else 'decreasing'} with the row order"
-                         + (" without gaps" if gapless else ""))
-        else:
-            out[name] = f"distinct integers {int(allv.min())} to {int(allv.max())} without gaps"
-    return out
-
-
-def _whole_numbers(values: np.ndarray) -> bool:
-    """Whether every value is finite and whole."""
-    return bool(np.isfinite(values).all() and (values == np.round(values)).all())

@@ -493,3 +493,47 @@ def test_flipped_labels_of_a_table_are_contradicted_beyond_the_models_confidence
                                checks=["label_noise"])
     (f,) = report.by_check("label_noise")
     assert f.severity.value == "warning" and f.metrics["confidence_slope_high"] <= 0.7
+
+
+def _titanic_like(n: int, seed: int) -> pd.DataFrame:
+    """Survival drawn from a logistic of sex, class and age (no label is wrong), 20% of the ages
+    missing, and the passengers numbered 1..n as Kaggle's PassengerId."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["male", "female"], n, p=[0.65, 0.35])
+    pclass = rng.choice([1, 2, 3], n, p=[0.24, 0.21, 0.55])
+    age = np.where(rng.random(n) < 0.2, np.nan, np.clip(rng.normal(30, 14, n), 0.4, 80).round(0))
+    fare = np.where(pclass == 1, rng.lognormal(4.2, 0.6, n),
+                    np.where(pclass == 2, rng.lognormal(3, 0.4, n), rng.lognormal(2.2, 0.4, n))).round(4)
+    embarked = rng.choice(["S", "C", "Q"], n, p=[0.72, 0.19, 0.09])
+    logit = 1.0 - 2.5 * (sex == "male") - 0.9 * (pclass - 1) - 0.02 * np.nan_to_num(age - 30)
+    survived = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame({"PassengerId": np.arange(1, n + 1), "Pclass": pclass, "Sex": sex, "Age": age,
+                         "SibSp": rng.poisson(0.5, n), "Parch": rng.poisson(0.4, n), "Fare": fare,
+                         "Embarked": embarked, "label": survived})
+
+
+def test_a_row_number_column_does_not_make_outcomes_look_mislabelled():
+    # with PassengerId among the model's inputs, 8% of these survivals were "wrong labels"
+    report = datacheck.profile(train=_titanic_like(891, 13), label="label", checks=["label_noise", "target_leakage"])
+    (noise,) = report.by_check("label_noise")
+    assert noise.severity.value == "info", noise.message
+    assert "row-number columns left out of the model: PassengerId" in noise.message
+    (ids,) = [f for f in report.by_check("target_leakage") if f.code == "target_leakage.id_like"]
+    assert "PassengerId" in ids.message  # still named as an id
+
+
+def test_only_a_row_counter_is_left_out_of_the_model_inputs():
+    from datacheck.models.features import id_like_columns
+    from datacheck.models.oof import pooled_features
+
+    rng = np.random.default_rng(0)
+    n = 500
+    frame = pd.DataFrame({"row": np.arange(1000, 1000 + n),  # a counter: left out
+                          "seconds": np.cumsum(rng.integers(1, 60, n)),  # rises with gaps: a time
+                          "rank": rng.permutation(n) + 1,  # 1..n shuffled: a rank, perhaps
+                          "a": rng.normal(size=n), "label": rng.integers(0, 2, n)})
+    dataset = from_objects({"train": frame}, label="label")
+    ctx = CheckContext(dataset, scan(dataset), {"seed": 0})
+    ids = id_like_columns(ctx)
+    assert {name: column.counter for name, column in ids.items()} == {"row": True, "seconds": False, "rank": False}
+    assert pooled_features(ctx).x.shape[1] == 3  # seconds, rank, a
