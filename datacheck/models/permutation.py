@@ -21,8 +21,9 @@ A third route ranks instead of predicting (``ranking``): where a class is rare a
 weak (fraud, churn), every model predicts the frequent class and the balanced accuracy stays
 at chance however well the probabilities rank the samples. A transactions table of 20,000
 rows with 2.7% fraud that depends on the amount, the hour and a store: balanced accuracy 0.51
-(z = 0.5, "unrelated"), while the held-out probabilities rank the fraud with an AUC of 0.70
-(z about 16 against the Mann-Whitney null).
+(z = 0.5, "unrelated"), while the held-out probabilities rank the fraud with an AUC of 0.71
+(z = 7.4 against the Mann-Whitney null); on 100 tables of random labels (3,000 rows; binary at
+3% and 50%, 5 classes, 10 with one at half the rows) its z-score reached at most 1.6.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class Relation:
         How well the main models' held-out probabilities rank each class above the others
         (``ranking``): the mean one-vs-rest AUC, 0.5 at chance.
     rank_z : float
-        Its z-score against the Mann-Whitney null, the largest over the classes.
+        Its z-score against the Mann-Whitney null (the mean of the folds'), the largest over
+        the classes.
     rank_skill : float
         The balanced accuracy skill that AUC gives at the best threshold of two normal score
         distributions of one spread, ``2 Phi(Phi^-1(AUC) / sqrt 2) - 1`` (the skill scale;
