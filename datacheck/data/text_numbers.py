@@ -11,9 +11,11 @@ marked when
   optional sign, digits with an optional decimal point, an optional exponent; or formatted:
   ``FORMATTED``), and
 - the others take at most ``MAX_MARKERS`` distinct values, each of them *marker-like*: only
-  punctuation (``?``, ``-``, ``.``, ``*``, ``--``) or a word for missing (``missing``, ``unknown``,
-  ``none``, ``n/a`` ...), whatever the case; and there is at least one marker or one
-  formatted number (plain numbers alone are no problem of the reader's).
+  punctuation (``?``, ``-``, ``.``, ``*``, ``--``), a word for missing (``missing``, ``unknown``,
+  ``none``, ``n/a`` ...), whatever the case, or only spaces (``" "``: an empty field to a
+  person, a string to a reader, as the blank TotalCharges of the Telco churn table); and there
+  is at least one marker or one formatted number (plain numbers alone are no problem of the
+  reader's).
 
 A level that is a word or a code (``K`` beside grades ``1``..``12``, ``A1``, ``10+``) is
 never a marker: such a column is a category whose levels happen to be mostly numbers.
@@ -80,8 +82,10 @@ def text_numbers(column) -> TextNumbers | None:
     kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return None
-    values = pc.utf8_trim_whitespace(pc.cast(column, pa.string()) if kind != column.type else column)
-    present = pc.fill_null(pc.greater(pc.utf8_length(values), 0), False)
+    raw = pc.cast(column, pa.string()) if kind != column.type else column
+    values = pc.utf8_trim_whitespace(raw)
+    # a value of spaces only is present: a reader keeps it as text, and the column with it
+    present = pc.fill_null(pc.greater(pc.utf8_length(raw), 0), False)
     n_present = pc.sum(present).as_py() or 0
     if n_present < MIN_VALUES:
         return None
@@ -92,7 +96,9 @@ def text_numbers(column) -> TextNumbers | None:
     if 2 * n_numbers < n_present or (n_numbers == n_present and not formatted):
         return None
     other = pc.and_(present, pc.invert(number))
-    counts = pc.value_counts(pc.filter(values, other))
+    blank = pc.equal(pc.utf8_length(values), 0)
+    # markers as stored: spaces kept, anything else trimmed
+    counts = pc.value_counts(pc.filter(pc.if_else(blank, raw, values), other))
     if len(counts) > MAX_MARKERS:
         return None
     found = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
@@ -122,7 +128,7 @@ def numbers_of(column) -> np.ndarray:
 
 
 def _marker_like(value: str) -> bool:
-    """Punctuation only, or a word for missing."""
+    """Punctuation only, a word for missing, or spaces only."""
     import re
 
-    return bool(re.match(PUNCTUATION_ONLY, value)) or value.lower() in MISSING_WORDS
+    return bool(re.match(PUNCTUATION_ONLY, value)) or value.lower() in MISSING_WORDS or not value.strip()

@@ -232,6 +232,35 @@ def test_numbers_with_a_missing_value_marker_are_found(values, markers):
     assert text_numbers(pa.array(values).dictionary_encode()).markers == markers
 
 
+def test_a_value_of_spaces_is_a_marker_as_stored():
+    """Telco's churn table: TotalCharges is ' ' for new customers, which makes the column text
+    to every reader (an empty field is a missing value to them, a space is not)."""
+    import pyarrow as pa
+
+    from datacheck.data.text_numbers import text_numbers
+
+    values = ["29.85", "1889.5", " ", "108.15", "  "] * 6
+    found = text_numbers(pa.array(values))
+    assert found is not None and found.markers == {" ": 6, "  ": 6} and found.n_numbers == 18
+    assert found.rows.tolist() == [i for i, v in enumerate(values) if not v.strip()]
+    assert text_numbers(pa.array(["29.85", "", None, "7"] * 8)) is None  # empty is missing already
+
+
+def test_blank_totals_are_numbers_stored_as_text(tmp_path, rng):
+    n = 400
+    tenure = rng.integers(0, 60, n)
+    monthly = rng.uniform(20, 110, n).round(2)
+    total = np.where(tenure == 0, " ", (monthly * tenure).round(2).astype(str))
+    frame = pd.DataFrame({"tenure": tenure, "MonthlyCharges": monthly, "TotalCharges": total,
+                          "label": (rng.random(n) < 0.3).astype(int)})
+    frame.to_csv(tmp_path / "churn.csv", index=False)
+    report = datacheck.profile(tmp_path / "churn.csv")
+    (found,) = [f for f in report.by_check("input_integrity") if f.code.endswith("numbers_as_text")]
+    assert found.severity.value == "warning" and found.metrics["columns"] == ["TotalCharges"]
+    assert "x ' '" in found.message and "na_values=[' ']" in found.hint
+    assert found.n_samples == int((tenure == 0).sum())
+
+
 @pytest.mark.parametrize("values", [
     ["1.5", "2", "K"] * 10,            # a level that is a word: grades 1..12 and K
     ["1", "2", "10+"] * 10,            # a code
