@@ -105,14 +105,17 @@ def reduce_dimensions(x: np.ndarray, kind: str, seed: int) -> np.ndarray:
     numpy.ndarray
         (n, d') float32.
     """
-    from sklearn.decomposition import PCA
-    from threadpoolctl import threadpool_limits
-
     n, d = x.shape
     wide = kind == "pixels" or d > MAX_TABLE_WIDTH
     k = min(PCA_COMPONENTS if kind == "pixels" else MAX_TABLE_WIDTH // 2, d, max(n // 2, 1))
     if not wide or k < 2:
         return x
+    # imported here, past the narrow tables: scikit-learn takes about a second to import in a
+    # fresh process, and a narrow table's outliers check (which reads these inputs) needs none
+    # of it
+    from sklearn.decomposition import PCA
+    from threadpoolctl import threadpool_limits
+
     rng = np.random.default_rng(seed)
     fit_on = x if n <= PCA_FIT_MAX else x[np.sort(rng.choice(n, PCA_FIT_MAX, replace=False))]
     with threadpool_limits(limits=1, user_api="blas"):

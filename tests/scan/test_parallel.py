@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -92,3 +94,18 @@ def test_profile_of_a_path_imports_the_model_libraries_before_the_checks(sample_
     events.clear()  # no model check selected: nothing to import
     datacheck.profile(sample_data / "clean_tabular", checks=["class_balance"])
     assert events == [("finish",), ("checks",)]
+
+
+def test_a_narrow_table_profiled_without_the_model_checks_imports_no_sklearn(tmp_path):
+    # the outliers check reads the models' inputs, whose PCA (and its scikit-learn import,
+    # about a second in a fresh process) only wide tables and pixels need
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(3_000, 6)), columns=[f"f{j}" for j in range(6)])
+    frame["label"] = rng.integers(0, 3, len(frame))
+    frame.to_parquet(tmp_path / "train.parquet")
+    code = ("import sys, datacheck\n"
+            f"report = datacheck.profile({str(tmp_path / 'train.parquet')!r}, skip=['learnability', 'label_noise'])\n"
+            "assert any(c.id == 'outliers' and c.status.value == 'passed' for c in report.checks)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
