@@ -97,3 +97,33 @@ def test_numbers_stored_as_text_are_read_as_numbers(tmp_path):
     score = next(f for f in report.findings if f.code == "learnability.score")
     assert score.metrics["balanced_accuracy"] > 0.9
     assert "left out" not in score.message
+
+
+def test_many_numeric_columns_are_standardized_in_order_whatever_the_gathering():
+    # more columns than are gathered at a time, constant ones and ones with gaps in
+    # different chunks, over two splits: each kept column in the order given, then an
+    # indicator per column with gaps
+    from datacheck.models.features import GATHER_COLUMNS
+
+    rng = np.random.default_rng(1)
+    n, d = 300, 2 * GATHER_COLUMNS + 3
+    values = rng.normal(size=(n, d)) * rng.uniform(1, 100, d) + rng.uniform(-50, 50, d)
+    constant = [1, GATHER_COLUMNS + 2]
+    gaps = [0, GATHER_COLUMNS, d - 1]
+    values[:, constant] = 7.0
+    for j in gaps:
+        values[rng.random(n) < 0.1, j] = np.nan
+    frame = pd.DataFrame(values, columns=[f"c{j}" for j in range(d)])
+    frame["label"] = rng.integers(0, 2, n)
+    ctx, pool = _ctx_pool(from_objects({"train": frame.iloc[:200], "test": frame.iloc[200:]}))
+    feats = table_features(ctx, pool)
+
+    rows = np.where(pool.split == 0, pool.row, pool.row + 200)
+    expected = []
+    for j in [j for j in range(d) if j not in constant]:
+        col = values[rows, j].copy()
+        col[np.isnan(col)] = np.nanmedian(col)
+        expected.append(np.clip((col - col.mean()) / col.std(), -10, 10))
+    expected += [np.isnan(values[rows, j]).astype(float) for j in gaps]
+    assert feats.x.shape == (n, d - len(constant) + len(gaps)) and feats.x.flags.c_contiguous
+    assert np.allclose(feats.x, np.column_stack(expected), atol=1e-5)
