@@ -214,7 +214,8 @@ class LabelNoiseCheck(Check):
         message = _message(est, names, oof.n, widespread, weak, rel, uncertain)
         return [self.finding(
             "noise_rate", severity, message + context + ".",
-            hint=_hint(severity, weak, _few(est), est.grades, uncertain), metrics=metrics, samples=ids,
+            hint=_hint(severity, weak, _few(est), est.grades, uncertain) + _unjudged(oof.pool), metrics=metrics,
+            samples=ids,
             n_samples=len(est.suspects),
             evidence=_evidence(ctx, est, names, ids))] + found
 
@@ -285,7 +286,8 @@ class LabelNoiseCheck(Check):
             message = head + ", too few to point to systematic errors (heavy-tailed targets put about 1% there)"
             hint = "A few outlying targets are normal; review the top suspects for a cleaner set."
         return [self.finding(
-            "target_outliers", severity, message + context + ".", hint=hint, metrics=metrics, samples=ids,
+            "target_outliers", severity, message + context + ".", hint=hint + _unjudged(oof.pool), metrics=metrics,
+            samples=ids,
             n_samples=len(est.suspects), evidence=_regression_evidence(oof.target, est, ids, cut))]
 
     def estimate(self, ctx: CheckContext) -> tuple[NoiseEstimate, bool]:
@@ -382,6 +384,16 @@ def _sample_columns(ctx: CheckContext, pool, scores: dict[str, np.ndarray], susp
         if suggested is not None:
             ctx.sample_column(split, "suggested", suggested[at], rows=rows, categories=ctx.classes)
         ctx.sample_column(split, "flag", code, rows=rows[suspect[at]])
+
+
+def _unjudged(pool) -> str:
+    """The hint's last sentence where the samples were drawn down to ``noise_max_samples``:
+    how to have every one judged."""
+    if not pool.capped_from:
+        return ""
+    n = pool.capped_from
+    return (f" Only the {len(pool):,} modelled samples were judged; noise_max_samples={n} "
+            f"(--noise-max-samples {n}) judges all {n:,}, in more time.")
 
 
 def _few(est) -> bool:

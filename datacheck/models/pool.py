@@ -29,6 +29,10 @@ class Pool:
         sampling and before rare classes were left out.
     notes : list of str
         What was left out or sampled, in words, for the findings.
+    capped_from : int
+        Where the samples were drawn down to ``max_samples`` (``build_pool``): how many there
+        were, every one at hand; else 0 (not drawn down, or a streamed split's features exist
+        for its row sample only).
     """
 
     split_names: list[str]
@@ -37,6 +41,7 @@ class Pool:
     y: np.ndarray
     n_available: int
     notes: list[str] = field(default_factory=list)
+    capped_from: int = 0
 
     def __len__(self) -> int:
         return int(len(self.y))
@@ -86,14 +91,16 @@ def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
         shown = ", ".join(ctx.classes[c] for c in rare[:5]) + (", ..." if len(rare) > 5 else "")
         notes.append(f"{len(rare)} classes with fewer than {min_per_class} samples were left out of "
                      f"the model ({shown})")
+    sampled = [name for name in names if ctx.scan.splits[name].sampled]
+    capped_from = 0
     if len(y) > max_samples:
+        capped_from = 0 if sampled else len(y)
         strata, floor = (target_bins(y), 1) if ctx.is_regression else (y, min_per_class)
         take = stratified_sample(strata, max_samples, floor, seed)
         split, row, y = split[take], row[take], y[take]
     if len(y) < n_available - int(counts[rare].sum()):  # sampled, not just rare classes left out
-        sampled = [name for name in names if ctx.scan.splits[name].sampled]
         whence = (f" (drawn from the stratified row sample of streamed {', '.join(sampled)})"
                   if sampled else "")
         notes.append(f"a stratified sample of {len(y):,} of the {n_available:,} labelled samples "
                      f"was modelled{whence}")
-    return Pool(names, split, row, y, n_available, notes)
+    return Pool(names, split, row, y, n_available, notes, capped_from)

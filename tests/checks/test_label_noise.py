@@ -283,6 +283,12 @@ def test_sampling_is_stratified_and_reported(digits_split):
     (f,) = report.by_check("label_noise")
     assert 590 <= f.metrics["n_modelled"] <= 610 and f.metrics["n_labelled"] == len(y_train) + len(y_test)
     assert "stratified sample" in f.message
+    # the hint says how to have every sample judged; not where every one was
+    n = len(y_train) + len(y_test)
+    assert f.hint.endswith(f"noise_max_samples={n} (--noise-max-samples {n}) judges all {n:,}, in more time.")
+    (whole,) = datacheck.profile(train=(x_train, noisy), test=(x_test, y_test), checks=["label_noise"],
+                                 noise_max_samples=n).by_check("label_noise")
+    assert "noise_max_samples" not in whole.hint
 
 
 def test_bad_noise_options_are_config_errors(digits_split):

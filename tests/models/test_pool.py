@@ -48,5 +48,6 @@ def test_pool_drops_unlabelled_and_rare_classes_and_samples():
     assert any("fewer than 5" in note for note in pool.notes)
     small = build_pool(ctx, max_samples=100, min_per_class=5, seed=0)
     assert 95 <= len(small) <= 105 and any("stratified sample" in note for note in small.notes)
+    assert small.capped_from == 287 and pool.capped_from == 0  # drawn down from the 287 poolable
     at, rows = small.rows_of(1)
     assert np.all(small.split[at] == 1) and np.all(rows < 60)
