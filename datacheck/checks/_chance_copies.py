@@ -25,6 +25,13 @@ recur qualifies (dependence the product misses makes combinations commoner than 
 Different labels are judged the same way without the size test. A value found nowhere else
 (a measurement, an id) gives a rate of 0 and recurs nowhere, so any copy of its row stays a
 copy.
+
+The product misses dependence beyond neighbouring columns, and calls rare the rows of a table
+whose columns settle each other (Telco churn: a month's tenure makes the total charge the
+monthly one, no internet service fixes six other columns and the price tier). Its different
+labels are then judged by what they are: where identical rows carry different labels about as
+often as labels drawn independently of the rows would (``labels_independent``), the rows are
+distinct samples whose outcome their features do not settle, not one sample labelled twice.
 """
 
 from __future__ import annotations
@@ -38,6 +45,9 @@ import numpy as np
 ALPHA = 1e-3
 # Below this expected number of other rows equal to a group's, its repeats are copies.
 MIN_RATE = 0.1
+# Identical rows' labels are independent of the rows unless they differ fewer times than
+# independent labels would, by this one-sided normal quantile (95%).
+INDEPENDENT_Z = 1.645
 
 
 @dataclass(frozen=True)
@@ -132,3 +142,29 @@ def chance_groups(columns: Iterable[np.ndarray], n: int, members: np.ndarray, st
     most = others * rarest
     tail = np.where(most > 0, gammainc(np.maximum(sizes - 1, 1).astype(np.float64), most), 0.0)
     return GroupChance(rate, rarest > 0, tail >= ALPHA / k)
+
+
+def labels_independent(p_differ: np.ndarray, differ: np.ndarray) -> bool:
+    """Whether groups of identical rows carry different labels about as often as labels drawn
+    independently of the rows would: not significantly less often (``INDEPENDENT_Z``, one-sided).
+
+    Copies of one sample share its label, and a label the features settle agrees between
+    samples that share them; a label that is an outcome (a churn, a default) differs between
+    such samples at the rate of independent draws. With few groups the test cannot tell, and
+    says independent.
+
+    Parameters
+    ----------
+    p_differ : numpy.ndarray
+        Per group: the probability that its labelled members' labels would differ if drawn
+        independently from the split's labels.
+    differ : numpy.ndarray
+        Per group: whether they do.
+
+    Returns
+    -------
+    bool
+    """
+    expected = float(p_differ.sum())
+    spread = float(np.sqrt(np.sum(p_differ * (1 - p_differ))))
+    return bool(np.count_nonzero(differ) >= expected - INDEPENDENT_Z * spread)

@@ -7,12 +7,18 @@ from typing import Iterator
 
 import numpy as np
 
-from datacheck.checks._chance_copies import chance_groups
+from datacheck.checks._chance_copies import GroupChance, chance_groups, labels_independent
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
 from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity
 from datacheck.scan.result import SplitScan
+
+# A regression target's values differ between identical inputs where they spread over more than
+# this share of the split's interquartile range; less is the target's own noise (a lab's
+# replicate measurements: concrete strengths 57.0, 44.4 and 51.0 of one mix and age, an IQR of
+# 22.4; two condos of one complex and size sold for 133,000 and 145,000, an IQR of 149,000).
+TARGET_SPREAD = 1.0
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,13 @@ class DuplicatesCheck(Check):
     and groups of identical inputs that carry different labels. On a table whose features
     take few values (categories, answers on a scale), rows repeat by chance: groups that the
     frequencies of their row's values explain (``_chance_copies``), with their labels
-    differing or not, are reported at info as ``chance_repeats``. Copies shared between
-    splits are the ``split_leakage`` check's.
+    differing or not, are reported at info as ``chance_repeats``. Where the labels of a
+    table's identical rows differ about as often as independent labels would, and every value
+    of the row recurs elsewhere, the rows are distinct samples with an uncertain outcome
+    (customers of one plan, one churned): info as ``uncertain_labels`` (classes only). A regression target
+    differs within a group only where its values spread over more than ``TARGET_SPREAD`` of
+    its interquartile range (less is replicate noise, and the rows count as copies). Copies
+    shared between splits are the ``split_leakage`` check's.
 
     Why it matters
     --------------
@@ -103,6 +114,10 @@ class DuplicatesCheck(Check):
         "error_ratio": Param(
             0.9, "Share of redundant copies above which the split is an error: it is mostly "
                  "the same samples repeated.", kind=float, low=0.0, high=1.0),
+        "conflict_warning_ratio": Param(
+            0.002, "Share of samples in groups of identical inputs with different labels from which "
+                   "the conflicts are a warning rather than info: a handful among thousands cannot "
+                   "hurt training (Telco churn: 11 of 7,043).", kind=float, low=0.0, high=1.0),
         "conflict_error_ratio": Param(
             0.01, "Share of samples in groups of identical inputs with different labels "
                   "above which the conflicts are an error rather than a warning.",
@@ -119,15 +134,49 @@ class DuplicatesCheck(Check):
             n_readable = scan.n if readable is None else len(readable)
             groups = (hash_groups(scan.hashes if readable is None else scan.hashes[readable], readable)
                       if n_readable >= 2 else hash_groups(np.zeros(0, np.uint64)))
-            conflict = _conflicting(groups, scan.y) if len(groups.sizes) else np.zeros(0, bool)
+            labels = _Labels.of(ctx, scan)
+            conflict = labels.differ(groups) if len(groups.sizes) else np.zeros(0, bool)
             _sample_columns(ctx, scan.name, groups, conflict)
             if not len(groups.sizes):
                 continue
-            chance = _by_chance(scan, groups, conflict)
+            odds = _chance_of(scan, groups)
+            chance = odds.explained(groups.sizes, conflict) if odds is not None else np.zeros_like(conflict)
+            uncertain = np.zeros_like(conflict)
+            # classes only: a regression target's copies shifted by a slip differ as independent
+            # draws do, and would pass for an outcome
+            if odds is not None and labels.values is None and (conflict & ~chance & odds.recurs).any():
+                rest = ~chance
+                p_differ = labels.p_differ(groups)
+                if labels_independent(p_differ[rest], conflict[rest]):
+                    uncertain = conflict & ~chance & odds.recurs
+                    findings += self._uncertain(ctx, scan, groups, uncertain, (conflict[rest].sum(), rest.sum(),
+                                                                                 p_differ[rest].sum()))
             findings += self._copies(ctx, scan, groups, ~conflict & ~chance, n_readable)
-            findings += self._conflicts(ctx, scan, groups, conflict & ~chance, n_readable)
+            findings += self._conflicts(ctx, scan, groups, conflict & ~chance & ~uncertain, n_readable)
             findings += self._chance(ctx, scan, groups, chance, conflict, n_readable)
         return findings
+
+    def _uncertain(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,
+                   test: tuple) -> list[Finding]:
+        """Identical rows with different labels, as often as independent labels differ, at info."""
+        n_differ, n_tested, expected = test
+        members, n_members, pairs = _selection(ctx, scan.name, groups, chosen)
+        n_groups = int(chosen.sum())
+        return [self.finding(
+            "uncertain_labels", Severity.INFO,
+            f"{n_groups} group{'s' if n_groups > 1 else ''} of identical {scan.name} inputs ({n_members} samples) "
+            f"carr{'y' if n_groups > 1 else 'ies'} different labels about as often as labels drawn independently "
+            f"of the rows would ({n_differ} of the split's {n_tested} groups of identical rows "
+            f"differ{'s' if n_differ == 1 else ''}, {expected:.1f} expected so): samples that share their features while their outcome differs, the uncertainty of "
+            "the task rather than a sample labelled twice.",
+            hint="Nothing to fix if the label is an outcome the features do not settle (a churn, a default); "
+                 "if every input should have a single label, review these groups.",
+            split=scan.name,
+            metrics={"n_groups": n_groups, "n_samples": n_members, "n_groups_differing": int(n_differ),
+                     "n_groups_tested": int(n_tested), "expected_differing": round(float(expected), 2)},
+            samples=members, n_samples=n_members,
+            evidence=[Evidence("pairs", f"Identical inputs with different labels in {scan.name}", {"pairs": pairs})],
+        )]
 
     def _chance(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,
                 conflict: np.ndarray, n_readable: int) -> list[Finding]:
@@ -191,7 +240,8 @@ class DuplicatesCheck(Check):
             return []
         members, n_members, pairs = _selection(ctx, scan.name, groups, chosen)
         ratio = n_members / n_readable
-        severity = Severity.ERROR if ratio > self.config["conflict_error_ratio"] else Severity.WARNING
+        severity = (Severity.ERROR if ratio > self.config["conflict_error_ratio"] else
+                    Severity.WARNING if ratio >= self.config["conflict_warning_ratio"] else Severity.INFO)
         n_groups = int(chosen.sum())
         in_groups = groups.members[np.repeat(chosen, groups.sizes)]
         classes = ctx.classes
@@ -230,19 +280,17 @@ def _sample_columns(ctx: CheckContext, split: str, groups: HashGroups, conflict:
     ctx.sample_column(split, "flag", codes, rows=groups.members)
 
 
-def _by_chance(scan: SplitScan, groups: HashGroups, conflict: np.ndarray) -> np.ndarray:
-    """Per group: whether chance explains it (``_chance_copies``: its repeats, or where its
-    labels differ (``conflict``), their uncertainty); only for a table split whose feature columns hold
-    every row (a streamed split's are a sample), else never."""
-    none = np.zeros(len(groups.sizes), bool)
+def _chance_of(scan: SplitScan, groups: HashGroups) -> GroupChance | None:
+    """How chance stands to each group (``_chance_copies``: its repeats, or where its labels
+    differ, their uncertainty); only for a table split whose feature columns hold every row (a
+    streamed split's are a sample), else None."""
     numeric = scan.columns if scan.columns is not None else np.zeros((0, scan.n))
     texts = scan.other_values
     if scan.sampled or (not len(numeric) and texts is None) or (texts is not None and texts.num_rows != scan.n):
-        return none
+        return None
     if scan.images is not None or scan.array is not None:
-        return none
-    chance = chance_groups(_value_codes(numeric, texts), scan.n, groups.members, groups.starts, groups.sizes)
-    return chance.explained(groups.sizes, conflict)
+        return None
+    return chance_groups(_value_codes(numeric, texts), scan.n, groups.members, groups.starts, groups.sizes)
 
 
 def _value_codes(numeric: np.ndarray, texts) -> Iterator[np.ndarray]:
@@ -262,13 +310,58 @@ def _value_codes(numeric: np.ndarray, texts) -> Iterator[np.ndarray]:
         yield np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), np.int64) + 1
 
 
-def _conflicting(groups: HashGroups, y: np.ndarray) -> np.ndarray:
-    """Per group: whether its labelled members carry more than one label (missing ignored)."""
-    labels = y[groups.members]
-    big = np.iinfo(np.int64).max
-    lo = np.minimum.reduceat(np.where(labels >= 0, labels, big), groups.starts)
-    hi = np.maximum.reduceat(labels, groups.starts)
-    return hi > lo
+@dataclass(frozen=True)
+class _Labels:
+    """A split's labels as the groups of identical inputs compare them: class codes, or a
+    regression target's values with the spread below which they count as one.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Label codes per sample (-1 missing).
+    values : numpy.ndarray or None
+        A regression target's value per sample (NaN missing); None for classes.
+    spread : float
+        For a target: values of one group further apart than this differ (``TARGET_SPREAD``
+        of the interquartile range).
+    """
+
+    y: np.ndarray
+    values: np.ndarray | None = None
+    spread: float = 0.0
+
+    @classmethod
+    def of(cls, ctx: CheckContext, scan: SplitScan) -> "_Labels":
+        """The labels of ``scan``: its class codes, or its target's values and spread."""
+        if not ctx.is_regression:
+            return cls(scan.y)
+        values = ctx.dataset.target_values()
+        values = np.where(scan.y >= 0, values[np.maximum(scan.y, 0)] if len(values) else np.nan, np.nan)
+        known = values[np.isfinite(values)]
+        iqr = float(np.subtract(*np.percentile(known, [75, 25]))) if len(known) else 0.0
+        return cls(scan.y, values, TARGET_SPREAD * iqr)
+
+    def differ(self, groups: HashGroups) -> np.ndarray:
+        """Per group: whether its labelled members carry more than one label (missing ignored)."""
+        if self.values is None:
+            labels = self.y[groups.members]
+            lo = np.minimum.reduceat(np.where(labels >= 0, labels, np.iinfo(np.int64).max), groups.starts)
+            return np.maximum.reduceat(labels, groups.starts) > lo
+        values = self.values[groups.members]
+        lo = np.minimum.reduceat(np.where(np.isfinite(values), values, np.inf), groups.starts)
+        hi = np.maximum.reduceat(np.where(np.isfinite(values), values, -np.inf), groups.starts)
+        return np.isfinite(lo) & (hi - lo > self.spread)
+
+    def p_differ(self, groups: HashGroups) -> np.ndarray:
+        """Per group: the probability that its labelled members' classes would differ if drawn
+        independently from the split's classes."""
+        labelled = self.y[groups.members] >= 0
+        counts = np.add.reduceat(labelled.astype(np.int64), groups.starts)
+        shares = np.bincount(self.y[self.y >= 0]) / max(np.count_nonzero(self.y >= 0), 1)
+        out = np.zeros(len(counts))
+        for m in np.unique(counts[counts > 1]):
+            out[counts == m] = 1.0 - np.sum(shares ** m)
+        return out
 
 
 def _selection(ctx: CheckContext, split: str, groups: HashGroups, chosen: np.ndarray):

@@ -241,3 +241,104 @@ def test_two_categorical_columns_repeat_by_chance(tmp_path):
         tmp_path / "two.csv", index=False)
     found = datacheck.profile(tmp_path / "two.csv", checks=["duplicates"]).findings
     assert [(f.code, f.severity.value) for f in found] == [("duplicates.chance_repeats", "info")]
+
+
+def _churn_table(n: int = 7000, seed: int = 0) -> pd.DataFrame:
+    """Telco-like customers: a month's tenure makes the total charge the monthly one, phone-only
+    service fixes six columns and a price tier of 30 values; churn is an outcome drawn from the
+    contract, the tenure and the payment. New phone-only customers repeat each other's rows,
+    which the column frequencies call rare, and their churn differs at random."""
+    rng = np.random.default_rng(seed)
+    tenure = np.where(rng.random(n) < 0.09, 1, rng.integers(2, 73, n))
+    service = rng.choice(["phone", "internet", "both"], n, p=[0.22, 0.1, 0.68])
+    phone_only = service == "phone"
+    frame = pd.DataFrame({"gender": rng.choice(["Female", "Male"], n), "senior": (rng.random(n) < 0.16).astype(int),
+                          "partner": rng.choice(["Yes", "No"], n), "tenure": tenure, "service": service})
+    for col in ("security", "backup", "protection", "support", "tv", "movies"):
+        frame[col] = np.where(phone_only, "No internet service", rng.choice(["Yes", "No"], n))
+    m2m = rng.random(n) < np.where(tenure < 12, 0.85, 0.4)
+    frame["contract"] = np.where(m2m, "Month-to-month", rng.choice(["One year", "Two year"], n))
+    frame["payment"] = rng.choice(["Mailed check", "Electronic check", "Bank transfer", "Credit card"], n)
+    monthly = np.where(phone_only, rng.choice(np.round(np.arange(19.5, 21.0, 0.05), 2), n),
+                       np.round(rng.uniform(30, 110, n) / 0.05) * 0.05)
+    frame["monthly"] = np.round(monthly, 2)
+    frame["total"] = np.round(np.where(tenure == 1, monthly, monthly * tenure * rng.uniform(0.97, 1.03, n)), 2)
+    logit = -1.2 + 1.3 * m2m - 0.04 * tenure + 0.5 * (frame["payment"] == "Electronic check")
+    frame["churn"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "Yes", "No")
+    return frame
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_customers_who_share_their_row_with_another_outcome_are_no_conflict(tmp_path, seed):
+    # they differ about as often as independent churns would: info, not a label conflict
+    _churn_table(seed=seed).to_csv(tmp_path / "churn.csv", index=False)
+    report = datacheck.profile(tmp_path / "churn.csv", checks=["duplicates"], label="churn")
+    assert not loud(report, "duplicates")
+    (f,) = [f for f in report.findings if f.code == "duplicates.uncertain_labels"]
+    assert f.severity.value == "info" and f.metrics["n_groups"] >= 3
+    assert f.metrics["n_groups_differing"] >= f.metrics["expected_differing"] - 2
+
+
+def test_copied_customer_records_relabelled_stay_conflicts(tmp_path):
+    # the same table with 40 long-standing customers' records copied, 20 of the copies with the
+    # other outcome: their totals are theirs alone, so the copies are one record twice
+    frame = _churn_table()
+    copies = frame[frame.tenure > 12].sample(40, random_state=0)
+    flip = copies.index[:20]
+    copies.loc[flip, "churn"] = np.where(copies.loc[flip, "churn"] == "Yes", "No", "Yes")
+    pd.concat([frame, copies], ignore_index=True).to_csv(tmp_path / "churn.csv", index=False)
+    found = by_code(datacheck.profile(tmp_path / "churn.csv", checks=["duplicates"], label="churn"))
+    conflicts = found["label_conflicts"]
+    assert conflicts.severity.value == "warning" and conflicts.metrics["n_groups"] >= 20
+
+
+def test_labels_independent_of_the_rows():
+    from datacheck.checks._chance_copies import labels_independent
+
+    p = np.full(40, 0.4)  # pairs of a 70/30 label: 16 of 40 differ if independent
+    assert labels_independent(p, np.arange(40) < 16)
+    assert labels_independent(p, np.arange(40) < 12)  # within the noise of 40 groups
+    assert not labels_independent(p, np.arange(40) < 6)  # copies that mostly agree
+    assert labels_independent(np.array([0.4]), np.array([True]))  # one group cannot tell
+
+
+def _replicates(rng, n_mixes: int = 600) -> pd.DataFrame:
+    """Concrete-like mixes, 40 of them measured twice: strength 0-80 (an interquartile range of
+    about 20), replicate noise 2."""
+    frame = pd.DataFrame(rng.uniform(100, 500, (n_mixes, 4)).round(1), columns=["cement", "slag", "water", "sand"])
+    frame = pd.concat([frame, frame.sample(40, random_state=1)], ignore_index=True)
+    true = 0.12 * frame.cement - 0.05 * frame.water + 0.03 * frame.slag
+    frame["strength"] = (true + rng.normal(0, 2, len(frame))).round(2)
+    return frame
+
+
+def test_replicate_measurements_of_a_target_are_copies_not_conflicts(tmp_path):
+    # 40 mixes measured twice, their strengths about 3 apart with an interquartile range of about 20
+    rng = np.random.default_rng(4)
+    _replicates(rng).to_csv(tmp_path / "concrete.csv", index=False)
+    found = by_code(datacheck.profile(tmp_path / "concrete.csv", checks=["duplicates"], label="strength"))
+    assert "label_conflicts" not in found
+    assert found["exact"].metrics["n_copies"] == 40
+
+
+def test_a_replicate_far_from_its_twin_is_a_conflict(tmp_path):
+    rng = np.random.default_rng(4)
+    frame = _replicates(rng)
+    twin = frame.index[-1]
+    frame.loc[twin, "strength"] += 3 * np.subtract(*np.percentile(frame.strength, [75, 25]))
+    frame.to_csv(tmp_path / "concrete.csv", index=False)
+    found = by_code(datacheck.profile(tmp_path / "concrete.csv", checks=["duplicates"], label="strength"))
+    assert found["label_conflicts"].metrics["n_groups"] == 1
+    assert found["label_conflicts"].severity.value == "warning"
+
+
+def test_a_handful_of_conflicts_among_thousands_is_info(rng):
+    x = rng.normal(size=(2000, 5))
+    y = np.arange(2000) % 2
+    x[1500] = x[17]
+    y[1500] = 1 - y[17]  # 2 of 2,000 samples: 0.1%
+    found = by_code(profile(train=(x, y)))
+    assert found["label_conflicts"].severity.value == "info"
+    x[1501], y[1501] = x[18], 1 - y[18]
+    x[1502], y[1502] = x[19], 1 - y[19]  # 6 of 2,000: 0.3%
+    assert by_code(profile(train=(x, y)))["label_conflicts"].severity.value == "warning"
