@@ -167,8 +167,9 @@ class DuplicatesCheck(Check):
             f"{n_groups} group{'s' if n_groups > 1 else ''} of identical {scan.name} inputs ({n_members} samples) "
             f"carr{'y' if n_groups > 1 else 'ies'} different labels about as often as labels drawn independently "
             f"of the rows would ({n_differ} of the split's {n_tested} groups of identical rows "
-            f"differ{'s' if n_differ == 1 else ''}, {expected:.1f} expected so): samples that share their features while their outcome differs, the uncertainty of "
-            "the task rather than a sample labelled twice.",
+            f"differ{'s' if n_differ == 1 else ''}, {expected:.1f} expected so): samples that share their "
+            "features while their outcome differs, the uncertainty of the task rather than a sample labelled "
+            "twice.",
             hint="Nothing to fix if the label is an outcome the features do not settle (a churn, a default); "
                  "if every input should have a single label, review these groups.",
             split=scan.name,
