@@ -90,10 +90,10 @@ class DuplicatesCheck(Check):
     and groups of identical inputs that carry different labels. On a table whose features
     take few values (categories, answers on a scale), rows repeat by chance: groups that the
     frequencies of their row's values explain (``_chance_copies``), with their labels
-    differing or not, are reported at info as ``chance_repeats``. Where the labels of a
+    differing or not, are reported at info as ``chance_repeats``. Where the classes of a
     table's identical rows differ about as often as independent labels would, and every value
     of the row recurs elsewhere, the rows are distinct samples with an uncertain outcome
-    (customers of one plan, one churned): info as ``uncertain_labels`` (classes only). A regression target
+    (customers of one plan, one churned): info as ``uncertain_labels``. A regression target
     differs within a group only where its values spread over more than ``TARGET_SPREAD`` of
     its interquartile range (less is replicate noise, and the rows count as copies). Copies
     shared between splits are the ``split_leakage`` check's.
@@ -141,24 +141,18 @@ class DuplicatesCheck(Check):
                 continue
             odds = _chance_of(scan, groups)
             chance = odds.explained(groups.sizes, conflict) if odds is not None else np.zeros_like(conflict)
-            uncertain = np.zeros_like(conflict)
-            # classes only: a regression target's copies shifted by a slip differ as independent
-            # draws do, and would pass for an outcome
-            if odds is not None and labels.values is None and (conflict & ~chance & odds.recurs).any():
-                rest = ~chance
-                p_differ = labels.p_differ(groups)
-                if labels_independent(p_differ[rest], conflict[rest]):
-                    uncertain = conflict & ~chance & odds.recurs
-                    findings += self._uncertain(ctx, scan, groups, uncertain, (conflict[rest].sum(), rest.sum(),
-                                                                                 p_differ[rest].sum()))
+            uncertain, test = _uncertain_groups(labels, odds, groups, conflict & ~chance, ~chance)
             findings += self._copies(ctx, scan, groups, ~conflict & ~chance, n_readable)
             findings += self._conflicts(ctx, scan, groups, conflict & ~chance & ~uncertain, n_readable)
+            findings += self._uncertain(ctx, scan, groups, uncertain, test)
             findings += self._chance(ctx, scan, groups, chance, conflict, n_readable)
         return findings
 
     def _uncertain(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,
-                   test: tuple) -> list[Finding]:
+                   test: tuple[int, int, float]) -> list[Finding]:
         """Identical rows with different labels, as often as independent labels differ, at info."""
+        if not chosen.any():
+            return []
         n_differ, n_tested, expected = test
         members, n_members, pairs = _selection(ctx, scan.name, groups, chosen)
         n_groups = int(chosen.sum())
@@ -292,6 +286,24 @@ def _chance_of(scan: SplitScan, groups: HashGroups) -> GroupChance | None:
     if scan.images is not None or scan.array is not None:
         return None
     return chance_groups(_value_codes(numeric, texts), scan.n, groups.members, groups.starts, groups.sizes)
+
+
+def _uncertain_groups(labels: "_Labels", odds: GroupChance | None, groups: HashGroups, differing: np.ndarray,
+                      tested: np.ndarray) -> tuple[np.ndarray, tuple[int, int, float]]:
+    """The ``differing`` groups whose different classes an uncertain outcome explains: where the
+    ``tested`` groups differ about as often as independent classes would
+    (``_chance_copies.labels_independent``), those whose every value recurs elsewhere (a row
+    of its own, with a measurement, is one sample twice); and the test's figures (groups that
+    differ, groups tested, the number expected to). Classes only: a regression target's copies
+    shifted by a slip differ as independent draws do, and would pass for an outcome."""
+    none = np.zeros_like(differing)
+    if odds is None or labels.values is not None or not (differing & odds.recurs).any():
+        return none, (0, 0, 0.0)
+    p_differ = labels.p_differ(groups)[tested]
+    test = (int(np.count_nonzero(differing)), int(np.count_nonzero(tested)), float(p_differ.sum()))
+    if not labels_independent(p_differ, differing[tested]):
+        return none, test
+    return differing & odds.recurs, test
 
 
 def _value_codes(numeric: np.ndarray, texts) -> Iterator[np.ndarray]:
