@@ -29,9 +29,10 @@ copy.
 The product misses dependence beyond neighbouring columns, and calls rare the rows of a table
 whose columns settle each other (Telco churn: a month's tenure makes the total charge the
 monthly one, no internet service fixes six other columns and the price tier). Its different
-labels are then judged by what they are: where identical rows carry different labels about as
-often as labels drawn independently of the rows would (``labels_independent``), the rows are
-distinct samples whose outcome their features do not settle, not one sample labelled twice.
+labels tell what such rows are: where identical rows carry different labels at least half as
+often as labels drawn independently of the rows would (``labels_uncertain``), they are distinct
+samples whose outcome their features do not settle, not one sample copied (whose label would
+agree) or labelled twice.
 """
 
 from __future__ import annotations
@@ -45,9 +46,17 @@ import numpy as np
 ALPHA = 1e-3
 # Below this expected number of other rows equal to a group's, its repeats are copies.
 MIN_RATE = 0.1
-# Identical rows' labels are independent of the rows unless they differ fewer times than
-# independent labels would, by this one-sided normal quantile (95%).
-INDEPENDENT_Z = 1.645
+# Identical rows' labels are an uncertain outcome where they differ at least this share as
+# often as labels drawn independently of the rows, the marginal's rate: features that explain
+# a binary outcome's variance by a share r lower it to 1 - r (a label the features explain at
+# most half of is an outcome); copies of one sample, and labels the features settle, agree.
+# Measured on real tables (groups of identical rows that differ / what independent labels
+# give): Telco churn 18 / 14.2, a marketing survey's 9 income bands 320 / 438.9, caravan
+# insurance among 85 customer categories 119 / 148.3; a soybean disease, which its 35 plant
+# attributes settle, 1 / 39.0.
+OUTCOME_SHARE = 0.5
+# ... unless they differ significantly less often, by this one-sided normal quantile (95%).
+OUTCOME_Z = 1.645
 
 
 @dataclass(frozen=True)
@@ -144,14 +153,15 @@ def chance_groups(columns: Iterable[np.ndarray], n: int, members: np.ndarray, st
     return GroupChance(rate, rarest > 0, tail >= ALPHA / k)
 
 
-def labels_independent(p_differ: np.ndarray, differ: np.ndarray) -> bool:
-    """Whether groups of identical rows carry different labels about as often as labels drawn
-    independently of the rows would: not significantly less often (``INDEPENDENT_Z``, one-sided).
+def labels_uncertain(p_differ: np.ndarray, differ: np.ndarray) -> bool:
+    """Whether groups of identical rows carry different labels as an uncertain outcome does: not
+    significantly less often (``OUTCOME_Z``, one-sided) than ``OUTCOME_SHARE`` of the rate of
+    labels drawn independently of the rows.
 
     Copies of one sample share its label, and a label the features settle agrees between
-    samples that share them; a label that is an outcome (a churn, a default) differs between
-    such samples at the rate of independent draws. With few groups the test cannot tell, and
-    says independent.
+    samples that share them; an outcome (a churn, a default, an income band) differs between
+    such samples nearly as often as independent draws. With few groups the test cannot tell,
+    and says uncertain.
 
     Parameters
     ----------
@@ -165,6 +175,7 @@ def labels_independent(p_differ: np.ndarray, differ: np.ndarray) -> bool:
     -------
     bool
     """
-    expected = float(p_differ.sum())
-    spread = float(np.sqrt(np.sum(p_differ * (1 - p_differ))))
-    return bool(np.count_nonzero(differ) >= expected - INDEPENDENT_Z * spread)
+    q = OUTCOME_SHARE * p_differ
+    expected = float(q.sum())
+    spread = float(np.sqrt(np.sum(q * (1 - q))))
+    return bool(np.count_nonzero(differ) >= expected - OUTCOME_Z * spread)

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import numpy as np
 
-from datacheck.checks._chance_copies import GroupChance, chance_groups, labels_independent
+from datacheck.checks._chance_copies import GroupChance, chance_groups, labels_uncertain
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
@@ -90,10 +90,10 @@ class DuplicatesCheck(Check):
     and groups of identical inputs that carry different labels. On a table whose features
     take few values (categories, answers on a scale), rows repeat by chance: groups that the
     frequencies of their row's values explain (``_chance_copies``), with their labels
-    differing or not, are reported at info as ``chance_repeats``. Where the classes of a
-    table's identical rows differ about as often as independent labels would, and every value
-    of the row recurs elsewhere, the rows are distinct samples with an uncertain outcome
-    (customers of one plan, one churned): info as ``uncertain_labels``. A regression target
+    differing or not, are reported at info as ``chance_repeats``; so are those whose every
+    value recurs elsewhere where the classes of a table's identical rows differ nearly as often
+    as independent labels would: distinct samples with an uncertain outcome (customers of one
+    plan, one churned), which copies of one sample would not be. A regression target
     differs within a group only where its values spread over more than ``TARGET_SPREAD`` of
     its interquartile range (less is replicate noise, and the rows count as copies). Copies
     shared between splits are the ``split_leakage`` check's.
@@ -141,37 +141,11 @@ class DuplicatesCheck(Check):
                 continue
             odds = _chance_of(scan, groups)
             chance = odds.explained(groups.sizes, conflict) if odds is not None else np.zeros_like(conflict)
-            uncertain, test = _uncertain_groups(labels, odds, groups, conflict & ~chance, ~chance)
+            chance |= _outcome_repeats(labels, odds, groups, conflict, ~chance)
             findings += self._copies(ctx, scan, groups, ~conflict & ~chance, n_readable)
-            findings += self._conflicts(ctx, scan, groups, conflict & ~chance & ~uncertain, n_readable)
-            findings += self._uncertain(ctx, scan, groups, uncertain, test)
+            findings += self._conflicts(ctx, scan, groups, conflict & ~chance, n_readable)
             findings += self._chance(ctx, scan, groups, chance, conflict, n_readable)
         return findings
-
-    def _uncertain(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,
-                   test: tuple[int, int, float]) -> list[Finding]:
-        """Identical rows with different labels, as often as independent labels differ, at info."""
-        if not chosen.any():
-            return []
-        n_differ, n_tested, expected = test
-        members, n_members, pairs = _selection(ctx, scan.name, groups, chosen)
-        n_groups = int(chosen.sum())
-        return [self.finding(
-            "uncertain_labels", Severity.INFO,
-            f"{n_groups} group{'s' if n_groups > 1 else ''} of identical {scan.name} inputs ({n_members} samples) "
-            f"carr{'y' if n_groups > 1 else 'ies'} different labels about as often as labels drawn independently "
-            f"of the rows would ({n_differ} of the split's {n_tested} groups of identical rows "
-            f"differ{'s' if n_differ == 1 else ''}, {expected:.1f} expected so): samples that share their "
-            "features while their outcome differs, the uncertainty of the task rather than a sample labelled "
-            "twice.",
-            hint="Nothing to fix if the label is an outcome the features do not settle (a churn, a default); "
-                 "if every input should have a single label, review these groups.",
-            split=scan.name,
-            metrics={"n_groups": n_groups, "n_samples": n_members, "n_groups_differing": int(n_differ),
-                     "n_groups_tested": int(n_tested), "expected_differing": round(float(expected), 2)},
-            samples=members, n_samples=n_members,
-            evidence=[Evidence("pairs", f"Identical inputs with different labels in {scan.name}", {"pairs": pairs})],
-        )]
 
     def _chance(self, ctx: CheckContext, scan: SplitScan, groups: HashGroups, chosen: np.ndarray,
                 conflict: np.ndarray, n_readable: int) -> list[Finding]:
@@ -288,22 +262,20 @@ def _chance_of(scan: SplitScan, groups: HashGroups) -> GroupChance | None:
     return chance_groups(_value_codes(numeric, texts), scan.n, groups.members, groups.starts, groups.sizes)
 
 
-def _uncertain_groups(labels: "_Labels", odds: GroupChance | None, groups: HashGroups, differing: np.ndarray,
-                      tested: np.ndarray) -> tuple[np.ndarray, tuple[int, int, float]]:
-    """The ``differing`` groups whose different classes an uncertain outcome explains: where the
-    ``tested`` groups differ about as often as independent classes would
-    (``_chance_copies.labels_independent``), those whose every value recurs elsewhere (a row
-    of its own, with a measurement, is one sample twice); and the test's figures (groups that
-    differ, groups tested, the number expected to). Classes only: a regression target's copies
-    shifted by a slip differ as independent draws do, and would pass for an outcome."""
-    none = np.zeros_like(differing)
-    if odds is None or labels.values is not None or not (differing & odds.recurs).any():
-        return none, (0, 0, 0.0)
-    p_differ = labels.p_differ(groups)[tested]
-    test = (int(np.count_nonzero(differing)), int(np.count_nonzero(tested)), float(p_differ.sum()))
-    if not labels_independent(p_differ, differing[tested]):
-        return none, test
-    return differing & odds.recurs, test
+def _outcome_repeats(labels: "_Labels", odds: GroupChance | None, groups: HashGroups, differ: np.ndarray,
+                     tested: np.ndarray) -> np.ndarray:
+    """The ``tested`` groups that an uncertain outcome shows to be distinct samples: where their
+    classes differ nearly as often as independent labels would (``_chance_copies.
+    labels_uncertain``: copies of one sample would agree), every group whose values all recur
+    elsewhere, its labels differing or not (a row of its own, with a measurement, is one sample
+    twice). Classes only: a regression target's copies shifted by a slip differ as independent
+    draws do, and would pass for an outcome."""
+    none = np.zeros_like(differ)
+    if odds is None or labels.values is not None or not (differ & tested & odds.recurs).any():
+        return none
+    if not labels_uncertain(labels.p_differ(groups)[tested], differ[tested]):
+        return none
+    return tested & odds.recurs
 
 
 def _value_codes(numeric: np.ndarray, texts) -> Iterator[np.ndarray]:
