@@ -320,8 +320,7 @@ class _Labels:
         """The labels of ``scan``: its class codes, or its target's values and spread."""
         if not ctx.is_regression:
             return cls(scan.y)
-        values = ctx.dataset.target_values()
-        values = np.where(scan.y >= 0, values[np.maximum(scan.y, 0)] if len(values) else np.nan, np.nan)
+        values = ctx.target(scan.name)
         known = values[np.isfinite(values)]
         iqr = float(np.subtract(*np.percentile(known, [75, 25]))) if len(known) else 0.0
         return cls(scan.y, values, TARGET_SPREAD * iqr)

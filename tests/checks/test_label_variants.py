@@ -307,3 +307,29 @@ def test_streamed_and_partitioned_scans_count_the_same_values(tmp_path):
     reports = [_profile(tmp_path), _profile(tmp_path, stream=True, partitions=3)]
     [a], [b] = (_findings(r, "feature_values") for r in reports)
     assert a.metrics == b.metrics and a.metrics["groups"][0]["variants"][0]["counts"]["train"] == 2
+
+
+def _two_vowels(rng, n=90):
+    """Formant-like measurements of four vowels, 'had' and 'hAd' among them: the case tells
+    two vowels apart, as in the Vowel data's phonetic names."""
+    centres = {"had": [3.0, 1.0, 0.0], "hAd": [1.0, 3.0, 0.5], "hid": [0.0, 0.0, 3.0],
+               "hod": [-2.0, 1.0, 1.0]}
+    frames = [pd.DataFrame(rng.normal(c, 1.0, (n, 3)), columns=["f1", "f2", "f3"]).assign(label=name)
+              for name, c in centres.items()]
+    return pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=0)
+
+
+def test_names_alike_whose_samples_the_inputs_tell_apart_are_two_classes():
+    report = _profile(_two_vowels(np.random.default_rng(0)), label="label")
+    assert not loud(report, CHECK)
+    (f,) = _findings(report, "class_names", "info")
+    assert "'had' from 'hAd'" in f.message or "'hAd' from 'had'" in f.message
+
+
+def test_one_class_spelled_two_ways_at_equal_counts_stays_a_warning():
+    # the same vowel's samples, half of them spelled 'Had': the inputs cannot tell the halves apart
+    frame = _two_vowels(np.random.default_rng(1))
+    halves = frame.index[frame.label == "had"][::2]
+    frame.loc[halves, "label"] = "Had"
+    (f,) = _findings(_profile(frame, label="label"), "class_names", "warning")
+    assert "'Had'" in f.message
