@@ -1,22 +1,25 @@
 """Benchmark: the default profile on real tables, each finding judged as a careful engineer would.
 
-The tables are the data sets of R's ``modeldata`` package (MIT): Telco and another churn table,
-credit scoring, loans, house prices (Ames, Sacramento), concrete strength, penguins, speech
-features (752 columns), a developer survey and others, 96 to 9,857 rows, classification and
-regression. Each is written as Parquet and profiled as ``datacheck profile FILE --label COL``
-runs it (all checks, model checks included).
+The tables are the data sets of five R packages, all in Debian: ``modeldata`` (churn, credit,
+loans, Ames houses, concrete, penguins, 752 speech features, a developer survey), ``mlbench``
+(Shuttle 58,000 rows, letters 20,000, satellite images, sonar, glass, soybeans, DNA, vowels),
+``kernlab`` (spam, a marketing survey's incomes, caravan insurance, musk), ``AER`` (credit
+cards, mortgages, doctor visits, wages 28,155 rows) and ``ggplot2`` (diamonds 53,940 rows, mpg,
+Texas housing): 48 tables of 96 to 58,000 rows, classification and regression. Each is written as
+Parquet and profiled as ``datacheck profile FILE --label COL`` runs it (all checks, model
+checks included).
 
 Real data has real defects. Each set lists the warnings and errors that are true, each with
 what in the data makes it so (missing values, rows stored sorted, copied rows, a value thousands
-of deviations out); any other warning or error is a false alarm, and a listed one not raised is
-a miss. Target: no false alarm, no miss.
+of deviations out, a column recorded after the outcome); any other warning or error is a false
+alarm, and a listed one not raised is a miss. Target: no false alarm, no miss.
 
-Source: Debian's ``r-cran-modeldata`` package, unpacked, not installed (it would pull in R):
-``apt-get download r-cran-modeldata && dpkg -x r-cran-modeldata_*.deb DIR``, which this script
-does itself into ``--cache`` when ``apt-get`` is at hand. Its data is an R lazy-load database,
-read with the ``rdata`` package (``pip install rdata``).
+Source: the Debian packages (``r-cran-modeldata`` and the others), unpacked, not installed
+(that would pull in R): ``apt-get download r-cran-modeldata && dpkg -x r-cran-modeldata_*.deb
+DIR``, which this script does itself into ``--cache`` when ``apt-get`` is at hand. The data are
+``.rda`` files or an R lazy-load database, read with the ``rdata`` package (``pip install rdata``).
 
-    python benchmarks/real_tables.py [--root DIR] [--only TEXT] [--cache DIR] [--modeldata DIR]
+    python benchmarks/real_tables.py [--root DIR] [--only TEXT] [--cache DIR] [--library DIR]
 
 ``--root DIR`` imports datacheck from DIR (a ``git worktree`` of an older commit), so that two
 versions are compared on the same sets. It takes about a minute on 2 cores.
@@ -38,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-MODELDATA = "usr/lib/R/site-library/modeldata/data"
+LIBRARY = "usr/lib/R/site-library"
 LOUD = ("warning", "error")
 
 
@@ -48,8 +51,10 @@ class Table:
 
     Parameters
     ----------
+    package : str
+        The R package that holds it.
     name : str
-        Its name in ``modeldata``.
+        Its name there.
     label : str
         The column to predict.
     split_col : str, optional
@@ -58,6 +63,7 @@ class Table:
         Finding code -> why the data holds what it says: the warnings and errors that are right.
     """
 
+    package: str
     name: str
     label: str
     split_col: str | None = None
@@ -65,38 +71,102 @@ class Table:
 
 
 NAN = "input_integrity.nan"
+MD, ML, KL, AER, GG = "modeldata", "mlbench", "kernlab", "AER", "ggplot2"
 TABLES = (
-    Table("ad_data", "Class"),
-    Table("ames", "Sale_Price"),
-    Table("attrition", "Attrition"),
-    Table("biomass", "HHV", "dataset"),
-    Table("bivariate_train", "Class"),
-    Table("car_prices", "Price"),
-    Table("cells", "class", "case"),
-    Table("concrete", "compressive_strength", true={
+    Table(MD, "ad_data", "Class"),
+    Table(MD, "ames", "Sale_Price"),
+    Table(MD, "attrition", "Attrition"),
+    Table(MD, "biomass", "HHV", "dataset"),
+    Table(MD, "bivariate_train", "Class"),
+    Table(MD, "car_prices", "Price"),
+    Table(MD, "cells", "class", "case"),
+    Table(MD, "concrete", "compressive_strength", true={
         "duplicates.exact": "25 rows are stored twice, a known fault of this data",
         "duplicates.label_conflicts": "one mix at 7 days holds strengths 55.9, 55.9, 55.9 and 22.9"}),
-    Table("credit_data", "Status", true={NAN: "455 values are NA in Income, Assets, Debt, Home, Marital, Job"}),
-    Table("hpc_data", "class", true={
+    Table(MD, "credit_data", "Status", true={NAN: "455 values are NA in Income, Assets, Debt, Home, Marital, Job"}),
+    Table(MD, "hpc_data", "class", true={
         "label_order.clustered": "the rows are stored by protocol: runs of one class up to 90 long"}),
-    Table("lending_club", "Class", true={"class_balance.imbalance": "517 bad loans against 9,340 good"}),
-    Table("mlc_churn", "churn"),
-    Table("oils", "class", true={
+    Table(MD, "lending_club", "Class", true={"class_balance.imbalance": "517 bad loans against 9,340 good"}),
+    Table(MD, "mlc_churn", "churn"),
+    Table(MD, "oils", "class", true={
         "class_balance.few_samples": "corn has 2 samples, peanut 3, olive 7",
         "class_balance.imbalance": "pumpkin 37 samples, corn 2",
         "duplicates.exact": "5 of the 96 rows are stored twice"}),
-    Table("parabolic", "class"),
-    Table("pd_speech", "class", true={
+    Table(MD, "parabolic", "class"),
+    Table(MD, "pd_speech", "class", true={
         "outliers.extreme_values": "tqwt_entropy_shannon_dec_29 holds -4994 where every other value is above -34"}),
-    Table("penguins", "species", true={
+    Table(MD, "penguins", "species", true={
         NAN: "2 birds have no measurement and 9 no sex",
         "label_order.sorted_runs": "the rows are stored by species"}),
-    Table("Sacramento", "price", true={
+    Table(MD, "Sacramento", "price", true={
         "label_order.sorted_target": "the sales are stored by day and, within a day, by price"}),
-    Table("scat", "Species", true={NAN: "47 values are NA"}),
-    Table("stackoverflow", "Remote"),
-    Table("two_class_dat", "Class"),
-    Table("wa_churn", "churn", true={NAN: "total_charges is NA for the 11 customers of tenure 0"}),
+    Table(MD, "scat", "Species", true={NAN: "47 values are NA"}),
+    Table(MD, "stackoverflow", "Remote"),
+    Table(MD, "two_class_dat", "Class"),
+    Table(MD, "wa_churn", "churn", true={NAN: "total_charges is NA for the 11 customers of tenure 0"}),
+    Table(ML, "BostonHousing", "medv"),
+    Table(ML, "BreastCancer", "Class", true={
+        NAN: "16 values of Bare.nuclei are NA",
+        "duplicates.exact": "8 rows are stored twice, Id included"}),
+    Table(ML, "DNA", "Class", true={"duplicates.exact": "184 of the 3,186 sequences are stored twice or more"}),
+    Table(ML, "Glass", "Type", true={
+        "label_order.sorted_runs": "the rows are stored by type",
+        "class_balance.few_samples": "type 6 has 9 samples"}),
+    Table(ML, "HouseVotes84", "Class", true={NAN: "392 votes are NA"}),
+    Table(ML, "Ionosphere", "Class"),
+    Table(ML, "LetterRecognition", "lettr", true={
+        "duplicates.exact": "1,332 rows repeat another of the same letter, all 16 integer features equal"}),
+    Table(ML, "PimaIndiansDiabetes", "diabetes"),
+    Table(ML, "Satellite", "classes", true={
+        "label_order.clustered": "the pixels are stored by place: runs of one soil up to 44 long"}),
+    Table(ML, "Shuttle", "Class", true={
+        "class_balance.imbalance": "Rad.Flow has 45,586 samples, Bpv.Close 10",
+        "outliers.extreme_values": "V9 holds -356, -298 and -264 where every other value is above -19"}),
+    Table(ML, "Sonar", "Class", true={"label_order.sorted_runs": "the rocks are stored first, then the mines"}),
+    Table(ML, "Soybean", "Class", true={
+        NAN: "2,337 values are NA",
+        "class_balance.few_samples": "herbicide-injury has 8 samples",
+        "class_balance.imbalance": "brown-spot 92 samples, herbicide-injury 8",
+        "duplicates.exact": "52 rows repeat another of the same disease",
+        "duplicates.label_conflicts": "two plants with all 35 attributes equal carry two diseases, where 41 "
+                                      "other groups of equal rows agree",
+        "label_order.clustered": "the rows are stored by disease"}),
+    Table(ML, "Vehicle", "Class"),
+    Table(ML, "Vowel", "Class"),
+    Table(ML, "Zoo", "type", true={
+        "class_balance.few_samples": "amphibians 4, reptiles 5, insects 8",
+        "class_balance.imbalance": "mammals 41, amphibians 4",
+        "duplicates.exact": "34 of the 101 animals share all 16 features with another of their type"}),
+    Table(KL, "income", "INCOME", true={NAN: "2,694 answers are NA"}),
+    Table(KL, "musk", "Class", true={"label_order.sorted_runs": "the molecules are stored by class"}),
+    Table(KL, "spam", "type", true={
+        "label_order.sorted_runs": "the spam is stored first, then the rest",
+        "duplicates.exact": "391 e-mails repeat another, all 57 features equal"}),
+    Table(KL, "ticdata", "CARAVAN", true={"class_balance.imbalance": "586 caravan policies among 9,822 customers"}),
+    Table(AER, "CollegeDistance", "education", true={
+        "class_balance.imbalance": "education is years of school, 12 for 1,832 students and 18 for 57"}),
+    Table(AER, "CPS1988", "wage"),
+    Table(AER, "CreditCard", "card", true={
+        "target_leakage.column": "expenditure and share are 0 for every refused applicant: recorded after "
+                                 "the decision"}),
+    Table(AER, "DoctorVisits", "visits", true={
+        "label_order.sorted_runs": "the rows are stored by the number of visits",
+        "class_balance.few_samples": "9 visits once, 8 five times",
+        "class_balance.imbalance": "no visit 4,141 times, 9 visits once"}),
+    Table(AER, "HMDA", "deny"),
+    Table(GG, "diamonds", "price", true={
+        "label_order.sorted_target": "the diamonds are stored by price within each cut",
+        "outliers.extreme_values": "y = 58.9 mm and z = 31.8 mm, where the rest are under 11"}),
+    Table(GG, "mpg", "class", true={
+        "class_balance.few_samples": "5 two-seaters",
+        "class_balance.imbalance": "62 SUVs, 5 two-seaters",
+        "duplicates.exact": "9 cars are stored twice",
+        "label_order.clustered": "the cars are stored by maker and model",
+        "target_leakage.column": "the model's name gives its class away"}),
+    Table(GG, "txhousing", "median", true={
+        NAN: "4,027 values of sales, volume, listings and inventory are NA",
+        "label_order.sorted_target": "the rows are stored by city and month",
+        "class_balance.missing_label": "616 months have no median price"}),
 )
 
 
@@ -120,40 +190,54 @@ def _inflate(blob: bytes) -> bytes:
     return zlib.decompress(blob[4:])
 
 
-def read_frames(folder: Path, names: list[str]) -> dict:
-    """The data frames ``names`` of the lazy-load database in ``folder`` (``Rdata.rdx`` and
-    ``Rdata.rdb``), factors as text."""
+def _lazy_load(folder: Path, name: str):
+    """The object ``name`` of the lazy-load database in ``folder`` (``Rdata.rdx``, ``Rdata.rdb``)."""
+    index = _convert(gzip.decompress((folder / "Rdata.rdx").read_bytes()))
+    start, length = (int(v) for v in index["variables"][name])
+    with open(folder / "Rdata.rdb", "rb") as db:
+        db.seek(start)
+        return _convert(_inflate(db.read(length)))
+
+
+def _convert(raw: bytes):
+    """An R object from its serialized bytes, as Python (a data frame as a pandas one)."""
     import rdata
 
-    def convert(raw: bytes):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Unknown file type: assumed RDS"
+        return rdata.conversion.convert(rdata.parser.parse_data(raw, expand_altrep=True))
+
+
+def read_frame(library: Path, table: Table):
+    """``table``'s data frame from the unpacked R ``library``, factors as text."""
+    folder = library / table.package / "data"
+    rda = folder / f"{table.name}.rda"
+    if rda.exists():
+        import rdata
+
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Unknown file type: assumed RDS"
-            return rdata.conversion.convert(rdata.parser.parse_data(raw, expand_altrep=True))
-
-    index = convert(gzip.decompress((folder / "Rdata.rdx").read_bytes()))
-    out = {}
-    with open(folder / "Rdata.rdb", "rb") as db:
-        for name in names:
-            start, length = (int(v) for v in index["variables"][name])
-            db.seek(start)
-            frame = convert(_inflate(db.read(length)))
-            for col in frame.columns:
-                if str(frame[col].dtype) == "category":
-                    frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-            out[name] = frame
-    return out
+            warnings.simplefilter("ignore")
+            frame = rdata.read_rda(rda)[table.name]
+    else:
+        frame = _lazy_load(folder, table.name)
+    for col in frame.columns:
+        if str(frame[col].dtype) == "category":
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return frame
 
 
-def modeldata_folder(cache: Path) -> Path:
-    """The unpacked ``r-cran-modeldata`` data folder under ``cache``, fetched with apt-get once."""
-    folder = cache / MODELDATA
-    if not (folder / "Rdata.rdb").exists():
+def r_library(cache: Path, packages: set[str]) -> Path:
+    """The unpacked R library under ``cache`` holding ``packages``, fetched with apt-get once."""
+    library = cache / LIBRARY
+    for package in sorted(packages):
+        if (library / package / "data").exists():
+            continue
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["apt-get", "download", "r-cran-modeldata"], cwd=cache, check=True,
-                       stdout=subprocess.DEVNULL)
-        deb = sorted(cache.glob("r-cran-modeldata_*.deb"))[-1]
+        deb_name = f"r-cran-{package.lower()}"
+        subprocess.run(["apt-get", "download", deb_name], cwd=cache, check=True, stdout=subprocess.DEVNULL)
+        deb = sorted(cache.glob(f"{deb_name}_*.deb"))[-1]
         subprocess.run(["dpkg", "-x", str(deb), str(cache)], check=True)
-    return folder
+    return library
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -177,9 +261,9 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=None,
                         help="import datacheck from this folder (a checkout), not the installed one")
     parser.add_argument("--only", default=None, help="run only the tables whose name holds this text")
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "datacheck-modeldata")
-    parser.add_argument("--modeldata", type=Path, default=None,
-                        help="the unpacked package's data folder (holding Rdata.rdb), if not fetched")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "datacheck-r-data")
+    parser.add_argument("--library", type=Path, default=None,
+                        help="an unpacked R site-library holding the packages, if not fetched")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     sys.path.insert(0, str((args.root or REPO).resolve()))
@@ -190,15 +274,14 @@ def main() -> None:
         sys.exit("real_tables.py reads R data with the rdata package: pip install rdata")
     import datacheck
 
-    folder = args.modeldata or modeldata_folder(args.cache)
     tables = [t for t in TABLES if args.only is None or args.only in t.name]
-    frames = read_frames(folder, [t.name for t in tables])
+    library = args.library or r_library(args.cache, {t.package for t in tables})
     print(f"datacheck from {Path(datacheck.__file__).parent.parent}, seed={args.seed}\n")
-    print(f"{'table':16s} {'rows':>6s} {'cols':>4s} {'task':>14s} {'time':>6s}  loud findings (! false alarm, "
+    print(f"{'table':19s} {'rows':>6s} {'cols':>4s} {'task':>14s} {'time':>6s}  loud findings (! false alarm, "
           "? missed)")
     false_alarms, misses = 0, 0
     for table in tables:
-        frame = frames[table.name]
+        frame = read_frame(library, table)
         seconds, task, loud = profile(table, frame, args.seed)
         wrong = [code for code in loud if code not in table.true]
         missed = [code for code in table.true if code not in loud]
@@ -206,7 +289,7 @@ def main() -> None:
         misses += len(missed)
         task = task if task == "regression" else f"{frame[table.label].nunique()} classes"
         shown = [("! " if code in wrong else "") + code for code in loud] + [f"? {code}" for code in missed]
-        print(f"{table.name:16s} {len(frame):6,d} {frame.shape[1] - 1:4d} {task:>14s} {seconds:5.1f}s  "
+        print(f"{table.name:19s} {len(frame):6,d} {frame.shape[1] - 1:4d} {task:>14s} {seconds:5.1f}s  "
               f"{', '.join(shown) or '-'}", flush=True)
     print(f"\n{len(tables)} tables: {false_alarms} false alarms, {misses} missed true findings")
 
