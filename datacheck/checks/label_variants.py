@@ -19,9 +19,10 @@ from datacheck.spec.params import Param
 MAX_NAMED = 5
 # Two spellings are two classes where a linear model on the models' inputs tells their samples
 # apart with this balanced accuracy (cross-validated), each spelling with MIN_APART samples or
-# more: one class spelled two ways gives about 0.5. The Vowel data's 'hAd' and 'had' (two
-# vowels, 90 samples each) are told apart at 0.96-1.0.
-APART_ACCURACY = 0.8
+# more: one class spelled two ways gives 0.5, give or take 0.08 with 20 samples a spelling (0.04
+# with 90). The Vowel data's five pairs of vowels named alike ('hAd' and 'had', 90 samples
+# each) are told apart at 0.75-0.98 (read from CSV or from Parquet).
+APART_ACCURACY = 0.7
 MIN_APART = 20
 APART_FOLDS = 5
 _KINDS = {"case": "differs in case or spacing", "punctuation": "differs in punctuation",
