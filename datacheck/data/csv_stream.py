@@ -21,7 +21,7 @@ from datacheck.data.dataset import Dataset, Split, encode_labels, with_unlabelle
 from datacheck.data.index_columns import CSV_REASON, RowNumbers, index_note, unnamed_candidates
 from datacheck.data.task import label_task
 from datacheck.data.streamed import FilePiece, StreamedTable, label_values, ordered_values, split_labels
-from datacheck.data.tables import (LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, check_is_text,
+from datacheck.data.tables import (LABEL_CANDIDATES, SPLIT_CANDIDATES, MalformedRows, check_is_text, csv_convert,
                                    delimiter_of, find_column, refuse_repeated_names)
 from datacheck.errors import InputError, first_line
 
@@ -52,7 +52,7 @@ def _reader(path, schema, delimiter: str, include: list[str] | None = None,
     the wrong number of fields are skipped (and counted in ``skipped``)."""
     import pyarrow.csv as pacsv
 
-    convert = pacsv.ConvertOptions(column_types=schema, include_columns=include or [])
+    convert = csv_convert(column_types=schema, include_columns=include or [])
     parse = pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skipped or MalformedRows())
     return pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block_bytes or BLOCK_BYTES),
                           parse_options=parse, convert_options=convert)

@@ -115,7 +115,7 @@ def read_table(path: Path, malformed: dict | None = None):
             parse = pacsv.ParseOptions(delimiter=delimiter_of(path),
                                        invalid_row_handler=skipped)
             with skipped:
-                table = pacsv.read_csv(path, parse_options=parse)
+                table = pacsv.read_csv(path, parse_options=parse, convert_options=csv_convert())
             skipped.record(path, malformed)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(path, skipped.problem(exc, suffix.lstrip("."))) from None
@@ -126,6 +126,16 @@ def read_table(path: Path, malformed: dict | None = None):
     # from: hand them back
     pa.default_memory_pool().release_unused()
     return table
+
+
+def csv_convert(**options):
+    """``pyarrow.csv`` conversion options of every text table read here: a text column's empty
+    field, ``NA``, ``null`` or ``NaN`` (Arrow's default null values) is missing, as in a number
+    column and as ``pandas.read_csv`` reads it; Arrow's own default keeps them as text, so a
+    survey's unanswered questions read as a category named ``NA``."""
+    import pyarrow.csv as pacsv
+
+    return pacsv.ConvertOptions(strings_can_be_null=True, **options)
 
 
 # Field separators of text tables: the first is a .csv's, the second a .tsv's; a header line

@@ -168,6 +168,18 @@ def test_missing_category_counts_as_missing(rng):
     assert f.code == f"{CHECK}.nan" and f.samples == ("train[4]",)
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_text_columns_empty_or_na_field_in_a_csv_is_missing(rng, tmp_path, stream):
+    # as pandas.read_csv reads them; R writes NA there, a spreadsheet leaves the field empty
+    lines = ["a,colour,label"] + [f"{v:.3f},{c},{i % 2}" for i, (v, c) in
+                                  enumerate(zip(rng.normal(size=30), ["red", "blue", "green"] * 10))]
+    lines[5] = lines[5].replace(",red,", ",NA,").replace(",blue,", ",NA,").replace(",green,", ",NA,")
+    lines[9] = lines[9].replace(",red,", ",,").replace(",blue,", ",,").replace(",green,", ",,")
+    (tmp_path / "survey.csv").write_text("\n".join(lines) + "\n")
+    (f,) = profile(tmp_path / "survey.csv", stream=stream).findings
+    assert f.code == f"{CHECK}.nan" and f.samples == ("train[4]", "train[8]")
+
+
 def test_constant_images_share_sets_severity(rng):
     x = rng.integers(1, 255, size=(40, 8, 8, 3), dtype=np.uint8)
     x[5] = 0

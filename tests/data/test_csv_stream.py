@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import datacheck
 from datacheck.cli import main
 from datacheck.data import load
+from datacheck.data.tables import csv_convert
 from datacheck.errors import InputError
 from tests.helpers import loud, outcome_key
 
@@ -47,7 +48,7 @@ def test_column_types_settle_as_a_whole_file_read_would(tmp_path, small_blocks):
     frame.loc[n - 2, "flag"] = "maybe"
     path = tmp_path / "typed.csv"
     frame.to_csv(path, index=False)
-    whole = pacsv.read_csv(path)
+    whole = pacsv.read_csv(path, convert_options=csv_convert())  # as a whole-file read here makes them
     first_block = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 12)).schema
     assert [str(first_block.field(c).type) for c in ("count", "note", "late", "flag")] == \
         ["int64", "null", "null", "bool"]  # what the first batch alone would make of them
