@@ -19,7 +19,10 @@ Source: the Debian packages (``r-cran-modeldata`` and the others), unpacked, not
 DIR``, which this script does itself into ``--cache`` when ``apt-get`` is at hand. The data are
 ``.rda`` files or an R lazy-load database, read with the ``rdata`` package (``pip install rdata``).
 
-    python benchmarks/real_tables.py [--root DIR] [--only TEXT] [--cache DIR] [--library DIR]
+    python benchmarks/real_tables.py [--root DIR] [--only TEXT] [--csv] [--cache DIR] [--library DIR]
+
+``--csv`` writes each table as CSV instead (``pandas.to_csv``), as many users keep them: the
+text reader's path, with its type inference.
 
 ``--root DIR`` imports datacheck from DIR (a ``git worktree`` of an older commit), so that two
 versions are compared on the same sets. It takes about a minute on 2 cores.
@@ -61,6 +64,9 @@ class Table:
         A column naming each row's split.
     true : dict
         Finding code -> why the data holds what it says: the warnings and errors that are right.
+    may : dict
+        Finding code -> why it is defensible where it is raised (a format's reading of a
+        column): neither a false alarm nor, where absent, a miss.
     """
 
     package: str
@@ -68,6 +74,7 @@ class Table:
     label: str
     split_col: str | None = None
     true: dict[str, str] = field(default_factory=dict)
+    may: dict[str, str] = field(default_factory=dict)
 
 
 NAN = "input_integrity.nan"
@@ -107,7 +114,8 @@ TABLES = (
     Table(ML, "BostonHousing", "medv"),
     Table(ML, "BreastCancer", "Class", true={
         NAN: "16 values of Bare.nuclei are NA",
-        "duplicates.exact": "8 rows are stored twice, Id included"}),
+        "duplicates.exact": "8 rows are stored twice, Id included"}, may={
+        "outliers.extreme_values": "from CSV the Id is a number, and 13454352 has a digit more than any other"}),
     Table(ML, "DNA", "Class", true={"duplicates.exact": "184 of the 3,186 sequences are stored twice or more"}),
     Table(ML, "Glass", "Type", true={
         "label_order.sorted_runs": "the rows are stored by type",
@@ -242,14 +250,17 @@ def r_library(cache: Path, packages: set[str]) -> Path:
 
 # --- running --------------------------------------------------------------------------------------
 
-def profile(table: Table, frame, seed: int) -> tuple[float, str, list[str]]:
+def profile(table: Table, frame, seed: int, suffix: str = "parquet") -> tuple[float, str, list[str]]:
     """Seconds, the task and the loud finding codes of the default profile of ``frame`` as a
-    Parquet file."""
+    Parquet or CSV file (``suffix``)."""
     import datacheck
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{table.name}.parquet"
-        frame.to_parquet(path)
+        path = Path(tmp) / f"{table.name}.{suffix}"
+        if suffix == "csv":
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_parquet(path)
         start = time.perf_counter()
         report = datacheck.profile(path, label=table.label, split_col=table.split_col, seed=seed)
         seconds = time.perf_counter() - start
@@ -265,6 +276,7 @@ def main() -> None:
     parser.add_argument("--library", type=Path, default=None,
                         help="an unpacked R site-library holding the packages, if not fetched")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", action="store_true", help="write each table as CSV (pandas.to_csv), not Parquet")
     args = parser.parse_args()
     sys.path.insert(0, str((args.root or REPO).resolve()))
     warnings.simplefilter("ignore")
@@ -282,8 +294,8 @@ def main() -> None:
     false_alarms, misses = 0, 0
     for table in tables:
         frame = read_frame(library, table)
-        seconds, task, loud = profile(table, frame, args.seed)
-        wrong = [code for code in loud if code not in table.true]
+        seconds, task, loud = profile(table, frame, args.seed, "csv" if args.csv else "parquet")
+        wrong = [code for code in loud if code not in table.true and code not in table.may]
         missed = [code for code in table.true if code not in loud]
         false_alarms += len(wrong)
         misses += len(missed)
