@@ -167,7 +167,7 @@ def _compute(ctx) -> RegressionOutOfFold:
     seed = ctx.seed
     x = reduced_inputs(ctx)
     folds = regression_folds(pool.y, seed)
-    families = regression_factories(seed)
+    families = regression_factories(seed, len(folds[0][0]))
     if feats.kind == "table" and len(folds[0][0]) >= HGB_FROM and not boosting_pays_regression(
             x, target, folds[0][0], folds[0][1], seed):
         families = families[:1]
@@ -246,8 +246,9 @@ def regression_folds(codes: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.
     return out
 
 
-def regression_factories(seed: int) -> list[tuple[str, object]]:
-    """The two families, as (name, factory) pairs returning unfitted scikit-learn regressors."""
+def regression_factories(seed: int, n_train: int) -> list[tuple[str, object]]:
+    """The two families, as (name, factory) pairs returning unfitted scikit-learn regressors,
+    for folds of ``n_train`` training samples."""
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import RidgeCV
 
@@ -260,10 +261,14 @@ def regression_factories(seed: int) -> list[tuple[str, object]]:
         # halves of a 100,000 x 50 Friedman table, 64 of 200 rounds at 0.1 gave a held-out R²
         # of 0.960 where all 200 gave 0.979; 87 of 140 at 0.15 gave 0.965), with 20 both
         # halves reach 0.977-0.979; Friedman's function on 1,000-50,000 samples scores within
-        # 0.002 of 200 rounds at 0.1, in 0.7x the rounds from 50,000. Features are binned
-        # into FOLD_BINS quantiles, as the classifiers' are: Ames house prices (2,930 x 73, 40
-        # columns one-hot) profiled in 0.6x the time (9.1 s to 5.6 s), R² 0.875 and 0.872
-        return HistGradientBoostingRegressor(max_iter=140, learning_rate=0.15, max_bins=FOLD_BINS,
+        # 0.002 of 200 rounds at 0.1, in 0.7x the rounds from 50,000. Below HGB_FROM training
+        # samples features are binned into FOLD_BINS quantiles, as the classifiers' are, where
+        # finding each node's split costs more than filling its histograms: Ames house prices
+        # (2,930 x 73, 40 columns one-hot) profiled in 0.6x the time (9.1 s to 5.6 s), R² 0.875
+        # and 0.872. Not above: a smooth target then needs the finer bins, and more rounds
+        # without them (100,000 x 50 Friedman: 2.1 s and R² 0.961 with 255, 2.9 s and 0.947 with 63)
+        bins = FOLD_BINS if n_train < HGB_FROM else 255
+        return HistGradientBoostingRegressor(max_iter=140, learning_rate=0.15, max_bins=bins,
                                              early_stopping=True, n_iter_no_change=20, random_state=seed)
 
     return [("ridge regression", linear), ("gradient boosting", boosting)]
