@@ -443,6 +443,10 @@ def _message(est, names: list[str], n: int, widespread: bool, weak: bool, rel, u
         return head + ", too few to point to systematic noise"
     order = np.argsort(-est.class_ratio, kind="stable")[:MAX_NAMED]
     worst = [names[c] for c in order if est.class_ratio[c] > 0]
+    if len(worst) == len(names):  # every class (both of two): naming them says nothing
+        where = "both classes" if len(names) == 2 else "every class"
+        return (head + f", in {where}: samples the inputs place between classes, or a group of samples "
+                "mislabelled together")
     named = ", ".join(worst[:-1]) + f" and {worst[-1]}" if len(worst) > 1 else worst[0]
     return (head + f", most of them in {named}: classes that are easy to confuse, or a group of "
             "samples mislabelled together")

@@ -543,3 +543,13 @@ def test_only_a_row_counter_is_left_out_of_the_model_inputs():
     ids = id_like_columns(ctx)
     assert {name: column.counter for name, column in ids.items()} == {"row": True, "seconds": False, "rank": False}
     assert pooled_features(ctx).x.shape[1] == 3  # seconds, rank, a
+
+
+def test_two_classes_are_not_named_as_the_ones_confused():
+    # overlapping binary classes: the contradicted labels lie in both, which naming them ("most
+    # of them in 0 and 1") would present as a finding
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(2000, 10, n_informative=4, random_state=0, class_sep=0.6)
+    (f,) = datacheck.profile(train=(x, y), checks=["label_noise"]).findings
+    assert f.severity.value == "info" and "in both classes" in f.message and "most of them in" not in f.message
