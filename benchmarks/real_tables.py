@@ -1,13 +1,15 @@
 """Benchmark: the default profile on real tables, each finding judged as a careful engineer would.
 
-The tables are the data sets of five R packages, all in Debian: ``modeldata`` (churn, credit,
+The tables are the data sets of seven R packages, all in Debian: ``modeldata`` (churn, credit,
 loans, Ames houses, concrete, penguins, 752 speech features, a developer survey), ``mlbench``
 (Shuttle 58,000 rows, letters 20,000, satellite images, sonar, glass, soybeans, DNA, vowels),
 ``kernlab`` (spam, a marketing survey's incomes, caravan insurance, musk), ``AER`` (credit
-cards, mortgages, doctor visits, wages 28,155 rows) and ``ggplot2`` (diamonds 53,940 rows, mpg,
-Texas housing): 48 tables of 96 to 58,000 rows, classification and regression. Each is written as
-Parquet and profiled as ``datacheck profile FILE --label COL`` runs it (all checks, model
-checks included).
+cards, mortgages, doctor visits, wages 28,155 rows), ``ggplot2`` (diamonds 53,940 rows, mpg,
+Texas housing), ``MASS`` (AIDS patients, births, crabs, a student survey, Pima diabetes as its
+own train and test split) and ``caret`` (German credit, cell segmentation with its split
+column): 59 tables of 93 to 58,000 rows, classification and regression. Each is written as
+Parquet (a folder of train and test files where the package splits it) and profiled as
+``datacheck profile PATH --label COL`` runs it (all checks, model checks included).
 
 Real data has real defects. Each set lists the warnings and errors that are true, each with
 what in the data makes it so (missing values, rows stored sorted, copied rows, a value thousands
@@ -19,7 +21,7 @@ Source: the Debian packages (``r-cran-modeldata`` and the others), unpacked, not
 DIR``, which this script does itself into ``--cache`` when ``apt-get`` is at hand. The data are
 ``.rda`` files or an R lazy-load database, read with the ``rdata`` package (``pip install rdata``).
 
-    python benchmarks/real_tables.py [--root DIR] [--only TEXT] [--csv] [--cache DIR] [--library DIR]
+    python benchmarks/real_tables.py [--root DIR] [--only TEXT] [--csv] [--cache DIR] [--unpacked DIR]
 
 ``--csv`` writes each table as CSV instead (``pandas.to_csv``), as many users keep them: the
 text reader's path, with its type inference.
@@ -44,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-LIBRARY = "usr/lib/R/site-library"
+# Where the packages unpack: recommended ones (MASS) into R's own library.
+LIBRARIES = ("usr/lib/R/site-library", "usr/lib/R/library")
 LOUD = ("warning", "error")
 
 
@@ -62,6 +65,8 @@ class Table:
         The column to predict.
     split_col : str, optional
         A column naming each row's split.
+    test : str, optional
+        Another data frame of the package: the test split, the table itself the train split.
     true : dict
         Finding code -> why the data holds what it says: the warnings and errors that are right.
     may : dict
@@ -75,10 +80,11 @@ class Table:
     split_col: str | None = None
     true: dict[str, str] = field(default_factory=dict)
     may: dict[str, str] = field(default_factory=dict)
+    test: str | None = None
 
 
 NAN = "input_integrity.nan"
-MD, ML, KL, AER, GG = "modeldata", "mlbench", "kernlab", "AER", "ggplot2"
+MD, ML, KL, AER, GG, MASS, CARET = "modeldata", "mlbench", "kernlab", "AER", "ggplot2", "MASS", "caret"
 TABLES = (
     Table(MD, "ad_data", "Class"),
     Table(MD, "ames", "Sale_Price"),
@@ -171,6 +177,29 @@ TABLES = (
         "duplicates.exact": "9 cars are stored twice",
         "label_order.clustered": "the cars are stored by maker and model",
         "target_leakage.column": "the model's name gives its class away"}),
+    Table(MASS, "Aids2", "status", true={
+        "label_order.clustered": "the patients are stored by state: runs of one outcome up to 102 long",
+        "target_leakage.column": "death is the date of death, or the study's end for the living"}),
+    Table(MASS, "birthwt", "low", true={
+        "label_order.sorted_runs": "the births are stored by low weight",
+        "duplicates.exact": "5 births are stored twice, their weights in grams included"}),
+    Table(MASS, "Boston", "medv"),
+    Table(MASS, "Cars93", "Type", true={
+        NAN: "13 values of Rear.seat.room and Luggage.room are NA",
+        "class_balance.few_samples": "9 vans"}),
+    Table(MASS, "crabs", "sp", true={"label_order.sorted_runs": "the blue crabs are stored first"}),
+    Table(MASS, "Melanoma", "status"),
+    Table(MASS, "OME", "OME", may={
+        "label_order.clustered": "the tests are stored by child",
+        "label_order.sorted_runs": "the same, once the 385 labels 'N/A' read as missing (CSV)",
+        "class_balance.missing_label": "from CSV the label's level 'N/A' is missing, as pandas reads it"}),
+    Table(MASS, "Pima.tr", "type", test="Pima.te"),
+    Table(MASS, "survey", "Sex", true={
+        NAN: "106 answers are NA",
+        "class_balance.missing_label": "one student's sex is NA"}),
+    Table(CARET, "GermanCredit", "Class"),
+    Table(CARET, "segmentationData", "Class", "Case", may={
+        "outliers.extreme_values": "Cell is an identifier, and 77 ids from another block stand 40 deviations out"}),
     Table(GG, "txhousing", "median", true={
         NAN: "4,027 values of sales, volume, listings and inventory are NA",
         "label_order.sorted_target": "the rows are stored by city and month",
@@ -216,36 +245,36 @@ def _convert(raw: bytes):
         return rdata.conversion.convert(rdata.parser.parse_data(raw, expand_altrep=True))
 
 
-def read_frame(library: Path, table: Table):
-    """``table``'s data frame from the unpacked R ``library``, factors as text."""
-    folder = library / table.package / "data"
-    rda = folder / f"{table.name}.rda"
-    if rda.exists():
+def read_frame(unpacked: Path, package: str, name: str):
+    """The data frame ``name`` of the R ``package`` unpacked under ``unpacked``, factors as text."""
+    folder = next(unpacked / where / package / "data" for where in LIBRARIES
+                  if (unpacked / where / package / "data").exists())
+    stored = [folder / f"{name}{suffix}" for suffix in (".rda", ".RData") if (folder / f"{name}{suffix}").exists()]
+    if stored:
         import rdata
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frame = rdata.read_rda(rda)[table.name]
+            frame = rdata.read_rda(stored[0])[name]
     else:
-        frame = _lazy_load(folder, table.name)
+        frame = _lazy_load(folder, name)
     for col in frame.columns:
         if str(frame[col].dtype) == "category":
             frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     return frame
 
 
-def r_library(cache: Path, packages: set[str]) -> Path:
-    """The unpacked R library under ``cache`` holding ``packages``, fetched with apt-get once."""
-    library = cache / LIBRARY
+def unpack(cache: Path, packages: set[str]) -> Path:
+    """The folder under which ``packages`` are unpacked (``cache``), fetched with apt-get once."""
     for package in sorted(packages):
-        if (library / package / "data").exists():
+        if any((cache / where / package / "data").exists() for where in LIBRARIES):
             continue
         cache.mkdir(parents=True, exist_ok=True)
         deb_name = f"r-cran-{package.lower()}"
         subprocess.run(["apt-get", "download", deb_name], cwd=cache, check=True, stdout=subprocess.DEVNULL)
         deb = sorted(cache.glob(f"{deb_name}_*.deb"))[-1]
         subprocess.run(["dpkg", "-x", str(deb), str(cache)], check=True)
-    return library
+    return cache
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -257,14 +286,25 @@ def profile(table: Table, frame, seed: int, suffix: str = "parquet") -> tuple[fl
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{table.name}.{suffix}"
-        if suffix == "csv":
-            frame.to_csv(path, index=False)
+        if isinstance(frame, dict):  # train and test: a folder of two files
+            path = Path(tmp) / table.name
+            path.mkdir()
+            for split, part in frame.items():
+                _write(part, path / f"{split}.{suffix}")
         else:
-            frame.to_parquet(path)
+            _write(frame, path)
         start = time.perf_counter()
         report = datacheck.profile(path, label=table.label, split_col=table.split_col, seed=seed)
         seconds = time.perf_counter() - start
     return seconds, report.dataset.task, sorted({f.code for f in report.findings if f.severity.value in LOUD})
+
+
+def _write(frame, path: Path) -> None:
+    """``frame`` as a CSV (``pandas.to_csv``) or Parquet file, by ``path``'s suffix."""
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path)
 
 
 def main() -> None:
@@ -273,8 +313,8 @@ def main() -> None:
                         help="import datacheck from this folder (a checkout), not the installed one")
     parser.add_argument("--only", default=None, help="run only the tables whose name holds this text")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "datacheck-r-data")
-    parser.add_argument("--library", type=Path, default=None,
-                        help="an unpacked R site-library holding the packages, if not fetched")
+    parser.add_argument("--unpacked", type=Path, default=None,
+                        help="the folder the packages are unpacked under (holding usr/lib/R), if not fetched")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", action="store_true", help="write each table as CSV (pandas.to_csv), not Parquet")
     args = parser.parse_args()
@@ -285,23 +325,28 @@ def main() -> None:
     except ImportError:
         sys.exit("real_tables.py reads R data with the rdata package: pip install rdata")
     import datacheck
+    import pandas as pd
 
     tables = [t for t in TABLES if args.only is None or args.only in t.name]
-    library = args.library or r_library(args.cache, {t.package for t in tables})
+    unpacked = args.unpacked or unpack(args.cache, {t.package for t in tables})
     print(f"datacheck from {Path(datacheck.__file__).parent.parent}, seed={args.seed}\n")
     print(f"{'table':19s} {'rows':>6s} {'cols':>4s} {'task':>14s} {'time':>6s}  loud findings (! false alarm, "
           "? missed)")
     false_alarms, misses = 0, 0
     for table in tables:
-        frame = read_frame(library, table)
+        frame = read_frame(unpacked, table.package, table.name)
+        whole = frame
+        if table.test is not None:
+            test = read_frame(unpacked, table.package, table.test)
+            frame, whole = {"train": frame, "test": test}, pd.concat([frame, test], ignore_index=True)
         seconds, task, loud = profile(table, frame, args.seed, "csv" if args.csv else "parquet")
         wrong = [code for code in loud if code not in table.true and code not in table.may]
         missed = [code for code in table.true if code not in loud]
         false_alarms += len(wrong)
         misses += len(missed)
-        task = task if task == "regression" else f"{frame[table.label].nunique()} classes"
+        task = task if task == "regression" else f"{whole[table.label].nunique()} classes"
         shown = [("! " if code in wrong else "") + code for code in loud] + [f"? {code}" for code in missed]
-        print(f"{table.name:19s} {len(frame):6,d} {frame.shape[1] - 1:4d} {task:>14s} {seconds:5.1f}s  "
+        print(f"{table.name:19s} {len(whole):6,d} {whole.shape[1] - 1:4d} {task:>14s} {seconds:5.1f}s  "
               f"{', '.join(shown) or '-'}", flush=True)
     print(f"\n{len(tables)} tables: {false_alarms} false alarms, {misses} missed true findings")
 
