@@ -130,7 +130,8 @@ TABLES = (
     Table(ML, "Ionosphere", "Class"),
     Table(ML, "LetterRecognition", "lettr", true={
         "duplicates.exact": "1,332 rows repeat another of the same letter, all 16 integer features equal"}),
-    Table(ML, "PimaIndiansDiabetes", "diabetes"),
+    Table(ML, "PimaIndiansDiabetes", "diabetes", true={
+        "input_integrity.zero_markers": "glucose, blood pressure and BMI are 0 where not measured"}),
     Table(ML, "Satellite", "classes", true={
         "label_order.clustered": "the pixels are stored by place: runs of one soil up to 44 long"}),
     Table(ML, "Shuttle", "Class", true={
@@ -169,6 +170,7 @@ TABLES = (
         "class_balance.imbalance": "no visit 4,141 times, 9 visits once"}),
     Table(AER, "HMDA", "deny"),
     Table(GG, "diamonds", "price", true={
+        "input_integrity.zero_markers": "20 diamonds measure 0 mm across, where the rest measure 1 mm or more",
         "label_order.sorted_target": "the diamonds are stored by price within each cut",
         "outliers.extreme_values": "y = 58.9 mm and z = 31.8 mm, where the rest are under 11"}),
     Table(GG, "mpg", "class", true={

@@ -11,7 +11,7 @@ from datacheck.checks._chance_copies import GroupChance, chance_groups, labels_u
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
-from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity
+from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity, share_text
 from datacheck.scan.result import SplitScan
 
 # A regression target's values differ between identical inputs where they spread over more than
@@ -161,7 +161,7 @@ class DuplicatesCheck(Check):
                   "uncertainty of the task where the inputs are the same" if mixed.any() else "")
         return [self.finding(
             "chance_repeats", Severity.INFO,
-            f"{n_copies} {scan.name} rows repeat another ({_share(n_copies / n_readable)} of the split, in "
+            f"{n_copies} {scan.name} rows repeat another ({share_text(n_copies / n_readable)} of the split, in "
             f"{n_groups} group{'s' if n_groups > 1 else ''}), about as often as chance repeats rows whose "
             f"features take few values{labels}. Not copies: a sample of such data repeats its rows.",
             hint="Nothing to fix if the features are meant to be this coarse; deduplicating would "
@@ -190,7 +190,7 @@ class DuplicatesCheck(Check):
         return [self.finding(
             "exact", severity,
             f"{n_copies} {scan.name} sample{'s are' if n_copies > 1 else ' is an'} exact "
-            f"cop{'ies' if n_copies > 1 else 'y'} of another ({_share(ratio)} of the split, in "
+            f"cop{'ies' if n_copies > 1 else 'y'} of another ({share_text(ratio)} of the split, in "
             f"{n_groups} group{'s' if n_groups > 1 else ''}); "
             + ("the network sees the same few samples again and again."
                if severity is Severity.ERROR else "each copy weighs its sample twice in training."),
@@ -233,11 +233,6 @@ class DuplicatesCheck(Check):
                     "rows": [[int(g) + 1, sid, lab] for g, sid, lab in zip(groups_of, members, labels)]}),
             ],
         )]
-
-
-def _share(ratio: float) -> str:
-    """``2.4%``; ``under 0.1%`` where one decimal would show a few copies as none."""
-    return "under 0.1%" if 0 < ratio < 0.0005 else f"{ratio:.1%}"
 
 
 def _sample_columns(ctx: CheckContext, split: str, groups: HashGroups, conflict: np.ndarray) -> None:

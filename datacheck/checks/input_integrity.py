@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from datacheck.data.text_numbers import text_numbers
+from datacheck.checks._zero_markers import WARN_SHARE, ZeroMarker, zero_marker
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.spec.params import Param
-from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity
+from datacheck.report.findings import MAX_SAMPLES, Evidence, Finding, Severity, share_text
 from datacheck.scan.result import SplitScan
 from datacheck.scan.source import SplitSource
 
@@ -24,7 +25,8 @@ class InputIntegrityCheck(Check):
     NaN (or missing) and infinite values, with the samples and features holding them;
     numbers stored as text because of a missing-value marker (``3.2``, ``?``, ``4.0``: the
     marker makes a reader type the whole column as text) or of their formatting (``$1,234``,
-    ``45%``); constant features; images whose
+    ``45%``); zeros that stand for a value not measured (Pima's glucose 0, where every other is
+    44 or more: ``_zero_markers``); constant features; images whose
     every pixel has one value (all black, flat grey);
     image files that cannot be decoded (truncated, empty, not an image); rows of a CSV file
     with the wrong number of fields (left out, the rest checked); non-image files lying in
@@ -65,6 +67,7 @@ class InputIntegrityCheck(Check):
             findings += self._ignored(source) + self._loose(source)
             findings += self._non_finite(ctx, scan, source)
             findings += self._text_numbers(ctx, scan)
+            findings += self._zero_markers(ctx, scan)
             same = self._constant_split(ctx, scan)
             findings += same
             if not same:
@@ -213,6 +216,44 @@ class InputIntegrityCheck(Check):
                          for name, m in list(found.items())[:MAX_SAMPLES]]})],
         )]
 
+    def _zero_markers(self, ctx: CheckContext, scan: SplitScan) -> list[Finding]:
+        """Numeric columns whose zeros look like a missing-value marker (``_zero_markers``): a
+        warning where some are a few entries that cannot be, info where all are blocks that may
+        be a real absence."""
+        stats = scan.feature_stats
+        if scan.columns is None or stats is None or scan.sampled:
+            return []
+        candidates = np.flatnonzero((stats.min == 0) & (stats.n_distinct_lo >= 3))
+        found = {stats.names[j]: (j, marker) for j in candidates
+                 for marker in [zero_marker(scan.columns[j])] if marker is not None}
+        if not found:
+            return []
+        few = {name: jm for name, jm in found.items() if jm[1].share < WARN_SHARE}
+        flagged = few or found
+        rows = np.unique(np.concatenate([np.flatnonzero(scan.columns[j] == 0) for j, _ in flagged.values()]))
+        ctx.sample_column(scan.name, "flag", "zero_markers", rows=rows)
+        named = "; ".join(_zero_detail(name, m) for name, (_, m) in list(found.items())[:3])
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        many = len(found) > 1
+        if few:
+            why = ("a measurement that is never near 0 is not 0 either: these are likely values not "
+                   "measured, recorded as 0")
+        else:
+            why = ("blocks of rows: a value not measured recorded as 0, or a real absence (glass without "
+                   "magnesium)")
+        return [self.finding(
+            "zero_markers", Severity.WARNING if few else Severity.INFO,
+            f"{len(found)} column{'s' if many else ''} of {scan.name} hold{'' if many else 's'} zeros far below "
+            f"every other value: {named}{more}; {why}.",
+            hint="If 0 stands for 'not measured', read it as missing (pandas: df[col] = df[col].replace(0, "
+                 "np.nan)) and impute with statistics fit on train, or add a missing indicator; if 0 is a real "
+                 "value, nothing to fix.",
+            split=scan.name, samples=ctx.sample_ids(scan.name, rows[:MAX_SAMPLES]), n_samples=len(rows),
+            metrics={"n_columns": len(found), "columns": {name: {"n_zeros": m.n_zeros, "share": round(m.share, 4),
+                                                                  "lowest_other": m.lowest}
+                                                           for name, (_, m) in list(found.items())[:MAX_SAMPLES]}},
+        )]
+
     def _constant_split(self, ctx: CheckContext, scan: SplitScan) -> list[Finding]:
         ok = scan.readable
         hashes = scan.hashes if ok.all() else scan.hashes[ok]  # no copy in the usual case
@@ -288,6 +329,12 @@ class InputIntegrityCheck(Check):
             evidence=[Evidence("images", "Constant images",
                                {"samples": ctx.sample_ids(scan.name, shown), "captions": captions})],
         )]
+
+
+def _zero_detail(name: str, m: ZeroMarker) -> str:
+    """```glucose` is 0 in 5 rows (0.7%), its other values 44 or more (half of them 99-141)``."""
+    return (f"`{name}` is 0 in {m.n_zeros:,} rows ({share_text(m.share)}), its other values {m.lowest:g} or more "
+            f"(half of them {m.q1:g}-{m.q3:g})")
 
 
 def _text_numbers_detail(m) -> str:

@@ -417,6 +417,12 @@ class Report:
         )
 
 
+def share_text(ratio: float) -> str:
+    """A share as a message writes it: ``2.4%``, or ``under 0.1%`` where one decimal would show
+    a few samples among many as none."""
+    return "under 0.1%" if 0 < ratio < 0.0005 else f"{ratio:.1%}"
+
+
 def worst_of(findings: Sequence[Finding]) -> Severity | None:
     """The highest severity in ``findings``, or None."""
     return max((f.severity for f in findings), default=None, key=lambda s: s.rank)

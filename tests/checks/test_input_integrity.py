@@ -327,3 +327,36 @@ def test_numbers_written_for_people_are_numbers_stored_as_text(tmp_path, rng):
     assert "`price` (300 numbers, " in text[0].message and "thousands=','" in text[0].hint
     score = next(f for f in report.findings if f.code == "learnability.score")
     assert score.metrics["balanced_accuracy"] > 0.9  # the price is read as a number
+
+
+def _measurements(rng, n=600):
+    """Pima-like measurements: glucose 60-200 in steps of 1, BMI 18-60 in steps of 0.1, a count
+    of pregnancies (0 common, then 1, 2, ...) and a zero-inflated amount (capital gains: 90% 0,
+    the rest 114 up to six figures)."""
+    return pd.DataFrame({
+        "glucose": np.clip(rng.normal(120, 30, n), 60, 200).round(),
+        "bmi": np.clip(rng.normal(32, 7, n), 18, 60).round(1),
+        "pregnancies": rng.poisson(3, n),
+        "gains": np.where(rng.random(n) < 0.9, 0, np.round(114 * np.exp(rng.exponential(2.5, n)))),
+        "label": rng.integers(0, 2, n),
+    })
+
+
+def test_zeros_standing_for_values_not_measured_are_found(rng):
+    frame = _measurements(rng)
+    frame.loc[[3, 40, 77, 150, 301], "glucose"] = 0
+    frame.loc[[9, 10, 500], "bmi"] = 0
+    (f,) = profile(frame, label="label").findings
+    assert f.code == f"{CHECK}.zero_markers" and f.severity.value == "warning"
+    assert set(f.metrics["columns"]) == {"glucose", "bmi"}
+    assert f.samples == tuple(f"train[{r}]" for r in (3, 9, 10, 40, 77, 150, 301, 500))
+
+
+def test_real_zeros_are_not_markers(rng):
+    # counts and zero-inflated amounts hold real zeros; a fifth of the rows at 0 far below the
+    # rest may be a real absence (glass without magnesium): info
+    assert not profile(_measurements(rng), label="label").findings
+    frame = _measurements(rng)
+    frame.loc[frame.index[:120], "bmi"] = 0
+    (f,) = profile(frame, label="label").findings
+    assert f.code == f"{CHECK}.zero_markers" and f.severity.value == "info"
