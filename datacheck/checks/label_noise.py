@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from datacheck.checks.base import Check, register
@@ -10,7 +12,10 @@ from datacheck.checks._grades import class_values
 from datacheck.spec.params import Param
 from datacheck.models import (NoiseEstimate, TargetNoise, estimate_noise, oof_skip_reason, out_of_fold,
                               regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
+from datacheck.models.every_row import beyond_pool
+from datacheck.models.noise import contradicted
 from datacheck.models.permutation import balanced_accuracy
+from datacheck.models.pool import Pool
 from datacheck.models.residuals import DEFAULT_CUT
 from datacheck.report.findings import Evidence, Finding, Severity
 
@@ -186,38 +191,42 @@ class LabelNoiseCheck(Check):
         # on a table, contradicted fewer the surer the models are: an outcome the inputs do not
         # determine
         uncertain = not widespread and self._anchors_disagree(ctx, est) and oof.kind == "table"
+        proba = (oof.proba + second_opinion(ctx)) / 2 if second else oof.proba
+        judged = _judged(ctx, oof, est, proba, second)
         metrics.update({
             "noise_ratio": round(est.noise_ratio, 4),
             "widespread_noise_ratio": round(est.widespread_ratio, 4),
             "widespread_noise_low": round(est.widespread_low, 4),
             "confidence_slope_high": round(est.slope_high, 3),
             "cleanlab_ratio": round(est.cleanlab_ratio, 4),
-            "n_suspects": len(est.suspects),
+            "n_suspects": len(judged.suspects),
             "grades": est.grades,
             "second_family": "gradient boosting on screened features" if second else None,
         })
+        if judged.beyond:
+            metrics["n_judged"] = judged.n
         found = [self._pair_finding(ctx, oof, p, names, metrics, context, rel) for p in pairs]
-        proba = (oof.proba + second_opinion(ctx)) / 2 if second else oof.proba
-        _sample_columns(ctx, oof.pool, {"quality": proba[np.arange(oof.n), oof.y]},
-                        est.suspects, "noise_rate",
-                        suggested=(oof.classes[proba.argmax(axis=1)] if oof.n else np.zeros(0, np.int64)))
-        if not len(est.suspects):
+        if judged.beyond:
+            context += (f"; the other {judged.beyond:,} labelled samples were judged by those models too "
+                        "(each by the models of one fold, none of which saw it)")
+        _sample_columns(ctx, judged.pool, {"quality": judged.quality}, judged.suspects, "noise_rate",
+                        suggested=(oof.classes[judged.proba.argmax(axis=1)] if judged.n else np.zeros(0, np.int64)))
+        if not len(judged.suspects):
             return found
         severity = Severity.WARNING if widespread else Severity.INFO
-        ids = oof.sample_ids(ctx, est.suspects[:MAX_ROWS])
+        ids = judged.pool.sample_ids(ctx, judged.suspects[:MAX_ROWS])
         worst = np.argsort(-est.class_ratio, kind="stable")[:MAX_MATRIX]
         metrics["class_noise_ratio"] = {names[c]: round(float(est.class_ratio[c]), 4)
                                         for c in worst if est.class_ratio[c] > 0}
         # many flags, some disagreement on the anchors, too little evidence: weak models
         weak = (not widespread and not uncertain and est.noise_ratio >= self.config["warn_ratio"]
                 and est.widespread_ratio >= self.config["warn_low_ratio"])
-        message = _message(est, names, oof.n, widespread, weak, rel, uncertain)
+        message = _message(est, names, (len(judged.suspects), judged.n), widespread, weak, rel, uncertain)
         return [self.finding(
             "noise_rate", severity, message + context + ".",
-            hint=_hint(severity, weak, _few(est), est.grades, uncertain) + _unjudged(oof.pool), metrics=metrics,
-            samples=ids,
-            n_samples=len(est.suspects),
-            evidence=_evidence(ctx, est, names, ids))] + found
+            hint=_hint(severity, weak, _few(est), est.grades, uncertain) + _unjudged(judged.pool, judged.beyond),
+            metrics=metrics, samples=ids, n_samples=len(judged.suspects),
+            evidence=_evidence(ctx, est, judged, names, ids))] + found
 
     def _run_regression(self, ctx: CheckContext) -> list[Finding]:
         """Targets the out-of-fold regression models contradict, by robust standardized residual."""
@@ -286,7 +295,7 @@ class LabelNoiseCheck(Check):
             message = head + ", too few to point to systematic errors (heavy-tailed targets put about 1% there)"
             hint = "A few outlying targets are normal; review the top suspects for a cleaner set."
         return [self.finding(
-            "target_outliers", severity, message + context + ".", hint=hint + _unjudged(oof.pool), metrics=metrics,
+            "target_outliers", severity, message + context + ".", hint=hint + _unjudged(oof.pool, 0), metrics=metrics,
             samples=ids,
             n_samples=len(est.suspects), evidence=_regression_evidence(oof.target, est, ids, cut))]
 
@@ -386,26 +395,79 @@ def _sample_columns(ctx: CheckContext, pool, scores: dict[str, np.ndarray], susp
         ctx.sample_column(split, "flag", code, rows=rows[suspect[at]])
 
 
-def _unjudged(pool) -> str:
-    """The hint's last sentence where the samples were drawn down to ``noise_max_samples``:
-    how to have every one judged."""
-    if not pool.capped_from:
+def _unjudged(pool, beyond: int) -> str:
+    """The hint's last sentence where the samples were drawn down to ``noise_max_samples``
+    and the ``beyond`` others were not judged (none): how to have every one judged."""
+    if not pool.capped_from or beyond:
         return ""
     n = pool.capped_from
     return (f" Only the {len(pool):,} modelled samples were judged; noise_max_samples={n} "
             f"(--noise-max-samples {n}) judges all {n:,}, in more time.")
 
 
+@dataclass
+class _Judged:
+    """The samples the finding judges: the pooled ones, then those beyond the pool (where the
+    fold models judged them, ``models.every_row``).
+
+    Parameters
+    ----------
+    pool : Pool
+        The samples.
+    y : numpy.ndarray
+        Their labels as probability columns.
+    proba : numpy.ndarray
+        (n, K) the probabilities the estimate reads (out-of-fold for the pooled ones).
+    suspects : numpy.ndarray
+        Positions of the suspects, most suspicious first.
+    beyond : int
+        How many of the samples lie beyond the pool (the last ones).
+    """
+
+    pool: Pool
+    y: np.ndarray
+    proba: np.ndarray
+    suspects: np.ndarray
+    beyond: int = 0
+
+    @property
+    def n(self) -> int:
+        """Samples judged."""
+        return int(len(self.y))
+
+    @property
+    def quality(self) -> np.ndarray:
+        """The probability the models give each sample's label."""
+        return self.proba[np.arange(self.n), self.y]
+
+
+def _judged(ctx: CheckContext, oof, est, proba: np.ndarray, second: bool) -> _Judged:
+    """The pooled samples, then, where the fold models were kept, every other labelled one
+    (their suspects by ``noise.contradicted``), suspects ranked together."""
+    beyond = beyond_pool(ctx, second)
+    if beyond is None or not beyond.n:
+        return _Judged(oof.pool, oof.y, proba, est.suspects)
+    more = contradicted(est, proba, oof.y, beyond.proba, beyond.y)
+    judged = _Judged(oof.pool.then(beyond.pool), np.concatenate([oof.y, beyond.y]),
+                     np.concatenate([proba, beyond.proba]), np.zeros(0, np.int64), beyond.n)
+    suspects = np.concatenate([est.suspects, oof.n + more])
+    judged.suspects = suspects[np.lexsort((suspects, judged.quality[suspects]))]
+    return judged
+
+
 def _few(est) -> bool:
     return est.noise_ratio < FEW_RATIO or not est.class_ratio.any()
 
 
-def _message(est, names: list[str], n: int, widespread: bool, weak: bool, rel, uncertain: bool = False) -> str:
-    head = (f"About {est.noise_ratio:.1%} of the labels look wrong ({len(est.suspects):,} of {n:,} "
+def _message(est, names: list[str], counts: tuple[int, int], widespread: bool, weak: bool, rel,
+             uncertain: bool = False) -> str:
+    """The finding's message; ``counts``: the suspects and the samples judged."""
+    n_suspects, n = counts
+    head = (f"About {est.noise_ratio:.1%} of the labels look wrong ({n_suspects:,} of {n:,} "
             f"samples contradict what models trained on the other samples confidently predict)")
     measured = (f"{est.widespread_ratio:.1%} of their labels (at least {est.widespread_low:.1%} at 95% "
                 "confidence)")
-    neutral = (f"Models trained on the other samples contradict {len(est.suspects):,} of {n:,} labels "
+    neutral = (f"Models trained on the other samples contradict {n_suspects:,} of {n:,} labels "
                f"({est.noise_ratio:.1%})")
     as_expected = (", but that share falls as the models grow surer, as their own doubt does (by up to "
                    f"{est.slope_high:.2f} per unit of confidence, where labels flipped at random keep one rate; "
@@ -473,10 +535,11 @@ def _hint(severity: Severity, weak: bool, few: bool, grades: bool, uncertain: bo
             "in human-labelled data, but a block of wrong labels between two classes is worth fixing.")
 
 
-def _evidence(ctx: CheckContext, est, names: list[str], ids: list[str]) -> list[Evidence]:
-    given = [names[c] for c in est.given[:MAX_ROWS]]
-    suggested = [names[c] for c in est.suggested[:MAX_ROWS]]
-    rows = [[sid, g, s, round(float(q), 4)] for sid, g, s, q in zip(ids, given, suggested, est.quality)]
+def _evidence(ctx: CheckContext, est, judged: "_Judged", names: list[str], ids: list[str]) -> list[Evidence]:
+    top = judged.suspects[:MAX_ROWS]
+    given = [names[c] for c in judged.y[top]]
+    suggested = [names[c] for c in judged.proba[top].argmax(axis=1)]
+    rows = [[sid, g, s, round(float(q), 4)] for sid, g, s, q in zip(ids, given, suggested, judged.quality[top])]
     out = [
         _joint(est.joint, names),
         _bars(est, names),

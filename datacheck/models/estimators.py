@@ -88,7 +88,7 @@ TEST_RATE = 0.5
 SPLIT_CUTS = 256
 
 
-def reduce_dimensions(x: np.ndarray, kind: str, seed: int) -> np.ndarray:
+def reduce_dimensions(x: np.ndarray, kind: str, seed: int) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """Inputs for the models: the leading PCA components of pixels, or of wide tables.
 
     PCA is unsupervised, so fitting it once on the pooled samples leaks no label
@@ -108,14 +108,16 @@ def reduce_dimensions(x: np.ndarray, kind: str, seed: int) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
+    reduced : numpy.ndarray
         (n, d') float32.
+    apply : callable
+        Reduces other rows of features alike (the same components and scales).
     """
     n, d = x.shape
     wide = kind == "pixels" or d > MAX_TABLE_WIDTH
     k = min(PCA_COMPONENTS if kind == "pixels" else MAX_TABLE_WIDTH // 2, d, max(n // 2, 1))
     if not wide or k < 2:
-        return x
+        return x, _unreduced
     # imported here, past the narrow tables: scikit-learn takes about a second to import in a
     # fresh process, and a narrow table's outliers check (which reads these inputs) needs none
     # of it
@@ -128,10 +130,21 @@ def reduce_dimensions(x: np.ndarray, kind: str, seed: int) -> np.ndarray:
         pca = PCA(k, svd_solver="randomized", random_state=seed).fit(fit_on)
         out = pca.transform(x).astype(np.float32)
     if kind == "table":
-        return out / np.maximum(out.std(axis=0), 1e-12)
-    # pixels keep their PCA geometry (whitening would blow up the noisy directions that
-    # distances should ignore), scaled to unit variance per component on average
-    return out / np.float32(max(np.sqrt(np.mean(out.var(axis=0))), 1e-12))
+        scale = np.maximum(out.std(axis=0), 1e-12)
+    else:
+        # pixels keep their PCA geometry (whitening would blow up the noisy directions that
+        # distances should ignore), scaled to unit variance per component on average
+        scale = np.float32(max(np.sqrt(np.mean(out.var(axis=0))), 1e-12))
+
+    def apply(other: np.ndarray) -> np.ndarray:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return pca.transform(other).astype(np.float32) / scale
+
+    return out / scale, apply
+
+
+def _unreduced(x: np.ndarray) -> np.ndarray:
+    return x
 
 
 def model_factories(kind: str, n: int, d: int, seed: int, boosting_pays: bool = True,

@@ -44,12 +44,70 @@ class FeatureSet:
         What the features are, for the findings.
     image_shape : tuple of int or None
         (channels, height, width) when ``x`` rows are whole images (for a CNN).
+    encoding : TableEncoding or None
+        A table's: how each input was made, so that other rows can be encoded alike
+        (``encode_table``); None for pixels.
     """
 
     x: np.ndarray
     kind: str
     description: str
     image_shape: tuple[int, int, int] | None = None
+    encoding: "TableEncoding | None" = None
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """How one value column became a model input: missing values filled, then standardized.
+
+    Parameters
+    ----------
+    fill : float
+        What a missing or infinite value becomes (the pooled samples' median).
+    mean, std : float
+        Subtracted, then divided by (std 0: a constant column, which gives no input).
+    indicated : bool
+        Whether a missing-value indicator input follows (the pooled samples had missing values).
+    """
+
+    fill: float
+    mean: float
+    std: float
+    indicated: bool
+
+    def apply(self, col: np.ndarray) -> np.ndarray:
+        """In place on float64 ``col``: fill, standardize and clip (as ``_impute_standardize``
+        did to the pooled samples); returns where values were missing."""
+        bad = ~np.isfinite(col)
+        col[bad] = self.fill
+        col -= self.mean
+        if self.std > 0:
+            col /= self.std
+            np.clip(col, -10, 10, out=col)
+        return bad
+
+
+@dataclass
+class TableEncoding:
+    """How a table's model inputs were made from its columns (``table_features``), to encode
+    rows outside the pool alike (``encode_table``).
+
+    Parameters
+    ----------
+    numeric : list of (str, Scaling)
+        The numeric columns used, in order: each varying one gives an input, then the
+        indicators of those that had missing values follow.
+    text : list of (str, Scaling or tuple of str)
+        The text columns used, in order: read as numbers (a ``Scaling``: its input, then its
+        indicator), or one-hot over the given frequent categories, the rest and missing values
+        pooled in a last input where the pooled samples had any (``width`` inputs).
+    widths : list of int
+        Inputs of each text column.
+    """
+
+    numeric: list = field(default_factory=list)
+    text: list = field(default_factory=list)
+    widths: list = field(default_factory=list)
 
 
 def pixel_features(ctx, pool: Pool) -> FeatureSet:
@@ -116,7 +174,7 @@ def _rows_of(out: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 def table_features(ctx, pool: Pool) -> FeatureSet:
     """Standardized numeric features, missing indicators and one-hot categories of a table."""
-    numeric, names_missing, counters = _numeric_block(ctx, pool)
+    numeric, names_missing, counters, scalings = _numeric_block(ctx, pool)
     text = _categorical_block(ctx, pool)
     blocks = [b for b in (numeric, text.x) if b.shape[1]]
     x = np.hstack(blocks) if len(blocks) > 1 else blocks[0] if blocks else np.zeros((len(pool), 0), np.float32)
@@ -136,10 +194,87 @@ def table_features(ctx, pool: Pool) -> FeatureSet:
     if text.other_types:
         pool.notes.append(f"columns of types the models cannot read (lists, structs) left out: "
                           f"{', '.join(text.other_types)}")
-    return FeatureSet(x, "table", ", ".join(parts))
+    return FeatureSet(x, "table", ", ".join(parts), encoding=TableEncoding(scalings, text.encoded, text.widths))
 
 
-def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int], list[str]]:
+def encode_table(ctx, encoding: TableEncoding, pool: Pool) -> np.ndarray:
+    """Model inputs of the rows of ``pool`` made as ``encoding`` says (the same values, bit for
+    bit, for the rows ``table_features`` encoded).
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The dataset and its scan (splits that are not streamed).
+    encoding : TableEncoding
+        From ``table_features``.
+    pool : Pool
+        The rows to encode (any rows of the splits of the pool it was made from).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (len(pool), inputs).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from datacheck.data.text_numbers import numbers_of
+
+    scans = [ctx.scan.splits[name] for name in pool.split_names]
+    n = len(pool)
+    blocks, indicators = [], []
+    names = [name for name, _ in encoding.numeric]
+    buf = np.empty((min(GATHER_COLUMNS, len(names)), n), np.float64)
+    for start in range(0, len(names), GATHER_COLUMNS):
+        chunk = encoding.numeric[start:start + GATHER_COLUMNS]
+        _gather(scans, pool, names[start:start + GATHER_COLUMNS], buf[:len(chunk)])
+        for col, (_, scaling) in zip(buf, chunk):
+            bad = scaling.apply(col)
+            if scaling.std > 0:
+                blocks.append(col.astype(np.float32))
+            if scaling.indicated:
+                indicators.append(bad.astype(np.float32))
+    columns = blocks + indicators
+    order = np.concatenate([pool.rows_of(k)[0] for k in range(len(pool.split_names))]) if encoding.text else None
+    for (name, how), width in zip(encoding.text, encoding.widths):
+        values = _text_values(ctx, pool, name)
+        if isinstance(how, Scaling):
+            column = np.empty(n)
+            column[order] = numbers_of(values)
+            bad = how.apply(column)
+            columns += ([column.astype(np.float32)] if how.std > 0 else []) + (
+                [bad.astype(np.float32)] if how.indicated else [])
+            continue
+        found = pc.index_in(values, value_set=pa.array(how, pa.string()))
+        codes = np.asarray(pc.fill_null(found, len(how)).to_numpy(zero_copy_only=False), np.int64)
+        onehot = np.zeros((n, width), np.float32)
+        seen = codes < width  # a rare value where the pooled samples had none: no input
+        onehot[order[seen], codes[seen]] = 1.0
+        columns += list(onehot.T)
+    out = np.empty((n, len(columns)), np.float32)
+    for j, column in enumerate(columns):
+        out[:, j] = column
+    return out
+
+
+def _text_values(ctx, pool: Pool, col: str):
+    """A text column's values at the rows of ``pool``, split after split, as strings (None for
+    a column of another type)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = []
+    for k, name in enumerate(pool.split_names):
+        _, rows = pool.rows_of(k)
+        scan = ctx.scan.splits[name]
+        column = scan.other_values.column(col).take(pa.array(scan.column_positions(rows)))
+        if not _castable(column.type):
+            return None
+        parts.append(pc.cast(column, pa.string(), safe=False))
+    return pa.chunked_array([c for p in parts for c in p.chunks], type=pa.string())
+
+
+def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int], list[str], list]:
     """Numeric columns gathered over splits: imputed, indicated, standardized, float32; and
     the row counters left out (``IdColumn.counter``: a row number is no feature, and its
     distances blur the kernel and neighbour models: a Titanic-like table of 891 rows with
@@ -160,7 +295,7 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int], list[str]]:
     n = len(pool)
     out = np.empty((n, len(used)), np.float32)
     buf = np.empty((min(GATHER_COLUMNS, len(used)), n), np.float64)
-    kept, with_missing, missing = 0, [], []
+    kept, with_missing, missing, scalings = 0, [], [], []
     for start in range(0, len(used), GATHER_COLUMNS):
         chunk = used[start:start + GATHER_COLUMNS]
         _gather(scans, pool, chunk, buf[:len(chunk)])
@@ -168,11 +303,12 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int], list[str]]:
         # in place, clip so that a single extreme value cannot dominate a linear model
         keep = []
         for i, col in enumerate(buf[:len(chunk)]):
-            varies, bad = _impute_standardize(col)
+            scaling, bad = _impute_standardize(col)
+            scalings.append((chunk[i], scaling))
             if bad is not None:
                 with_missing.append(names.index(chunk[i]))
                 missing.append(bad)
-            if varies:
+            if scaling.std > 0:
                 keep.append(i)
         # one transposing copy per chunk (numpy walks the source in memory order), not a
         # strided write per column
@@ -180,32 +316,35 @@ def _numeric_block(ctx, pool: Pool) -> tuple[np.ndarray, list[int], list[str]]:
         kept += len(keep)
     if kept < len(used) or missing:
         out = np.hstack([out[:, :kept]] + [bad[:, None] for bad in missing]).astype(np.float32, copy=False)
-    return out, with_missing, counters
+    return out, with_missing, counters, scalings
 
 
-def _impute_standardize(col: np.ndarray) -> tuple[bool, np.ndarray | None]:
+def _impute_standardize(col: np.ndarray) -> tuple[Scaling, np.ndarray | None]:
     """In place: impute the median where a value is missing or infinite, standardize, and clip
     to +-10 so that a single extreme value cannot dominate a linear model.
 
     Returns
     -------
-    varies : bool
-        Whether the column varies (a constant one is left at 0).
+    scaling : Scaling
+        What was done (std 0: the column is constant, left at 0).
     missing : numpy.ndarray or None
         Where values were imputed, if any.
     """
     bad = ~np.isfinite(col)
     missing = None
+    fill = 0.0
     if bad.any():
         good = col[~bad]
-        col[bad] = np.median(good) if len(good) else 0.0
+        fill = float(np.median(good)) if len(good) else 0.0
+        col[bad] = fill
         missing = bad
-    col -= col.mean()
+    mean = col.mean()
+    col -= mean
     std = float(np.sqrt(np.dot(col, col) / max(len(col), 1)))
     if std > 0:
         col /= std
         np.clip(col, -10, 10, out=col)
-    return std > 0, missing
+    return Scaling(fill, float(mean), std, missing is not None), missing
 
 
 @dataclass
@@ -217,6 +356,8 @@ class _TextBlock:
     as_numbers: list[str] = field(default_factory=list)   # numbers stored as text (marker, formatting)
     dropped: list[str] = field(default_factory=list)      # ids or free text
     other_types: list[str] = field(default_factory=list)  # lists, structs
+    encoded: list = field(default_factory=list)           # (column, Scaling or categories): TableEncoding.text
+    widths: list[int] = field(default_factory=list)       # inputs of each
 
 
 def _categorical_block(ctx, pool: Pool) -> _TextBlock:
@@ -224,9 +365,6 @@ def _categorical_block(ctx, pool: Pool) -> _TextBlock:
     numbers stored as text, because of a missing-value marker or of their formatting
     (``data.text_numbers``), is read as those numbers instead, the markers missing (imputed
     and indicated)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     from datacheck.data.text_numbers import numbers_of, text_numbers
 
     names = common([ctx.scan.splits[name].other_columns for name in pool.split_names])
@@ -234,32 +372,31 @@ def _categorical_block(ctx, pool: Pool) -> _TextBlock:
     blocks = []
     order = np.concatenate([pool.rows_of(k)[0] for k in range(len(pool.split_names))]) if names else None
     for col in names:
-        parts = []
-        for k, name in enumerate(pool.split_names):
-            _, rows = pool.rows_of(k)
-            scan = ctx.scan.splits[name]
-            column = scan.other_values.column(col).take(pa.array(scan.column_positions(rows)))
-            parts.append(pc.cast(column, pa.string(), safe=False) if _castable(column.type) else None)
-        if any(p is None for p in parts):
+        values = _text_values(ctx, pool, col)
+        if values is None:
             out.other_types.append(col)
             continue
-        values = pa.chunked_array([c for p in parts for c in p.chunks], type=pa.string())
         if text_numbers(values) is not None:
             column = np.empty(len(pool))
             column[order] = numbers_of(values)
-            kept, missing = _impute_standardize(column)
-            blocks += [column[:, None]] if kept else []
+            scaling, missing = _impute_standardize(column)
+            blocks += [column[:, None]] if scaling.std > 0 else []
             blocks += [missing[:, None]] if missing is not None else []
             out.as_numbers.append(col)
+            out.encoded.append((col, scaling))
+            out.widths.append(int(scaling.std > 0) + int(missing is not None))
             continue
-        codes = _frequent_codes(values, len(pool))
-        if codes is None:
+        frequent = _frequent_codes(values, len(pool))
+        if frequent is None:
             out.dropped.append(col)
             continue
+        codes, categories = frequent
         onehot = np.zeros((len(pool), codes.max() + 1), np.float32)
         onehot[order, codes] = 1.0
         blocks.append(onehot)
         out.one_hot.append(col)
+        out.encoded.append((col, categories))
+        out.widths.append(onehot.shape[1])
     if blocks:
         out.x = np.hstack(blocks).astype(np.float32, copy=False)
     return out
@@ -377,8 +514,9 @@ def _castable(t) -> bool:
             or pa.types.is_temporal(t) or pa.types.is_binary(t))
 
 
-def _frequent_codes(values, n: int) -> np.ndarray | None:
-    """Codes of the ``MAX_CATEGORIES - 1`` most frequent values, the rest and nulls pooled.
+def _frequent_codes(values, n: int) -> tuple[np.ndarray, tuple[str, ...]] | None:
+    """Codes of the ``MAX_CATEGORIES - 1`` most frequent values, the rest and nulls pooled
+    (the last code), and those values in code order.
 
     None when the column looks like an id or free text (mostly distinct values).
     """
@@ -394,4 +532,4 @@ def _frequent_codes(values, n: int) -> np.ndarray | None:
     top = np.argsort(-counts, kind="stable")[:MAX_CATEGORIES - 1]
     remap = np.full(n_distinct + 1, len(top), np.int64)  # last slot: rare values and nulls
     remap[top] = np.arange(len(top))
-    return remap[raw]
+    return remap[raw], tuple(encoded.dictionary.take(top).to_pylist())

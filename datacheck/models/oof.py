@@ -20,7 +20,7 @@ from datacheck.models.estimators import (HGB_FROM, boosting_pays, model_factorie
                                          screened_boosting)
 from datacheck.models.features import FeatureSet, pixel_features, table_features
 from datacheck.models.pool import Pool, build_pool
-from datacheck.models.workers import fit_all
+from datacheck.models.workers import apply_in_blocks, fit_all
 from datacheck.scan.parallel import available_cpus, run_blocks
 from datacheck.scan.sample import stratified_sample
 
@@ -65,6 +65,9 @@ class OutOfFold:
         The (train, test) positions of each fold.
     kind : str
         ``pixels`` or ``table``: what the features are.
+    models : list of list
+        Where the other samples are to be judged by these models (``keeps_models``): each
+        fold's fitted models, in ``model``'s order; else empty.
     """
 
     pool: Pool
@@ -78,6 +81,7 @@ class OutOfFold:
     notes: list[str] = field(default_factory=list)
     folds: list = field(default_factory=list)
     kind: str = "table"
+    models: list = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -86,9 +90,7 @@ class OutOfFold:
 
     def sample_ids(self, ctx, positions) -> list[str]:
         """Report names of pooled samples, in the order given."""
-        positions = np.asarray(positions, dtype=np.int64)
-        names = self.pool.split_names
-        return [ctx.sample_ids(names[self.pool.split[p]], [int(self.pool.row[p])])[0] for p in positions]
+        return self.pool.sample_ids(ctx, positions)
 
 
 def validate_options(options: dict) -> None:
@@ -180,11 +182,12 @@ def _compute(ctx) -> OutOfFold:
     if advance is not None:
         advance(1)
     folds = _folds(y, seed)
+    models = [] if keeps_models(pool, feats.kind) else None
     proba, model = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed,
                                   steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, "
                                                                      f"{len(y):,} samples)", total),
                                   threads=fit_threads(x, feats.kind, ctx.options), beside=fits_beside(ctx),
-                                  rounds=partial(sub_steps, ctx))
+                                  rounds=partial(sub_steps, ctx), models=models)
     if ctx.options.get("noise_model", "auto") == "cnn":
         if feats.image_shape is None:
             notes.append("noise_model='cnn' needs image inputs; the default models were used")
@@ -197,7 +200,15 @@ def _compute(ctx) -> OutOfFold:
             except ImportError:
                 notes.append("noise_model='cnn' needs torch (pip install 'datacheck[torch]'); "
                              "the default models were used")
-    return OutOfFold(pool, classes, y, proba, x, model, feats.description, len(folds), notes, folds, feats.kind)
+    return OutOfFold(pool, classes, y, proba, x, model, feats.description, len(folds), notes, folds, feats.kind,
+                     models or [])
+
+
+def keeps_models(pool: Pool, kind: str) -> bool:
+    """Whether the fold models are kept to judge the labelled samples beyond the pool
+    (``models.every_row``): a table's pool drawn down to ``noise_max_samples`` from every
+    row at hand."""
+    return bool(pool.capped_from) and kind == "table"
 
 
 def pooled(ctx) -> Pool:
@@ -214,6 +225,15 @@ def reduced_inputs(ctx) -> np.ndarray:
     """The inputs of the main models: the pooled samples' features reduced
     (``estimators.reduce_dimensions``), cached; the outliers check measures its distances
     on them too."""
+    return _reduction(ctx)[0]
+
+
+def reduce_like_pool(ctx, x: np.ndarray) -> np.ndarray:
+    """Other rows' features (``features.encode_table``) reduced as the pooled samples' were."""
+    return _reduction(ctx)[1](x)
+
+
+def _reduction(ctx):
     def build():
         feats = _features(ctx)
         return reduce_dimensions(feats.x, feats.kind, ctx.seed)
@@ -251,14 +271,25 @@ def second_opinion(ctx) -> np.ndarray:
     numpy.ndarray
         (n, K) probabilities, columns as ``out_of_fold(ctx).classes``.
     """
+    return _second(ctx)[0]
+
+
+def second_models(ctx) -> list:
+    """The second family's fitted models, one list per fold, where ``out_of_fold`` keeps its
+    own (``keeps_models``); else empty."""
+    return _second(ctx)[1]
+
+
+def _second(ctx):
     def build():
         oof = out_of_fold(ctx)
         x = model_inputs(ctx)
         advance = sub_steps(ctx, f"second model family ({len(oof.folds)} folds)", len(oof.folds))
+        models = [] if oof.models else None
         proba, _ = _fit_proba(x, oof.y, len(oof.classes), oof.folds,
                               [("screened boosting", screened_boosting(x.shape[1], ctx.seed))], advance,
-                              fit_threads(x, "table", ctx.options), beside=fits_beside(ctx))
-        return proba
+                              fit_threads(x, "table", ctx.options), beside=fits_beside(ctx), models=models)
+        return proba, models or []
     return ctx.cached("oof_second", build)
 
 
@@ -287,14 +318,15 @@ def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1,
-                   beside=False, rounds=None) -> tuple[np.ndarray, str]:
+                   beside=False, rounds=None, models=None) -> tuple[np.ndarray, str]:
     """Average probabilities of the chosen scikit-learn models, fold by fold; ``steps(total)``
     gives the ``advance(n)`` of a bar over the fits, if any, and ``rounds`` opens bars over
     the rounds of large boosting fits (``_fit_proba``).
 
     On a large table gradient boosting joins the linear model only where a cheap probe on
     the first fold shows that it predicts better (``estimators.boosting_pays``); ``beside``
-    lets its large fits go to a worker process (``_fit_proba``)."""
+    lets its large fits go to a worker process (``_fit_proba``); ``models``, where given, is
+    filled with each fold's fitted models."""
     n_train = len(folds[0][0])
     pays = True
     if kind == "table" and n_train >= HGB_FROM:
@@ -308,7 +340,7 @@ def _sklearn_proba(x, y, n_classes, kind, folds, seed, steps=None, threads=1,
     factories = model_factories(kind, n_train, x.shape[1], seed, boosting_pays=pays,
                                 threads=1 if together > 1 else threads)
     advance = steps(len(folds) * len(factories)) if steps is not None else None
-    return _fit_proba(x, y, n_classes, folds, factories, advance, threads, together, beside, rounds)
+    return _fit_proba(x, y, n_classes, folds, factories, advance, threads, together, beside, rounds, models)
 
 
 def model_threads(options: dict | None = None) -> int:
@@ -388,7 +420,7 @@ def sub_steps(ctx, description: str, total: int):
 
 
 def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
-               together=1, beside=False, rounds=None) -> tuple[np.ndarray, str]:
+               together=1, beside=False, rounds=None, models=None) -> tuple[np.ndarray, str]:
     """Average out-of-fold probabilities of the given (name, factory) models.
 
     Parameters
@@ -417,6 +449,9 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
     rounds : callable, optional
         ``rounds(description, total)``: a bar over the rounds of each large boosting fit
         made here, when the folds are fitted one after the other (``workers.fit_all``).
+    models : list, optional
+        Filled with one list per fold of its fitted models, in the order of ``factories``
+        (``apply_fold``); by default none is kept.
 
     Returns
     -------
@@ -429,6 +464,7 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
     limit = 1 if len(y) < SINGLE_THREAD_BELOW else threads
     together = max(1, min(together, limit, len(folds)))
     lock = threading.Lock()
+    kept = [[None] * len(factories) for _ in folds]
 
     def add(test, fitted) -> None:
         classes, p = fitted
@@ -436,9 +472,10 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
 
     def fit_fold(i: int) -> None:
         train, test = folds[i]
-        for _, make in factories:
+        for j, (_, make) in enumerate(factories):
             model = make().fit(x[train], y[train])
             add(test, (model.classes_, model.predict_proba(x[test])))
+            kept[i][j] = model
             if advance is not None:
                 with lock:
                     advance(1)
@@ -451,9 +488,46 @@ def _fit_proba(x, y, n_classes, folds, factories, advance=None, threads=1,
             run_blocks(fit_fold, range(len(folds)), workers=together)
         else:
             jobs = [(name, make, train, test) for train, test in folds for name, make in factories]
-            for (_, _, _, test), fitted in zip(jobs, fit_all(jobs, x, y, "predict_proba", beside, advance, rounds)):
+            fitted_models = [] if models is not None else None
+            for (_, _, _, test), fitted in zip(jobs, fit_all(jobs, x, y, "predict_proba", beside, advance, rounds,
+                                                             fitted_models)):
                 add(test, fitted)  # summed in the order of a fit after the other
-    proba /= len(factories)
-    # a class absent from a training fold got no probability there; renormalize
-    proba /= np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
-    return proba, " + ".join(name for name, _ in factories) + f", {len(folds)}-fold"
+            if fitted_models:
+                kept = [fitted_models[i * len(factories):(i + 1) * len(factories)] for i in range(len(folds))]
+    if models is not None:
+        models[:] = kept
+    return _averaged(proba, len(factories)), " + ".join(name for name, _ in factories) + f", {len(folds)}-fold"
+
+
+def _averaged(total: np.ndarray, n_models: int) -> np.ndarray:
+    """In place: summed probabilities of ``n_models`` models averaged, each row renormalized
+    (a class absent from a training fold got no probability there)."""
+    total /= n_models
+    total /= np.maximum(total.sum(axis=1, keepdims=True), 1e-12)
+    return total
+
+
+def apply_fold(models: list, x: np.ndarray, n_classes: int) -> np.ndarray:
+    """The averaged probabilities of one fold's fitted models on other inputs ``x``, as the
+    fold's test samples got theirs (``_fit_proba``).
+
+    Parameters
+    ----------
+    models : list
+        The fold's fitted models (``OutOfFold.models[i]``).
+    x : numpy.ndarray
+        (m, d) inputs, made as the models' training inputs were.
+    n_classes : int
+        K.
+
+    Returns
+    -------
+    numpy.ndarray
+        (m, K) probabilities.
+    """
+    proba = np.zeros((len(x), n_classes))
+    with threadpool_limits_to(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for model in models:
+            proba[:, model.classes_] += apply_in_blocks(model.predict_proba, x)
+    return _averaged(proba, len(models))

@@ -51,6 +51,22 @@ class Pool:
         at = np.flatnonzero(self.split == k)
         return at, self.row[at]
 
+    def sample_ids(self, ctx, positions) -> list[str]:
+        """Report names of the samples at ``positions``, in the order given."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return [ctx.sample_ids(self.split_names[self.split[p]], [int(self.row[p])])[0] for p in positions]
+
+    def subset(self, positions: np.ndarray) -> "Pool":
+        """The samples at ``positions``, in that order (notes and counts kept)."""
+        return Pool(self.split_names, self.split[positions], self.row[positions], self.y[positions],
+                    self.n_available, self.notes, self.capped_from)
+
+    def then(self, other: "Pool") -> "Pool":
+        """This pool's samples followed by ``other``'s (of the same splits)."""
+        return Pool(self.split_names, np.concatenate([self.split, other.split]),
+                    np.concatenate([self.row, other.row]), np.concatenate([self.y, other.y]),
+                    self.n_available, self.notes, self.capped_from)
+
 
 def build_pool(ctx, *, max_samples: int, min_per_class: int, seed: int) -> Pool:
     """Pool the labelled, readable samples of every split; sample when there are too many.

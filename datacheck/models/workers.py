@@ -57,7 +57,8 @@ _ready = None
 
 def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndarray, y: np.ndarray,
             output: str, beside: bool, advance: Callable[[int], None] | None = None,
-            rounds: Callable[[str, int], Callable[[int], None] | None] | None = None) -> list:
+            rounds: Callable[[str, int], Callable[[int], None] | None] | None = None,
+            models: list | None = None) -> list:
     """Fit and apply each job's model; large boosting fits partly in the worker.
 
     This thread fits the jobs from the first; a feeder thread hands the worker the large
@@ -85,6 +86,9 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
         ``rounds(description, total)`` opens a bar over the rounds of a large boosting fit
         made here (from ``OFFLOAD_FROM`` training samples times trees per round) and returns
         its ``advance(n)``, or None (``watched_rounds``).
+    models : list, optional
+        Filled with each job's fitted model, in order (a worker's comes back with its output),
+        for the caller to apply to more inputs; by default none is kept.
 
     Returns
     -------
@@ -101,7 +105,10 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
     results: list = [None] * len(jobs)
     taken: set[int] = set()
     claim = threading.Lock()
-    feeder = _Feeder(ready, heavy, jobs, x, y, output, results, taken, claim, advance) if ready is not None else None
+    kept: list = [None] * len(jobs)
+    keep = models is not None
+    feeder = (_Feeder(ready, heavy, jobs, x, y, output, results, kept if keep else None, taken, claim, advance)
+              if ready is not None else None)
 
     def fit_here(i: int) -> None:
         name, make, train, test = jobs[i]
@@ -111,6 +118,8 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
             bar = rounds(f"{name} on {len(train):,} samples: rounds", int(model.max_iter))
         with watched_rounds(model, bar):
             results[i] = _fit_apply_here(model, x[train], y[train], x[test], output)
+        if keep:
+            kept[i] = model
         if advance is not None:
             advance(1)
 
@@ -127,6 +136,8 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
     for i in range(len(jobs)):  # the worker broke on these: fit here
         if results[i] is None:
             fit_here(i)
+    if keep:
+        models[:] = kept
     return results
 
 
@@ -143,7 +154,7 @@ class _Feeder:
     """A thread that waits for the worker to start, then hands it the unclaimed heavy jobs
     from the last, one at a time, until none is left or ``finish`` is called."""
 
-    def __init__(self, ready, heavy, jobs, x, y, output, results, taken, claim, advance) -> None:
+    def __init__(self, ready, heavy, jobs, x, y, output, results, kept, taken, claim, advance) -> None:
         self.claim = claim
         self.stopped = False
         self.wake = threading.Event()
@@ -160,7 +171,11 @@ class _Feeder:
                     taken.add(i)
                 _, make, train, test = jobs[i]
                 try:
-                    results[i] = _executor.submit(_fit_apply, make(), x[train], y[train], x[test], output).result()
+                    classes, out, model = _executor.submit(_fit_apply, make(), x[train], y[train], x[test],
+                                                           output, kept is not None).result()
+                    results[i] = (classes, out)
+                    if kept is not None:
+                        kept[i] = model
                 except Exception as exc:  # noqa: BLE001 - the worker broke (killed, out of memory)
                     log.debug("worker fit failed; fitted here instead: %s", exc)
                     return
@@ -246,13 +261,15 @@ def apply_in_blocks(method: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -
     return np.concatenate([method(x[lo:lo + rows]) for lo in range(0, len(x), rows)])
 
 
-def _fit_apply(model, x_train, y_train, x_test, output: str) -> tuple[np.ndarray | None, np.ndarray]:
-    """In the worker: fit in one thread, warnings ignored (as the caller's fits here)."""
+def _fit_apply(model, x_train, y_train, x_test, output: str, keep: bool = False) -> tuple:
+    """In the worker: fit in one thread, warnings ignored (as the caller's fits here); the
+    classes, the output and the fitted model when ``keep`` (else None)."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _fit_apply_here(model, x_train, y_train, x_test, output)
+        classes, out = _fit_apply_here(model, x_train, y_train, x_test, output)
+    return classes, out, model if keep else None
 
 
 def start():

@@ -283,12 +283,44 @@ def test_sampling_is_stratified_and_reported(digits_split):
     (f,) = report.by_check("label_noise")
     assert 590 <= f.metrics["n_modelled"] <= 610 and f.metrics["n_labelled"] == len(y_train) + len(y_test)
     assert "stratified sample" in f.message
-    # the hint says how to have every sample judged; not where every one was
+
+
+def test_every_labelled_row_is_judged_beyond_the_modelled_sample(digits_split):
+    """A table drawn down to ``noise_max_samples``: the fold models judge every other labelled
+    row too (its quality, suggestion and flag in the per-sample table), and the suspects
+    found beyond the sample are the flipped labels about as often as those within it."""
+    x_train, x_test, y_train, y_test = digits_split
+    noisy, at = flip_symmetric(y_train, 0.2, seed=0)
+    flipped = np.isin(np.arange(len(y_train)), at)
     n = len(y_train) + len(y_test)
+    report = datacheck.profile(train=(x_train, noisy), test=(x_test, y_test), checks=["label_noise"],
+                               noise_max_samples=600)
+    (f,) = report.by_check("label_noise")
+    assert f.metrics["n_modelled"] == 600 and f.metrics["n_judged"] == n
+    assert f"the other {n - 600:,} labelled samples were judged" in f.message
+    assert f"of {n:,} samples" in f.message or f"of {n:,} labels" in f.message
+    assert "noise_max_samples" not in f.hint
+    table = report.samples
+    assert table["label_noise.quality"].notna().all() and table["label_noise.suggested"].notna().all()
+    train = table[table["split"] == "train"]
+    flagged = train["label_noise.flag"].notna().to_numpy()
+    assert f.n_samples == int(table["label_noise.flag"].notna().sum())
+    assert flipped[flagged].mean() > 0.8 and flagged[flipped].mean() > 0.6
+
+
+def test_the_hint_says_how_to_judge_every_target_where_only_a_sample_was(sample_data):
+    """Regression targets beyond ``noise_max_samples`` are not judged: the hint says how."""
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True)
+    y = y.copy()
+    y[:40] += 600  # wrong targets, so that the finding is raised
+    frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(x.shape[1])]).assign(target=y)
+    report = datacheck.profile(train=frame, checks=["label_noise"], task="regression", noise_max_samples=300)
+    (f,) = report.by_check("label_noise")
+    n = len(y)
     assert f.hint.endswith(f"noise_max_samples={n} (--noise-max-samples {n}) judges all {n:,}, in more time.")
-    (whole,) = datacheck.profile(train=(x_train, noisy), test=(x_test, y_test), checks=["label_noise"],
-                                 noise_max_samples=n).by_check("label_noise")
-    assert "noise_max_samples" not in whole.hint
+    assert report.samples["label_noise.residual_z"].isna().sum() == n - 300
 
 
 def test_bad_noise_options_are_config_errors(digits_split):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from datacheck.checks import CheckContext
 from datacheck.data import from_objects, load
-from datacheck.models.features import pixel_features, table_features
+from datacheck.models.features import encode_table, pixel_features, table_features
 from datacheck.models.pool import Pool, build_pool
 from datacheck.scan import scan
 
@@ -127,3 +127,50 @@ def test_many_numeric_columns_are_standardized_in_order_whatever_the_gathering()
     expected += [np.isnan(values[rows, j]).astype(float) for j in gaps]
     assert feats.x.shape == (n, d - len(constant) + len(gaps)) and feats.x.flags.c_contiguous
     assert np.allclose(feats.x, np.column_stack(expected), atol=1e-5)
+
+
+def _mixed_frame(n: int, rng) -> pd.DataFrame:
+    numbers = np.array([f"{v:.2f}" for v in rng.normal(size=n)], dtype=object)
+    numbers[rng.random(n) < 0.05] = "?"
+    return pd.DataFrame({
+        "a": rng.normal(size=n) * 10,
+        "gaps": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+        "const": np.ones(n),
+        "colour": rng.choice(["red", "green", "blue", None], n, p=[0.5, 0.3, 0.15, 0.05]),
+        "b": numbers,
+        "label": rng.integers(0, 2, n),
+    })
+
+
+def test_other_rows_are_encoded_as_the_pooled_ones_were():
+    """``encode_table`` gives the pooled rows the inputs ``table_features`` gave them, bit for
+    bit, over two splits and in any order; other rows get the pool's fill values, scales and
+    categories (a category the pool never saw gives no one-hot input)."""
+    rng = np.random.default_rng(3)
+    frame = _mixed_frame(400, rng)
+    frame.loc[390:, "colour"] = "violet"  # only outside the pool
+    ds = from_objects({"train": frame.iloc[:300], "test": frame.iloc[300:]})
+    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0})
+    split = np.r_[np.zeros(150, np.int8), np.ones(50, np.int8)]
+    row = np.r_[rng.permutation(300)[:150], rng.permutation(90)[:50]].astype(np.int64)
+    pool = Pool(["train", "test"], split, row, np.zeros(200, np.int64), 400)
+    feats = table_features(ctx, pool)
+    assert feats.encoding is not None
+    assert np.array_equal(encode_table(ctx, feats.encoding, pool), feats.x)
+
+    order = rng.permutation(200)
+    shuffled = Pool(["train", "test"], split[order], row[order], np.zeros(200, np.int64), 400)
+    assert np.array_equal(encode_table(ctx, feats.encoding, shuffled), feats.x[order])
+
+    others = Pool(["train", "test"], np.ones(10, np.int8), np.arange(90, 100, dtype=np.int64),
+                  np.zeros(10, np.int64), 400)
+    x = encode_table(ctx, feats.encoding, others)
+    assert x.shape == (10, feats.x.shape[1])
+    (_, a), = [(name, s) for name, s in feats.encoding.numeric if name == "a"]
+    assert np.allclose(x[:, 0], np.clip((frame["a"].to_numpy()[390:] - a.mean) / a.std, -10, 10))
+    # colour (red, green, blue, and the rest with the missing values) is the first text column:
+    # violet, which the pool never saw, is one of the rest
+    (name, categories), width = feats.encoding.text[0], feats.encoding.widths[0]
+    assert name == "colour" and set(categories) == {"red", "green", "blue"} and width == 4
+    start = feats.x.shape[1] - sum(feats.encoding.widths)
+    assert np.array_equal(x[:, start:start + 4], np.tile([0, 0, 0, 1], (10, 1)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from datacheck.models.noise import (WIDESPREAD_SHARE, _central_share, anchor_counts, confidence_slope, estimate_noise,
-                                   wilson_low)
+from datacheck.models.noise import (WIDESPREAD_SHARE, _central_share, anchor_counts, confidence_slope, contradicted,
+                                   estimate_noise, wilson_low)
 
 
 def confident_probabilities(y_true: np.ndarray, k: int, rng, confidence: float = 0.9) -> np.ndarray:
@@ -39,6 +39,27 @@ def test_symmetric_flips_are_the_suspects_and_the_rate_is_right():
     assert np.all(np.diff(est.quality) >= 0), "most suspicious first"
     assert abs(est.joint.sum() - 1) < 1e-9
     assert abs((est.joint.sum() - np.trace(est.joint)) - len(est.suspects) / n) < 1e-9
+
+
+def test_other_samples_are_suspects_as_the_estimates_own_would_be():
+    """Half the samples make the estimate, the other half are judged by its rule: the flips
+    among them are found as those of the first half were, ranked most suspicious first; the
+    rule names every one of the estimate's own suspects; a clean half gives none."""
+    rng = np.random.default_rng(1)
+    k, n = 4, 4000
+    y_true = rng.integers(0, k, n)
+    proba = confident_probabilities(y_true, k, rng, confidence=0.7)
+    y, at = flip(y_true, 0.1, rng)
+    flipped = np.isin(np.arange(n), at)
+    first, second = slice(0, n // 2), slice(n // 2, n)
+    est = estimate_noise(proba[first], y[first])
+    found = contradicted(est, proba[first], y[first], proba[second], y[second])
+    assert flipped[second][found].mean() > 0.95 and flipped[second][found].sum() >= 0.9 * flipped[second].sum()
+    assert abs(len(found) - len(est.suspects)) < 0.15 * len(est.suspects)
+    quality = proba[second][found, y[second][found]]
+    assert np.all(np.diff(quality) >= 0)
+    assert set(est.suspects) <= set(contradicted(est, proba[first], y[first], proba[first], y[first]))
+    assert not len(contradicted(est, proba[first], y[first], proba[second], y_true[second]))
 
 
 def test_confusion_in_a_few_classes_is_not_widespread():

@@ -114,6 +114,26 @@ def test_classifier_outputs_come_with_their_classes(data, monkeypatch):
         np.testing.assert_array_equal(got, model.predict_proba(x[test]))
 
 
+def test_fitted_models_come_back_from_here_and_from_the_worker(data, monkeypatch):
+    """``models=`` keeps every job's fitted model, the worker's included: each applied to its
+    own test rows gives the output ``fit_all`` returned."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    x, y, folds = data
+    labels = (y > np.median(y)).astype(int)
+    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    workers.start().result(timeout=120)
+    jobs = [job for train, test in folds for job in (
+        ("logistic regression", LogisticRegression, train, test),
+        ("gradient boosting", lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), train, test))]
+    models: list = []
+    out = workers.fit_all(jobs, x, labels, "predict_proba", beside=True, models=models)
+    assert len(models) == len(jobs)
+    for (_, got), model, (_, _, _, test) in zip(out, models, jobs):
+        np.testing.assert_array_equal(model.predict_proba(x[test]), got)
+
+
 @pytest.mark.parametrize("classes, sent", [(10, True), (2, False)])
 def test_a_fit_counts_its_trees_per_round(data, monkeypatch, classes, sent):
     """1,500 training samples of ten classes grow ten trees a round: 15,000, worth the worker

@@ -1,0 +1,77 @@
+"""The labelled rows beyond the modelled pool, judged by the fold models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from datacheck.checks import CheckContext
+from datacheck.data import from_objects
+from datacheck.models import every_row, out_of_fold
+from datacheck.models.every_row import beyond_pool
+from datacheck.models.features import encode_table
+from datacheck.models.oof import apply_fold, model_inputs, reduce_like_pool, second_opinion
+from datacheck.scan import scan
+
+
+def _ctx(n: int = 3000, max_samples: int = 1000, width: int = 6, **options) -> CheckContext:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, width))
+    frame = pd.DataFrame(x, columns=[f"x{j}" for j in range(width)])
+    frame["kind"] = rng.choice(["a", "b", "c"], n)
+    frame["label"] = np.digitize(x[:, 0] + x[:, 1] ** 2 + rng.normal(size=n) * 0.3, [0.3, 1.5])
+    frame.loc[[5, 500, 2500], "label"] = 9  # too rare a class for the models: neither pooled nor judged
+    ds = from_objects({"train": frame.iloc[:2 * n // 3], "test": frame.iloc[2 * n // 3:]})
+    return CheckContext(ds, scan(ds, workers=1), {"seed": 0, "noise_max_samples": max_samples, **options})
+
+
+def test_every_labelled_row_beyond_the_pool_is_predicted_once():
+    ctx = _ctx()
+    oof = out_of_fold(ctx)
+    beyond = beyond_pool(ctx)
+    assert oof.models and beyond is not None and beyond_pool(ctx) is beyond, "cached"
+    assert oof.n + beyond.n == 2997 and 9 not in beyond.pool.y
+    pooled = set(zip(oof.pool.split.tolist(), oof.pool.row.tolist()))
+    others = set(zip(beyond.pool.split.tolist(), beyond.pool.row.tolist()))
+    assert len(others) == beyond.n and not pooled & others
+    assert np.array_equal(oof.classes[beyond.y], beyond.pool.y)
+    assert beyond.proba.shape == (beyond.n, len(oof.classes)) and np.allclose(beyond.proba.sum(axis=1), 1)
+    # as well predicted as the pooled samples, out of fold
+    assert abs(np.mean(beyond.proba.argmax(axis=1) == beyond.y) - np.mean(oof.proba.argmax(axis=1) == oof.y)) < 0.05
+
+
+def test_each_row_gets_the_probabilities_of_one_folds_models():
+    """No model saw a row beyond the pool; each row is predicted by the models of one fold (as a
+    pooled row is by its fold's), about as many rows by each fold."""
+    ctx = _ctx()
+    oof, beyond = out_of_fold(ctx), beyond_pool(ctx)
+    x = reduce_like_pool(ctx, encode_table(ctx, ctx.cached("oof_features", None).encoding, beyond.pool))
+    per_fold = np.stack([apply_fold(models, x, len(oof.classes)) for models in oof.models])
+    matches = np.isclose(per_fold, beyond.proba[None], rtol=0, atol=1e-6).all(axis=2)  # float32 blocks
+    assert matches.any(axis=0).all()
+    counts = np.bincount(matches.argmax(axis=0), minlength=len(oof.models))
+    assert counts.min() > 0.8 * beyond.n / len(oof.models)
+
+
+def test_rows_are_predicted_alike_in_blocks_and_with_the_second_family(monkeypatch):
+    whole = beyond_pool(_ctx())
+    monkeypatch.setattr(every_row, "BLOCK_ROWS", 150)
+    ctx = _ctx()
+    blocks = beyond_pool(ctx)
+    assert np.allclose(whole.proba, blocks.proba, rtol=0, atol=1e-6)  # float32 products by block
+    second_opinion(ctx)
+    both = beyond_pool(ctx, with_second=True)
+    assert both is not blocks and not np.array_equal(both.proba, blocks.proba)
+    assert np.allclose(both.proba.sum(axis=1), 1)
+
+
+def test_nothing_is_beyond_a_pool_of_every_row():
+    ctx = _ctx(max_samples=10_000)
+    assert not out_of_fold(ctx).models and beyond_pool(ctx) is None
+
+
+def test_a_wide_table_is_reduced_as_its_pool_was():
+    ctx = _ctx(n=1200, max_samples=600, width=300)
+    oof, beyond = out_of_fold(ctx), beyond_pool(ctx)
+    assert oof.x.shape[1] < model_inputs(ctx).shape[1], "reduced by PCA"
+    assert beyond.n == 600 and np.isfinite(beyond.proba).all()
