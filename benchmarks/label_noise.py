@@ -48,7 +48,16 @@ confused with a neighbour, the rate measured on the anchors, the models' skill, 
 finding and precision/recall of the suspects. Target: clean grades give no warning; moved
 labels are warned about where the models are strong (skill 0.4 and more).
 
-    python benchmarks/label_noise.py [--flips | --regression | --grades] [--fashion-dir DIR] [--noise-model auto|cnn]
+Every row judged (``--beyond``; issue 17): tables longer than ``noise_max_samples`` (200,000):
+the models are cross-fitted on a stratified sample and the other rows judged by the fold
+models (``models.every_row``). make_classification tables of 300,000 x 20 (10 classes) and
+1,000,000 x 20 (2 classes), clean and with 10% of the labels moved at random. It prints the
+estimated rate, the share flagged within the modelled sample and beyond it, precision and
+recall of each part against the planted rows, the severity and the time. Target: the rows
+beyond are judged as well as the modelled ones (their flagged share and P/R alike), clean
+tables stay quiet.
+
+    python benchmarks/label_noise.py [--flips | --regression | --grades | --beyond] [--fashion-dir DIR] [--noise-model auto|cnn]
                                      [--seed N] [--skip-60k] [--skip-baseline] [--only TEXT]
 """
 
@@ -60,6 +69,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 import fashion_mnist
 from fashion_mnist import FASHION
@@ -394,6 +404,50 @@ def run_grades(seed: int, only: str | None) -> None:
                           f"{seconds:5.1f}s", flush=True)
 
 
+def run_beyond(seed: int, only: str | None) -> None:
+    """The ``--beyond`` panel: suspects within the modelled sample and beyond it."""
+    from sklearn.datasets import make_classification
+
+    from datacheck.checks import CheckContext
+    from datacheck.checks.label_noise import LabelNoiseCheck
+    from datacheck.data import from_objects
+    from datacheck.models import out_of_fold
+    from datacheck.scan import scan
+
+    cases = [("300k x 20, 10 classes", 300_000, 10), ("1M x 20, 2 classes", 1_000_000, 2)]
+    print(f"{'case':34s} {'est':>6s} {'flag in':>7s} {'beyond':>7s} | {'P in':>5s} {'R in':>5s} "
+          f"{'P out':>5s} {'R out':>5s} | {'severity':>8s} {'time':>6s}")
+    for name, n, k in cases:
+        x, y = make_classification(n, 20, n_informative=10, n_redundant=4, n_classes=k, n_clusters_per_class=1,
+                                   class_sep=1.5, random_state=seed)
+        for rate in (0.0, 0.1):
+            label = f"{name}, {rate:.0%}"
+            if only is not None and only not in label:
+                continue
+            noisy, planted = plant(y, rate, k, np.random.default_rng(seed))
+            start = time.perf_counter()
+            ds = from_objects({"train": (x, noisy)})
+            ctx = CheckContext(ds, scan(ds), {"seed": seed})
+            findings = LabelNoiseCheck().run(ctx)
+            seconds = time.perf_counter() - start
+            flag = ~np.asarray(pd.isna(ctx.take_sample_columns().get("train", "flag").to_pandas(n)))
+            pooled = np.zeros(n, bool)
+            pooled[out_of_fold(ctx).pool.row] = True
+            truth = np.zeros(n, bool)
+            truth[planted] = True
+            part = []
+            for inside in (pooled, ~pooled):
+                hits = flag & inside
+                part.append((hits.sum() / max(inside.sum(), 1), (hits & truth).sum() / max(hits.sum(), 1),
+                             (hits & truth).sum() / max((truth & inside).sum(), 1)))
+            noise = next((f for f in findings if f.code.endswith("noise_rate")), None)
+            est = noise.metrics["noise_ratio"] if noise else 0.0
+            severity = max((f.severity.value for f in findings), default="none", key=lambda v: ["none", "info",
+                                                                                                 "warning", "error"].index(v))
+            print(f"{label:34s} {est:6.3f} {part[0][0]:7.3f} {part[1][0]:7.3f} | {part[0][1]:5.2f} {part[0][2]:5.2f} "
+                  f"{part[1][1]:5.2f} {part[1][2]:5.2f} | {severity:>8s} {seconds:5.1f}s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fashion-dir", type=Path, default=FASHION)
@@ -406,7 +460,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="300,600,1000,3000,10000", help="Fashion-MNIST panel sizes")
     parser.add_argument("--regression", action="store_true", help="the regression panel (planted wrong targets)")
     parser.add_argument("--grades", action="store_true", help="the ordered grades panel (clean and moved ratings)")
+    parser.add_argument("--beyond", action="store_true", help="tables beyond noise_max_samples: every row judged")
     args = parser.parse_args()
+    if args.beyond:
+        run_beyond(args.seed, args.only)
+        return
     if args.regression:
         run_regression(args.seed, args.only)
         return

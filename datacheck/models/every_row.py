@@ -12,14 +12,16 @@ a time, so that memory stays bounded whatever the table's length.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from datacheck.models.features import encode_table
-from datacheck.models.oof import (apply_fold, out_of_fold, pooled_features, reduce_like_pool, second_models,
-                                  sub_steps)
+from datacheck.models.oof import (apply_fold, model_threads, out_of_fold, pooled_features, reduce_like_pool,
+                                  second_models, sub_steps)
 from datacheck.models.pool import Pool
+from datacheck.scan.parallel import run_blocks
 
 # Rows encoded and predicted at a time: 65,536 rows of 50 inputs are 13 MB of float32 features
 # (and a float64 copy per model as it predicts, in blocks of ``workers.APPLY_BLOCK_BYTES``).
@@ -51,6 +53,28 @@ class Beyond:
         return int(len(self.y))
 
 
+def predict_ahead(ctx) -> threading.Thread | None:
+    """Start ``beyond_pool(ctx)`` in a thread of its own, where the fold models were kept, so
+    that it runs beside the caller's next steps; a later ``beyond_pool(ctx)`` waits for it
+    (or, where it raised, computes it again and raises there).
+
+    The caller holds the thread limits and warning filters of both (``beyond_pool``) until it
+    has joined the thread: they are process-wide.
+    """
+    if not out_of_fold(ctx).models:
+        return None
+    thread = threading.Thread(target=_quietly, args=(beyond_pool, ctx), name="datacheck-beyond", daemon=True)
+    thread.start()
+    return thread
+
+
+def _quietly(work, *args) -> None:
+    try:
+        work(*args)
+    except Exception:  # noqa: BLE001 - the caller's own beyond_pool computes it again and raises
+        pass
+
+
 def beyond_pool(ctx, with_second: bool = False) -> Beyond | None:
     """The samples beyond ``out_of_fold(ctx)``'s pool, predicted by its fold models (cached).
 
@@ -67,6 +91,12 @@ def beyond_pool(ctx, with_second: bool = False) -> Beyond | None:
     Beyond or None
         None where the fold models were not kept (``oof.keeps_models``: the pool holds every
         labelled row, or the features are not a table's).
+
+    Notes
+    -----
+    The caller sets the thread limits (``oof.threadpool_limits_to(1)``, as the models were
+    fitted) and ignores the models' warnings: both are process-wide, and the blocks of rows
+    are predicted side by side in threads of their own.
     """
     oof = out_of_fold(ctx)
     if not oof.models:
@@ -76,25 +106,32 @@ def beyond_pool(ctx, with_second: bool = False) -> Beyond | None:
 
 def _predict(ctx, oof, with_second: bool) -> Beyond:
     rest, y = _rest(ctx, oof)
-    k = len(oof.classes)
+    k, n_folds = len(oof.classes), len(oof.models)
+    # each row's fold drawn at random; the rows then grouped by fold (in row order within
+    # one), so that a block of rows goes to one fold's models whole
+    fold = np.random.default_rng(ctx.seed).integers(0, n_folds, len(y))
+    groups = [np.flatnonzero(fold == f) for f in range(n_folds)]
+    order = np.concatenate(groups)
+    rest, y = rest.subset(order), y[order]
+    bounds = np.cumsum([0] + [len(g) for g in groups])
     proba = np.empty((len(y), k))
     second = second_models(ctx) if with_second else []
     encoding = pooled_features(ctx).encoding
-    fold = np.random.default_rng(ctx.seed).integers(0, len(oof.models), len(y))
-    blocks = range(0, len(y), BLOCK_ROWS)
+    blocks = [(f, lo, min(lo + BLOCK_ROWS, bounds[f + 1])) for f in range(n_folds)
+              for lo in range(bounds[f], bounds[f + 1], BLOCK_ROWS)]
     advance = sub_steps(ctx, f"the other {len(y):,} labelled samples, by the fold models", len(blocks))
-    for lo in blocks:
-        at = np.arange(lo, min(lo + BLOCK_ROWS, len(y)))
-        x = encode_table(ctx, encoding, rest.subset(at))
-        reduced = reduce_like_pool(ctx, x)
-        for f, models in enumerate(oof.models):
-            mine = np.flatnonzero(fold[at] == f)
-            p = apply_fold(models, reduced[mine], k)
-            if second:
-                p = (p + apply_fold(second[f], x[mine], k)) / 2
-            proba[at[mine]] = p
+    lock = threading.Lock()
+
+    def predict(i: int) -> None:
+        f, lo, hi = blocks[i]
+        x = encode_table(ctx, encoding, rest.subset(np.arange(lo, hi)))
+        p = apply_fold(oof.models[f], reduce_like_pool(ctx, x), k)
+        proba[lo:hi] = (p + apply_fold(second[f], x, k)) / 2 if second else p
         if advance is not None:
-            advance(1)
+            with lock:
+                advance(1)
+
+    run_blocks(predict, range(len(blocks)), workers=model_threads(ctx.options))
     return Beyond(rest, y, proba)
 
 

@@ -222,19 +222,26 @@ def encode_table(ctx, encoding: TableEncoding, pool: Pool) -> np.ndarray:
 
     scans = [ctx.scan.splits[name] for name in pool.split_names]
     n = len(pool)
-    blocks, indicators = [], []
     names = [name for name, _ in encoding.numeric]
+    kept = sum(s.std > 0 for _, s in encoding.numeric)
+    indicated = sum(s.indicated for _, s in encoding.numeric)
+    out = np.empty((n, kept + indicated + sum(encoding.widths)), np.float32)
     buf = np.empty((min(GATHER_COLUMNS, len(names)), n), np.float64)
+    j, m = 0, kept
     for start in range(0, len(names), GATHER_COLUMNS):
         chunk = encoding.numeric[start:start + GATHER_COLUMNS]
         _gather(scans, pool, names[start:start + GATHER_COLUMNS], buf[:len(chunk)])
-        for col, (_, scaling) in zip(buf, chunk):
+        keep = []
+        for i, (col, (_, scaling)) in enumerate(zip(buf, chunk)):
             bad = scaling.apply(col)
             if scaling.std > 0:
-                blocks.append(col.astype(np.float32))
+                keep.append(i)
             if scaling.indicated:
-                indicators.append(bad.astype(np.float32))
-    columns = blocks + indicators
+                out[:, m] = bad
+                m += 1
+        # one transposing copy per chunk, as ``_numeric_block``
+        out[:, j:j + len(keep)] = (buf[:len(chunk)] if len(keep) == len(chunk) else buf[keep]).T
+        j += len(keep)
     order = np.concatenate([pool.rows_of(k)[0] for k in range(len(pool.split_names))]) if encoding.text else None
     for (name, how), width in zip(encoding.text, encoding.widths):
         values = _text_values(ctx, pool, name)
@@ -242,18 +249,20 @@ def encode_table(ctx, encoding: TableEncoding, pool: Pool) -> np.ndarray:
             column = np.empty(n)
             column[order] = numbers_of(values)
             bad = how.apply(column)
-            columns += ([column.astype(np.float32)] if how.std > 0 else []) + (
-                [bad.astype(np.float32)] if how.indicated else [])
+            if how.std > 0:
+                out[:, m] = column
+                m += 1
+            if how.indicated:
+                out[:, m] = bad
+                m += 1
             continue
         found = pc.index_in(values, value_set=pa.array(how, pa.string()))
         codes = np.asarray(pc.fill_null(found, len(how)).to_numpy(zero_copy_only=False), np.int64)
-        onehot = np.zeros((n, width), np.float32)
+        block = out[:, m:m + width]
+        block[:] = 0
         seen = codes < width  # a rare value where the pooled samples had none: no input
-        onehot[order[seen], codes[seen]] = 1.0
-        columns += list(onehot.T)
-    out = np.empty((n, len(columns)), np.float32)
-    for j, column in enumerate(columns):
-        out[:, j] = column
+        block[order[seen], codes[seen]] = 1.0
+        m += width
     return out
 
 
