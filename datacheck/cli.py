@@ -136,7 +136,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--noise-model", type=click.Choice(NOISE_MODELS), default=None,
               help="Model for out-of-fold label-noise probabilities [default: auto].")
 @click.option("--noise-max-samples", type=click.IntRange(min=100), default=None,
-              help="Stratified sample size for label noise [default: 200000].")
+              help="Samples the label-noise models are cross-fitted on, a stratified sample "
+                   "(a table's other labelled rows are judged by the fold models) [default: 200000].")
 @click.option("--checks", "only", help="Run only these checks (comma-separated ids).")
 @click.option("--skip", help="Leave out these checks (comma-separated ids).")
 @click.option("--suite", "suite_file", type=click.Path(path_type=Path), default=None,

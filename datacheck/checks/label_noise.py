@@ -13,7 +13,7 @@ from datacheck.checks._grades import class_values
 from datacheck.spec.params import Param
 from datacheck.models import (NoiseEstimate, TargetNoise, estimate_noise, oof_skip_reason, out_of_fold,
                               regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
-from datacheck.models.every_row import beyond_pool, predict_ahead
+from datacheck.models.every_row import beyond_pool, predict_ahead, second_beyond
 from datacheck.models.noise import contradicted
 from datacheck.models.oof import threadpool_limits_to
 from datacheck.models.permutation import balanced_accuracy
@@ -100,6 +100,11 @@ class LabelNoiseCheck(Check):
     ambiguity between similar classes does not. The finding gives the estimated share of
     wrong labels overall and per class, the estimated joint of given and suggested labels,
     and the suspects ranked by how little probability the models give their label.
+    A table of more labelled rows than ``noise_max_samples`` is cross-fitted on a stratified
+    sample of them; every other labelled row is then judged by the fold models (each by one
+    fold's, none of which saw it), against the sample's cut: its label gets no more
+    probability than the least suspicious suspect's and is not the models' prediction
+    (``models.every_row``, ``noise.contradicted``). The estimate is the sample's.
 
     Severity follows the evidence, not the point estimate. A warning needs noise spread
     over most classes (``warn_ratio`` on the anchors, and a one-sided 95% lower bound over
@@ -456,14 +461,15 @@ def _judged(ctx: CheckContext, oof, est, proba: np.ndarray, second: bool) -> _Ju
     paid for in page faults (a million rows of two probabilities, 16 MB, took 0.17 s to join
     on a 2-core VM)."""
     quality, suggested = proba[np.arange(oof.n), oof.y], proba.argmax(axis=1).astype(np.int32)
-    beyond = beyond_pool(ctx, second)
+    beyond = beyond_pool(ctx)
     if beyond is None or not beyond.n:
         return _Judged(oof.pool, oof.y, quality, suggested, est.suspects)
-    more = contradicted(est, proba, oof.y, beyond.proba, beyond.y)
-    quality = np.concatenate([quality, beyond.proba[np.arange(beyond.n), beyond.y]])
+    other = (beyond.proba + second_beyond(ctx)) / 2 if second else beyond.proba
+    more = contradicted(est, proba, oof.y, other, beyond.y)
+    quality = np.concatenate([quality, other[np.arange(beyond.n), beyond.y]])
     suspects = np.concatenate([est.suspects, oof.n + more])
     return _Judged(oof.pool.then(beyond.pool), np.concatenate([oof.y, beyond.y]), quality,
-                   np.concatenate([suggested, beyond.proba.argmax(axis=1).astype(np.int32)]),
+                   np.concatenate([suggested, other.argmax(axis=1).astype(np.int32)]),
                    suspects[np.lexsort((suspects, quality[suspects]))], beyond.n)
 
 

@@ -23,14 +23,14 @@ from datacheck.models.oof import (apply_fold, model_threads, out_of_fold, pooled
 from datacheck.models.pool import Pool
 from datacheck.scan.parallel import run_blocks
 
-# Rows encoded and predicted at a time: 65,536 rows of 50 inputs are 13 MB of float32 features
-# (and a float64 copy per model as it predicts, in blocks of ``workers.APPLY_BLOCK_BYTES``).
-BLOCK_ROWS = 65_536
+# Rows encoded and predicted at a time, in each thread: 16,384 rows of 50 inputs are 3 MB of
+# float32 features (and their float64 gathering buffer, a column chunk at a time).
+BLOCK_ROWS = 16_384
 
 
 @dataclass
 class Beyond:
-    """The labelled samples beyond the pool and what the fold models predict for them.
+    """The labelled samples beyond the pool and what the main fold models predict for them.
 
     Parameters
     ----------
@@ -39,12 +39,15 @@ class Beyond:
         classes the models learnt.
     y : numpy.ndarray
         Their labels as probability columns 0..K-1 (``OutOfFold.classes``).
+    fold : numpy.ndarray
+        int8, the fold whose models predict each sample (drawn at random, seeded).
     proba : numpy.ndarray
-        (m, K) probabilities of the main models, averaged with the second family's where asked.
+        float32 (m, K) probabilities of the main models (``second_beyond``: the second family's).
     """
 
     pool: Pool
     y: np.ndarray
+    fold: np.ndarray
     proba: np.ndarray
 
     @property
@@ -75,16 +78,13 @@ def _quietly(work, *args) -> None:
         pass
 
 
-def beyond_pool(ctx, with_second: bool = False) -> Beyond | None:
+def beyond_pool(ctx) -> Beyond | None:
     """The samples beyond ``out_of_fold(ctx)``'s pool, predicted by its fold models (cached).
 
     Parameters
     ----------
     ctx : CheckContext
         The dataset, its scan and the cached models.
-    with_second : bool
-        Whether each prediction is averaged with the second family's
-        (``oof.second_opinion``), as the pooled samples' are where the estimate uses both.
 
     Returns
     -------
@@ -101,38 +101,54 @@ def beyond_pool(ctx, with_second: bool = False) -> Beyond | None:
     oof = out_of_fold(ctx)
     if not oof.models:
         return None
-    return ctx.cached(f"beyond_pool_{int(with_second)}", lambda: _predict(ctx, oof, with_second))
+
+    def build() -> Beyond:
+        rest, y = _rest(ctx, oof)
+        fold = np.random.default_rng(ctx.seed).integers(0, len(oof.models), len(y)).astype(np.int8)
+        proba = _by_fold(ctx, rest, fold, oof.models, True, f"the other {len(y):,} labelled samples, by the "
+                                                            "fold models")
+        return Beyond(rest, y, fold, proba)
+
+    return ctx.cached("beyond_pool", build)
 
 
-def _predict(ctx, oof, with_second: bool) -> Beyond:
-    rest, y = _rest(ctx, oof)
-    k, n_folds = len(oof.classes), len(oof.models)
-    # each row's fold drawn at random; the rows then grouped by fold (in row order within
-    # one), so that a block of rows goes to one fold's models whole
-    fold = np.random.default_rng(ctx.seed).integers(0, n_folds, len(y))
-    groups = [np.flatnonzero(fold == f) for f in range(n_folds)]
-    order = np.concatenate(groups)
-    rest, y = rest.subset(order), y[order]
-    bounds = np.cumsum([0] + [len(g) for g in groups])
-    proba = np.empty((len(y), k))
-    second = second_models(ctx) if with_second else []
+def second_beyond(ctx) -> np.ndarray:
+    """The second family's probabilities (``oof.second_opinion``) of ``beyond_pool(ctx)``'s
+    samples, by the same folds' models (not cached: the caller averages them in once).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (m, K).
+    """
+    beyond = beyond_pool(ctx)
+    return _by_fold(ctx, beyond.pool, beyond.fold, second_models(ctx), False,
+                    f"the other {beyond.n:,} labelled samples, by the second family")
+
+
+def _by_fold(ctx, rest: Pool, fold: np.ndarray, models: list, reduced: bool, description: str) -> np.ndarray:
+    """Each sample's probabilities by its fold's ``models``, on the pool's inputs reduced or
+    not; a block of rows of one fold at a time (in row order), blocks side by side."""
+    k = len(out_of_fold(ctx).classes)
+    blocks = []
+    for f in range(len(models)):
+        mine = np.flatnonzero(fold == f)
+        blocks += [(f, mine[lo:lo + BLOCK_ROWS]) for lo in range(0, len(mine), BLOCK_ROWS)]
+    proba = np.empty((len(fold), k), np.float32)
     encoding = pooled_features(ctx).encoding
-    blocks = [(f, lo, min(lo + BLOCK_ROWS, bounds[f + 1])) for f in range(n_folds)
-              for lo in range(bounds[f], bounds[f + 1], BLOCK_ROWS)]
-    advance = sub_steps(ctx, f"the other {len(y):,} labelled samples, by the fold models", len(blocks))
+    advance = sub_steps(ctx, description, len(blocks))
     lock = threading.Lock()
 
     def predict(i: int) -> None:
-        f, lo, hi = blocks[i]
-        x = encode_table(ctx, encoding, rest.subset(np.arange(lo, hi)))
-        p = apply_fold(oof.models[f], reduce_like_pool(ctx, x), k)
-        proba[lo:hi] = (p + apply_fold(second[f], x, k)) / 2 if second else p
+        f, at = blocks[i]
+        x = encode_table(ctx, encoding, rest.subset(at))
+        proba[at] = apply_fold(models[f], reduce_like_pool(ctx, x) if reduced else x, k)
         if advance is not None:
             with lock:
                 advance(1)
 
     run_blocks(predict, range(len(blocks)), workers=model_threads(ctx.options))
-    return Beyond(rest, y, proba)
+    return proba
 
 
 def _rest(ctx, oof) -> tuple[Pool, np.ndarray]:

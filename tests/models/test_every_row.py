@@ -8,9 +8,9 @@ import pandas as pd
 from datacheck.checks import CheckContext
 from datacheck.data import from_objects
 from datacheck.models import every_row, out_of_fold
-from datacheck.models.every_row import beyond_pool
+from datacheck.models.every_row import beyond_pool, second_beyond
 from datacheck.models.features import encode_table
-from datacheck.models.oof import apply_fold, model_inputs, reduce_like_pool, second_opinion
+from datacheck.models.oof import apply_fold, model_inputs, reduce_like_pool, second_models, second_opinion
 from datacheck.scan import scan
 
 
@@ -53,16 +53,22 @@ def test_each_row_gets_the_probabilities_of_one_folds_models():
     assert counts.min() > 0.8 * beyond.n / len(oof.models)
 
 
-def test_rows_are_predicted_alike_in_blocks_and_with_the_second_family(monkeypatch):
+def test_rows_are_predicted_alike_in_blocks_and_by_the_second_family(monkeypatch):
     whole = beyond_pool(_ctx())
     monkeypatch.setattr(every_row, "BLOCK_ROWS", 150)
     ctx = _ctx()
     blocks = beyond_pool(ctx)
     assert np.allclose(whole.proba, blocks.proba, rtol=0, atol=1e-6)  # float32 products by block
+    assert np.array_equal(whole.fold, blocks.fold)
+    # the second family: each row by its own fold's models, on the unreduced inputs
     second_opinion(ctx)
-    both = beyond_pool(ctx, with_second=True)
-    assert both is not blocks and not np.array_equal(both.proba, blocks.proba)
-    assert np.allclose(both.proba.sum(axis=1), 1)
+    other = second_beyond(ctx)
+    x = encode_table(ctx, ctx.cached("oof_features", None).encoding, blocks.pool)
+    models = second_models(ctx)
+    for f in range(len(models)):
+        mine = blocks.fold == f
+        assert np.allclose(other[mine], apply_fold(models[f], x[mine], other.shape[1]), rtol=0, atol=1e-6)
+    assert not np.allclose(other, blocks.proba, atol=1e-3)
 
 
 def test_nothing_is_beyond_a_pool_of_every_row():
