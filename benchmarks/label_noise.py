@@ -51,7 +51,8 @@ labels are warned about where the models are strong (skill 0.4 and more).
 Every row judged (``--beyond``; issue 17): tables longer than ``noise_max_samples`` (200,000):
 the models are cross-fitted on a stratified sample and the other rows judged by the fold
 models (``models.every_row``). make_classification tables of 300,000 x 20 (10 classes) and
-1,000,000 x 20 (2 classes), clean and with 10% of the labels moved at random. It prints the
+1,000,000 x 20 (2 classes), clean and with 10% of the labels moved at random, and a 400,000 x 10
+Friedman regression, clean and with 3% of the targets far beyond the range. It prints the
 estimated rate, the share flagged within the modelled sample and beyond it, precision and
 recall of each part against the planted rows, the severity and the time. Target: the rows
 beyond are judged as well as the modelled ones (their flagged share and P/R alike), clean
@@ -406,46 +407,53 @@ def run_grades(seed: int, only: str | None) -> None:
 
 def run_beyond(seed: int, only: str | None) -> None:
     """The ``--beyond`` panel: suspects within the modelled sample and beyond it."""
-    from sklearn.datasets import make_classification
+    from sklearn.datasets import make_classification, make_friedman1
 
     from datacheck.checks import CheckContext
     from datacheck.checks.label_noise import LabelNoiseCheck
     from datacheck.data import from_objects
-    from datacheck.models import out_of_fold
+    from datacheck.models import out_of_fold, regression_out_of_fold
     from datacheck.scan import scan
 
-    cases = [("300k x 20, 10 classes", 300_000, 10), ("1M x 20, 2 classes", 1_000_000, 2)]
-    print(f"{'case':34s} {'est':>6s} {'flag in':>7s} {'beyond':>7s} | {'P in':>5s} {'R in':>5s} "
-          f"{'P out':>5s} {'R out':>5s} | {'severity':>8s} {'time':>6s}")
-    for name, n, k in cases:
+    cases = []
+    for name, n, k in [("300k x 20, 10 classes", 300_000, 10), ("1M x 20, 2 classes", 1_000_000, 2)]:
         x, y = make_classification(n, 20, n_informative=10, n_redundant=4, n_classes=k, n_clusters_per_class=1,
                                    class_sep=1.5, random_state=seed)
         for rate in (0.0, 0.1):
-            label = f"{name}, {rate:.0%}"
-            if only is not None and only not in label:
-                continue
             noisy, planted = plant(y, rate, k, np.random.default_rng(seed))
-            start = time.perf_counter()
-            ds = from_objects({"train": (x, noisy)})
-            ctx = CheckContext(ds, scan(ds), {"seed": seed})
-            findings = LabelNoiseCheck().run(ctx)
-            seconds = time.perf_counter() - start
-            flag = ~np.asarray(pd.isna(ctx.take_sample_columns().get("train", "flag").to_pandas(n)))
-            pooled = np.zeros(n, bool)
-            pooled[out_of_fold(ctx).pool.row] = True
-            truth = np.zeros(n, bool)
-            truth[planted] = True
-            part = []
-            for inside in (pooled, ~pooled):
-                hits = flag & inside
-                part.append((hits.sum() / max(inside.sum(), 1), (hits & truth).sum() / max(hits.sum(), 1),
-                             (hits & truth).sum() / max((truth & inside).sum(), 1)))
-            noise = next((f for f in findings if f.code.endswith("noise_rate")), None)
-            est = noise.metrics["noise_ratio"] if noise else 0.0
-            severity = max((f.severity.value for f in findings), default="none", key=lambda v: ["none", "info",
-                                                                                                 "warning", "error"].index(v))
-            print(f"{label:34s} {est:6.3f} {part[0][0]:7.3f} {part[1][0]:7.3f} | {part[0][1]:5.2f} {part[0][2]:5.2f} "
-                  f"{part[1][1]:5.2f} {part[1][2]:5.2f} | {severity:>8s} {seconds:5.1f}s", flush=True)
+            cases.append((f"{name}, {rate:.0%} moved", x, noisy, planted, None))
+    x, y = make_friedman1(400_000, 10, noise=1.0, random_state=seed)
+    for rate in (0.0, 0.03):
+        wrong, planted = plant_targets(y, rate, "far", np.random.default_rng(seed))
+        cases.append((f"friedman1 400k x 10, {rate:.0%} far", x, wrong, planted, "regression"))
+    print(f"{'case':34s} {'est':>6s} {'flag in':>7s} {'beyond':>7s} | {'P in':>5s} {'R in':>5s} "
+          f"{'P out':>5s} {'R out':>5s} | {'severity':>8s} {'time':>6s}")
+    for label, x, labels, planted, task in cases:
+        if only is not None and only not in label:
+            continue
+        n = len(labels)
+        start = time.perf_counter()
+        ds = from_objects({"train": (x, labels)})
+        if task:
+            ds.set_task(task)
+        ctx = CheckContext(ds, scan(ds), {"seed": seed})
+        findings = LabelNoiseCheck().run(ctx)
+        seconds = time.perf_counter() - start
+        flag = ~np.asarray(pd.isna(ctx.take_sample_columns().get("train", "flag").to_pandas(n)))
+        pooled = np.zeros(n, bool)
+        pooled[(regression_out_of_fold(ctx) if task else out_of_fold(ctx)).pool.row] = True
+        truth = np.zeros(n, bool)
+        truth[planted] = True
+        part = []
+        for inside in (pooled, ~pooled):
+            hits = flag & inside
+            part.append((hits.sum() / max(inside.sum(), 1), (hits & truth).sum() / max(hits.sum(), 1),
+                         (hits & truth).sum() / max((truth & inside).sum(), 1)))
+        est = findings[0].metrics.get("noise_ratio", 0.0) if findings else 0.0
+        order = ["none", "info", "warning", "error"]
+        severity = max((f.severity.value for f in findings), default="none", key=order.index)
+        print(f"{label:34s} {est:6.3f} {part[0][0]:7.3f} {part[1][0]:7.3f} | {part[0][1]:5.2f} {part[0][2]:5.2f} "
+              f"{part[1][1]:5.2f} {part[1][2]:5.2f} | {severity:>8s} {seconds:5.1f}s", flush=True)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from datacheck.checks._grades import class_values
 from datacheck.spec.params import Param
 from datacheck.models import (NoiseEstimate, TargetNoise, estimate_noise, oof_skip_reason, out_of_fold,
                               regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
-from datacheck.models.every_row import beyond_pool, predict_ahead, second_beyond
+from datacheck.models.every_row import beyond_pool, beyond_targets, predict_ahead, second_beyond
 from datacheck.models.noise import contradicted
 from datacheck.models.oof import threadpool_limits_to
 from datacheck.models.permutation import balanced_accuracy
@@ -104,7 +104,8 @@ class LabelNoiseCheck(Check):
     sample of them; every other labelled row is then judged by the fold models (each by one
     fold's, none of which saw it), against the sample's cut: its label gets no more
     probability than the least suspicious suspect's and is not the models' prediction
-    (``models.every_row``, ``noise.contradicted``). The estimate is the sample's.
+    (``models.every_row``, ``noise.contradicted``); a regression target, by its residual
+    on the sample's centre and scale. The estimate is the sample's.
 
     Severity follows the evidence, not the point estimate. A warning needs noise spread
     over most classes (``warn_ratio`` on the anchors, and a one-sided 95% lower bound over
@@ -258,13 +259,20 @@ class LabelNoiseCheck(Check):
                 hint="Fix the pairing of targets and inputs first (learnability's finding).", metrics=metrics)]
         cut = self.config["residual_z"]
         est = target_noise(ctx, cut)
-        _sample_columns(ctx, oof.pool, {"predicted": est.predicted, "residual_z": est.z}, est.suspects,
+        with threadpool_limits_to(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            judged = _judged_targets(ctx, oof, est, cut)
+        if judged.beyond:
+            metrics["n_judged"] = judged.n
+            context += (f"; the other {judged.beyond:,} labelled targets were judged by those models too "
+                        "(each by the models of one fold, none of which saw it)")
+        _sample_columns(ctx, judged.pool, {"predicted": judged.predicted, "residual_z": judged.z}, judged.suspects,
                         "target_outliers")
         metrics.update({"noise_ratio": round(est.ratio, 4), "noise_low": round(est.low, 4),
-                        "n_suspects": len(est.suspects), "residual_z": cut,
+                        "n_suspects": len(judged.suspects), "residual_z": cut,
                         "residual_scale": round(est.scale, 6), "r2_within_cut": round(est.r2, 4),
                         "refit_without_suspects": est.refit})
-        if not len(est.suspects):
+        if not len(judged.suspects):
             return []
         strong, skewed = est.r2 >= MIN_R2, abs(est.skewness) >= SKEWED
         growing, heavy = est.spread_growth >= GROWING, est.shoulder >= SHOULDER
@@ -274,8 +282,8 @@ class LabelNoiseCheck(Check):
         metrics["residual_skewness"] = round(est.skewness, 4)
         metrics["residual_shoulder"] = round(est.shoulder, 4)
         metrics["residual_spread_growth"] = round(est.spread_growth, 4) if np.isfinite(est.spread_growth) else None
-        ids = oof.sample_ids(ctx, est.suspects[:MAX_ROWS])
-        head = (f"About {est.ratio:.1%} of the targets look wrong ({len(est.suspects):,} of {oof.n:,} lie more "
+        ids = judged.pool.sample_ids(ctx, judged.suspects[:MAX_ROWS])
+        head = (f"About {est.ratio:.1%} of the targets look wrong ({len(judged.suspects):,} of {judged.n:,} lie more "
                 f"than {cut:g} robust standard deviations, {cut:g} x {est.scale:.4g}, from what models trained "
                 "on the other samples predict)")
         if severity is Severity.WARNING:
@@ -309,9 +317,9 @@ class LabelNoiseCheck(Check):
             message = head + ", too few to point to systematic errors (heavy-tailed targets put about 1% there)"
             hint = "A few outlying targets are normal; review the top suspects for a cleaner set."
         return [self.finding(
-            "target_outliers", severity, message + context + ".", hint=hint + _unjudged(oof.pool, 0), metrics=metrics,
-            samples=ids,
-            n_samples=len(est.suspects), evidence=_regression_evidence(oof.target, est, ids, cut))]
+            "target_outliers", severity, message + context + ".", hint=hint + _unjudged(oof.pool, judged.beyond),
+            metrics=metrics, samples=ids, n_samples=len(judged.suspects),
+            evidence=_regression_evidence(judged, ids, cut))]
 
     def estimate(self, ctx: CheckContext) -> tuple[NoiseEstimate, bool]:
         """The estimate the findings are made from, and whether the second family is in it.
@@ -379,11 +387,11 @@ class LabelNoiseCheck(Check):
             if ctx.modality == "image" else [])
 
 
-def _regression_evidence(target: np.ndarray, est: TargetNoise, ids: list[str], cut: float) -> list[Evidence]:
-    top = est.suspects[:len(ids)]
-    rows = [[sid, float(target[p]), round(float(est.predicted[p]), 6), round(float(est.z[p]), 2)]
+def _regression_evidence(judged: "_JudgedTargets", ids: list[str], cut: float) -> list[Evidence]:
+    top = judged.suspects[:len(ids)]
+    rows = [[sid, float(judged.target[p]), round(float(judged.predicted[p]), 6), round(float(judged.z[p]), 2)]
             for sid, p in zip(ids, top)]
-    z = np.clip(est.z, -4 * cut, 4 * cut)
+    z = np.clip(judged.z, -4 * cut, 4 * cut)
     counts, edges = np.histogram(z, bins=Z_BINS, range=(-4 * cut, 4 * cut))
     return [
         Evidence("table", "Most contradicted targets (z: robust standardized residual)",
@@ -471,6 +479,49 @@ def _judged(ctx: CheckContext, oof, est, proba: np.ndarray, second: bool) -> _Ju
     return _Judged(oof.pool.then(beyond.pool), np.concatenate([oof.y, beyond.y]), quality,
                    np.concatenate([suggested, other.argmax(axis=1).astype(np.int32)]),
                    suspects[np.lexsort((suspects, quality[suspects]))], beyond.n)
+
+
+@dataclass
+class _JudgedTargets:
+    """The regression targets the finding judges: the pooled ones, then those beyond the pool
+    (where the fold models judged them, ``models.every_row``).
+
+    Parameters
+    ----------
+    pool : Pool
+        The samples.
+    target, predicted, z : numpy.ndarray
+        Given and predicted targets, robust standardized residuals.
+    suspects : numpy.ndarray
+        Positions with ``|z|`` beyond the cut, most extreme first.
+    beyond : int
+        How many of the samples lie beyond the pool (the last ones).
+    """
+
+    pool: Pool
+    target: np.ndarray
+    predicted: np.ndarray
+    z: np.ndarray
+    suspects: np.ndarray
+    beyond: int = 0
+
+    @property
+    def n(self) -> int:
+        """Targets judged."""
+        return int(len(self.target))
+
+
+def _judged_targets(ctx: CheckContext, oof, est: TargetNoise, cut: float) -> _JudgedTargets:
+    """The pooled targets, then, where the fold models were kept, every other labelled one;
+    suspects (beyond the cut) ranked together, most extreme first."""
+    beyond = beyond_targets(ctx, cut)
+    if beyond is None or not beyond.n:
+        return _JudgedTargets(oof.pool, oof.target, est.predicted, est.z, est.suspects)
+    z = np.concatenate([est.z, beyond.z])
+    far = np.flatnonzero(np.abs(z) > cut)
+    return _JudgedTargets(oof.pool.then(beyond.pool), np.concatenate([oof.target, beyond.target]),
+                          np.concatenate([est.predicted, beyond.predicted]), z,
+                          far[np.argsort(-np.abs(z[far]), kind="stable")], beyond.n)
 
 
 def _few(est) -> bool:

@@ -5,15 +5,19 @@ a stratified sample of them (the pool, ``oof``). The other rows are then predict
 models: each row by the models of one fold, drawn at random (seeded), as a pooled sample is
 predicted by the models of the one fold that left it out. None of those models saw the row, and
 its probabilities come from models like those of the pooled samples, so the pool's
-confident-learning thresholds apply to it (``noise.contradicted``). The rows' features are made
-as the pool's were (``features.encode_table``, then the pool's reduction), a block of rows at
-a time, so that memory stays bounded whatever the table's length.
+confident-learning thresholds apply to it (``noise.contradicted``). A regression target's
+rows are predicted alike, by the models that gave the pooled samples' predictions (refit
+without the contradicted targets where they were), and standardized on the pooled residuals'
+centre and scale (``residuals.target_noise``). The rows' features are made as the pool's were
+(``features.encode_table``, then the pool's reduction), a block of rows at a time, so that
+memory stays bounded whatever the table's length.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -21,6 +25,9 @@ from datacheck.models.features import encode_table
 from datacheck.models.oof import (apply_fold, model_threads, out_of_fold, pooled_features, reduce_like_pool,
                                   second_models, sub_steps)
 from datacheck.models.pool import Pool
+from datacheck.models.regression import regression_out_of_fold
+from datacheck.models.residuals import target_noise
+from datacheck.models.workers import apply_in_blocks
 from datacheck.scan.parallel import run_blocks
 
 # Rows encoded and predicted at a time, in each thread: 16,384 rows of 50 inputs are 3 MB of
@@ -103,10 +110,11 @@ def beyond_pool(ctx) -> Beyond | None:
         return None
 
     def build() -> Beyond:
-        rest, y = _rest(ctx, oof)
+        rest, y = _rest(ctx, oof.pool, oof.classes)
         fold = np.random.default_rng(ctx.seed).integers(0, len(oof.models), len(y)).astype(np.int8)
-        proba = _by_fold(ctx, rest, fold, oof.models, True, f"the other {len(y):,} labelled samples, by the "
-                                                            "fold models")
+        k = len(oof.classes)
+        proba = _by_fold(ctx, rest, fold, lambda f, x: apply_fold(oof.models[f], reduce_like_pool(ctx, x), k),
+                         (k,), np.float32, f"the other {len(y):,} labelled samples, by the fold models")
         return Beyond(rest, y, fold, proba)
 
     return ctx.cached("beyond_pool", build)
@@ -122,43 +130,112 @@ def second_beyond(ctx) -> np.ndarray:
         float32 (m, K).
     """
     beyond = beyond_pool(ctx)
-    return _by_fold(ctx, beyond.pool, beyond.fold, second_models(ctx), False,
+    models, k = second_models(ctx), len(out_of_fold(ctx).classes)
+    return _by_fold(ctx, beyond.pool, beyond.fold, lambda f, x: apply_fold(models[f], x, k), (k,), np.float32,
                     f"the other {beyond.n:,} labelled samples, by the second family")
 
 
-def _by_fold(ctx, rest: Pool, fold: np.ndarray, models: list, reduced: bool, description: str) -> np.ndarray:
-    """Each sample's probabilities by its fold's ``models``, on the pool's inputs reduced or
-    not; a block of rows of one fold at a time (in row order), blocks side by side."""
-    k = len(out_of_fold(ctx).classes)
+@dataclass
+class BeyondTargets:
+    """The labelled samples beyond the pool of a regression target, and their residuals.
+
+    Parameters
+    ----------
+    pool : Pool
+        The samples: labelled, readable rows of every split that the pool left out.
+    target : numpy.ndarray
+        float64 given targets.
+    predicted : numpy.ndarray
+        float64 predictions of the fold models that gave the pooled samples' (after their
+        refit, if any), each sample by one fold's.
+    z : numpy.ndarray
+        Robust standardized residuals, on the pooled samples' centre and scale.
+    """
+
+    pool: Pool
+    target: np.ndarray
+    predicted: np.ndarray
+    z: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return int(len(self.target))
+
+
+def beyond_targets(ctx, cut: float) -> BeyondTargets | None:
+    """The regression targets beyond the pool, predicted by the fold models of
+    ``residuals.target_noise(ctx, cut)`` (cached per cut; the caller sets the thread limits,
+    as for ``beyond_pool``).
+
+    Returns
+    -------
+    BeyondTargets or None
+        None where the fold models were not kept (``oof.keeps_models``).
+    """
+    est = target_noise(ctx, cut)
+    if not est.models:
+        return None
+
+    def build() -> BeyondTargets:
+        oof = regression_out_of_fold(ctx)
+        rest, _ = _rest(ctx, oof.pool)
+        target = np.empty(len(rest))
+        for k, name in enumerate(rest.split_names):
+            at, rows = rest.rows_of(k)
+            target[at] = ctx.target(name)[rows]
+        fold = np.random.default_rng(ctx.seed).integers(0, len(est.models), len(rest)).astype(np.int8)
+
+        def predict(f: int, x: np.ndarray) -> np.ndarray:
+            x = reduce_like_pool(ctx, x)
+            return sum(w * apply_in_blocks(model.predict, x) for w, model in zip(est.weights, est.models[f]) if w)
+
+        predicted = _by_fold(ctx, rest, fold, predict, (), np.float64,
+                             f"the other {len(rest):,} labelled targets, by the fold models")
+        return BeyondTargets(rest, target, predicted, (target - predicted - est.centre) / est.scale)
+
+    return ctx.cached(f"beyond_targets:{cut}", build)
+
+
+def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray], np.ndarray],
+             shape: tuple, dtype, description: str) -> np.ndarray:
+    """``apply(f, x)`` of each sample, ``x`` its features (``features.encode_table``) and ``f``
+    its fold; a block of rows of one fold at a time (in row order), blocks side by side.
+
+    Returns
+    -------
+    numpy.ndarray
+        (m, *shape) of ``dtype``.
+    """
     blocks = []
-    for f in range(len(models)):
+    for f in range(int(fold.max()) + 1 if len(fold) else 0):
         mine = np.flatnonzero(fold == f)
         blocks += [(f, mine[lo:lo + BLOCK_ROWS]) for lo in range(0, len(mine), BLOCK_ROWS)]
-    proba = np.empty((len(fold), k), np.float32)
+    out = np.empty((len(fold),) + shape, dtype)
     encoding = pooled_features(ctx).encoding
     advance = sub_steps(ctx, description, len(blocks))
     lock = threading.Lock()
 
     def predict(i: int) -> None:
         f, at = blocks[i]
-        x = encode_table(ctx, encoding, rest.subset(at))
-        proba[at] = apply_fold(models[f], reduce_like_pool(ctx, x) if reduced else x, k)
+        out[at] = apply(f, encode_table(ctx, encoding, rest.subset(at)))
         if advance is not None:
             with lock:
                 advance(1)
 
     run_blocks(predict, range(len(blocks)), workers=model_threads(ctx.options))
-    return proba
+    return out
 
 
-def _rest(ctx, oof) -> tuple[Pool, np.ndarray]:
-    """The labelled, readable rows of every split that the pool left out, of the modelled
-    classes, in split then row order; and their labels as probability columns."""
-    pool = oof.pool
+def _rest(ctx, pool: Pool, classes: np.ndarray | None = None) -> tuple[Pool, np.ndarray | None]:
+    """The labelled, readable rows of every split that ``pool`` left out (of ``classes`` where
+    given), in split then row order; and their labels as columns of ``classes``."""
     split, row, codes = [], [], []
     for k, name in enumerate(pool.split_names):
         scan = ctx.scan.splits[name]
-        usable = (scan.y >= 0) & scan.readable & np.isin(scan.y, oof.classes)
+        usable = (scan.y >= 0) & scan.readable
+        if classes is not None:
+            usable &= np.isin(scan.y, classes)
         usable[pool.rows_of(k)[1]] = False
         rows = np.flatnonzero(usable)
         split.append(np.full(len(rows), k, np.int8))
@@ -167,4 +244,4 @@ def _rest(ctx, oof) -> tuple[Pool, np.ndarray]:
     codes = np.concatenate(codes)
     rest = Pool(pool.split_names, np.concatenate(split), np.concatenate(row), codes, pool.n_available,
                 pool.notes, pool.capped_from)
-    return rest, np.searchsorted(oof.classes, codes)
+    return rest, (np.searchsorted(classes, codes) if classes is not None else None)

@@ -27,8 +27,8 @@ import numpy as np
 from datacheck.models.estimators import (FOLD_BINS, HGB_FROM, PROBE_TEST, PROBE_TRAIN, SCREENED_FEATURES,
                                          SCREENED_ROUNDS, probe_booster)
 from datacheck.models.oof import (DEFAULT_MAX_SAMPLES, MAX_TRAIN, SINGLE_THREAD_BELOW, fit_threads,
-                                  fits_beside, model_threads, n_folds, pooled, pooled_features, reduced_inputs,
-                                  sub_steps, threadpool_limits_to)
+                                  fits_beside, keeps_models, model_threads, n_folds, pooled, pooled_features,
+                                  reduced_inputs, sub_steps, threadpool_limits_to)
 from datacheck.models.permutation import PERMUTATION_FOLDS, PERMUTATION_SAMPLES, RELATED_Z, WEAK_SKILL
 from datacheck.models import workers
 from datacheck.models.pool import Pool
@@ -71,6 +71,9 @@ class RegressionOutOfFold:
         showed no gain), for a refit.
     notes : list of str
         Sampling and left-out columns, for the findings.
+    models : list of list
+        Where the other samples are to be judged by these models (``oof.keeps_models``):
+        each fold's fitted models, one per family; else empty.
     """
 
     pool: Pool
@@ -84,6 +87,7 @@ class RegressionOutOfFold:
     folds: list
     families: list
     notes: list[str] = field(default_factory=list)
+    models: list = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -97,9 +101,16 @@ class RegressionOutOfFold:
 
     def sample_ids(self, ctx, positions) -> list[str]:
         """Report names of pooled samples, in the order given."""
-        names = self.pool.split_names
-        return [ctx.sample_ids(names[self.pool.split[p]], [int(self.pool.row[p])])[0]
-                for p in np.asarray(positions, dtype=np.int64)]
+        return self.pool.sample_ids(ctx, positions)
+
+    def weights(self, best: str | None = None) -> np.ndarray:
+        """Each family's weight in the candidate ``best`` (default the kept one): one family's
+        predictions, or the average of all."""
+        best = self.best if best is None else best
+        names = [name for name, _ in self.families]
+        if best == "average":
+            return np.full(len(names), 1 / len(names))
+        return np.array([float(name == best) for name in names])
 
 
 @dataclass(frozen=True)
@@ -173,16 +184,17 @@ def _compute(ctx) -> RegressionOutOfFold:
         families = families[:1]
     advance = sub_steps(ctx, f"cross-validated regression models ({len(folds)} folds, {len(target):,} samples)",
                         len(folds) * len(families))
+    models = [] if keeps_models(pool, feats.kind) else None
     preds = fit_predict(x, target, folds, families, threads=fit_threads(x, feats.kind, ctx.options),
                         advance=advance, beside=fits_beside(ctx),
-                        rounds=partial(sub_steps, ctx))
+                        rounds=partial(sub_steps, ctx), models=models)
     candidates = dict(zip([name for name, _ in families], preds))
     candidates["average"] = np.mean(preds, axis=0)
     r2 = {name: r2_score(target, p) for name, p in candidates.items()}
     best = max(r2, key=r2.get)
     model = " + ".join(name for name, _ in families) + f", {len(folds)}-fold"
     return RegressionOutOfFold(pool, target, candidates[best], r2, best, x, model, feats.description, folds,
-                               families, list(pool.notes))
+                               families, list(pool.notes), models or [])
 
 
 def start_worker_early(dataset, options: dict) -> None:
@@ -331,7 +343,7 @@ def boosting_pays_regression(x: np.ndarray, target: np.ndarray, train: np.ndarra
 
 
 def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, threads: int | None = None,
-                advance=None, beside: bool = False, rounds=None) -> list[np.ndarray]:
+                advance=None, beside: bool = False, rounds=None, models: list | None = None) -> list[np.ndarray]:
     """Out-of-fold predictions of each family, fold by fold.
 
     Parameters
@@ -355,6 +367,9 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
     rounds : callable, optional
         ``rounds(description, total)``: a bar over the rounds of each large boosting fit
         made here (``workers.fit_all``).
+    models : list, optional
+        Filled with one list per fold of its fitted models, one per family; by default none
+        is kept.
 
     Returns
     -------
@@ -372,9 +387,12 @@ def fit_predict(x: np.ndarray, target: np.ndarray, folds, families, keep=None, t
             where.append(j)
     with threadpool_limits_to(limit), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = workers.fit_all(jobs, x, target, "predict", beside, advance, rounds)
+        kept = [] if models is not None else None
+        fitted = workers.fit_all(jobs, x, target, "predict", beside, advance, rounds, kept)
     for j, (_, _, _, test), (_, predicted) in zip(where, jobs, fitted):
         out[j][test] = predicted
+    if models is not None:
+        models[:] = [kept[i * len(families):(i + 1) * len(families)] for i in range(len(folds))]
     return out
 
 

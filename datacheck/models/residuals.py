@@ -11,7 +11,7 @@ folds, and the residuals are standardized again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -69,6 +69,13 @@ class TargetNoise:
         Samples between half the cut and the cut per sample beyond it (``shoulder``): a
         heavy tail of noise thins out gradually and puts more samples just inside the cut
         than beyond it, while wrong targets stand apart from the bulk.
+    centre : float
+        The median residual, which ``z`` is centred on.
+    models : list of list
+        Where the other samples are to be judged (``oof.keeps_models``): each fold's fitted
+        models that gave ``predicted``, one per family; else empty.
+    weights : numpy.ndarray or None
+        Each family's weight in ``predicted`` (one family's, or the average), with ``models``.
     """
 
     predicted: np.ndarray
@@ -82,6 +89,9 @@ class TargetNoise:
     skewness: float
     spread_growth: float
     shoulder: float
+    centre: float = 0.0
+    models: list = field(default_factory=list, compare=False)
+    weights: np.ndarray | None = field(default=None, compare=False)
 
 
 def robust_z(residual: np.ndarray) -> tuple[np.ndarray, float]:
@@ -104,16 +114,20 @@ def _estimate(ctx, cut: float) -> TargetNoise:
     y, predicted = oof.target, oof.predicted
     z, scale = robust_z(y - predicted)
     refit = bool(np.mean(np.abs(z) > cut) >= REFIT_FROM)
+    models, weights = oof.models, oof.weights()
     if refit:
         keep = np.abs(z) <= cut
         families = oof.families
         advance = sub_steps(ctx, f"regression models refit without {int(np.sum(~keep)):,} contradicted targets",
                             len(oof.folds) * len(families))
         threads = fit_threads(oof.x, pooled_features(ctx).kind, ctx.options)
+        models = [] if oof.models else None
         preds = fit_predict(oof.x, y, oof.folds, families, keep=keep, threads=threads, advance=advance,
-                            beside=fits_beside(ctx), rounds=partial(sub_steps, ctx))
+                            beside=fits_beside(ctx), rounds=partial(sub_steps, ctx), models=models)
         candidates = preds + [np.mean(preds, axis=0)]
-        predicted = max(candidates, key=lambda p: r2_score(y[keep], p[keep]))
+        best = max(range(len(candidates)), key=lambda i: r2_score(y[keep], candidates[i][keep]))
+        predicted = candidates[best]
+        weights = oof.weights(families[best][0] if best < len(families) else "average")
         z, scale = robust_z(y - predicted)
     beyond = np.flatnonzero(np.abs(z) > cut)
     suspects = beyond[np.argsort(-np.abs(z[beyond]), kind="stable")]
@@ -122,7 +136,8 @@ def _estimate(ctx, cut: float) -> TargetNoise:
     return TargetNoise(predicted=predicted, z=z, scale=scale, suspects=suspects, ratio=len(suspects) / n,
                        low=wilson_low(len(suspects), n), r2=r2_score(y[within], predicted[within]),
                        refit=refit, skewness=quantile_skewness(z), spread_growth=spread_growth(predicted, z),
-                       shoulder=shoulder(z, cut))
+                       shoulder=shoulder(z, cut), centre=float(np.median(y - predicted)), models=models or [],
+                       weights=weights)
 
 
 def shoulder(z: np.ndarray, cut: float) -> float:

@@ -308,19 +308,39 @@ def test_every_labelled_row_is_judged_beyond_the_modelled_sample(digits_split):
     assert flipped[flagged].mean() > 0.8 and flagged[flipped].mean() > 0.6
 
 
-def test_the_hint_says_how_to_judge_every_target_where_only_a_sample_was(sample_data):
-    """Regression targets beyond ``noise_max_samples`` are not judged: the hint says how."""
+def test_every_regression_target_is_judged_beyond_the_modelled_sample():
+    """Regression targets beyond ``noise_max_samples`` are predicted by the fold models and
+    standardized on the modelled residuals: the wrong targets among them are found too."""
     from sklearn.datasets import load_diabetes
 
     x, y = load_diabetes(return_X_y=True)
     y = y.copy()
-    y[:40] += 600  # wrong targets, so that the finding is raised
+    wrong = np.arange(0, len(y), 11)  # 41 targets far off, in and beyond the modelled sample
+    y[wrong] += 600
     frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(x.shape[1])]).assign(target=y)
     report = datacheck.profile(train=frame, checks=["label_noise"], task="regression", noise_max_samples=300)
     (f,) = report.by_check("label_noise")
     n = len(y)
+    assert f.metrics["n_modelled"] == 300 and f.metrics["n_judged"] == n
+    assert "noise_max_samples" not in f.hint and f"the other {n - 300} labelled targets" in f.message
+    table = report.samples
+    assert table["label_noise.residual_z"].notna().all()
+    flagged = table["label_noise.flag"].notna().to_numpy()
+    assert f.n_samples == flagged.sum() and set(np.flatnonzero(flagged)) >= set(wrong)
+
+
+def test_the_hint_says_how_to_judge_every_image_where_only_a_sample_was(digits_split):
+    """Images beyond ``noise_max_samples`` are not judged: the hint says how."""
+    x_train, x_test, y_train, y_test = digits_split
+    noisy, _ = flip_symmetric(y_train, 0.2, seed=0)
+    images = [(x.reshape(-1, 8, 8) * 16).astype(np.uint8) for x in (x_train, x_test)]
+    report = datacheck.profile(train=(images[0], noisy), test=(images[1], y_test), checks=["label_noise"],
+                               noise_max_samples=600)
+    (f,) = report.by_check("label_noise")
+    n = len(y_train) + len(y_test)
     assert f.hint.endswith(f"noise_max_samples={n} (--noise-max-samples {n}) judges all {n:,}, in more time.")
-    assert report.samples["label_noise.residual_z"].isna().sum() == n - 300
+    assert report.samples["label_noise.quality"].isna().sum() == n - 600
+
 
 
 def test_bad_noise_options_are_config_errors(digits_split):

@@ -81,3 +81,32 @@ def test_a_wide_table_is_reduced_as_its_pool_was():
     oof, beyond = out_of_fold(ctx), beyond_pool(ctx)
     assert oof.x.shape[1] < model_inputs(ctx).shape[1], "reduced by PCA"
     assert beyond.n == 597 and np.isfinite(beyond.proba).all()
+
+
+def test_regression_targets_beyond_the_pool_are_predicted_by_the_models_kept():
+    """Each target beyond the pool is predicted by one fold's models, weighted as the kept
+    candidate, and standardized on the pooled residuals' centre and scale."""
+    from datacheck.models import regression_out_of_fold
+    from datacheck.models.every_row import beyond_targets
+    from datacheck.models.residuals import target_noise
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3000, 5))
+    frame = pd.DataFrame(x, columns=[f"x{j}" for j in range(5)])
+    frame["target"] = 3 * x[:, 0] + np.sin(2 * x[:, 1]) + rng.normal(size=3000) * 0.2
+    ds = from_objects({"train": frame})
+    ds.set_task("regression")
+    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0, "noise_max_samples": 1000})
+    oof, est = regression_out_of_fold(ctx), target_noise(ctx, 4.0)
+    beyond = beyond_targets(ctx, 4.0)
+    assert est.models and beyond is not None and beyond_targets(ctx, 4.0) is beyond
+    assert oof.n + beyond.n == 3000
+    assert not set(oof.pool.row.tolist()) & set(beyond.pool.row.tolist())
+    assert np.allclose(beyond.target, frame["target"].to_numpy()[beyond.pool.row])
+    assert np.allclose(beyond.z, (beyond.target - beyond.predicted - est.centre) / est.scale)
+    inputs = reduce_like_pool(ctx, encode_table(ctx, ctx.cached("oof_features", None).encoding, beyond.pool))
+    per_fold = np.stack([sum(w * m.predict(inputs) for w, m in zip(est.weights, models))
+                         for models in est.models])
+    assert np.isclose(per_fold, beyond.predicted[None], rtol=0, atol=1e-4).any(axis=0).all()
+    # as well predicted as the pooled targets, out of fold
+    assert abs(np.median(np.abs(beyond.z)) - np.median(np.abs(est.z))) < 0.1
