@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,13 +10,11 @@ from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.checks._grades import class_values
 from datacheck.spec.params import Param
-from datacheck.models import (NoiseEstimate, TargetNoise, estimate_noise, oof_skip_reason, out_of_fold,
+from datacheck.models import (NoiseEstimate, estimate_noise, oof_skip_reason, out_of_fold,
                               regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
-from datacheck.models.every_row import beyond_pool, beyond_targets, predict_ahead, second_beyond
-from datacheck.models.noise import contradicted
+from datacheck.models.every_row import Judged, JudgedTargets, judge_every_row, judge_every_target, predict_ahead
 from datacheck.models.oof import threadpool_limits_to
 from datacheck.models.permutation import balanced_accuracy
-from datacheck.models.pool import Pool
 from datacheck.models.residuals import DEFAULT_CUT
 from datacheck.report.findings import Evidence, Finding, Severity
 
@@ -203,7 +200,7 @@ class LabelNoiseCheck(Check):
             if ahead is not None:
                 ahead.join()
             proba = (oof.proba + second_opinion(ctx)) / 2 if second else oof.proba
-            judged = _judged(ctx, oof, est, proba, second)
+            judged = judge_every_row(ctx, est, proba, second)
         widespread, pairs = self._widespread(ctx, est), self._pairs(est)
         # on a table, contradicted fewer the surer the models are: an outcome the inputs do not
         # determine
@@ -261,7 +258,7 @@ class LabelNoiseCheck(Check):
         est = target_noise(ctx, cut)
         with threadpool_limits_to(1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            judged = _judged_targets(ctx, oof, est, cut)
+            judged = judge_every_target(ctx, est, cut)
         if judged.beyond:
             metrics["n_judged"] = judged.n
             context += (f"; the other {judged.beyond:,} labelled targets were judged by those models too "
@@ -387,7 +384,7 @@ class LabelNoiseCheck(Check):
             if ctx.modality == "image" else [])
 
 
-def _regression_evidence(judged: "_JudgedTargets", ids: list[str], cut: float) -> list[Evidence]:
+def _regression_evidence(judged: JudgedTargets, ids: list[str], cut: float) -> list[Evidence]:
     top = judged.suspects[:len(ids)]
     rows = [[sid, float(judged.target[p]), round(float(judged.predicted[p]), 6), round(float(judged.z[p]), 2)]
             for sid, p in zip(ids, top)]
@@ -425,103 +422,6 @@ def _unjudged(pool, beyond: int) -> str:
     n = pool.capped_from
     return (f" Only the {len(pool):,} modelled samples were judged; noise_max_samples={n} "
             f"(--noise-max-samples {n}) judges all {n:,}, in more time.")
-
-
-@dataclass
-class _Judged:
-    """The samples the finding judges: the pooled ones, then those beyond the pool (where the
-    fold models judged them, ``models.every_row``).
-
-    Parameters
-    ----------
-    pool : Pool
-        The samples.
-    y : numpy.ndarray
-        Their labels as probability columns.
-    quality : numpy.ndarray
-        The probability the models give each sample's label (out of fold for the pooled ones).
-    suggested : numpy.ndarray
-        The column the models give the most probability.
-    suspects : numpy.ndarray
-        Positions of the suspects, most suspicious first.
-    beyond : int
-        How many of the samples lie beyond the pool (the last ones).
-    """
-
-    pool: Pool
-    y: np.ndarray
-    quality: np.ndarray
-    suggested: np.ndarray
-    suspects: np.ndarray
-    beyond: int = 0
-
-    @property
-    def n(self) -> int:
-        """Samples judged."""
-        return int(len(self.y))
-
-
-def _judged(ctx: CheckContext, oof, est, proba: np.ndarray, second: bool) -> _Judged:
-    """The pooled samples, then, where the fold models were kept, every other labelled one
-    (their suspects by ``noise.contradicted``), suspects ranked together.
-
-    Only a score and a class per sample are joined, not the probabilities: fresh memory is
-    paid for in page faults (a million rows of two probabilities, 16 MB, took 0.17 s to join
-    on a 2-core VM)."""
-    quality, suggested = proba[np.arange(oof.n), oof.y], proba.argmax(axis=1).astype(np.int32)
-    beyond = beyond_pool(ctx)
-    if beyond is None or not beyond.n:
-        return _Judged(oof.pool, oof.y, quality, suggested, est.suspects)
-    other = (beyond.proba + second_beyond(ctx)) / 2 if second else beyond.proba
-    more = contradicted(est, proba, oof.y, other, beyond.y)
-    quality = np.concatenate([quality, other[np.arange(beyond.n), beyond.y]])
-    suspects = np.concatenate([est.suspects, oof.n + more])
-    return _Judged(oof.pool.then(beyond.pool), np.concatenate([oof.y, beyond.y]), quality,
-                   np.concatenate([suggested, other.argmax(axis=1).astype(np.int32)]),
-                   suspects[np.lexsort((suspects, quality[suspects]))], beyond.n)
-
-
-@dataclass
-class _JudgedTargets:
-    """The regression targets the finding judges: the pooled ones, then those beyond the pool
-    (where the fold models judged them, ``models.every_row``).
-
-    Parameters
-    ----------
-    pool : Pool
-        The samples.
-    target, predicted, z : numpy.ndarray
-        Given and predicted targets, robust standardized residuals.
-    suspects : numpy.ndarray
-        Positions with ``|z|`` beyond the cut, most extreme first.
-    beyond : int
-        How many of the samples lie beyond the pool (the last ones).
-    """
-
-    pool: Pool
-    target: np.ndarray
-    predicted: np.ndarray
-    z: np.ndarray
-    suspects: np.ndarray
-    beyond: int = 0
-
-    @property
-    def n(self) -> int:
-        """Targets judged."""
-        return int(len(self.target))
-
-
-def _judged_targets(ctx: CheckContext, oof, est: TargetNoise, cut: float) -> _JudgedTargets:
-    """The pooled targets, then, where the fold models were kept, every other labelled one;
-    suspects (beyond the cut) ranked together, most extreme first."""
-    beyond = beyond_targets(ctx, cut)
-    if beyond is None or not beyond.n:
-        return _JudgedTargets(oof.pool, oof.target, est.predicted, est.z, est.suspects)
-    z = np.concatenate([est.z, beyond.z])
-    far = np.flatnonzero(np.abs(z) > cut)
-    return _JudgedTargets(oof.pool.then(beyond.pool), np.concatenate([oof.target, beyond.target]),
-                          np.concatenate([est.predicted, beyond.predicted]), z,
-                          far[np.argsort(-np.abs(z[far]), kind="stable")], beyond.n)
 
 
 def _few(est) -> bool:
@@ -604,7 +504,7 @@ def _hint(severity: Severity, weak: bool, few: bool, grades: bool, uncertain: bo
             "in human-labelled data, but a block of wrong labels between two classes is worth fixing.")
 
 
-def _evidence(ctx: CheckContext, est, judged: "_Judged", names: list[str], ids: list[str]) -> list[Evidence]:
+def _evidence(ctx: CheckContext, est, judged: Judged, names: list[str], ids: list[str]) -> list[Evidence]:
     top = judged.suspects[:MAX_ROWS]
     given = [names[c] for c in judged.y[top]]
     suggested = [names[c] for c in judged.suggested[top]]
