@@ -68,21 +68,31 @@ class ZeroMarker:
     q3: float
 
 
-def zero_marker(values: np.ndarray) -> ZeroMarker | None:
+def zero_marker(values: np.ndarray, counts: tuple[int, int, float] | None = None) -> ZeroMarker | None:
     """The zeros of a column of non-negative numbers, where they look like a missing-value
     marker (``GAP_STEPS``, ``GAP_IQR``, ``BULK_IQR``, ``MIN_ZEROS``, ``MAX_SHARE``); else None.
 
     Parameters
     ----------
     values : numpy.ndarray
-        The column's values (non-finite ones are ignored).
+        The column's values (non-finite ones are ignored), or a sample of them.
+    counts : (int, int, float), optional
+        Where ``values`` are a sample (a streamed split's rows): the whole column's zeros,
+        finite values and lowest positive value (``FeatureStats.n_zero``, ``n_finite``,
+        ``min_positive``), which decide the count, the share and the gap; the sample gives
+        the steps and quartiles. Its minimum must be 0 (no negative value).
     """
     values = values[np.isfinite(values)]
-    zeros = int(np.count_nonzero(values == 0))
-    if zeros < MIN_ZEROS or zeros > MAX_SHARE * len(values) or (values < 0).any():
+    if counts is None:
+        zeros, n = int(np.count_nonzero(values == 0)), len(values)
+        if (values < 0).any():
+            return None
+    else:
+        zeros, n = int(counts[0]), int(counts[1])
+    if zeros < MIN_ZEROS or zeros > MAX_SHARE * n:
         return None
     positive = values[values > 0]
-    lowest = float(positive.min()) if len(positive) else 0.0
+    lowest = (float(positive.min()) if len(positive) else 0.0) if counts is None else float(counts[2])
     # the steps and quartiles from evenly spaced values of a long column (a sort of each)
     positive = positive[::-(-len(positive) // SAMPLE)]
     distinct = np.unique(positive)
@@ -90,6 +100,6 @@ def zero_marker(values: np.ndarray) -> ZeroMarker | None:
         return None
     step = float(np.median(np.diff(distinct)))
     q1, q3 = (float(q) for q in np.percentile(positive, [25, 75]))
-    if lowest < GAP_STEPS * step or lowest < GAP_IQR * (q3 - q1) or q1 < BULK_IQR * (q3 - q1):
+    if not lowest >= max(GAP_STEPS * step, GAP_IQR * (q3 - q1)) or q1 < BULK_IQR * (q3 - q1):
         return None
-    return ZeroMarker(zeros, zeros / len(values), lowest, q1, q3)
+    return ZeroMarker(zeros, zeros / n, lowest, q1, q3)

@@ -219,22 +219,30 @@ class InputIntegrityCheck(Check):
     def _zero_markers(self, ctx: CheckContext, scan: SplitScan) -> list[Finding]:
         """Numeric columns whose zeros look like a missing-value marker (``_zero_markers``): a
         warning where some are a few entries that cannot be, info where all are blocks that may
-        be a real absence."""
+        be a real absence. A streamed split's zeros are counted over every row
+        (``FeatureStats.n_zero``), its steps and quartiles read on its row sample, whose zeros
+        are flagged."""
         stats = scan.feature_stats
-        if scan.columns is None or stats is None or scan.sampled:
+        if scan.columns is None or stats is None:
             return []
         candidates = np.flatnonzero((stats.min == 0) & (stats.n_distinct_lo >= 3))
+
+        def counts(j: int):
+            return (stats.n_zero[j], stats.n_finite[j], stats.min_positive[j]) if scan.sampled else None
+
         found = {stats.names[j]: (j, marker) for j in candidates
-                 for marker in [zero_marker(scan.columns[j])] if marker is not None}
+                 for marker in [zero_marker(scan.columns[j], counts(j))] if marker is not None}
         if not found:
             return []
         few = {name: jm for name, jm in found.items() if jm[1].share < WARN_SHARE}
         flagged = few or found
-        rows = np.unique(np.concatenate([np.flatnonzero(scan.columns[j] == 0) for j, _ in flagged.values()]))
+        rows = scan.split_rows(np.unique(np.concatenate([np.flatnonzero(scan.columns[j] == 0)
+                                                         for j, _ in flagged.values()])))
         ctx.sample_column(scan.name, "flag", "zero_markers", rows=rows)
         named = "; ".join(_zero_detail(name, m) for name, (_, m) in list(found.items())[:3])
         more = f" and {len(found) - 3} more" if len(found) > 3 else ""
         many = len(found) > 1
+        read = f" (samples listed from the {scan.n_column_rows:,} rows read)" if scan.sampled else ""
         if few:
             why = ("a measurement that is never near 0 is not 0 either: these are likely values not "
                    "measured, recorded as 0")
@@ -244,7 +252,7 @@ class InputIntegrityCheck(Check):
         return [self.finding(
             "zero_markers", Severity.WARNING if few else Severity.INFO,
             f"{len(found)} column{'s' if many else ''} of {scan.name} hold{'' if many else 's'} zeros far below "
-            f"every other value: {named}{more}; {why}.",
+            f"every other value: {named}{more}; {why}{read}.",
             hint="If 0 stands for 'not measured', read it as missing (pandas: df[col] = df[col].replace(0, "
                  "np.nan)) and impute with statistics fit on train, or add a missing indicator; if 0 is a real "
                  "value, nothing to fix.",

@@ -30,6 +30,12 @@ class FeatureStats:
         the population standard deviation.
     n_distinct_lo : numpy.ndarray
         Distinct finite values per feature, capped at 3 (enough to tell constant and binary).
+    n_zero : numpy.ndarray
+        Zeros per feature; exact where ``min`` is 0 (a streamed split's, over every row: the
+        zero markers of ``input_integrity`` count them there), 0 where it is positive.
+    min_positive : numpy.ndarray
+        The lowest value above 0 per feature, likewise exact where ``min`` is 0 or positive
+        (NaN where no value is positive, or ``min`` is negative).
     """
 
     names: tuple[str, ...]
@@ -42,6 +48,8 @@ class FeatureStats:
     min: np.ndarray
     max: np.ndarray
     n_distinct_lo: np.ndarray
+    n_zero: np.ndarray
+    min_positive: np.ndarray
 
     @classmethod
     def merge(cls, parts: "list[FeatureStats]") -> "FeatureStats":
@@ -77,7 +85,8 @@ class FeatureStats:
             std = np.where(n > 0, np.sqrt(m2 / np.maximum(n, 1)), np.nan)
         lo, hi = np.fmin(self.min, b.min), np.fmax(self.max, b.max)
         return FeatureStats(self.names, self.n + b.n, self.n_finite + b.n_finite, self.n_nan + b.n_nan,
-                            self.n_inf + b.n_inf, mean, std, lo, hi, _merged_distinct(self, b))
+                            self.n_inf + b.n_inf, mean, std, lo, hi, _merged_distinct(self, b),
+                            self.n_zero + b.n_zero, np.fmin(self.min_positive, b.min_positive))
 
     def frame(self):
         """The statistics as a pandas DataFrame indexed by feature name."""
@@ -139,9 +148,23 @@ def feature_stats(columns: np.ndarray, names: list[str] | tuple[str, ...], *,
     for j in range(d):
         stats[j] = _column_stats(columns[j], parts[:, :, j])
     count = stats[:, :2].astype(np.int64)
+    zeros, positive = _zeros(columns, stats[:, 4])
     return FeatureStats(tuple(names), n, count[:, 0], count[:, 1], n - count.sum(axis=1),
                         stats[:, 2], stats[:, 3], stats[:, 4], stats[:, 5],
-                        stats[:, 6].astype(np.int64))
+                        stats[:, 6].astype(np.int64), zeros, positive)
+
+
+def _zeros(columns: np.ndarray, lows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Zeros and the lowest positive value of each feature (``FeatureStats.n_zero``,
+    ``min_positive``): read only for the features whose minimum is 0, few in most tables."""
+    zeros = np.zeros(len(lows), np.int64)
+    positive = np.where(lows > 0, lows, np.nan)
+    for j in np.flatnonzero(lows == 0):
+        col = columns[j]
+        zeros[j] = int(np.count_nonzero(col == 0))
+        above = col[col > 0]
+        positive[j] = float(above.min()) if len(above) else np.nan
+    return zeros, positive
 
 
 def _block_pass(columns: np.ndarray, start: int, out: np.ndarray, hashes: np.ndarray | None) -> None:

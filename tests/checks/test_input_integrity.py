@@ -360,3 +360,23 @@ def test_real_zeros_are_not_markers(rng):
     frame.loc[frame.index[:120], "bmi"] = 0
     (f,) = profile(frame, label="label").findings
     assert f.code == f"{CHECK}.zero_markers" and f.severity.value == "info"
+
+
+def test_zero_markers_of_a_streamed_split_are_counted_over_every_row(rng, tmp_path, monkeypatch):
+    """A streamed split keeps a row sample: its zeros are counted over every row, the steps
+    and quartiles read on the sample, and the sample's zeros flagged; real zeros stay quiet."""
+    monkeypatch.setattr("datacheck.scan.sample.SAMPLE_ROWS", 400)  # 2,000 rows: sampled
+    frame = _measurements(rng, n=2000)
+    zeros = [3, 40, 77, 150, 301, 777, 1203, 1999]
+    frame.loc[zeros, "glucose"] = 0
+    frame.to_csv(tmp_path / "pima.csv", index=False)
+    whole = datacheck.profile(tmp_path / "pima.csv", checks=[CHECK]).by_check(CHECK)
+    streamed = datacheck.profile(tmp_path / "pima.csv", checks=[CHECK], stream=True).by_check(CHECK)
+    assert [f.code for f in whole] == [f.code for f in streamed] == [f"{CHECK}.zero_markers"]
+    (a,), (b,) = whole, streamed
+    assert a.metrics == b.metrics and b.metrics["columns"]["glucose"]["n_zeros"] == 8
+    assert b.severity.value == "warning" and "rows read" in b.message
+    assert set(b.samples) <= {f"train[{r}]" for r in zeros} and b.n_samples == len(b.samples)
+    frame.loc[zeros, "glucose"] = 100
+    frame.to_csv(tmp_path / "pima.csv", index=False)
+    assert not datacheck.profile(tmp_path / "pima.csv", checks=[CHECK], stream=True).findings
