@@ -301,17 +301,17 @@ def worker_compare(repeat: int, profile_fn) -> tuple[float, float]:
     of the same Python session."""
     from datacheck.models import workers
 
-    offload_from = workers.OFFLOAD_FROM
+    offload_cells = workers.OFFLOAD_CELLS
     profile_fn()
     here, beside = [], []
     try:
         for _ in range(repeat):
-            workers.OFFLOAD_FROM = sys.maxsize
+            workers.OFFLOAD_CELLS = sys.maxsize
             here.append(timed(profile_fn)[0])
-            workers.OFFLOAD_FROM = offload_from
+            workers.OFFLOAD_CELLS = offload_cells
             beside.append(timed(profile_fn)[0])
     finally:
-        workers.OFFLOAD_FROM = offload_from
+        workers.OFFLOAD_CELLS = offload_cells
     return min(here), min(beside)
 
 

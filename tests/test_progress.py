@@ -162,7 +162,7 @@ def test_a_large_boosting_fit_shows_its_rounds(monkeypatch):
     # boosting joins on a small table that needs it (XOR), and counts as large
     monkeypatch.setattr(oof, "HGB_FROM", 1000)
     monkeypatch.setattr(estimators, "HGB_FROM", 1000)
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 6000)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3000, 6))
     y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)

@@ -202,12 +202,13 @@ def start_worker_early(dataset, options: dict) -> None:
     send it gradient boosting fits, judged from the loaded dataset before its scan.
 
     That is a regression table (its fits run in one thread, ``oof.fit_threads``) with CPUs
-    to spare (``oof.model_threads``), whose labelled rows give folds of
-    ``workers.OFFLOAD_FROM`` training samples or more. The worker takes a second or two to
-    start; begun while the data is scanned and the model libraries are imported, it is ready
-    for the first fold. Started after the scan instead, a fresh profile of 100,000 x 50 took
-    1.12x as long (median of five pairs); with the first fit, the worker came only as the
-    first fold's boosting ended. A wrong guess costs the worker's start, never a result.
+    to spare (``oof.model_threads``), whose labelled rows and columns give folds of
+    ``workers.OFFLOAD_CELLS`` (training samples times columns) or more. The worker takes a
+    second or two to start; begun while the data is scanned and the model libraries are
+    imported, it is ready for the first fold. Started after the scan instead, a fresh profile
+    of 100,000 x 50 took 1.12x as long (median of five pairs); with the first fit, the worker
+    came only as the first fold's boosting ended. A wrong guess costs the worker's start,
+    never a result.
 
     Parameters
     ----------
@@ -226,7 +227,7 @@ def start_worker_early(dataset, options: dict) -> None:
         return
     n = min(labelled, int(options.get("noise_max_samples", DEFAULT_MAX_SAMPLES)))
     smallest_train = n - -(-n // n_folds(n))  # a fold's training part, before the MAX_TRAIN cap
-    if width > 0 and min(MAX_TRAIN, smallest_train) >= workers.OFFLOAD_FROM:
+    if width > 0 and min(MAX_TRAIN, smallest_train) * width >= workers.OFFLOAD_CELLS:
         workers.start()
 
 

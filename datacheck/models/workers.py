@@ -32,11 +32,15 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # A boosting fit goes to the worker from this many training samples times trees per round
-# (one for a regression or two classes, K for K > 2 classes; the smaller ones take less time
-# than sending their inputs and waiting for the worker). Ten classes count tenfold: boosting on
-# 8,000 samples of Fashion-MNIST as a table (128 PCA components) takes 4-5 s a fold, the
-# whole profile of 10,000 such rows 27 s with every fold here.
-OFFLOAD_FROM = 10_000
+# (one for a regression or two classes, K for K > 2 classes) times input columns: what a
+# round's histograms read (the smaller fits take less time than sending their inputs and
+# waiting for the worker). Ten classes count tenfold: boosting on 8,000 samples of
+# Fashion-MNIST as a table (128 PCA components) takes 4-5 s a fold, the whole profile of
+# 10,000 such rows 27 s with every fold here. A regression fit of 250,000 cells takes about
+# 0.15-0.2 s (5,000 x 60, 25,000 x 10); the real Ames house prices (2,344 training samples of
+# 128 PCA components) 0.4 s and txhousing (6,880 of 57) 0.45 s a fold: their fresh profiles
+# took 0.76x and 0.72x the time with the worker as from 10,000 training samples at any width.
+OFFLOAD_CELLS = 250_000
 # Seconds an idle worker waits for more fits before it leaves.
 IDLE_S = 300
 # A fitted model is applied to at most this many bytes of (float64) test inputs at a time, and
@@ -71,8 +75,8 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
     ----------
     jobs : list of (str, callable, numpy.ndarray, numpy.ndarray)
         (family name, factory of an unfitted model, train positions, test positions); a
-        family whose name holds "boosting" may go to the worker, from ``OFFLOAD_FROM``
-        training samples times ``trees_per_round``.
+        family whose name holds "boosting" may go to the worker, from ``OFFLOAD_CELLS``
+        training samples times ``trees_per_round`` times columns of ``x``.
     x, y : numpy.ndarray
         Inputs and targets of every sample.
     output : str
@@ -84,7 +88,7 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
         ``advance(1)`` after each fit, here or in the worker (then from the feeder thread).
     rounds : callable, optional
         ``rounds(description, total)`` opens a bar over the rounds of a large boosting fit
-        made here (from ``OFFLOAD_FROM`` training samples times trees per round) and returns
+        made here (from ``OFFLOAD_CELLS``, as those the worker may take) and returns
         its ``advance(n)``, or None (``watched_rounds``).
     models : list, optional
         Filled with each job's fitted model, in order (a worker's comes back with its output),
@@ -99,7 +103,7 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
     """
     trees = trees_per_round(y, output)
     large = {i for i, (name, _, train, _) in enumerate(jobs)
-             if "boosting" in name and len(train) * trees >= OFFLOAD_FROM}
+             if "boosting" in name and len(train) * trees * x.shape[1] >= OFFLOAD_CELLS}
     heavy = sorted(large) if beside else []
     ready = start() if heavy else None
     results: list = [None] * len(jobs)

@@ -55,7 +55,7 @@ def test_fits_here_without_the_worker(data, monkeypatch):
 
 def test_the_worker_fits_the_last_boosting_job_with_the_same_predictions(data, monkeypatch):
     x, y, folds = data
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 5000)
     ready = workers.start()
     assert ready is not None and ready.result(timeout=120) is None
     # the first job waits until the feeder has taken the last one: the order is certain
@@ -84,7 +84,7 @@ def test_the_worker_fits_the_last_boosting_job_with_the_same_predictions(data, m
 
 def test_a_fit_the_worker_cannot_take_is_fitted_here(data, monkeypatch):
     x, y, folds = data
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 5000)
     workers.start().result(timeout=120)
     lock = threading.Lock()
 
@@ -103,7 +103,7 @@ def test_classifier_outputs_come_with_their_classes(data, monkeypatch):
 
     x, y, folds = data
     labels = np.digitize(y, np.quantile(y, [0.33, 0.66]))
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 5000)
     workers.start().result(timeout=120)
     jobs = [("gradient boosting", lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), train, test)
             for train, test in folds]
@@ -122,7 +122,7 @@ def test_fitted_models_come_back_from_here_and_from_the_worker(data, monkeypatch
 
     x, y, folds = data
     labels = (y > np.median(y)).astype(int)
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 5000)
     workers.start().result(timeout=120)
     jobs = [job for train, test in folds for job in (
         ("logistic regression", LogisticRegression, train, test),
@@ -136,9 +136,10 @@ def test_fitted_models_come_back_from_here_and_from_the_worker(data, monkeypatch
 
 @pytest.mark.parametrize("classes, sent", [(10, True), (2, False)])
 def test_a_fit_counts_its_trees_per_round(data, monkeypatch, classes, sent):
-    """1,500 training samples of ten classes grow ten trees a round: 15,000, worth the worker
-    at 10,000; of two classes, one tree a round: 1,500, fitted here."""
+    """1,500 training samples of 5 columns and ten classes grow ten trees a round: 75,000
+    cells, worth the worker at 50,000; of two classes, one tree a round: 7,500, fitted here."""
     x, y, folds = data
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 50_000)
     labels = np.digitize(y, np.quantile(y, np.linspace(0, 1, classes + 1)[1:-1]))
     asked = []
     monkeypatch.setattr(workers, "start", lambda: asked.append(1))
@@ -153,7 +154,7 @@ def test_a_fit_counts_its_trees_per_round(data, monkeypatch, classes, sent):
 
 def test_a_regression_profile_finds_the_same_with_the_worker(sample_data, monkeypatch):
     monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: 2)
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 100)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 500)
     path = sample_data / "clean_regression"
     sent = []
     start = workers.start
@@ -169,7 +170,7 @@ def test_a_regression_profile_finds_the_same_with_the_worker(sample_data, monkey
 
 def test_a_fit_here_that_raises_stops_the_worker_taking_more(data, monkeypatch):
     x, y, folds = data
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 5000)
     workers.start().result(timeout=120)
 
     def broken():
@@ -197,11 +198,12 @@ def test_what_breaks_the_early_start_is_left_to_the_checks(sample_data, monkeypa
 
 
 @pytest.mark.parametrize("rows, columns, task, cpus, started", [
-    (20_000, 10, "regression", 2, True),
-    (20_000, 10, "regression", 1, False),  # no CPU to spare
-    (20_000, 10, "classification", 2, False),  # boosting only where the probe says it pays
+    (20_000, 20, "regression", 2, True),
+    (20_000, 20, "regression", 1, False),  # no CPU to spare
+    (20_000, 20, "classification", 2, False),  # boosting only where the probe says it pays
     (20_000, 200, "regression", 2, True),  # a wide table's fits run in one thread too
-    (5_000, 10, "regression", 2, False),  # folds below OFFLOAD_FROM
+    (5_000, 200, "regression", 2, True),  # few rows, but wide: 4,000 x 200 cells a fold
+    (20_000, 10, "regression", 2, False),  # folds below OFFLOAD_CELLS (16,000 x 10)
 ])
 def test_the_early_start_guesses_from_the_loaded_table(monkeypatch, rows, columns, task, cpus, started):
     from datacheck.data import from_objects
@@ -230,7 +232,7 @@ def test_without_a_worker_process_every_fit_runs_here(data, monkeypatch):
     monkeypatch.setattr(workers, "_executor", None)  # a process that has not started one yet
     monkeypatch.setattr(workers, "_ready", None)
     monkeypatch.setattr(joblib.externals.loky, "ProcessPoolExecutor", no_processes)
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 5000)
     assert workers.start() is None and workers._executor is False
     out = workers.fit_all(_jobs(folds), x, y, "predict", beside=True)
     for (_, got), want in zip(out, _here(_jobs(folds), x, y)):
@@ -299,7 +301,7 @@ def test_a_fit_with_no_rounds_to_watch_fills_its_bar_when_done(data):
 
 def test_fit_all_opens_a_bar_over_the_rounds_of_a_large_boosting_fit_here(data, monkeypatch):
     x, y, folds = data
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 5000)
     bars = []
 
     def rounds(description, total):
@@ -311,7 +313,7 @@ def test_fit_all_opens_a_bar_over_the_rounds_of_a_large_boosting_fit_here(data, 
     assert bars == [["gradient boosting on 1,500 samples: rounds", 40, 40]] * 2
     plain = workers.fit_all(jobs, x, y, "predict", beside=False)
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(out, plain))
-    monkeypatch.setattr(workers, "OFFLOAD_FROM", 10**9)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 10**9)
     bars.clear()
     workers.fit_all(jobs, x, y, "predict", beside=False, rounds=rounds)
     assert bars == []  # small fits: no bar of their own
