@@ -32,8 +32,11 @@ from datacheck.models.workers import apply_in_blocks
 from datacheck.scan.parallel import run_blocks
 
 # Rows encoded and predicted at a time, in each thread: 16,384 rows of 50 inputs are 3 MB of
-# float32 features (and their float64 gathering buffer, a column chunk at a time).
+# float32 features (and their float64 gathering buffer, a column chunk at a time); fewer where
+# their probabilities would exceed BLOCK_VALUES (many classes), never under MIN_BLOCK_ROWS.
 BLOCK_ROWS = 16_384
+BLOCK_VALUES = 1 << 20
+MIN_BLOCK_ROWS = 1_024
 
 
 @dataclass
@@ -49,14 +52,18 @@ class Beyond:
         Their labels as probability columns 0..K-1 (``OutOfFold.classes``).
     fold : numpy.ndarray
         int8, the fold whose models predict each sample (drawn at random, seeded).
-    proba : numpy.ndarray
-        float32 (m, K) probabilities of the main models (``second_beyond``: the second family's).
+    quality : numpy.ndarray
+        float32, the probability the models give each sample's label.
+    suggested : numpy.ndarray
+        int32, the column they give the most probability. Only these two are kept, whatever
+        the number of classes: 8 bytes a sample.
     """
 
     pool: Pool
     y: np.ndarray
     fold: np.ndarray
-    proba: np.ndarray
+    quality: np.ndarray
+    suggested: np.ndarray
 
     @property
     def n(self) -> int:
@@ -113,27 +120,39 @@ def beyond_pool(ctx) -> Beyond | None:
     def build() -> Beyond:
         rest, y = _rest(ctx, oof.pool, oof.classes)
         fold = np.random.default_rng(ctx.seed).integers(0, len(oof.models), len(y)).astype(np.int8)
-        k = len(oof.classes)
-        proba = _by_fold(ctx, rest, fold, lambda f, x: apply_fold(oof.models[f], reduce_like_pool(ctx, x), k),
-                         (k,), np.float32, f"the other {len(y):,} labelled samples, by the fold models")
-        return Beyond(rest, y, fold, proba)
+        quality, suggested = _judge(ctx, rest, y, fold, False, f"the other {len(y):,} labelled samples, by the "
+                                                               "fold models")
+        return Beyond(rest, y, fold, quality, suggested)
 
     return ctx.cached("beyond_pool", build)
 
 
-def second_beyond(ctx) -> np.ndarray:
-    """The second family's probabilities (``oof.second_opinion``) of ``beyond_pool(ctx)``'s
-    samples, by the same folds' models (not cached: the caller averages them in once).
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 (m, K).
-    """
+def with_second(ctx) -> Beyond:
+    """``beyond_pool(ctx)``'s samples judged by the main models' probabilities averaged with
+    the second family's (``oof.second_opinion``), each by the same fold's models, as the
+    pooled samples' are where the estimate uses both (not cached: asked once)."""
     beyond = beyond_pool(ctx)
-    models, k = second_models(ctx), len(out_of_fold(ctx).classes)
-    return _by_fold(ctx, beyond.pool, beyond.fold, lambda f, x: apply_fold(models[f], x, k), (k,), np.float32,
-                    f"the other {beyond.n:,} labelled samples, by the second family")
+    quality, suggested = _judge(ctx, beyond.pool, beyond.y, beyond.fold, True,
+                                f"the other {beyond.n:,} labelled samples, by both model families")
+    return Beyond(beyond.pool, beyond.y, beyond.fold, quality, suggested)
+
+
+def _judge(ctx, rest: Pool, y: np.ndarray, fold: np.ndarray, second: bool,
+           description: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each sample's quality and suggested column by its fold's main models (averaged with the
+    second family's where ``second``)."""
+    oof = out_of_fold(ctx)
+    k = len(oof.classes)
+    others = second_models(ctx) if second else []
+
+    def apply(f: int, x: np.ndarray, at: np.ndarray) -> np.ndarray:
+        proba = apply_fold(oof.models[f], reduce_like_pool(ctx, x), k)
+        if others:
+            proba = (proba + apply_fold(others[f], x, k)) / 2
+        return np.stack([proba[np.arange(len(at)), y[at]], proba.argmax(axis=1)], axis=1)
+
+    both = _by_fold(ctx, rest, fold, apply, (2,), np.float64, description, k)
+    return both[:, 0].astype(np.float32), both[:, 1].astype(np.int32)
 
 
 @dataclass
@@ -187,7 +206,7 @@ def beyond_targets(ctx, cut: float) -> BeyondTargets | None:
             target[at] = ctx.target(name)[rows]
         fold = np.random.default_rng(ctx.seed).integers(0, len(est.models), len(rest)).astype(np.int8)
 
-        def predict(f: int, x: np.ndarray) -> np.ndarray:
+        def predict(f: int, x: np.ndarray, _) -> np.ndarray:
             x = reduce_like_pool(ctx, x)
             return sum(w * apply_in_blocks(model.predict, x) for w, model in zip(est.weights, est.models[f]) if w)
 
@@ -248,12 +267,13 @@ def judge_every_row(ctx, est: NoiseEstimate, proba: np.ndarray, second: bool) ->
     beyond = beyond_pool(ctx)
     if beyond is None or not beyond.n:
         return Judged(oof.pool, oof.y, quality, suggested, est.suspects)
-    other = (beyond.proba + second_beyond(ctx)) / 2 if second else beyond.proba
-    more = contradicted(est, proba, oof.y, other, beyond.y)
-    quality = np.concatenate([quality, other[np.arange(beyond.n), beyond.y]])
+    if second:
+        beyond = with_second(ctx)
+    more = contradicted(est, beyond.quality, beyond.suggested, beyond.y)
+    quality = np.concatenate([quality, beyond.quality])
     suspects = np.concatenate([est.suspects, oof.n + more])
     return Judged(oof.pool.then(beyond.pool), np.concatenate([oof.y, beyond.y]), quality,
-                   np.concatenate([suggested, other.argmax(axis=1).astype(np.int32)]),
+                   np.concatenate([suggested, beyond.suggested]),
                    suspects[np.lexsort((suspects, quality[suspects]))], beyond.n)
 
 
@@ -302,20 +322,23 @@ def judge_every_target(ctx, est: TargetNoise, cut: float) -> JudgedTargets:
                           far[np.argsort(-np.abs(z[far]), kind="stable")], beyond.n)
 
 
-def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray], np.ndarray],
-             shape: tuple, dtype, description: str) -> np.ndarray:
-    """``apply(f, x)`` of each sample, ``x`` its features (``features.encode_table``) and ``f``
-    its fold; a block of rows of one fold at a time (in row order), blocks side by side.
+def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray, np.ndarray], np.ndarray],
+             shape: tuple, dtype, description: str, width: int = 1) -> np.ndarray:
+    """``apply(f, x, at)`` of the samples at ``at``, ``x`` their features
+    (``features.encode_table``) and ``f`` their fold: a block of rows of one fold at a time (in
+    row order), blocks side by side; ``width`` values a row in the block (its probabilities)
+    bound the block's rows (``BLOCK_VALUES``).
 
     Returns
     -------
     numpy.ndarray
         (m, *shape) of ``dtype``.
     """
+    rows = max(MIN_BLOCK_ROWS, min(BLOCK_ROWS, BLOCK_VALUES // max(width, 1)))
     blocks = []
     for f in range(int(fold.max()) + 1 if len(fold) else 0):
         mine = np.flatnonzero(fold == f)
-        blocks += [(f, mine[lo:lo + BLOCK_ROWS]) for lo in range(0, len(mine), BLOCK_ROWS)]
+        blocks += [(f, mine[lo:lo + rows]) for lo in range(0, len(mine), rows)]
     out = np.empty((len(fold),) + shape, dtype)
     encoding = pooled_features(ctx).encoding
     advance = sub_steps(ctx, description, len(blocks))
@@ -323,7 +346,7 @@ def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray
 
     def predict(i: int) -> None:
         f, at = blocks[i]
-        out[at] = apply(f, encode_table(ctx, encoding, rest.subset(at)))
+        out[at] = apply(f, encode_table(ctx, encoding, rest.subset(at)), at)
         if advance is not None:
             with lock:
                 advance(1)

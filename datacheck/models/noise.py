@@ -223,8 +223,7 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
                          joint / max(n, 1), _pairs(flags, counts), near, grade_of)
 
 
-def contradicted(est: NoiseEstimate, proba: np.ndarray, y: np.ndarray, other_proba: np.ndarray,
-                 other_y: np.ndarray) -> np.ndarray:
+def contradicted(est: NoiseEstimate, quality: np.ndarray, suggested: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Other samples, predicted by models that never saw them, that the estimate's suspects
     stand for: those whose given label gets no more probability than the estimate's least
     suspicious suspect got, and is not the models' prediction.
@@ -239,22 +238,23 @@ def contradicted(est: NoiseEstimate, proba: np.ndarray, y: np.ndarray, other_pro
     Parameters
     ----------
     est : NoiseEstimate
-        Made from ``proba`` and ``y``.
-    proba, y : numpy.ndarray
-        The estimate's out-of-fold probabilities and labels (0..K-1).
-    other_proba, other_y : numpy.ndarray
-        (m, K) probabilities and labels of the other samples.
+        The estimate (of other samples' probabilities).
+    quality : numpy.ndarray
+        (m,) the probability the models give each other sample's label.
+    suggested : numpy.ndarray
+        (m,) the column they give the most probability.
+    y : numpy.ndarray
+        (m,) the labels, as columns.
 
     Returns
     -------
     numpy.ndarray
-        Positions in ``other_proba``, most suspicious first (the lowest probability of the
-        given label; ties by position).
+        Positions among the other samples, most suspicious first (the lowest quality; ties by
+        position).
     """
-    if not len(est.suspects) or not len(other_y):
+    if not len(est.suspects) or not len(y):
         return np.zeros(0, np.int64)
-    quality = other_proba[np.arange(len(other_y)), other_y]
-    found = np.flatnonzero((quality <= est.quality.max()) & (other_proba.argmax(axis=1) != other_y))
+    found = np.flatnonzero((quality <= est.quality.max()) & (suggested != y))
     return found[np.lexsort((found, quality[found]))]
 
 

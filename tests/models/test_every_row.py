@@ -8,7 +8,7 @@ import pandas as pd
 from datacheck.checks import CheckContext
 from datacheck.data import from_objects
 from datacheck.models import every_row, out_of_fold
-from datacheck.models.every_row import beyond_pool, second_beyond
+from datacheck.models.every_row import beyond_pool, with_second
 from datacheck.models.features import encode_table
 from datacheck.models.oof import apply_fold, model_inputs, reduce_like_pool, second_models, second_opinion
 from datacheck.scan import scan
@@ -25,6 +25,13 @@ def _ctx(n: int = 3000, max_samples: int = 1000, width: int = 6, **options) -> C
     return CheckContext(ds, scan(ds, workers=1), {"seed": 0, "noise_max_samples": max_samples, **options})
 
 
+def _fold_probabilities(ctx, beyond, models, reduced=True):
+    """Each fold's averaged probabilities of every row beyond the pool."""
+    x = encode_table(ctx, ctx.cached("oof_features", None).encoding, beyond.pool)
+    x = reduce_like_pool(ctx, x) if reduced else x
+    return np.stack([apply_fold(m, x, len(out_of_fold(ctx).classes)) for m in models]), x
+
+
 def test_every_labelled_row_beyond_the_pool_is_predicted_once():
     ctx = _ctx()
     oof = out_of_fold(ctx)
@@ -35,40 +42,53 @@ def test_every_labelled_row_beyond_the_pool_is_predicted_once():
     others = set(zip(beyond.pool.split.tolist(), beyond.pool.row.tolist()))
     assert len(others) == beyond.n and not pooled & others
     assert np.array_equal(oof.classes[beyond.y], beyond.pool.y)
-    assert beyond.proba.shape == (beyond.n, len(oof.classes)) and np.allclose(beyond.proba.sum(axis=1), 1)
+    assert beyond.quality.dtype == np.float32 and ((beyond.quality >= 0) & (beyond.quality <= 1)).all()
     # as well predicted as the pooled samples, out of fold
-    assert abs(np.mean(beyond.proba.argmax(axis=1) == beyond.y) - np.mean(oof.proba.argmax(axis=1) == oof.y)) < 0.05
+    assert abs(np.mean(beyond.suggested == beyond.y) - np.mean(oof.proba.argmax(axis=1) == oof.y)) < 0.05
 
 
 def test_each_row_gets_the_probabilities_of_one_folds_models():
-    """No model saw a row beyond the pool; each row is predicted by the models of one fold (as a
+    """No model saw a row beyond the pool; each row is judged by the models of its fold (as a
     pooled row is by its fold's), about as many rows by each fold."""
     ctx = _ctx()
     oof, beyond = out_of_fold(ctx), beyond_pool(ctx)
-    x = reduce_like_pool(ctx, encode_table(ctx, ctx.cached("oof_features", None).encoding, beyond.pool))
-    per_fold = np.stack([apply_fold(models, x, len(oof.classes)) for models in oof.models])
-    matches = np.isclose(per_fold, beyond.proba[None], rtol=0, atol=1e-6).all(axis=2)  # float32 blocks
-    assert matches.any(axis=0).all()
-    counts = np.bincount(matches.argmax(axis=0), minlength=len(oof.models))
-    assert counts.min() > 0.8 * beyond.n / len(oof.models)
+    per_fold, _ = _fold_probabilities(ctx, beyond, oof.models)
+    mine = per_fold[beyond.fold, np.arange(beyond.n)]
+    assert np.allclose(mine[np.arange(beyond.n), beyond.y], beyond.quality, rtol=0, atol=1e-6)  # float32 blocks
+    assert np.array_equal(mine.argmax(axis=1), beyond.suggested)
+    assert np.bincount(beyond.fold).min() > 0.8 * beyond.n / len(oof.models)
 
 
-def test_rows_are_predicted_alike_in_blocks_and_by_the_second_family(monkeypatch):
+def test_rows_are_judged_alike_in_blocks_and_by_both_families(monkeypatch):
     whole = beyond_pool(_ctx())
     monkeypatch.setattr(every_row, "BLOCK_ROWS", 150)
     ctx = _ctx()
     blocks = beyond_pool(ctx)
-    assert np.allclose(whole.proba, blocks.proba, rtol=0, atol=1e-6)  # float32 products by block
-    assert np.array_equal(whole.fold, blocks.fold)
-    # the second family: each row by its own fold's models, on the unreduced inputs
+    assert np.allclose(whole.quality, blocks.quality, rtol=0, atol=1e-6)  # float32 products by block
+    assert np.array_equal(whole.fold, blocks.fold) and np.array_equal(whole.suggested, blocks.suggested)
+    # both families: each row by its own fold's models, the second on the unreduced inputs
     second_opinion(ctx)
-    other = second_beyond(ctx)
-    x = encode_table(ctx, ctx.cached("oof_features", None).encoding, blocks.pool)
-    models = second_models(ctx)
-    for f in range(len(models)):
-        mine = blocks.fold == f
-        assert np.allclose(other[mine], apply_fold(models[f], x[mine], other.shape[1]), rtol=0, atol=1e-6)
-    assert not np.allclose(other, blocks.proba, atol=1e-3)
+    both = with_second(ctx)
+    main, _ = _fold_probabilities(ctx, blocks, out_of_fold(ctx).models)
+    other, _ = _fold_probabilities(ctx, blocks, second_models(ctx), reduced=False)
+    mean = (main + other)[blocks.fold, np.arange(blocks.n)] / 2
+    assert np.allclose(mean[np.arange(blocks.n), blocks.y], both.quality, rtol=0, atol=1e-6)
+    assert np.array_equal(mean.argmax(axis=1), both.suggested)
+    assert not np.allclose(both.quality, blocks.quality, atol=1e-3)
+
+
+def test_many_classes_are_judged_in_smaller_blocks(monkeypatch):
+    """A block holds at most ``BLOCK_VALUES`` probabilities: many classes, fewer rows a block,
+    the same judgement."""
+    whole = beyond_pool(_ctx())
+    monkeypatch.setattr(every_row, "BLOCK_VALUES", 3 * 100)  # 3 classes: 100 rows a block
+    monkeypatch.setattr(every_row, "MIN_BLOCK_ROWS", 10)
+    sizes = []
+    encode = every_row.encode_table
+    monkeypatch.setattr(every_row, "encode_table", lambda ctx, enc, pool: sizes.append(len(pool)) or
+                        encode(ctx, enc, pool))
+    small = beyond_pool(_ctx())
+    assert max(sizes) == 100 and np.array_equal(whole.suggested, small.suggested)
 
 
 def test_nothing_is_beyond_a_pool_of_every_row():
@@ -80,7 +100,9 @@ def test_a_wide_table_is_reduced_as_its_pool_was():
     ctx = _ctx(n=1200, max_samples=600, width=300)
     oof, beyond = out_of_fold(ctx), beyond_pool(ctx)
     assert oof.x.shape[1] < model_inputs(ctx).shape[1], "reduced by PCA"
-    assert beyond.n == 597 and np.isfinite(beyond.proba).all()
+    # the pool's own features, reduced as other rows are, give the pool's model inputs
+    assert np.allclose(reduce_like_pool(ctx, model_inputs(ctx)), oof.x, rtol=0, atol=1e-4)
+    assert beyond.n == 597 and np.isfinite(beyond.quality).all()
 
 
 def test_regression_targets_beyond_the_pool_are_predicted_by_the_models_kept():
