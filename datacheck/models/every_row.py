@@ -26,7 +26,7 @@ from datacheck.models.noise import NoiseEstimate, contradicted
 from datacheck.models.oof import (apply_fold, model_threads, out_of_fold, pooled_features, reduce_like_pool,
                                   second_models, sub_steps)
 from datacheck.models.pool import Pool
-from datacheck.models.regression import regression_out_of_fold
+from datacheck.models.regression import regression_out_of_fold, targets_of
 from datacheck.models.residuals import TargetNoise, target_noise
 from datacheck.models.workers import apply_in_blocks
 from datacheck.scan.parallel import run_blocks
@@ -200,10 +200,7 @@ def beyond_targets(ctx, cut: float) -> BeyondTargets | None:
     def build() -> BeyondTargets:
         oof = regression_out_of_fold(ctx)
         rest, _ = _rest(ctx, oof.pool)
-        target = np.empty(len(rest))
-        for k, name in enumerate(rest.split_names):
-            at, rows = rest.rows_of(k)
-            target[at] = ctx.target(name)[rows]
+        target = targets_of(ctx, rest)
         fold = np.random.default_rng(ctx.seed).integers(0, len(est.models), len(rest)).astype(np.int8)
 
         def predict(f: int, x: np.ndarray, _) -> np.ndarray:

@@ -171,10 +171,7 @@ def regression_out_of_fold(ctx) -> RegressionOutOfFold:
 def _compute(ctx) -> RegressionOutOfFold:
     pool = pooled(ctx)
     feats = pooled_features(ctx)
-    target = np.empty(len(pool))
-    for k, name in enumerate(pool.split_names):
-        at, rows = pool.rows_of(k)
-        target[at] = ctx.target(name)[rows]
+    target = targets_of(ctx, pool)
     seed = ctx.seed
     x = reduced_inputs(ctx)
     folds = regression_folds(pool.y, seed)
@@ -195,6 +192,15 @@ def _compute(ctx) -> RegressionOutOfFold:
     model = " + ".join(name for name, _ in families) + f", {len(folds)}-fold"
     return RegressionOutOfFold(pool, target, candidates[best], r2, best, x, model, feats.description, folds,
                                families, list(pool.notes), models or [])
+
+
+def targets_of(ctx, pool: Pool) -> np.ndarray:
+    """The float64 target values of the samples of ``pool``, in its order."""
+    target = np.empty(len(pool))
+    for k, name in enumerate(pool.split_names):
+        at, rows = pool.rows_of(k)
+        target[at] = ctx.target(name)[rows]
+    return target
 
 
 def start_worker_early(dataset, options: dict) -> None:
