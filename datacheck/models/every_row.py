@@ -77,9 +77,10 @@ def predict_ahead(ctx) -> threading.Thread | None:
     (or, where it raised, computes it again and raises there).
 
     The caller holds the thread limits and warning filters of both (``beyond_pool``) until it
-    has joined the thread: they are process-wide.
+    has joined the thread: they are process-wide. With one CPU to use (``oof.model_threads``,
+    ``workers=1``) no thread is started: ``beyond_pool`` runs when asked.
     """
-    if not out_of_fold(ctx).models:
+    if not out_of_fold(ctx).models or model_threads(ctx.options) < 2:
         return None
     thread = threading.Thread(target=_quietly, args=(beyond_pool, ctx), name="datacheck-beyond", daemon=True)
     thread.start()

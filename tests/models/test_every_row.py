@@ -132,3 +132,16 @@ def test_regression_targets_beyond_the_pool_are_predicted_by_the_models_kept():
     assert np.isclose(per_fold, beyond.predicted[None], rtol=0, atol=1e-4).any(axis=0).all()
     # as well predicted as the pooled targets, out of fold
     assert abs(np.median(np.abs(beyond.z)) - np.median(np.abs(est.z))) < 0.1
+
+
+def test_rows_are_predicted_ahead_only_with_cpus_to_spare(monkeypatch):
+    from datacheck.models.every_row import predict_ahead
+
+    monkeypatch.setattr("datacheck.models.oof.available_cpus", lambda: 2)
+    one = _ctx(workers=1)
+    assert predict_ahead(one) is None and beyond_pool(one) is not None
+    two = _ctx(workers=2)
+    thread = predict_ahead(two)
+    thread.join()
+    assert two.peek("beyond_pool") is not None
+    assert np.array_equal(beyond_pool(two).suggested, beyond_pool(one).suggested)
