@@ -198,7 +198,7 @@ class OutliersCheck(Check):
             return []
         far = far[np.argsort(-scores[far], kind="stable")]
         listed = far[:MAX_LISTED]
-        ids = [ctx.sample_ids(pool.split_names[pool.split[p]], [int(pool.row[p])])[0] for p in listed]
+        ids = pool.sample_ids(ctx, listed)
         sampled = (f" (of {len(scored):,} scored samples out of {pool.n_available:,})"
                    if len(scored) < pool.n_available else "")
         named = ", ".join(f"{i} ({scores[p]:.1f}x)" for i, p in zip(ids[:MAX_NAMED], listed))
