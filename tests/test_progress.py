@@ -169,5 +169,34 @@ def test_a_large_boosting_fit_shows_its_rounds(monkeypatch):
     assert estimators.boosting_pays(x, y, np.arange(1500), np.arange(1500, 3000), 0)
     progress, bars = _recorder()
     datacheck.profile(train=(x, y), checks=["learnability"], progress=progress, workers=1)
-    rounds = {d: bars[d] for d in bars if d.startswith("gradient boosting on ")}
+    rounds = {d: bars[d] for d in bars if d.startswith("gradient boosting on ") and d.endswith(": rounds")}
     assert rounds and all(total == 100 and done == total for total, done in rounds.values()), bars
+
+
+def test_a_large_boosting_fit_shows_its_predictions(monkeypatch):
+    """A large model predicts slowly too: its held-out predictions have a bar over their blocks
+    once its rounds are done, filled as each block is predicted."""
+    from datacheck.models import estimators, oof, workers
+
+    monkeypatch.setattr(oof, "HGB_FROM", 1000)
+    monkeypatch.setattr(estimators, "HGB_FROM", 1000)
+    monkeypatch.setattr(workers, "OFFLOAD_CELLS", 6000)
+    monkeypatch.setattr(workers, "APPLY_MIN_ROWS", 100)
+    monkeypatch.setattr(workers, "APPLY_BLOCK_BYTES", 8 * 6 * 100)  # blocks of 100 rows of 6 inputs
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 6))
+    y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)
+    order: list[str] = []
+    progress, bars = _recorder()
+
+    def watching(description: str, total: int):
+        order.append(description)
+        return progress(description, total)
+    datacheck.profile(train=(x, y), checks=["learnability"], progress=watching, workers=1)
+    predicting = [d for d in order if d.startswith("gradient boosting on ") and ": predictions of " in d]
+    assert predicting, sorted(bars)
+    for d in predicting:
+        n_test = int(d.split("predictions of ")[1].split()[0].replace(",", ""))
+        assert bars[d] == [-(-n_test // 100)] * 2, (d, bars[d])  # every block counted once
+        # opened after the rounds of the same fit
+        assert order.index(d) > order.index(d.split(": predictions of ")[0] + ": rounds")

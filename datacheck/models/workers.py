@@ -25,6 +25,7 @@ import logging
 import threading
 import warnings
 from contextlib import contextmanager
+from functools import partial
 from typing import Callable, Iterator
 
 import numpy as np
@@ -117,11 +118,17 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
     def fit_here(i: int) -> None:
         name, make, train, test = jobs[i]
         model = make()
-        bar = None
+        bar = predicting = None
         if rounds is not None and i in large and hasattr(model, "max_iter"):
             bar = rounds(f"{name} on {len(train):,} samples: rounds", int(model.max_iter))
-        with watched_rounds(model, bar):
-            results[i] = _fit_apply_here(model, x[train], y[train], x[test], output)
+            # a large model predicts slowly too (10 classes of 100 rounds: about 4 s for
+            # 100,000 samples), so its predictions have a bar of their own, opened after the fit
+            predicting = partial(rounds, f"{name} on {len(train):,} samples: predictions of "
+                                         f"{len(test):,} held-out samples")
+        with watched_rounds(model, bar):  # the rounds bar fills as the fit returns
+            model.fit(x[train], y[train])
+        results[i] = (getattr(model, "classes_", None),
+                      apply_in_blocks(getattr(model, output), x[test], predicting))
         if keep:
             kept[i] = model
         if advance is not None:
@@ -243,7 +250,8 @@ def _fit_apply_here(model, x_train, y_train, x_test, output: str) -> tuple[np.nd
     return getattr(model, "classes_", None), apply_in_blocks(getattr(model, output), x_test)
 
 
-def apply_in_blocks(method: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+def apply_in_blocks(method: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                    bar: Callable[[int], Callable[[int], None] | None] | None = None) -> np.ndarray:
     """``method(x)`` (a fitted model's ``predict`` or ``predict_proba``), computed on blocks of
     rows of at most ``APPLY_BLOCK_BYTES`` of float64 each (``APPLY_MIN_ROWS`` at least).
 
@@ -253,6 +261,9 @@ def apply_in_blocks(method: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -
         Maps (m, d) inputs to (m,) or (m, K) outputs, row by row.
     x : numpy.ndarray
         (n, d) inputs.
+    bar : callable, optional
+        ``bar(total)`` opens a bar over the blocks and returns its ``advance(n)`` (or None),
+        advanced after each block.
 
     Returns
     -------
@@ -260,9 +271,14 @@ def apply_in_blocks(method: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -
         ``method(x)``.
     """
     rows = max(APPLY_MIN_ROWS, APPLY_BLOCK_BYTES // (8 * max(x.shape[1], 1)))
-    if len(x) <= rows:
-        return method(x)
-    return np.concatenate([method(x[lo:lo + rows]) for lo in range(0, len(x), rows)])
+    starts = range(0, len(x), rows) if len(x) > rows else range(1)
+    advance = bar(len(starts)) if bar is not None else None
+    out = []
+    for lo in starts:
+        out.append(method(x[lo:lo + rows]) if len(starts) > 1 else method(x))
+        if advance is not None:
+            advance(1)
+    return out[0] if len(out) == 1 else np.concatenate(out)
 
 
 def _fit_apply(model, x_train, y_train, x_test, output: str, keep: bool = False) -> tuple:
