@@ -125,10 +125,7 @@ def fit_all(jobs: list[tuple[str, Callable, np.ndarray, np.ndarray]], x: np.ndar
             # 100,000 samples), so its predictions have a bar of their own, opened after the fit
             predicting = partial(rounds, f"{name} on {len(train):,} samples: predictions of "
                                          f"{len(test):,} held-out samples")
-        with watched_rounds(model, bar):  # the rounds bar fills as the fit returns
-            model.fit(x[train], y[train])
-        results[i] = (getattr(model, "classes_", None),
-                      apply_in_blocks(getattr(model, output), x[test], predicting))
+        results[i] = _fit_apply_here(model, x[train], y[train], x[test], output, bar, predicting)
         if keep:
             kept[i] = model
         if advance is not None:
@@ -244,10 +241,15 @@ def watched_rounds(model, advance: Callable[[int], None] | None) -> Iterator[Non
             advance(total - done)
 
 
-def _fit_apply_here(model, x_train, y_train, x_test, output: str) -> tuple[np.ndarray | None, np.ndarray]:
-    """Fit ``model``; its classes (None for a regressor) and its ``output`` on ``x_test``."""
-    model.fit(x_train, y_train)
-    return getattr(model, "classes_", None), apply_in_blocks(getattr(model, output), x_test)
+def _fit_apply_here(model, x_train, y_train, x_test, output: str, rounds: Callable[[int], None] | None = None,
+                    predictions: Callable[[int], Callable[[int], None] | None] | None = None,
+                    ) -> tuple[np.ndarray | None, np.ndarray]:
+    """Fit ``model``; its classes (None for a regressor) and its ``output`` on ``x_test``.
+    ``rounds`` advances a bar over the fit's rounds (``watched_rounds``), filled as the fit
+    returns; ``predictions`` then opens one over the blocks of ``x_test`` (``apply_in_blocks``)."""
+    with watched_rounds(model, rounds):
+        model.fit(x_train, y_train)
+    return getattr(model, "classes_", None), apply_in_blocks(getattr(model, output), x_test, predictions)
 
 
 def apply_in_blocks(method: Callable[[np.ndarray], np.ndarray], x: np.ndarray,

@@ -310,7 +310,10 @@ def test_fit_all_opens_a_bar_over_the_rounds_of_a_large_boosting_fit_here(data, 
 
     jobs = _jobs(folds, _early_stopping)
     out = workers.fit_all(jobs, x, y, "predict", beside=False, rounds=rounds)
-    assert bars == [["gradient boosting on 1,500 samples: rounds", 40, 40]] * 2
+    assert bars[0::2] == [["gradient boosting on 1,500 samples: rounds", 40, 40]] * 2
+    # then its held-out predictions, each block counted (one block here)
+    assert bars[1::2] == [[f"gradient boosting on 1,500 samples: predictions of {len(folds[i][1]):,} held-out samples",
+                           1, 1] for i in (0, 1)]
     plain = workers.fit_all(jobs, x, y, "predict", beside=False)
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(out, plain))
     monkeypatch.setattr(workers, "OFFLOAD_CELLS", 10**9)
