@@ -273,11 +273,11 @@ def apply_in_blocks(method: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
         ``method(x)``.
     """
     rows = max(APPLY_MIN_ROWS, APPLY_BLOCK_BYTES // (8 * max(x.shape[1], 1)))
-    starts = range(0, len(x), rows) if len(x) > rows else range(1)
+    starts = range(0, max(len(x), 1), rows)  # one block where x has no rows
     advance = bar(len(starts)) if bar is not None else None
     out = []
     for lo in starts:
-        out.append(method(x[lo:lo + rows]) if len(starts) > 1 else method(x))
+        out.append(method(x[lo:lo + rows]))
         if advance is not None:
             advance(1)
     return out[0] if len(out) == 1 else np.concatenate(out)
