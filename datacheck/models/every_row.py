@@ -1,7 +1,8 @@
 """Every labelled sample judged, not only the cross-fitted ones.
 
 Where a table has more labelled rows than ``noise_max_samples``, the models are cross-fitted on
-a stratified sample of them (the pool, ``oof``). The other rows are then predicted by the fold
+a stratified sample of them (the pool, ``oof``); where a split is streamed, on its stratified
+row sample (whose rows alone the scan holds). The other rows are then predicted by the fold
 models: each row by the models of one fold, drawn at random (seeded), as a pooled sample is
 predicted by the models of the one fold that left it out. None of those models saw the row, and
 its probabilities come from models like those of the pooled samples, so the pool's
@@ -9,8 +10,9 @@ confident-learning thresholds apply to it (``noise.contradicted``). A regression
 rows are predicted alike, by the models that gave the pooled samples' predictions (refit
 without the contradicted targets where they were), and standardized on the pooled residuals'
 centre and scale (``residuals.target_noise``). The rows' features are made as the pool's were
-(``features.encode_table``, then the pool's reduction), a block of rows at a time, so that
-memory stays bounded whatever the table's length.
+(``features.encode_table``, or ``features.encode_rows`` from the batches of a streamed split
+read again; then the pool's reduction), a block of rows at a time, so that memory stays bounded
+whatever the table's length.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from datacheck.models.features import encode_table
+from datacheck.models.features import encode_rows, encode_table
 from datacheck.models.noise import NoiseEstimate, contradicted
 from datacheck.models.oof import (apply_fold, model_threads, out_of_fold, pooled_features, reduce_like_pool,
                                   second_models, sub_steps)
@@ -322,35 +324,61 @@ def judge_every_target(ctx, est: TargetNoise, cut: float) -> JudgedTargets:
 
 def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray, np.ndarray], np.ndarray],
              shape: tuple, dtype, description: str, width: int = 1) -> np.ndarray:
-    """``apply(f, x, at)`` of the samples at ``at``, ``x`` their features
-    (``features.encode_table``) and ``f`` their fold: a block of rows of one fold at a time (in
-    row order), blocks side by side; ``width`` values a row in the block (its probabilities)
-    bound the block's rows (``BLOCK_VALUES``).
+    """``apply(f, x, at)`` of the samples at ``at``, ``x`` their features and ``f`` their
+    fold: a block of rows of one fold at a time, blocks side by side; ``width`` values a row in
+    the block (its probabilities) bound the block's rows (``BLOCK_VALUES``).
+
+    The rows whose columns the scan holds are encoded from them (``features.encode_table``),
+    in row order; those of a streamed split, which holds a row sample only, from its batches
+    read again (``features.encode_rows``), each batch's rows then predicted as blocks.
 
     Returns
     -------
     numpy.ndarray
         (m, *shape) of ``dtype``.
     """
+    import pyarrow as pa
+
     rows = max(MIN_BLOCK_ROWS, min(BLOCK_ROWS, BLOCK_VALUES // max(width, 1)))
-    blocks = []
-    for f in range(int(fold.max()) + 1 if len(fold) else 0):
-        mine = np.flatnonzero(fold == f)
-        blocks += [(f, mine[lo:lo + rows]) for lo in range(0, len(mine), rows)]
+    streamed = [k for k, name in enumerate(rest.split_names) if ctx.scan.splits[name].sampled]
+    held = ~np.isin(rest.split, streamed)
     out = np.empty((len(fold),) + shape, dtype)
     encoding = pooled_features(ctx).encoding
-    advance = sub_steps(ctx, description, len(blocks))
+    advance = sub_steps(ctx, description, len(fold))
     lock = threading.Lock()
 
-    def predict(i: int) -> None:
-        f, at = blocks[i]
-        out[at] = apply(f, encode_table(ctx, encoding, rest.subset(at)), at)
+    def predict(f: int, at: np.ndarray, x: np.ndarray | None = None) -> None:
+        out[at] = apply(f, encode_table(ctx, encoding, rest.subset(at)) if x is None else x, at)
         if advance is not None:
             with lock:
-                advance(1)
+                advance(len(at))
 
-    run_blocks(predict, range(len(blocks)), workers=model_threads(ctx.options))
+    blocks = _blocks(np.flatnonzero(held), fold, rows)
+    run_blocks(lambda i: predict(*blocks[i]), range(len(blocks)), workers=model_threads(ctx.options))
+    columns = [name for name, _ in encoding.numeric] + [name for name, _ in encoding.text]
+    for k in streamed:
+        mine = np.flatnonzero(rest.split == k)
+        mine = mine[np.argsort(rest.row[mine], kind="stable")]
+        split_rows = rest.row[mine]
+        for start, table in ctx.batches(rest.split_names[k], columns):
+            lo, hi = np.searchsorted(split_rows, [start, start + table.num_rows])
+            if lo == hi:
+                continue
+            x = encode_rows(encoding, table.take(pa.array(split_rows[lo:hi] - start)))
+            at = mine[lo:hi]
+            parts = _blocks(np.arange(len(at)), fold[at], rows)
+            run_blocks(lambda i: predict(parts[i][0], at[parts[i][1]], x[parts[i][1]]), range(len(parts)),
+                       workers=model_threads(ctx.options))
     return out
+
+
+def _blocks(positions: np.ndarray, fold: np.ndarray, rows: int) -> list[tuple[int, np.ndarray]]:
+    """``positions`` as (fold, positions) blocks of at most ``rows``, fold by fold, in order."""
+    blocks = []
+    for f in range(int(fold.max()) + 1 if len(fold) else 0):
+        mine = positions[fold[positions] == f]
+        blocks += [(f, mine[lo:lo + rows]) for lo in range(0, len(mine), rows)]
+    return blocks
 
 
 def _rest(ctx, pool: Pool, classes: np.ndarray | None = None) -> tuple[Pool, np.ndarray | None]:

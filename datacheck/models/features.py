@@ -10,6 +10,7 @@ scan's thumbnails; 2-D feature arrays are treated as tables.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -204,7 +205,8 @@ def encode_table(ctx, encoding: TableEncoding, pool: Pool) -> np.ndarray:
     Parameters
     ----------
     ctx : CheckContext
-        The dataset and its scan (splits that are not streamed).
+        The dataset and its scan (rows whose columns the scan holds: not those beyond a
+        streamed split's row sample, which ``encode_rows`` encodes from a batch read again).
     encoding : TableEncoding
         From ``table_features``.
     pool : Pool
@@ -215,13 +217,68 @@ def encode_table(ctx, encoding: TableEncoding, pool: Pool) -> np.ndarray:
     numpy.ndarray
         float32 (len(pool), inputs).
     """
+    scans = [ctx.scan.splits[name] for name in pool.split_names]
+    order = np.concatenate([pool.rows_of(k)[0] for k in range(len(pool.split_names))]) if encoding.text else None
+    return _encode(encoding, len(pool), lambda names, buf: _gather(scans, pool, names, buf),
+                   lambda name: _text_values(ctx, pool, name), order)
+
+
+def encode_rows(encoding: TableEncoding, table) -> np.ndarray:
+    """Model inputs of the rows of a pyarrow Table (a batch of a split read again), made as
+    ``encoding`` says: numbers read as the scan reads them (``scan.features.fill_numeric``),
+    so that a row gives the inputs ``encode_table`` gives it.
+
+    Parameters
+    ----------
+    encoding : TableEncoding
+        From ``table_features``.
+    table : pyarrow.Table
+        Holds every column ``encoding`` uses (others are ignored); a column of another type
+        than the scan's gives missing values.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (table.num_rows, inputs).
+    """
+    import pyarrow as pa
+
+    from datacheck.scan.features import fill_numeric, is_numeric
+
+    def gather(names: list[str], buf: np.ndarray) -> None:
+        for row, name in zip(buf, names):
+            column = table.column(name)
+            if is_numeric(column.type):
+                fill_numeric(row, column)
+            else:
+                row[:] = np.nan
+
+    def text(name: str):
+        column = table.column(name)
+        return _as_strings(column) if _castable(column.type) else pa.nulls(len(column), pa.string())
+
+    return _encode(encoding, table.num_rows, gather, text, None)
+
+
+def _as_strings(column):
+    """A column's values as strings, as the model inputs read text columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.cast(column, pa.string(), safe=False)
+
+
+def _encode(encoding: TableEncoding, n: int, gather: Callable[[list[str], np.ndarray], None],
+            text_values: Callable[[str], object], order: np.ndarray | None) -> np.ndarray:
+    """The inputs of ``n`` rows: ``gather(names, buf)`` fills float64 ``buf`` (columns, rows)
+    with those numeric columns, ``text_values(name)`` gives a text column's values as strings
+    (None: not text), ``order`` the rows' positions in the output of those values (None: in
+    order)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from datacheck.data.text_numbers import numbers_of
 
-    scans = [ctx.scan.splits[name] for name in pool.split_names]
-    n = len(pool)
     names = [name for name, _ in encoding.numeric]
     kept = sum(s.std > 0 for _, s in encoding.numeric)
     indicated = sum(s.indicated for _, s in encoding.numeric)
@@ -230,7 +287,7 @@ def encode_table(ctx, encoding: TableEncoding, pool: Pool) -> np.ndarray:
     j, m = 0, kept
     for start in range(0, len(names), GATHER_COLUMNS):
         chunk = encoding.numeric[start:start + GATHER_COLUMNS]
-        _gather(scans, pool, names[start:start + GATHER_COLUMNS], buf[:len(chunk)])
+        gather(names[start:start + GATHER_COLUMNS], buf[:len(chunk)])
         keep = []
         for i, (col, (_, scaling)) in enumerate(zip(buf, chunk)):
             bad = scaling.apply(col)
@@ -242,9 +299,10 @@ def encode_table(ctx, encoding: TableEncoding, pool: Pool) -> np.ndarray:
         # one transposing copy per chunk, as ``_numeric_block``
         out[:, j:j + len(keep)] = (buf[:len(chunk)] if len(keep) == len(chunk) else buf[keep]).T
         j += len(keep)
-    order = np.concatenate([pool.rows_of(k)[0] for k in range(len(pool.split_names))]) if encoding.text else None
+    if order is None:
+        order = np.arange(n)
     for (name, how), width in zip(encoding.text, encoding.widths):
-        values = _text_values(ctx, pool, name)
+        values = text_values(name)
         if isinstance(how, Scaling):
             column = np.empty(n)
             column[order] = numbers_of(values)
@@ -270,7 +328,6 @@ def _text_values(ctx, pool: Pool, col: str):
     """A text column's values at the rows of ``pool``, split after split, as strings (None for
     a column of another type)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     parts = []
     for k, name in enumerate(pool.split_names):
@@ -279,7 +336,7 @@ def _text_values(ctx, pool: Pool, col: str):
         column = scan.other_values.column(col).take(pa.array(scan.column_positions(rows)))
         if not _castable(column.type):
             return None
-        parts.append(pc.cast(column, pa.string(), safe=False))
+        parts.append(_as_strings(column))
     return pa.chunked_array([c for p in parts for c in p.chunks], type=pa.string())
 
 

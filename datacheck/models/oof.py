@@ -182,7 +182,7 @@ def _compute(ctx) -> OutOfFold:
     if advance is not None:
         advance(1)
     folds = _folds(y, seed)
-    models = [] if keeps_models(pool, feats.kind) else None
+    models = [] if keeps_models(ctx, pool, feats.kind) else None
     proba, model = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed,
                                   steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, "
                                                                      f"{len(y):,} samples)", total),
@@ -204,11 +204,12 @@ def _compute(ctx) -> OutOfFold:
                      models or [])
 
 
-def keeps_models(pool: Pool, kind: str) -> bool:
+def keeps_models(ctx, pool: Pool, kind: str) -> bool:
     """Whether the fold models are kept to judge the labelled samples beyond the pool
     (``models.every_row``): a table's pool drawn down to ``noise_max_samples`` from every
-    row at hand."""
-    return bool(pool.capped_from) and kind == "table"
+    row at hand, or drawn from a streamed split's row sample (its other rows are read again)."""
+    streamed = any(ctx.scan.splits[name].sampled for name in pool.split_names)
+    return (bool(pool.capped_from) or streamed) and kind == "table"
 
 
 def pooled(ctx) -> Pool:

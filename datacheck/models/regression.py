@@ -181,7 +181,7 @@ def _compute(ctx) -> RegressionOutOfFold:
         families = families[:1]
     advance = sub_steps(ctx, f"cross-validated regression models ({len(folds)} folds, {len(target):,} samples)",
                         len(folds) * len(families))
-    models = [] if keeps_models(pool, feats.kind) else None
+    models = [] if keeps_models(ctx, pool, feats.kind) else None
     preds = fit_predict(x, target, folds, families, threads=fit_threads(x, feats.kind, ctx.options),
                         advance=advance, beside=fits_beside(ctx),
                         rounds=partial(sub_steps, ctx), models=models)

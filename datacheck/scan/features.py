@@ -247,24 +247,29 @@ def numeric_columns(table) -> tuple[np.ndarray, list[str], list[str]]:
     other : list of str
         Names of the remaining (categorical, text, nested) columns.
     """
-    import pyarrow as pa
-
     numeric, other, parts = [], [], []
     for name, col in zip(table.column_names, table.columns):
-        t = col.type
-        if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t):
+        if is_numeric(col.type):
             numeric.append(name)
             parts.append(col)
         else:
             other.append(name)
     out = np.empty((len(parts), table.num_rows), dtype=np.float64)
-    run_blocks(lambda j: _fill_row(out[j], parts[j]), range(len(parts)),
+    run_blocks(lambda j: fill_numeric(out[j], parts[j]), range(len(parts)),
                None if table.num_rows >= _BLOCK else 1)
     return out, numeric, other
 
 
-def _fill_row(row: np.ndarray, col) -> None:
-    """Copy a numeric pyarrow column into ``row``, chunk by chunk (no concatenated copy)."""
+def is_numeric(t) -> bool:
+    """Whether a pyarrow type is read as a numeric feature (integers, floats, booleans, decimals)."""
+    import pyarrow as pa
+
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t)
+
+
+def fill_numeric(row: np.ndarray, col) -> None:
+    """Copy a numeric pyarrow column into float64 ``row``, chunk by chunk (no concatenated copy);
+    nulls become NaN."""
     import pyarrow as pa
 
     if col.null_count:

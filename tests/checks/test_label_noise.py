@@ -605,3 +605,54 @@ def test_two_classes_are_not_named_as_the_ones_confused():
     x, y = make_classification(2000, 10, n_informative=4, random_state=0, class_sep=0.6)
     (f,) = datacheck.profile(train=(x, y), checks=["label_noise"]).findings
     assert f.severity.value == "info" and "in both classes" in f.message and "most of them in" not in f.message
+
+
+def _streamed(tmp_path, monkeypatch, frame, name: str, sample_rows: int):
+    """``frame`` as a Parquet file of small row groups, to be read in batches (``stream=True``)
+    with a row sample of about ``sample_rows``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr("datacheck.scan.sample.SAMPLE_ROWS", sample_rows)
+    monkeypatch.setattr("datacheck.scan.sample.SAMPLE_FLOOR", 5)
+    path = tmp_path / name
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=256)
+    return str(path)
+
+
+def test_every_labelled_row_of_a_streamed_split_is_judged(tmp_path, monkeypatch, digits_split):
+    """A streamed split holds a row sample only, which the models are cross-fitted on; its other
+    rows are read again and judged by the fold models, the flipped labels among them found
+    about as well as within the sample."""
+    x_train, _, y_train, _ = digits_split
+    noisy, at = flip_symmetric(y_train, 0.2, seed=0)
+    flipped = np.isin(np.arange(len(y_train)), at)
+    frame = pd.DataFrame(x_train, columns=[f"p{j}" for j in range(x_train.shape[1])]).assign(label=noisy)
+    path = _streamed(tmp_path, monkeypatch, frame, "digits.parquet", 600)
+    report = datacheck.profile(path, checks=["label_noise"], stream=True)
+    (f,) = report.by_check("label_noise")
+    n = len(y_train)
+    assert f.metrics["n_modelled"] < 700 and f.metrics["n_judged"] == n, f.metrics
+    assert f"the other {n - f.metrics['n_modelled']:,} labelled samples were judged" in f.message
+    table = report.samples
+    assert len(table) == n and table["label_noise.quality"].notna().all()
+    flagged = table["label_noise.flag"].notna().to_numpy()
+    assert flipped[flagged].mean() > 0.8 and flagged[flipped].mean() > 0.6
+
+
+def test_every_regression_target_of_a_streamed_split_is_judged(tmp_path, monkeypatch):
+    """A streamed regression table: the targets beyond its row sample are read again and
+    judged, the wrong ones among them found."""
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True)
+    y = y.copy()
+    wrong = np.arange(0, len(y), 11)
+    y[wrong] += 600
+    frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(x.shape[1])]).assign(target=y)
+    path = _streamed(tmp_path, monkeypatch, frame, "diabetes.parquet", 250)
+    report = datacheck.profile(path, checks=["label_noise"], task="regression", stream=True)
+    (f,) = report.by_check("label_noise")
+    assert f.metrics["n_modelled"] < len(y) and f.metrics["n_judged"] == len(y), f.metrics
+    flagged = report.samples["label_noise.flag"].notna().to_numpy()
+    assert set(np.flatnonzero(flagged)) >= set(wrong)

@@ -145,3 +145,32 @@ def test_rows_are_predicted_ahead_only_with_cpus_to_spare(monkeypatch):
     thread.join()
     assert two.peek("beyond_pool") is not None
     assert np.array_equal(beyond_pool(two).suggested, beyond_pool(one).suggested)
+
+
+def test_rows_read_again_are_encoded_as_the_scan_held_them():
+    """``encode_rows`` (a streamed split's batches read again) gives every row the inputs
+    ``encode_table`` gives it from the scan's columns, bit for bit: missing numbers filled
+    and indicated, integers, text one-hot with its missing values, a category the pool
+    never saw."""
+    import pyarrow as pa
+
+    from datacheck.models.features import encode_rows
+    from datacheck.models.oof import pooled_features
+
+    rng = np.random.default_rng(1)
+    n = 3000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 50, n), "c": rng.normal(size=n) * 1e3})
+    frame.loc[rng.choice(n, 300, replace=False), "a"] = np.nan
+    frame["kind"] = rng.choice(["x", "y", "z", None], n)
+    frame.loc[n - 5:, "kind"] = "unseen"
+    frame["label"] = (frame["b"] + rng.normal(size=n) * 10 > 25).astype(int)
+    ds = from_objects({"train": frame})
+    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0, "noise_max_samples": 1000})
+    beyond = beyond_pool(ctx)
+    encoding = pooled_features(ctx).encoding
+    assert encoding.text and any(s.indicated for _, s in encoding.numeric)
+    columns = [name for name, _ in encoding.numeric] + [name for name, _ in encoding.text]
+    table = pa.concat_tables([t for _, t in ctx.batches("train", columns)])
+    for rows in (beyond.pool, out_of_fold(ctx).pool):
+        np.testing.assert_array_equal(encode_rows(encoding, table.take(pa.array(rows.row))),
+                                      encode_table(ctx, encoding, rows))
