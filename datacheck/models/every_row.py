@@ -347,8 +347,8 @@ def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray
     advance = sub_steps(ctx, description, len(fold))
     lock = threading.Lock()
 
-    def predict(f: int, at: np.ndarray, x: np.ndarray | None = None) -> None:
-        out[at] = apply(f, encode_table(ctx, encoding, rest.subset(at)) if x is None else x, at)
+    def predict(f: int, at: np.ndarray) -> None:
+        out[at] = apply(f, encode_table(ctx, encoding, rest.subset(at)), at)
         if advance is not None:
             with lock:
                 advance(len(at))
@@ -361,14 +361,22 @@ def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray
         mine = mine[np.argsort(rest.row[mine], kind="stable")]
         split_rows = rest.row[mine]
         for start, table in ctx.batches(rest.split_names[k], columns):
-            lo, hi = np.searchsorted(split_rows, [start, start + table.num_rows])
-            if lo == hi:
-                continue
-            x = encode_rows(encoding, table.take(pa.array(split_rows[lo:hi] - start)))
-            at = mine[lo:hi]
-            parts = _blocks(np.arange(len(at)), fold[at], rows)
-            run_blocks(lambda i: predict(parts[i][0], at[parts[i][1]], x[parts[i][1]]), range(len(parts)),
-                       workers=model_threads(ctx.options))
+
+            first, stop = np.searchsorted(split_rows, [start, start + table.num_rows])
+
+            def read(lo: int, table=table, start=start, stop=stop) -> None:
+                # a block of the batch's rows at a time, so that no copy of the whole batch is made
+                hi = min(lo + rows, stop)
+                at = mine[lo:hi]
+                x = encode_rows(encoding, table.take(pa.array(split_rows[lo:hi] - start)))
+                for f in np.unique(fold[at]):
+                    mask = fold[at] == f
+                    out[at[mask]] = apply(int(f), x[mask], at[mask])
+                if advance is not None:
+                    with lock:
+                        advance(len(at))
+
+            run_blocks(read, range(first, stop, rows), workers=model_threads(ctx.options))
     return out
 
 

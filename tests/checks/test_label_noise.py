@@ -629,6 +629,10 @@ def test_every_labelled_row_of_a_streamed_split_is_judged(tmp_path, monkeypatch,
     flipped = np.isin(np.arange(len(y_train)), at)
     frame = pd.DataFrame(x_train, columns=[f"p{j}" for j in range(x_train.shape[1])]).assign(label=noisy)
     path = _streamed(tmp_path, monkeypatch, frame, "digits.parquet", 600)
+    # batches of 250 rows, judged in blocks of 100 of them
+    monkeypatch.setattr("datacheck.data.parquet.BATCH_ROWS", 250)
+    monkeypatch.setattr("datacheck.models.every_row.BLOCK_ROWS", 100)
+    monkeypatch.setattr("datacheck.models.every_row.MIN_BLOCK_ROWS", 10)
     report = datacheck.profile(path, checks=["label_noise"], stream=True)
     (f,) = report.by_check("label_noise")
     n = len(y_train)
