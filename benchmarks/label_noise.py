@@ -56,15 +56,19 @@ Friedman regression, clean and with 3% of the targets far beyond the range. It p
 estimated rate, the share flagged within the modelled sample and beyond it, precision and
 recall of each part against the planted rows, the severity and the time. Target: the rows
 beyond are judged as well as the modelled ones (their flagged share and P/R alike), clean
-tables stay quiet.
+tables stay quiet. With ``--stream`` each table is written to Parquet and read in batches
+(``stream=True``): the models see the row sample of the streamed split, and the other rows are
+read again and judged.
 
-    python benchmarks/label_noise.py [--flips | --regression | --grades | --beyond] [--fashion-dir DIR] [--noise-model auto|cnn]
+    python benchmarks/label_noise.py [--flips | --regression | --grades | --beyond [--stream]] [--fashion-dir DIR] [--noise-model auto|cnn]
                                      [--seed N] [--skip-60k] [--skip-baseline] [--only TEXT]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -405,8 +409,9 @@ def run_grades(seed: int, only: str | None) -> None:
                           f"{seconds:5.1f}s", flush=True)
 
 
-def run_beyond(seed: int, only: str | None) -> None:
-    """The ``--beyond`` panel: suspects within the modelled sample and beyond it."""
+def run_beyond(seed: int, only: str | None, stream: bool = False) -> None:
+    """The ``--beyond`` panel: suspects within the modelled sample and beyond it (``stream``:
+    each table read in batches from a Parquet file)."""
     from sklearn.datasets import make_classification, make_friedman1
 
     from datacheck.checks import CheckContext
@@ -426,6 +431,7 @@ def run_beyond(seed: int, only: str | None) -> None:
     for rate in (0.0, 0.03):
         wrong, planted = plant_targets(y, rate, "far", np.random.default_rng(seed))
         cases.append((f"friedman1 400k x 10, {rate:.0%} far", x, wrong, planted, "regression"))
+    folder = Path(tempfile.mkdtemp(prefix="datacheck-beyond-"))
     print(f"{'case':34s} {'est':>6s} {'flag in':>7s} {'beyond':>7s} | {'P in':>5s} {'R in':>5s} "
           f"{'P out':>5s} {'R out':>5s} | {'severity':>8s} {'time':>6s}")
     for label, x, labels, planted, task in cases:
@@ -433,7 +439,7 @@ def run_beyond(seed: int, only: str | None) -> None:
             continue
         n = len(labels)
         start = time.perf_counter()
-        ds = from_objects({"train": (x, labels)})
+        ds = _streamed(x, labels, folder) if stream else from_objects({"train": (x, labels)})
         if task:
             ds.set_task(task)
         ctx = CheckContext(ds, scan(ds), {"seed": seed})
@@ -454,6 +460,20 @@ def run_beyond(seed: int, only: str | None) -> None:
         severity = max((f.severity.value for f in findings), default="none", key=order.index)
         print(f"{label:34s} {est:6.3f} {part[0][0]:7.3f} {part[1][0]:7.3f} | {part[0][1]:5.2f} {part[0][2]:5.2f} "
               f"{part[1][1]:5.2f} {part[1][2]:5.2f} | {severity:>8s} {seconds:5.1f}s", flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _streamed(x: np.ndarray, labels: np.ndarray, folder: Path):
+    """``x`` and ``labels`` as a Parquet file (``label`` column), loaded to be read in batches."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from datacheck.data import load
+
+    path = folder / "table.parquet"
+    columns = {f"x{j}": x[:, j] for j in range(x.shape[1])}
+    pq.write_table(pa.table({**columns, "label": labels}), path, row_group_size=65_536)
+    return load(path, stream=True)
 
 
 def main() -> None:
@@ -469,9 +489,10 @@ def main() -> None:
     parser.add_argument("--regression", action="store_true", help="the regression panel (planted wrong targets)")
     parser.add_argument("--grades", action="store_true", help="the ordered grades panel (clean and moved ratings)")
     parser.add_argument("--beyond", action="store_true", help="tables beyond noise_max_samples: every row judged")
+    parser.add_argument("--stream", action="store_true", help="with --beyond: each table read in batches from Parquet")
     args = parser.parse_args()
     if args.beyond:
-        run_beyond(args.seed, args.only)
+        run_beyond(args.seed, args.only, args.stream)
         return
     if args.regression:
         run_regression(args.seed, args.only)
