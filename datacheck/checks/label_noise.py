@@ -12,7 +12,8 @@ from datacheck.checks._grades import class_values
 from datacheck.spec.params import Param
 from datacheck.models import (NoiseEstimate, estimate_noise, oof_skip_reason, out_of_fold,
                               regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
-from datacheck.models.every_row import Judged, JudgedTargets, judge_every_row, judge_every_target, predict_ahead
+from datacheck.models.every_row import (STREAMED_MAX_ROWS, Judged, JudgedTargets, judge_every_row, judge_every_target,
+                                        predict_ahead)
 from datacheck.models.oof import threadpool_limits_to
 from datacheck.models.permutation import balanced_accuracy
 from datacheck.models.residuals import DEFAULT_CUT
@@ -236,7 +237,8 @@ class LabelNoiseCheck(Check):
         message = _message(est, names, (len(judged.suspects), judged.n), widespread, weak, rel, uncertain)
         return [self.finding(
             "noise_rate", severity, message + context + ".",
-            hint=_hint(severity, weak, _few(est), est.grades, uncertain) + _unjudged(judged.pool, judged.beyond),
+            hint=(_hint(severity, weak, _few(est), est.grades, uncertain)
+                  + _unjudged(judged.pool, judged.beyond, judged.left)),
             metrics=metrics, samples=ids, n_samples=len(judged.suspects),
             evidence=_evidence(ctx, est, judged, names, ids))] + found
 
@@ -314,7 +316,8 @@ class LabelNoiseCheck(Check):
             message = head + ", too few to point to systematic errors (heavy-tailed targets put about 1% there)"
             hint = "A few outlying targets are normal; review the top suspects for a cleaner set."
         return [self.finding(
-            "target_outliers", severity, message + context + ".", hint=hint + _unjudged(oof.pool, judged.beyond),
+            "target_outliers", severity, message + context + ".",
+            hint=hint + _unjudged(oof.pool, judged.beyond, judged.left),
             metrics=metrics, samples=ids, n_samples=len(judged.suspects),
             evidence=_regression_evidence(judged, ids, cut))]
 
@@ -414,9 +417,13 @@ def _sample_columns(ctx: CheckContext, pool, scores: dict[str, np.ndarray], susp
         ctx.sample_column(split, "flag", code, rows=rows[suspect[at]])
 
 
-def _unjudged(pool, beyond: int) -> str:
+def _unjudged(pool, beyond: int, left: int = 0) -> str:
     """The hint's last sentence where the samples were drawn down to ``noise_max_samples``
-    and the ``beyond`` others were not judged (none): how to have every one judged."""
+    and the ``beyond`` others were not judged (none): how to have every one judged; or where
+    ``left`` rows of streamed splits were not (``every_row.STREAMED_MAX_ROWS``)."""
+    if left:
+        return (f" {left:,} labelled rows of streamed splits were not judged: at most "
+                f"{STREAMED_MAX_ROWS:,} beyond the modelled sample are, drawn at random.")
     if not pool.capped_from or beyond:
         return ""
     n = pool.capped_from

@@ -39,6 +39,12 @@ from datacheck.scan.parallel import run_blocks
 BLOCK_ROWS = 16_384
 BLOCK_VALUES = 1 << 20
 MIN_BLOCK_ROWS = 1_024
+# Rows of streamed splits judged beyond the pool at most (a seeded random sample of them where
+# there are more): each judged row holds about 120 bytes until the report is made, and a
+# streamed table's memory stays bounded. 20,000,000 streamed rows of 20 columns, every one
+# judged, peaked at 3,223 MiB against issue 9's 2,048 (the 5,000,000 of that table: 1,070 MiB,
+# 806 without judging them).
+STREAMED_MAX_ROWS = 2_000_000
 
 
 @dataclass
@@ -59,6 +65,8 @@ class Beyond:
     suggested : numpy.ndarray
         int32, the column they give the most probability. Only these two are kept, whatever
         the number of classes: 8 bytes a sample.
+    left : int
+        Rows of streamed splits beyond the pool left unjudged (``STREAMED_MAX_ROWS``).
     """
 
     pool: Pool
@@ -66,6 +74,7 @@ class Beyond:
     fold: np.ndarray
     quality: np.ndarray
     suggested: np.ndarray
+    left: int = 0
 
     @property
     def n(self) -> int:
@@ -121,11 +130,11 @@ def beyond_pool(ctx) -> Beyond | None:
         return None
 
     def build() -> Beyond:
-        rest, y = _rest(ctx, oof.pool, oof.classes)
+        rest, y, left = _rest(ctx, oof.pool, oof.classes)
         fold = np.random.default_rng(ctx.seed).integers(0, len(oof.models), len(y)).astype(np.int8)
         quality, suggested = _judge(ctx, rest, y, fold, False, f"the other {len(y):,} labelled samples, by the "
                                                                "fold models")
-        return Beyond(rest, y, fold, quality, suggested)
+        return Beyond(rest, y, fold, quality, suggested, left)
 
     return ctx.cached("beyond_pool", build)
 
@@ -137,7 +146,7 @@ def with_second(ctx) -> Beyond:
     beyond = beyond_pool(ctx)
     quality, suggested = _judge(ctx, beyond.pool, beyond.y, beyond.fold, True,
                                 f"the other {beyond.n:,} labelled samples, by both model families")
-    return Beyond(beyond.pool, beyond.y, beyond.fold, quality, suggested)
+    return Beyond(beyond.pool, beyond.y, beyond.fold, quality, suggested, beyond.left)
 
 
 def _judge(ctx, rest: Pool, y: np.ndarray, fold: np.ndarray, second: bool,
@@ -173,12 +182,15 @@ class BeyondTargets:
         refit, if any), each sample by one fold's.
     z : numpy.ndarray
         Robust standardized residuals, on the pooled samples' centre and scale.
+    left : int
+        Rows of streamed splits beyond the pool left unjudged (``STREAMED_MAX_ROWS``).
     """
 
     pool: Pool
     target: np.ndarray
     predicted: np.ndarray
     z: np.ndarray
+    left: int = 0
 
     @property
     def n(self) -> int:
@@ -202,7 +214,7 @@ def beyond_targets(ctx, cut: float) -> BeyondTargets | None:
 
     def build() -> BeyondTargets:
         oof = regression_out_of_fold(ctx)
-        rest, _ = _rest(ctx, oof.pool)
+        rest, _, left = _rest(ctx, oof.pool)
         target = targets_of(ctx, rest)
         fold = np.random.default_rng(ctx.seed).integers(0, len(est.models), len(rest)).astype(np.int8)
 
@@ -212,7 +224,7 @@ def beyond_targets(ctx, cut: float) -> BeyondTargets | None:
 
         predicted = _by_fold(ctx, rest, fold, predict, (), np.float64,
                              f"the other {len(rest):,} labelled targets, by the fold models")
-        return BeyondTargets(rest, target, predicted, (target - predicted - est.centre) / est.scale)
+        return BeyondTargets(rest, target, predicted, (target - predicted - est.centre) / est.scale, left)
 
     return ctx.cached(f"beyond_targets:{cut}", build)
 
@@ -236,6 +248,8 @@ class Judged:
         Positions of the suspects, most suspicious first.
     beyond : int
         How many of the samples lie beyond the pool (the last ones).
+    left : int
+        Labelled rows of streamed splits beyond the pool left unjudged (``STREAMED_MAX_ROWS``).
     """
 
     pool: Pool
@@ -244,6 +258,7 @@ class Judged:
     suggested: np.ndarray
     suspects: np.ndarray
     beyond: int = 0
+    left: int = 0
 
     @property
     def n(self) -> int:
@@ -274,7 +289,7 @@ def judge_every_row(ctx, est: NoiseEstimate, proba: np.ndarray, second: bool) ->
     suspects = np.concatenate([est.suspects, oof.n + more])
     return Judged(oof.pool.then(beyond.pool), np.concatenate([oof.y, beyond.y]), quality,
                    np.concatenate([suggested, beyond.suggested]),
-                   suspects[np.lexsort((suspects, quality[suspects]))], beyond.n)
+                   suspects[np.lexsort((suspects, quality[suspects]))], beyond.n, beyond.left)
 
 
 @dataclass
@@ -292,6 +307,8 @@ class JudgedTargets:
         Positions with ``|z|`` beyond the cut, most extreme first.
     beyond : int
         How many of the samples lie beyond the pool (the last ones).
+    left : int
+        Labelled rows of streamed splits beyond the pool left unjudged (``STREAMED_MAX_ROWS``).
     """
 
     pool: Pool
@@ -300,6 +317,7 @@ class JudgedTargets:
     z: np.ndarray
     suspects: np.ndarray
     beyond: int = 0
+    left: int = 0
 
     @property
     def n(self) -> int:
@@ -319,7 +337,7 @@ def judge_every_target(ctx, est: TargetNoise, cut: float) -> JudgedTargets:
     far = np.flatnonzero(np.abs(z) > cut)
     return JudgedTargets(oof.pool.then(beyond.pool), np.concatenate([oof.target, beyond.target]),
                           np.concatenate([est.predicted, beyond.predicted]), z,
-                          far[np.argsort(-np.abs(z[far]), kind="stable")], beyond.n)
+                          far[np.argsort(-np.abs(z[far]), kind="stable")], beyond.n, beyond.left)
 
 
 def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray, np.ndarray], np.ndarray],
@@ -389,9 +407,11 @@ def _blocks(positions: np.ndarray, fold: np.ndarray, rows: int) -> list[tuple[in
     return blocks
 
 
-def _rest(ctx, pool: Pool, classes: np.ndarray | None = None) -> tuple[Pool, np.ndarray | None]:
+def _rest(ctx, pool: Pool, classes: np.ndarray | None = None) -> tuple[Pool, np.ndarray | None, int]:
     """The labelled, readable rows of every split that ``pool`` left out (of ``classes`` where
-    given), in split then row order; and their labels as columns of ``classes``."""
+    given), in split then row order, those of streamed splits ``STREAMED_MAX_ROWS`` at most
+    (seeded); their labels as columns of ``classes``; and how many streamed rows were left out
+    so."""
     split, row, codes = [], [], []
     for k, name in enumerate(pool.split_names):
         scan = ctx.scan.splits[name]
@@ -403,7 +423,13 @@ def _rest(ctx, pool: Pool, classes: np.ndarray | None = None) -> tuple[Pool, np.
         split.append(np.full(len(rows), k, np.int8))
         row.append(rows.astype(np.int64))
         codes.append(scan.y[rows].astype(np.int64))
-    codes = np.concatenate(codes)
-    rest = Pool(pool.split_names, np.concatenate(split), np.concatenate(row), codes, pool.n_available,
-                pool.notes, pool.capped_from)
-    return rest, (np.searchsorted(classes, codes) if classes is not None else None)
+    split, row, codes = np.concatenate(split), np.concatenate(row), np.concatenate(codes)
+    streamed = np.isin(split, [k for k, name in enumerate(pool.split_names) if ctx.scan.splits[name].sampled])
+    left = max(0, int(np.count_nonzero(streamed)) - STREAMED_MAX_ROWS)
+    if left:
+        drop = np.random.default_rng(ctx.seed).choice(np.flatnonzero(streamed), left, replace=False)
+        keep = np.ones(len(split), bool)
+        keep[drop] = False
+        split, row, codes = split[keep], row[keep], codes[keep]
+    rest = Pool(pool.split_names, split, row, codes, pool.n_available, pool.notes, pool.capped_from)
+    return rest, (np.searchsorted(classes, codes) if classes is not None else None), left

@@ -660,3 +660,22 @@ def test_every_regression_target_of_a_streamed_split_is_judged(tmp_path, monkeyp
     assert f.metrics["n_modelled"] < len(y) and f.metrics["n_judged"] == len(y), f.metrics
     flagged = report.samples["label_noise.flag"].notna().to_numpy()
     assert set(np.flatnonzero(flagged)) >= set(wrong)
+
+
+def test_a_streamed_split_has_at_most_its_cap_of_rows_judged_beyond_the_sample(tmp_path, monkeypatch, digits_split):
+    """Memory stays bounded on a streamed table: at most ``STREAMED_MAX_ROWS`` rows beyond the
+    row sample are judged (drawn at random), and the hint says how many were not."""
+    x_train, _, y_train, _ = digits_split
+    noisy, _ = flip_symmetric(y_train, 0.2, seed=0)
+    frame = pd.DataFrame(x_train, columns=[f"p{j}" for j in range(x_train.shape[1])]).assign(label=noisy)
+    path = _streamed(tmp_path, monkeypatch, frame, "digits.parquet", 600)
+    monkeypatch.setattr("datacheck.models.every_row.STREAMED_MAX_ROWS", 300)
+    report = datacheck.profile(path, checks=["label_noise"], stream=True)
+    (f,) = report.by_check("label_noise")
+    n, modelled = len(y_train), f.metrics["n_modelled"]
+    assert f.metrics["n_judged"] == modelled + 300, f.metrics
+    assert f"{n - modelled - 300:,} labelled rows of streamed splits were not judged" in f.hint
+    judged = report.samples["label_noise.quality"].notna().to_numpy()
+    assert judged.sum() == modelled + 300
+    # drawn at random over the file, not its first rows
+    assert np.flatnonzero(judged).max() > 0.9 * n
