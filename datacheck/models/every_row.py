@@ -45,6 +45,8 @@ MIN_BLOCK_ROWS = 1_024
 # judged, peaked at 3,223 MiB against issue 9's 2,048 (the 5,000,000 of that table: 1,070 MiB,
 # 806 without judging them).
 STREAMED_MAX_ROWS = 2_000_000
+# ... kept by random draws of this many rows at a time (4 MB of float32).
+KEEP_CHUNK = 1 << 20
 
 
 @dataclass
@@ -410,26 +412,38 @@ def _blocks(positions: np.ndarray, fold: np.ndarray, rows: int) -> list[tuple[in
 def _rest(ctx, pool: Pool, classes: np.ndarray | None = None) -> tuple[Pool, np.ndarray | None, int]:
     """The labelled, readable rows of every split that ``pool`` left out (of ``classes`` where
     given), in split then row order, those of streamed splits ``STREAMED_MAX_ROWS`` at most
-    (seeded); their labels as columns of ``classes``; and how many streamed rows were left out
-    so."""
-    split, row, codes = [], [], []
+    (each kept at random, seeded; no array as long as the split is made beyond its masks);
+    their labels as columns of ``classes``; and how many streamed rows were left out so."""
+    masks = []
     for k, name in enumerate(pool.split_names):
         scan = ctx.scan.splits[name]
         usable = (scan.y >= 0) & scan.readable
         if classes is not None:
             usable &= np.isin(scan.y, classes)
         usable[pool.rows_of(k)[1]] = False
+        masks.append(usable)
+    streamed = [k for k, name in enumerate(pool.split_names) if ctx.scan.splits[name].sampled]
+    n_streamed = sum(int(np.count_nonzero(masks[k])) for k in streamed)
+    if n_streamed > STREAMED_MAX_ROWS:
+        rng = np.random.default_rng(ctx.seed)
+        share = STREAMED_MAX_ROWS / n_streamed
+        for k in streamed:
+            for lo in range(0, len(masks[k]), KEEP_CHUNK):
+                masks[k][lo:lo + KEEP_CHUNK] &= rng.random(len(masks[k][lo:lo + KEEP_CHUNK]), np.float32) < share
+        over = sum(int(np.count_nonzero(masks[k])) for k in streamed) - STREAMED_MAX_ROWS
+        for k in streamed:  # a few too many, by chance: the last ones kept go
+            if over > 0:
+                kept = np.flatnonzero(masks[k])
+                masks[k][kept[len(kept) - min(over, len(kept)):]] = False
+                over -= min(over, len(kept))
+    split, row, codes = [], [], []
+    for k, usable in enumerate(masks):
         rows = np.flatnonzero(usable)
         split.append(np.full(len(rows), k, np.int8))
         row.append(rows.astype(np.int64))
-        codes.append(scan.y[rows].astype(np.int64))
-    split, row, codes = np.concatenate(split), np.concatenate(row), np.concatenate(codes)
-    streamed = np.isin(split, [k for k, name in enumerate(pool.split_names) if ctx.scan.splits[name].sampled])
-    left = max(0, int(np.count_nonzero(streamed)) - STREAMED_MAX_ROWS)
-    if left:
-        drop = np.random.default_rng(ctx.seed).choice(np.flatnonzero(streamed), left, replace=False)
-        keep = np.ones(len(split), bool)
-        keep[drop] = False
-        split, row, codes = split[keep], row[keep], codes[keep]
-    rest = Pool(pool.split_names, split, row, codes, pool.n_available, pool.notes, pool.capped_from)
+        codes.append(ctx.scan.splits[pool.split_names[k]].y[rows].astype(np.int64))
+    codes = np.concatenate(codes)
+    left = n_streamed - sum(int(np.count_nonzero(masks[k])) for k in streamed)
+    rest = Pool(pool.split_names, np.concatenate(split), np.concatenate(row), codes, pool.n_available,
+                pool.notes, pool.capped_from)
     return rest, (np.searchsorted(classes, codes) if classes is not None else None), left

@@ -672,10 +672,10 @@ def test_a_streamed_split_has_at_most_its_cap_of_rows_judged_beyond_the_sample(t
     monkeypatch.setattr("datacheck.models.every_row.STREAMED_MAX_ROWS", 300)
     report = datacheck.profile(path, checks=["label_noise"], stream=True)
     (f,) = report.by_check("label_noise")
-    n, modelled = len(y_train), f.metrics["n_modelled"]
-    assert f.metrics["n_judged"] == modelled + 300, f.metrics
-    assert f"{n - modelled - 300:,} labelled rows of streamed splits were not judged" in f.hint
+    n, modelled, n_judged = len(y_train), f.metrics["n_modelled"], f.metrics["n_judged"]
+    assert modelled + 250 <= n_judged <= modelled + 300, f.metrics  # each row kept at random
+    assert f"{n - n_judged:,} labelled rows of streamed splits were not judged" in f.hint
     judged = report.samples["label_noise.quality"].notna().to_numpy()
-    assert judged.sum() == modelled + 300
+    assert judged.sum() == n_judged
     # drawn at random over the file, not its first rows
     assert np.flatnonzero(judged).max() > 0.9 * n
