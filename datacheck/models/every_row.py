@@ -40,10 +40,9 @@ BLOCK_ROWS = 16_384
 BLOCK_VALUES = 1 << 20
 MIN_BLOCK_ROWS = 1_024
 # Rows of streamed splits judged beyond the pool at most (a seeded random sample of them where
-# there are more): each judged row holds about 120 bytes until the report is made, and a
-# streamed table's memory stays bounded. 20,000,000 streamed rows of 20 columns, every one
-# judged, peaked at 3,223 MiB against issue 9's 2,048 (the 5,000,000 of that table: 1,070 MiB,
-# 806 without judging them).
+# there are more), so that a streamed table's memory stays bounded: 20,000,000 streamed rows
+# of 20 columns (``benchmarks/scale.py``) peaked at 3,223 MiB with every one judged, against
+# issue 9's 2,048; at 1,567 MiB so (1,420 judging none).
 STREAMED_MAX_ROWS = 2_000_000
 # ... kept by random draws of this many rows at a time (4 MB of float32).
 KEEP_CHUNK = 1 << 20
@@ -381,7 +380,6 @@ def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray
         mine = mine[np.argsort(rest.row[mine], kind="stable")]
         split_rows = rest.row[mine]
         for start, table in ctx.batches(rest.split_names[k], columns):
-
             first, stop = np.searchsorted(split_rows, [start, start + table.num_rows])
 
             def read(lo: int, table=table, start=start, stop=stop) -> None:
