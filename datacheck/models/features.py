@@ -271,9 +271,8 @@ def _as_strings(column):
 def _encode(encoding: TableEncoding, n: int, gather: Callable[[list[str], np.ndarray], None],
             text_values: Callable[[str], object], order: np.ndarray | None) -> np.ndarray:
     """The inputs of ``n`` rows: ``gather(names, buf)`` fills float64 ``buf`` (columns, rows)
-    with those numeric columns, ``text_values(name)`` gives a text column's values as strings
-    (None: not text), ``order`` the rows' positions in the output of those values (None: in
-    order)."""
+    with those numeric columns, ``text_values(name)`` gives a text column's values as strings,
+    ``order`` the rows' positions in the output of those values (None: in order)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
