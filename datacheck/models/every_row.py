@@ -359,7 +359,7 @@ def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray
     import pyarrow as pa
 
     rows = max(MIN_BLOCK_ROWS, min(BLOCK_ROWS, BLOCK_VALUES // max(width, 1)))
-    streamed = [k for k, name in enumerate(rest.split_names) if ctx.scan.splits[name].sampled]
+    streamed = _streamed(ctx, rest)
     held = ~np.isin(rest.split, streamed)
     out = np.empty((len(fold),) + shape, dtype)
     encoding = pooled_features(ctx).encoding
@@ -376,8 +376,7 @@ def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray
     run_blocks(lambda i: predict(*blocks[i]), range(len(blocks)), workers=model_threads(ctx.options))
     columns = [name for name, _ in encoding.numeric] + [name for name, _ in encoding.text]
     for k in streamed:
-        mine = np.flatnonzero(rest.split == k)
-        mine = mine[np.argsort(rest.row[mine], kind="stable")]
+        mine = np.flatnonzero(rest.split == k)  # in row order, as ``_rest`` gives them
         split_rows = rest.row[mine]
         for start, table in ctx.batches(rest.split_names[k], columns):
             first, stop = np.searchsorted(split_rows, [start, start + table.num_rows])
@@ -407,6 +406,11 @@ def _blocks(positions: np.ndarray, fold: np.ndarray, rows: int) -> list[tuple[in
     return blocks
 
 
+def _streamed(ctx, pool: Pool) -> list[int]:
+    """Numbers of ``pool``'s streamed splits: the scan holds a row sample of them only."""
+    return [k for k, name in enumerate(pool.split_names) if ctx.scan.splits[name].sampled]
+
+
 def _rest(ctx, pool: Pool, classes: np.ndarray | None = None) -> tuple[Pool, np.ndarray | None, int]:
     """The labelled, readable rows of every split that ``pool`` left out (of ``classes`` where
     given), in split then row order, those of streamed splits ``STREAMED_MAX_ROWS`` at most
@@ -420,7 +424,7 @@ def _rest(ctx, pool: Pool, classes: np.ndarray | None = None) -> tuple[Pool, np.
             usable &= np.isin(scan.y, classes)
         usable[pool.rows_of(k)[1]] = False
         masks.append(usable)
-    streamed = [k for k, name in enumerate(pool.split_names) if ctx.scan.splits[name].sampled]
+    streamed = _streamed(ctx, pool)
     n_streamed = sum(int(np.count_nonzero(masks[k])) for k in streamed)
     if n_streamed > STREAMED_MAX_ROWS:
         rng = np.random.default_rng(ctx.seed)
