@@ -91,7 +91,7 @@ class LabelNoiseCheck(Check):
     Every labelled sample is predicted by models that never saw it (stratified K-fold; for
     images, features from the scan's thumbnails or the pixels of small image arrays, for
     tables standardized and one-hot encoded columns; a small CNN with
-    ``noise_model="cnn"``). cleanlab's confident-learning filter, run on those
+    ``noise_model="cnn"``). Confident learning's filter (cleanlab's), run on those
     probabilities, flags the samples whose given label the models confidently contradict.
     Each class's noise is also measured on its *anchors*, the samples the models are
     surest about: wrong labels that do not depend on the input show up there, genuine

@@ -14,7 +14,7 @@ claim needs it. A regression target has its own out-of-fold predictions
 # ``import_in_background``). SciPy comes with scikit-learn.
 LIBRARIES = ("sklearn.linear_model", "sklearn.model_selection", "sklearn.decomposition", "sklearn.ensemble",
              "sklearn.neighbors", "sklearn.kernel_approximation", "sklearn.pipeline", "sklearn.feature_selection",
-             "sklearn.metrics", "cleanlab.filter")
+             "sklearn.metrics")
 
 from datacheck.models.noise import NoiseEstimate, PairNoise, estimate_noise
 from datacheck.models.oof import (NOISE_MODELS, OutOfFold, oof_skip_reason, out_of_fold, second_opinion,

@@ -1,7 +1,7 @@
 """Estimate label noise from out-of-fold probabilities: confident learning plus anchors.
 
-cleanlab's filter (``prune_by_noise_rate`` on our own out-of-fold probabilities) finds the
-candidate issues. On its own it over-reports whenever the model is weak on genuinely
+Confident learning's filter (cleanlab's ``prune_by_noise_rate``, ``models.confident``, on our
+own out-of-fold probabilities) finds the candidate issues. On its own it over-reports whenever the model is weak on genuinely
 ambiguous classes (a linear model on Fashion-MNIST thumbnails flags 12-14% of a clean set),
 because it cannot tell a model's confusion from a wrong label.
 
@@ -11,7 +11,7 @@ So the noise rate of each class is also measured on its *anchors*, the samples t
 predicts as that class with the highest confidence (the anchor-point estimate of a noise
 transition matrix): the share of anchors labelled otherwise. Genuine ambiguity lives near
 decision boundaries, away from the anchors, and in a few confusable classes; noise of that
-kind is everywhere. The reported rate is the smaller of cleanlab's rate and the anchors'
+kind is everywhere. The reported rate is the smaller of confident learning's rate and the anchors'
 mean; the rate that decides severity averages the anchors over the least noisy classes
 only, those holding ``WIDESPREAD_SHARE`` of the samples, so that a group of confusable
 classes (half of Fashion-MNIST's) cannot raise a warning on its own.
@@ -32,10 +32,11 @@ confident learning's flags (``PairNoise``).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+from datacheck.models.confident import prune_by_noise_rate
 
 # Anchors: the top ANCHOR_SHARE of a predicted class by confidence, at least ANCHOR_MIN
 # samples (all of a smaller class). A larger minimum makes every sample of a small class an
@@ -178,12 +179,8 @@ def estimate_noise(proba: np.ndarray, y: np.ndarray, values: np.ndarray | None =
     -------
     NoiseEstimate
     """
-    from cleanlab.filter import find_label_issues
-
     n, k = proba.shape
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        flagged = find_label_issues(y, proba, filter_by="prune_by_noise_rate", n_jobs=1)
+    flagged = prune_by_noise_rate(y, proba)
     cleanlab_ratio = float(flagged.mean()) if n else 0.0
     ranks = _confidence_ranks(proba)  # shared by the anchors and the confidence slope
     size, wrong, weight = anchor_counts(proba, y, ranks)
