@@ -25,6 +25,22 @@ def _ctx(n: int = 3000, max_samples: int = 1000, width: int = 6, **options) -> C
     return CheckContext(ds, scan(ds, workers=1), {"seed": 0, "noise_max_samples": max_samples, **options})
 
 
+# Rows are judged in float32 blocks, the expected values here on all rows at once: a product's
+# rounding depends on its shape and on the BLAS kernels of the CPU (an RBF kernel model's
+# squared distances cancel), up to 2e-5 apart on AVX2 kernels; a row judged by another fold's
+# models is 0.01-0.3 off.
+FLOAT32_ATOL = 1e-4
+
+
+def _same_choices(proba: np.ndarray, suggested: np.ndarray) -> None:
+    """``suggested`` is each row's most probable class, but where the top two are within
+    ``FLOAT32_ATOL`` (either may come first)."""
+    top = np.sort(proba, axis=1)
+    near_tie = top[:, -1] - top[:, -2] < FLOAT32_ATOL
+    assert np.array_equal(proba.argmax(axis=1)[~near_tie], suggested[~near_tie])
+    assert np.allclose(proba[np.arange(len(proba)), suggested], top[:, -1], rtol=0, atol=FLOAT32_ATOL)
+
+
 def _fold_probabilities(ctx, beyond, models, reduced=True):
     """Each fold's averaged probabilities of every row beyond the pool."""
     x = encode_table(ctx, ctx.cached("oof_features", None).encoding, beyond.pool)
@@ -54,8 +70,8 @@ def test_each_row_gets_the_probabilities_of_one_folds_models():
     oof, beyond = out_of_fold(ctx), beyond_pool(ctx)
     per_fold, _ = _fold_probabilities(ctx, beyond, oof.models)
     mine = per_fold[beyond.fold, np.arange(beyond.n)]
-    assert np.allclose(mine[np.arange(beyond.n), beyond.y], beyond.quality, rtol=0, atol=1e-6)  # float32 blocks
-    assert np.array_equal(mine.argmax(axis=1), beyond.suggested)
+    assert np.allclose(mine[np.arange(beyond.n), beyond.y], beyond.quality, rtol=0, atol=FLOAT32_ATOL)
+    _same_choices(mine, beyond.suggested)
     assert np.bincount(beyond.fold).min() > 0.8 * beyond.n / len(oof.models)
 
 
@@ -64,7 +80,7 @@ def test_rows_are_judged_alike_in_blocks_and_by_both_families(monkeypatch):
     monkeypatch.setattr(every_row, "BLOCK_ROWS", 150)
     ctx = _ctx()
     blocks = beyond_pool(ctx)
-    assert np.allclose(whole.quality, blocks.quality, rtol=0, atol=1e-6)  # float32 products by block
+    assert np.allclose(whole.quality, blocks.quality, rtol=0, atol=FLOAT32_ATOL)
     assert np.array_equal(whole.fold, blocks.fold) and np.array_equal(whole.suggested, blocks.suggested)
     # both families: each row by its own fold's models, the second on the unreduced inputs
     second_opinion(ctx)
@@ -72,8 +88,8 @@ def test_rows_are_judged_alike_in_blocks_and_by_both_families(monkeypatch):
     main, _ = _fold_probabilities(ctx, blocks, out_of_fold(ctx).models)
     other, _ = _fold_probabilities(ctx, blocks, second_models(ctx), reduced=False)
     mean = (main + other)[blocks.fold, np.arange(blocks.n)] / 2
-    assert np.allclose(mean[np.arange(blocks.n), blocks.y], both.quality, rtol=0, atol=1e-6)
-    assert np.array_equal(mean.argmax(axis=1), both.suggested)
+    assert np.allclose(mean[np.arange(blocks.n), blocks.y], both.quality, rtol=0, atol=FLOAT32_ATOL)
+    _same_choices(mean, both.suggested)
     assert not np.allclose(both.quality, blocks.quality, atol=1e-3)
 
 
