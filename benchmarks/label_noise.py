@@ -51,8 +51,11 @@ labels are warned about where the models are strong (skill 0.4 and more).
 Every row judged (``--beyond``; issue 17): tables longer than ``noise_max_samples`` (200,000):
 the models are cross-fitted on a stratified sample and the other rows judged by the fold
 models (``models.every_row``). make_classification tables of 300,000 x 20 (10 classes) and
-1,000,000 x 20 (2 classes), clean and with 10% of the labels moved at random, and a 400,000 x 10
-Friedman regression, clean and with 3% of the targets far beyond the range. It prints the
+1,000,000 x 20 (2 classes), clean and with 10% of the labels moved at random, a 400,000 x 10
+Friedman regression, clean and with 3% of the targets far beyond the range, and the 60,000
+Fashion-MNIST training images as arrays (where Debian's ``dataset-fashion-mnist`` is installed),
+clean and with 10% moved, modelled on 20,000 of them (``noise_max_samples``) and the other
+40,000 judged by the pixel models of the folds. It prints the
 estimated rate, the share flagged within the modelled sample and beyond it, precision and
 recall of each part against the planted rows, the severity and the time. Target: the rows
 beyond are judged as well as the modelled ones (their flagged share and P/R alike), clean
@@ -409,9 +412,9 @@ def run_grades(seed: int, only: str | None) -> None:
                           f"{seconds:5.1f}s", flush=True)
 
 
-def run_beyond(seed: int, only: str | None, stream: bool = False) -> None:
+def run_beyond(seed: int, only: str | None, stream: bool = False, fashion_dir: Path | None = None) -> None:
     """The ``--beyond`` panel: suspects within the modelled sample and beyond it (``stream``:
-    each table read in batches from a Parquet file)."""
+    each table read in batches from a Parquet file; the images stay arrays)."""
     from sklearn.datasets import make_classification, make_friedman1
 
     from datacheck.checks import CheckContext
@@ -431,6 +434,13 @@ def run_beyond(seed: int, only: str | None, stream: bool = False) -> None:
     for rate in (0.0, 0.03):
         wrong, planted = plant_targets(y, rate, "far", np.random.default_rng(seed))
         cases.append((f"friedman1 400k x 10, {rate:.0%} far", x, wrong, planted, "regression"))
+    if fashion_dir is not None and fashion_dir.exists():
+        # images: the 60,000 training images as 28x28 arrays, modelled on 20,000 (the default
+        # noise_max_samples is 200,000: this is the same path at a tenth of the scale)
+        fx, fy = fashion_mnist.load(fashion_dir)
+        for rate in (0.0, 0.1):
+            noisy, planted = plant(fy, rate, 10, np.random.default_rng(seed))
+            cases.append((f"Fashion 60k images, {rate:.0%} moved", fx[..., None], noisy, planted, None))
     folder = Path(tempfile.mkdtemp(prefix="datacheck-beyond-"))
     print(f"{'case':34s} {'est':>6s} {'flag in':>7s} {'beyond':>7s} | {'P in':>5s} {'R in':>5s} "
           f"{'P out':>5s} {'R out':>5s} | {'severity':>8s} {'time':>6s}")
@@ -439,10 +449,11 @@ def run_beyond(seed: int, only: str | None, stream: bool = False) -> None:
             continue
         n = len(labels)
         start = time.perf_counter()
-        ds = _streamed(x, labels, folder) if stream else from_objects({"train": (x, labels)})
+        ds = _streamed(x, labels, folder) if stream and x.ndim == 2 else from_objects({"train": (x, labels)})
         if task:
             ds.set_task(task)
-        ctx = CheckContext(ds, scan(ds), {"seed": seed})
+        images = x.ndim > 2
+        ctx = CheckContext(ds, scan(ds), {"seed": seed, **({"noise_max_samples": 20_000} if images else {})})
         findings = LabelNoiseCheck().run(ctx)
         seconds = time.perf_counter() - start
         flag = ~np.asarray(pd.isna(ctx.take_sample_columns().get("train", "flag").to_pandas(n)))
@@ -492,7 +503,7 @@ def main() -> None:
     parser.add_argument("--stream", action="store_true", help="with --beyond: each table read in batches from Parquet")
     args = parser.parse_args()
     if args.beyond:
-        run_beyond(args.seed, args.only, args.stream)
+        run_beyond(args.seed, args.only, args.stream, args.fashion_dir)
         return
     if args.regression:
         run_regression(args.seed, args.only)

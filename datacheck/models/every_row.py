@@ -1,7 +1,7 @@
 """Every labelled sample judged, not only the cross-fitted ones.
 
-Where a table has more labelled rows than ``noise_max_samples``, the models are cross-fitted on
-a stratified sample of them (the pool, ``oof``); where a split is streamed, on its stratified
+Where a table (or an image set) has more labelled samples than ``noise_max_samples``, the models
+are cross-fitted on a stratified sample of them (the pool, ``oof``); where a split is streamed, on its stratified
 row sample (whose rows alone the scan holds). The other rows are then predicted by the fold
 models: each row by the models of one fold, drawn at random (seeded), as a pooled sample is
 predicted by the models of the one fold that left it out. None of those models saw the row, and
@@ -11,8 +11,11 @@ rows are predicted alike, by the models that gave the pooled samples' prediction
 without the contradicted targets where they were), and standardized on the pooled residuals'
 centre and scale (``residuals.target_noise``). The rows' features are made as the pool's were
 (``features.encode_table``, or ``features.encode_rows`` from the batches of a streamed split
-read again; then the pool's reduction), a block of rows at a time, so that memory stays bounded
-whatever the table's length.
+read again; an image's from the scan's thumbnails or its array, ``features.pixel_features``;
+then the pool's reduction), a block of rows at a time, so that memory stays bounded whatever
+the table's length. On the 60,000 Fashion-MNIST training images modelled on 20,000 with 10% of
+the labels moved (``benchmarks/label_noise.py --beyond``), the 40,000 others were judged with
+precision and recall 0.85/0.90 (the modelled ones 0.88/0.86), in 1.3 s more (7.6 s to 8.9 s).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from datacheck.models.features import encode_rows, encode_table
+from datacheck.models.features import encode_rows, encode_table, pixel_features
 from datacheck.models.noise import NoiseEstimate, contradicted
 from datacheck.models.oof import (apply_fold, model_threads, out_of_fold, pooled_features, reduce_like_pool,
                                   second_models, sub_steps)
@@ -39,6 +42,9 @@ from datacheck.scan.parallel import run_blocks
 BLOCK_ROWS = 16_384
 BLOCK_VALUES = 1 << 20
 MIN_BLOCK_ROWS = 1_024
+# ... and fewer where their inputs would exceed BLOCK_INPUTS float32 values (32 MiB: images'
+# pixels, 10,700 rows of 28 x 28).
+BLOCK_INPUTS = 1 << 23
 # Rows of streamed splits judged beyond the pool at most (a seeded random sample of them where
 # there are more), so that a streamed table's memory stays bounded: 20,000,000 streamed rows
 # of 20 columns (``benchmarks/scale.py``) peaked at 3,223 MiB with every one judged, against
@@ -347,8 +353,8 @@ def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray
     fold: a block of rows of one fold at a time, blocks side by side; ``width`` values a row in
     the block (its probabilities) bound the block's rows (``BLOCK_VALUES``).
 
-    The rows whose columns the scan holds are encoded from them (``features.encode_table``),
-    in row order; those of a streamed split, which holds a row sample only, from its batches
+    The rows whose columns (or images' features) the scan holds are encoded from them
+    (``features.encode_table``, ``features.pixel_features``), in row order; those of a streamed split, which holds a row sample only, from its batches
     read again (``features.encode_rows``), each batch's rows then predicted as blocks.
 
     Returns
@@ -358,23 +364,28 @@ def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray
     """
     import pyarrow as pa
 
-    rows = max(MIN_BLOCK_ROWS, min(BLOCK_ROWS, BLOCK_VALUES // max(width, 1)))
+    feats = pooled_features(ctx)
+    encoding = feats.encoding
+    rows = max(MIN_BLOCK_ROWS, min(BLOCK_ROWS, BLOCK_VALUES // max(width, 1), BLOCK_INPUTS // feats.x.shape[1]))
     streamed = _streamed(ctx, rest)
     held = ~np.isin(rest.split, streamed)
     out = np.empty((len(fold),) + shape, dtype)
-    encoding = pooled_features(ctx).encoding
     advance = sub_steps(ctx, description, len(fold))
     lock = threading.Lock()
 
+    def features_of(pool: Pool) -> np.ndarray:
+        return encode_table(ctx, encoding, pool) if feats.kind == "table" else pixel_features(ctx, pool).x
+
     def predict(f: int, at: np.ndarray) -> None:
-        out[at] = apply(f, encode_table(ctx, encoding, rest.subset(at)), at)
+        out[at] = apply(f, features_of(rest.subset(at)), at)
         if advance is not None:
             with lock:
                 advance(len(at))
 
     blocks = _blocks(np.flatnonzero(held), fold, rows)
     run_blocks(lambda i: predict(*blocks[i]), range(len(blocks)), workers=model_threads(ctx.options))
-    columns = [name for name, _ in encoding.numeric] + [name for name, _ in encoding.text]
+    # a streamed split is a table's
+    columns = [name for name, _ in encoding.numeric] + [name for name, _ in encoding.text] if streamed else []
     for k in streamed:
         mine = np.flatnonzero(rest.split == k)  # in row order, as ``_rest`` gives them
         split_rows = rest.row[mine]

@@ -206,10 +206,13 @@ def _compute(ctx) -> OutOfFold:
 
 def keeps_models(ctx, pool: Pool, kind: str) -> bool:
     """Whether the fold models are kept to judge the labelled samples beyond the pool
-    (``models.every_row``): a table's pool drawn down to ``noise_max_samples`` from every
-    row at hand, or drawn from a streamed split's row sample (its other rows are read again)."""
+    (``models.every_row``): a pool drawn down to ``noise_max_samples`` from every sample at
+    hand (a table's rows, or images, whose features the scan holds for every one), or drawn
+    from a streamed split's row sample (its other rows are read again). Not where a CNN's
+    probabilities join the images' models (``noise_model="cnn"``): its folds are not kept."""
     streamed = any(ctx.scan.splits[name].sampled for name in pool.split_names)
-    return (bool(pool.capped_from) or streamed) and kind == "table"
+    cnn = kind == "pixels" and ctx.options.get("noise_model", "auto") == "cnn"
+    return (bool(pool.capped_from) or streamed) and not cnn
 
 
 def pooled(ctx) -> Pool:

@@ -329,8 +329,9 @@ def test_every_regression_target_is_judged_beyond_the_modelled_sample():
     assert f.n_samples == flagged.sum() and set(np.flatnonzero(flagged)) >= set(wrong)
 
 
-def test_the_hint_says_how_to_judge_every_image_where_only_a_sample_was(digits_split):
-    """Images beyond ``noise_max_samples`` are not judged: the hint says how."""
+def test_images_beyond_noise_max_samples_are_judged_too(digits_split):
+    """Images beyond ``noise_max_samples`` are judged by the fold models: each has a quality,
+    and the hint has nothing to say of unjudged samples."""
     x_train, x_test, y_train, y_test = digits_split
     noisy, _ = flip_symmetric(y_train, 0.2, seed=0)
     images = [(x.reshape(-1, 8, 8) * 16).astype(np.uint8) for x in (x_train, x_test)]
@@ -338,9 +339,24 @@ def test_the_hint_says_how_to_judge_every_image_where_only_a_sample_was(digits_s
                                noise_max_samples=600)
     (f,) = report.by_check("label_noise")
     n = len(y_train) + len(y_test)
-    assert f.hint.endswith(f"noise_max_samples={n} (--noise-max-samples {n}) judges all {n:,}, in more time.")
-    assert report.samples["label_noise.quality"].isna().sum() == n - 600
+    assert f.metrics["n_judged"] == n and "noise_max_samples=" not in f.hint
+    assert report.samples["label_noise.quality"].notna().sum() == n
 
+
+def test_the_hint_says_how_to_judge_every_sample_where_only_the_pool_was():
+    """With a CNN's probabilities (``noise_model="cnn"``) only the modelled images are judged:
+    the hint says how to have every one judged."""
+    from datacheck.checks.label_noise import _unjudged
+
+    class Pool:
+        capped_from = 1_797
+
+        def __len__(self):
+            return 600
+
+    assert _unjudged(Pool(), 0).endswith("noise_max_samples=1797 (--noise-max-samples 1797) judges all 1,797, "
+                                         "in more time.")
+    assert _unjudged(Pool(), 1_197) == ""
 
 
 def test_bad_noise_options_are_config_errors(digits_split):

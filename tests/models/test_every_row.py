@@ -10,7 +10,8 @@ from datacheck.data import from_objects
 from datacheck.models import every_row, out_of_fold
 from datacheck.models.every_row import beyond_pool, with_second
 from datacheck.models.features import encode_table
-from datacheck.models.oof import apply_fold, model_inputs, reduce_like_pool, second_models, second_opinion
+from datacheck.models.oof import (apply_fold, keeps_models, model_inputs, pooled, reduce_like_pool, second_models,
+                                  second_opinion)
 from datacheck.scan import scan
 
 
@@ -190,3 +191,65 @@ def test_rows_read_again_are_encoded_as_the_scan_held_them():
     for rows in (beyond.pool, out_of_fold(ctx).pool):
         np.testing.assert_array_equal(encode_rows(encoding, table.take(pa.array(rows.row))),
                                       encode_table(ctx, encoding, rows))
+
+
+def _digit_images(moved: float, seed: int = 0):
+    """scikit-learn's digits as 8x8 image arrays, ``moved`` of the labels moved to another
+    class; the arrays, the labels given and where they are wrong."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    rng = np.random.default_rng(seed)
+    y = digits.target.copy()
+    wrong = rng.random(len(y)) < moved
+    y[wrong] = (y[wrong] + rng.integers(1, 10, int(wrong.sum()))) % 10
+    return digits.images.astype(np.float32)[..., None], y, wrong
+
+
+def test_images_beyond_the_pool_are_judged_by_their_folds_models():
+    """Images drawn down to ``noise_max_samples``: every other image is judged by one fold's
+    pixel models (its pixels reduced as the pool's were), and the moved labels among them
+    are found."""
+    from datacheck.models.features import pixel_features
+
+    x, y, wrong = _digit_images(0.1)
+    ds = from_objects({"train": (x, y)})
+    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0, "noise_max_samples": 600})
+    oof, beyond = out_of_fold(ctx), beyond_pool(ctx)
+    assert oof.kind == "pixels" and oof.models and oof.n + beyond.n == len(y)
+    inputs = reduce_like_pool(ctx, pixel_features(ctx, beyond.pool).x)
+    per_fold = np.stack([apply_fold(m, inputs, len(oof.classes)) for m in oof.models])
+    mine = per_fold[beyond.fold, np.arange(beyond.n)]
+    assert np.allclose(mine[np.arange(beyond.n), beyond.y], beyond.quality, rtol=0, atol=FLOAT32_ATOL)
+    _same_choices(mine, beyond.suggested)
+    # the moved labels beyond the pool are among the least probable by far
+    low = beyond.quality < 0.2
+    moved = wrong[beyond.pool.row]
+    assert (low & moved).sum() >= 0.8 * moved.sum() and (low & moved).sum() >= 0.7 * low.sum()
+
+
+def test_label_noise_judges_every_image_and_a_cnn_keeps_the_pool_only():
+    import datacheck
+
+    x, y, wrong = _digit_images(0.1)
+    report = datacheck.profile(train=(x, y), checks=["label_noise"], noise_max_samples=600)
+    (finding,) = [f for f in report.findings if f.check == "label_noise"]
+    assert finding.severity.name == "WARNING" and finding.metrics["n_judged"] == len(y)
+    flagged = report.samples["label_noise.flag"].notna().to_numpy()
+    assert flagged.sum() > 2 * 600 * 0.1 and (flagged & wrong).sum() >= 0.8 * wrong.sum()
+    ds = from_objects({"train": (x, y)})
+    ctx = CheckContext(ds, scan(ds, workers=1), {"seed": 0, "noise_max_samples": 600, "noise_model": "cnn"})
+    assert not keeps_models(ctx, pooled(ctx), "pixels")
+    assert keeps_models(ctx, pooled(ctx), "table")
+
+
+def test_clean_images_beyond_the_pool_raise_no_warning(sample_data):
+    """Fashion-MNIST thumbnails (the scan's, the pool's features) drawn down to 400 of 1,200:
+    every image judged, no warning."""
+    import datacheck
+
+    report = datacheck.profile(sample_data / "clean_images", checks=["label_noise"], noise_max_samples=400)
+    (outcome,) = report.checks
+    assert outcome.status.name == "PASSED", outcome.reason
+    (finding,) = [f for f in report.findings if f.check == "label_noise"] or [None]
+    assert finding is None or finding.metrics.get("n_judged") == 1200
