@@ -121,6 +121,7 @@ def _round_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 def _round_keeping_sum(values: np.ndarray) -> np.ndarray:
+    """One row of ``_round_rows`` (cleanlab's ``round_preserving_sum``)."""
     floats = np.asarray(values, dtype=float)
     ints = floats.round()
     total = np.sum(floats).round()

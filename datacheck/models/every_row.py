@@ -1,8 +1,9 @@
 """Every labelled sample judged, not only the cross-fitted ones.
 
-Where a table (or an image set) has more labelled samples than ``noise_max_samples``, the models
-are cross-fitted on a stratified sample of them (the pool, ``oof``); where a split is streamed, on its stratified
-row sample (whose rows alone the scan holds). The other rows are then predicted by the fold
+Where a table (or an image set) has more labelled samples than ``noise_max_samples``, the
+models are cross-fitted on a stratified sample of them (the pool, ``oof``); where a split is
+streamed, on its stratified row sample (whose rows alone the scan holds). The other rows are
+then predicted by the fold
 models: each row by the models of one fold, drawn at random (seeded), as a pooled sample is
 predicted by the models of the one fold that left it out. None of those models saw the row, and
 its probabilities come from models like those of the pooled samples, so the pool's
@@ -354,8 +355,9 @@ def _by_fold(ctx, rest: Pool, fold: np.ndarray, apply: Callable[[int, np.ndarray
     the block (its probabilities) bound the block's rows (``BLOCK_VALUES``).
 
     The rows whose columns (or images' features) the scan holds are encoded from them
-    (``features.encode_table``, ``features.pixel_features``), in row order; those of a streamed split, which holds a row sample only, from its batches
-    read again (``features.encode_rows``), each batch's rows then predicted as blocks.
+    (``features.encode_table``, ``features.pixel_features``), in row order; those of a
+    streamed split, which holds a row sample only, from its batches read again
+    (``features.encode_rows``), each batch's rows then predicted as blocks.
 
     Returns
     -------

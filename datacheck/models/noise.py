@@ -1,9 +1,9 @@
 """Estimate label noise from out-of-fold probabilities: confident learning plus anchors.
 
 Confident learning's filter (cleanlab's ``prune_by_noise_rate``, ``models.confident``, on our
-own out-of-fold probabilities) finds the candidate issues. On its own it over-reports whenever the model is weak on genuinely
-ambiguous classes (a linear model on Fashion-MNIST thumbnails flags 12-14% of a clean set),
-because it cannot tell a model's confusion from a wrong label.
+own out-of-fold probabilities) finds the candidate issues. On its own it over-reports whenever
+the model is weak on genuinely ambiguous classes (a linear model on Fashion-MNIST thumbnails
+flags 12-14% of a clean set), because it cannot tell a model's confusion from a wrong label.
 
 A wrong label that does not depend on the input (the kind that breaks training: a shuffled
 column, a bad mapping, careless annotation) shows up even where the model is most certain.
@@ -11,8 +11,8 @@ So the noise rate of each class is also measured on its *anchors*, the samples t
 predicts as that class with the highest confidence (the anchor-point estimate of a noise
 transition matrix): the share of anchors labelled otherwise. Genuine ambiguity lives near
 decision boundaries, away from the anchors, and in a few confusable classes; noise of that
-kind is everywhere. The reported rate is the smaller of confident learning's rate and the anchors'
-mean; the rate that decides severity averages the anchors over the least noisy classes
+kind is everywhere. The reported rate is the smaller of confident learning's rate and the
+anchors' mean; the rate that decides severity averages the anchors over the least noisy classes
 only, those holding ``WIDESPREAD_SHARE`` of the samples, so that a group of confusable
 classes (half of Fashion-MNIST's) cannot raise a warning on its own.
 
