@@ -59,6 +59,14 @@ SECOND_MARGIN = 0.05
 SLOPE_MAX = 0.7
 # Below this estimated share, suspects are "a few" and no class is named.
 FEW_RATIO = 0.02
+# Noise across most classes is claimed from this many modelled samples a class (on average):
+# a class's anchors (``noise.ANCHOR_MIN`` at least) are then a third of it at most, the models'
+# surest predictions. With fewer, they are half of it or more, and measure the models' own
+# errors: clean Fashion-MNIST subsets of 100, 150 and 200 images (10 classes, two draws each)
+# had their anchors disagree with 3.7-24% of their labels (lower bounds 1.3-15%: five of six
+# warned), as many as with 10% of the labels moved (13.5-40%); from 300 images (30 a class)
+# clean sets measured 0.4-0.8% and 10% moved 3.4-9.5% (lower bounds; 300 and 600 images).
+MIN_CLASS_SAMPLES = 30
 # Regression: below this out-of-fold R² (on the targets within the cut) the models are too
 # weak to tell a wrong target from a rare one.
 MIN_R2 = 0.1
@@ -342,8 +350,11 @@ class LabelNoiseCheck(Check):
         return estimate_noise((oof.proba + second) / 2, oof.y, values), True
 
     def _anchors_disagree(self, ctx: CheckContext, est) -> bool:
-        """Whether the models' surest predictions disagree with enough labels to warn."""
-        return (est.widespread_ratio >= self.config["warn_ratio"]
+        """Whether the models' surest predictions disagree with enough labels to warn, on
+        enough samples a class for them to be its surest (``MIN_CLASS_SAMPLES``)."""
+        oof = out_of_fold(ctx)
+        return (oof.n >= MIN_CLASS_SAMPLES * len(oof.classes)
+                and est.widespread_ratio >= self.config["warn_ratio"]
                 and est.widespread_low >= self.config["warn_low_ratio"]
                 and (not est.grades or relation(ctx).skill >= GRADE_SKILL))
 

@@ -695,3 +695,32 @@ def test_a_streamed_split_has_at_most_its_cap_of_rows_judged_beyond_the_sample(t
     assert judged.sum() == n_judged
     # drawn at random over the file, not its first rows
     assert np.flatnonzero(judged).max() > 0.9 * n
+
+
+def _fashion_images(sample_data, per_class: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``per_class`` training images of each class of the bundled Fashion-MNIST set."""
+    from PIL import Image
+
+    folders = sorted((sample_data / "clean_images" / "train").iterdir())
+    images, labels = [], []
+    for label, folder in enumerate(folders):
+        for path in sorted(folder.glob("*.png"))[:per_class]:
+            images.append(np.asarray(Image.open(path)))
+            labels.append(label)
+    return np.stack(images), np.array(labels)
+
+
+@pytest.mark.parametrize("per_class", [15, 20])
+def test_too_few_images_a_class_raise_no_noise_warning(sample_data, per_class):
+    """Clean images, 15-20 a class: their anchors are most of each class and measure the
+    models' errors, not wrong labels (a warning before ``MIN_CLASS_SAMPLES``)."""
+    x, y = _fashion_images(sample_data, per_class)
+    report = datacheck.profile(train=(x, y), checks=["label_noise"])
+    assert all(f.severity.name == "INFO" for f in report.findings), [f.message for f in report.findings]
+
+
+def test_moved_labels_warn_from_thirty_images_a_class(sample_data):
+    x, y = _fashion_images(sample_data, 30)
+    noisy, _ = flip_symmetric(y, 0.2, seed=0)
+    report = datacheck.profile(train=(x, noisy), checks=["label_noise"])
+    assert [f.severity.name for f in report.findings if f.code == "label_noise.noise_rate"] == ["WARNING"]
