@@ -106,8 +106,8 @@ class LabelNoiseCheck(Check):
     ambiguity between similar classes does not. The finding gives the estimated share of
     wrong labels overall and per class, the estimated joint of given and suggested labels,
     and the suspects ranked by how little probability the models give their label.
-    A table of more labelled rows than ``noise_max_samples`` is cross-fitted on a stratified
-    sample of them; every other labelled row is then judged by the fold models (each by one
+    A table (or image set) of more labelled samples than ``noise_max_samples`` is
+    cross-fitted on a stratified sample of them; every other labelled sample is then judged by the fold models (each by one
     fold's, none of which saw it), against the sample's cut: its label gets no more
     probability than the least suspicious suspect's and is not the models' prediction
     (``models.every_row``, ``noise.contradicted``); a regression target, by its residual
@@ -115,7 +115,9 @@ class LabelNoiseCheck(Check):
 
     Severity follows the evidence, not the point estimate. A warning needs noise spread
     over most classes (``warn_ratio`` on the anchors, and a one-sided 95% lower bound over
-    the anchors that measured it of at least ``warn_low_ratio``); or a class-mapping
+    the anchors that measured it of at least ``warn_low_ratio``; from 30 modelled samples
+    a class, below which the anchors are most of a class and measure the models' own
+    errors); or a class-mapping
     error: samples of one class labelled as one other class (their share of the class,
     lower bound at least ``pair_ratio``) while few move the other way, as they would
     between look-alike classes, named as "labels of A look like B".
