@@ -244,10 +244,13 @@ class LabelNoiseCheck(Check):
         # many flags, some disagreement on the anchors, too little evidence: weak models
         weak = (not widespread and not uncertain and est.noise_ratio >= self.config["warn_ratio"]
                 and est.widespread_ratio >= self.config["warn_low_ratio"])
-        message = _message(est, names, (len(judged.suspects), judged.n), widespread, weak, rel, uncertain)
+        # too few samples a class for the anchors to be the models' surest (MIN_CLASS_SAMPLES)
+        per_class = oof.n / len(oof.classes) if oof.n < MIN_CLASS_SAMPLES * len(oof.classes) else None
+        message = _message(est, names, (len(judged.suspects), judged.n), widespread, weak, rel, uncertain,
+                           per_class)
         return [self.finding(
             "noise_rate", severity, message + context + ".",
-            hint=(_hint(severity, weak, _few(est), est.grades, uncertain)
+            hint=(_hint(severity, weak, _few(est), est.grades, uncertain, per_class is not None)
                   + _unjudged(judged.pool, judged.beyond, judged.left)),
             metrics=metrics, samples=ids, n_samples=len(judged.suspects),
             evidence=_evidence(ctx, est, judged, names, ids))] + found
@@ -449,8 +452,9 @@ def _few(est) -> bool:
 
 
 def _message(est, names: list[str], counts: tuple[int, int], widespread: bool, weak: bool, rel,
-             uncertain: bool = False) -> str:
-    """The finding's message; ``counts``: the suspects and the samples judged."""
+             uncertain: bool = False, per_class: float | None = None) -> str:
+    """The finding's message; ``counts``: the suspects and the samples judged; ``per_class``:
+    the modelled samples a class, where too few for the anchors (``MIN_CLASS_SAMPLES``)."""
     n_suspects, n = counts
     head = (f"About {est.noise_ratio:.1%} of the labels look wrong ({n_suspects:,} of {n:,} "
             f"samples contradict what models trained on the other samples confidently predict)")
@@ -485,6 +489,12 @@ def _message(est, names: list[str], counts: tuple[int, int], widespread: bool, w
         return head + ", across most classes: the models' most confident predictions disagree with " + measured
     if uncertain:
         return neutral + "; their most confident predictions disagree with " + measured + as_expected
+    if weak and per_class is not None:
+        return (head + f", but with {per_class:.0f} modelled samples a class the models' most confident "
+                f"predictions are most of each class and measure the models' own errors as much as wrong "
+                f"labels: they disagree with {est.widespread_ratio:.1%} of their labels (at least "
+                f"{est.widespread_low:.1%} at 95% confidence); from {MIN_CLASS_SAMPLES} a class the two can "
+                "be told apart")
     if weak:
         return (head + f", but the models (balanced accuracy {rel.balanced_accuracy:.2f}) are too weak here to tell "
                 f"wrong labels from hard samples: their most confident predictions disagree with "
@@ -503,7 +513,8 @@ def _message(est, names: list[str], counts: tuple[int, int], widespread: bool, w
             "samples mislabelled together")
 
 
-def _hint(severity: Severity, weak: bool, few: bool, grades: bool, uncertain: bool = False) -> str:
+def _hint(severity: Severity, weak: bool, few: bool, grades: bool, uncertain: bool = False,
+          thin: bool = False) -> str:
     if severity is Severity.WARNING:
         return ("Review the top suspects: relabel or drop the wrong ones, and look for the cause "
                 "(a bad class mapping, a careless annotation batch) if the errors share a pattern.")
@@ -515,6 +526,9 @@ def _hint(severity: Severity, weak: bool, few: bool, grades: bool, uncertain: bo
         return ("Neighbouring grades are expected to disagree (ratings, severity grades); the top suspects, "
                 "labels furthest from what the models predict, are worth a look. Grades of a quantity can "
                 "also be modelled as one (--task regression).")
+    if weak and thin and not grades:
+        return (f"More labelled samples ({MIN_CLASS_SAMPLES} a class or more) would tell wrong labels from the "
+                "models' own errors; the top suspects are still worth a look.")
     if weak:
         return ("More samples or stronger models (noise_model='cnn' for images) would tell wrong labels "
                 "from hard samples; the top suspects are still worth a look.")
