@@ -55,9 +55,9 @@ models (``models.every_row``). make_classification tables of 300,000 x 20 (10 cl
 Friedman regression, clean and with 3% of the targets far beyond the range, and the 60,000
 Fashion-MNIST training images as arrays (where Debian's ``dataset-fashion-mnist`` is installed),
 clean and with 10% moved, modelled on 20,000 of them (``noise_max_samples``) and the other
-40,000 judged by the pixel models of the folds. It prints the
-estimated rate, the share flagged within the modelled sample and beyond it, precision and
-recall of each part against the planted rows, the severity and the time. Target: the rows
+40,000 judged by the pixel models of the folds. It prints the estimated rate, the share flagged
+within the modelled sample and beyond it, precision and recall of each part against the planted
+rows, the severity and the time. Target: the rows
 beyond are judged as well as the modelled ones (their flagged share and P/R alike), clean
 tables stay quiet. With ``--stream`` each table is written to Parquet and read in batches
 (``stream=True``): the models see the row sample of the streamed split, and the other rows are
