@@ -111,7 +111,7 @@ def _keep_at_least_one(prune: np.ndarray) -> np.ndarray:
     out = prune - (raised - diagonal) / per_cell
     out[out < 0] = 0
     np.fill_diagonal(out, raised)
-    return _round_rows(out.astype(int)).astype(int)
+    return _round_rows(out.astype(int))
 
 
 def _round_rows(matrix: np.ndarray) -> np.ndarray:
