@@ -14,7 +14,7 @@ from datacheck.models import (NoiseEstimate, estimate_noise, oof_skip_reason, ou
                               regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
 from datacheck.models.every_row import (STREAMED_MAX_ROWS, Judged, JudgedTargets, judge_every_row, judge_every_target,
                                         predict_ahead)
-from datacheck.models.oof import threadpool_limits_to
+from datacheck.models.oof import second_family_adds, threadpool_limits_to
 from datacheck.models.permutation import balanced_accuracy
 from datacheck.models.residuals import DEFAULT_CUT
 from datacheck.report.findings import Evidence, Finding, Severity
@@ -340,12 +340,15 @@ class LabelNoiseCheck(Check):
         A claim on a table is checked against the second family: where it predicts the
         labels clearly better (balanced accuracy ``SECOND_MARGIN`` higher), the main models
         missed what the labels follow, and the estimate is re-made with both families'
-        probabilities averaged.
+        probabilities averaged. Not where the main models include gradient boosting on the
+        unreduced features (``oof.second_family_adds``): the second family is a smaller model
+        of the same kind there.
         """
         oof = out_of_fold(ctx)
         values = class_values(ctx, oof.classes)  # 1..5; "low", "medium", "high"; "1 star" ...
         est = estimate_noise(oof.proba, oof.y, values)
-        if not (self._anchors_disagree(ctx, est) or self._pairs(est)) or oof.kind != "table":
+        if not (self._anchors_disagree(ctx, est) or self._pairs(est)) or oof.kind != "table" \
+                or not second_family_adds(ctx):
             return est, False
         second = second_opinion(ctx)
         k = len(oof.classes)

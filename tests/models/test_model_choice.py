@@ -64,10 +64,47 @@ def test_large_table_models_follow_the_probe(monkeypatch, xor, expected):
     ds = from_objects({"train": frame})
     oof = out_of_fold(CheckContext(ds, scan(ds, workers=1), {"seed": 0}))
     assert oof.model.startswith(expected)
+    assert oof.boosted == xor
     # every modelled sample is predicted by models that did not see it
     for train, test in oof.folds:
         assert not np.intersect1d(train, test).size
     assert np.mean(oof.proba.argmax(axis=1) == oof.y) > 0.85
+
+
+def _flipped_table(x, y, rate=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    moved = rng.random(len(y)) < rate
+    frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(x.shape[1])]).assign(label=np.where(moved, 1 - y, y))
+    ds = from_objects({"train": frame})
+    return CheckContext(ds, scan(ds, workers=1), {"seed": 0})
+
+
+def test_the_second_family_is_not_fitted_beside_boosting_on_the_same_features(monkeypatch):
+    """Where the main models include gradient boosting on the unreduced features, the second
+    family (shallower boosting on a screened subset of them) cannot see more: a noise claim
+    is not checked against it, and its folds are not fitted. Where they are logistic
+    regression alone, or boosting on reduced inputs, it is."""
+    from datacheck.checks.label_noise import LabelNoiseCheck
+    from datacheck.models.oof import second_family_adds
+
+    monkeypatch.setattr(oof_module, "HGB_FROM", 500)
+    monkeypatch.setattr(estimators, "HGB_FROM", 500)
+    ctx = _flipped_table(*_xor_table())
+    found = LabelNoiseCheck().run(ctx)
+    assert out_of_fold(ctx).boosted and not second_family_adds(ctx)
+    assert any(f.code == "label_noise.noise_rate" and f.severity.value == "warning" for f in found)
+    assert "oof_second" not in ctx._cache and found[0].metrics["second_family"] is None
+    # logistic regression alone: the claim is checked against the second family
+    ctx = _flipped_table(*_linear_table())
+    LabelNoiseCheck().run(ctx)
+    assert not out_of_fold(ctx).boosted and second_family_adds(ctx)
+    assert "oof_second" in ctx._cache
+    # boosting on reduced inputs (a table wider than MAX_TABLE_WIDTH): the second family
+    # sees the unreduced ones
+    monkeypatch.setattr(estimators, "MAX_TABLE_WIDTH", 6)
+    ctx = _flipped_table(*_xor_table())
+    monkeypatch.setattr(oof_module, "boosting_pays", lambda *args, **kwargs: True)
+    assert out_of_fold(ctx).boosted and second_family_adds(ctx)
 
 
 def test_cgroup_quota_is_read(tmp_path):
