@@ -347,8 +347,8 @@ class LabelNoiseCheck(Check):
         oof = out_of_fold(ctx)
         values = class_values(ctx, oof.classes)  # 1..5; "low", "medium", "high"; "1 star" ...
         est = estimate_noise(oof.proba, oof.y, values)
-        if not (self._anchors_disagree(ctx, est) or self._pairs(est)) or oof.kind != "table" \
-                or not second_family_adds(ctx):
+        if (not (self._anchors_disagree(ctx, est) or self._pairs(est)) or oof.kind != "table"
+                or not second_family_adds(ctx)):
             return est, False
         second = second_opinion(ctx)
         k = len(oof.classes)

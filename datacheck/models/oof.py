@@ -186,11 +186,11 @@ def _compute(ctx) -> OutOfFold:
         advance(1)
     folds = _folds(y, seed)
     models = [] if keeps_models(ctx, pool, feats.kind) else None
-    proba, model, boosted = _sklearn_proba(x, y, len(classes), feats.kind, folds, seed,
-                                  steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, "
-                                                                     f"{len(y):,} samples)", total),
-                                  threads=fit_threads(x, feats.kind, ctx.options), beside=fits_beside(ctx),
-                                  rounds=partial(sub_steps, ctx), models=models)
+    proba, model, boosted = _sklearn_proba(
+        x, y, len(classes), feats.kind, folds, seed,
+        steps=lambda total: sub_steps(ctx, f"cross-validated models ({len(folds)} folds, {len(y):,} samples)", total),
+        threads=fit_threads(x, feats.kind, ctx.options), beside=fits_beside(ctx), rounds=partial(sub_steps, ctx),
+        models=models)
     if ctx.options.get("noise_model", "auto") == "cnn":
         if feats.image_shape is None:
             notes.append("noise_model='cnn' needs image inputs; the default models were used")
