@@ -75,7 +75,15 @@ def test_symmetric_flips_on_digits_warn_and_are_found(digits_split, form):
     # the listed samples are the most suspicious: nearly all planted
     assert len(set(f.samples) & planted) >= 0.95 * len(f.samples)
     assert f.n_samples == len(suspects)
-    assert abs(f.metrics["noise_ratio"] - len(at) / (len(y_train) + len(y_test))) < 0.03
+    true = len(at) / (len(y_train) + len(y_test))
+    assert abs(f.metrics["noise_ratio"] - true) < 0.03
+    # the headline gives the share between the anchors' estimate and the flags' (the models'
+    # own confusions are among the flags): the planted share lies within it, or nearly
+    low, high = sorted(round(100 * f.metrics[k]) for k in ("widespread_noise_ratio", "noise_ratio"))
+    assert f.message.startswith(f"About {low}-{high}% of the labels look wrong" if low < high
+                                else f"About {low}% of the labels look wrong")
+    assert low - 2 <= 100 * true <= high + 2, (low, high, true)
+    assert f"{f.n_samples:,} of " in f.message
 
 
 def test_class_pair_swaps_on_digits_are_found(digits_split):
