@@ -22,6 +22,9 @@ MAX_HIST_BINS = 128
 MAX_SCATTER_POINTS = 1500
 FONT = 11
 CHAR_W = 6.4  # average glyph width at FONT px, to size label columns
+# A legend entry is cut to this many characters; the entries wrap onto more rows as needed,
+# so one as long as "most confident predictions labelled otherwise" (46) stays whole.
+LEGEND_CHARS = 48
 # Tableau 10: distinct, colour-blind-aware, readable on white.
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
@@ -180,7 +183,7 @@ def _legend(names: Sequence[str], colors: Mapping[str, str], x: float, y: float,
     """Legend swatches laid out in rows from (x, y); returns the parts and the height used."""
     parts, cx, cy = [], x, y + 11
     for name in names:
-        label = _truncate(str(name), 32)
+        label = _truncate(str(name), LEGEND_CHARS)
         w = 15 + CHAR_W * len(label) + 16
         if cx + w > x + max_width and cx > x:
             cx, cy = x, cy + 16
