@@ -162,8 +162,8 @@ def run_draws(cases: list[tuple], seed: int, draws: int, noise_model: str) -> No
     """``--flips --draws N``: each case planted with ``draws`` seeds (``seed`` on, the models'
     seed alike); how many draws warn, and the spread of F1 and of the estimated rate: one draw
     can sit on either side of a threshold (digits as a table at 10%: not every draw warns)."""
-    head = f"{'case':32s} {'true':>6s} | {'warned':>7s} {'F1 mean':>7s} {'F1 min':>6s} {'F1 max':>6s} {'est min':>7s} " \
-           f"{'est max':>7s} | loudest of the others"
+    head = (f"{'case':32s} {'true':>6s} | {'warned':>7s} {'F1 mean':>7s} {'F1 min':>6s} {'F1 max':>6s} {'est min':>7s} "
+            f"{'est max':>7s} | severities of the others")
     print(head)
     print("-" * len(head))
     for name, x, y, rate in cases:
