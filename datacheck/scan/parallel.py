@@ -24,22 +24,73 @@ def available_cpus() -> int:
     return max(1, min(n, quota) if quota is not None else n)
 
 
-def cgroup_cpus(root: str = "/sys/fs/cgroup") -> int | None:
+def cgroup_cpus(root: str = "/sys/fs/cgroup", membership: str = "/proc/self/cgroup") -> int | None:
     """CPUs a cgroup CPU quota allows (rounded up), or None without a quota.
 
-    Reads cgroup v2 ``cpu.max`` (``"max 100000"`` or ``"200000 100000"``), else cgroup v1
-    ``cpu/cpu.cfs_quota_us`` and ``cpu/cpu.cfs_period_us`` (quota -1: none).
+    The quota may be set on this process's own cgroup or on any above it (a systemd slice's
+    ``CPUQuota``, a pod's limit on a host that shows the whole tree): the smallest of them
+    counts. The cgroup's path comes from ``membership``; each of its folders under ``root``
+    that exists, from the deepest up to ``root`` itself (a container shows its own cgroup
+    there), is read: cgroup v2 ``cpu.max`` (``"max 100000"`` or ``"200000 100000"``), else
+    cgroup v1 ``cpu.cfs_quota_us`` and ``cpu.cfs_period_us`` (quota -1: none) under the
+    ``cpu`` controller's folder.
+
+    Parameters
+    ----------
+    root : str
+        Where the cgroup file system is mounted.
+    membership : str
+        The process's cgroups, ``/proc/self/cgroup``'s format (``0::/path`` for v2,
+        ``4:cpu,cpuacct:/path`` for v1); without it, ``root``'s own files alone are read.
     """
+    paths = _cgroup_paths(membership)
+    quotas = [q for folder in _folders(root, paths.get("")) if (q := _quota_v2(folder)) is not None]
+    if not quotas:
+        v1 = next((os.path.join(root, d) for d in ("cpu", "cpu,cpuacct") if os.path.isdir(os.path.join(root, d))),
+                  None)
+        if v1 is not None:
+            quotas = [q for folder in _folders(v1, paths.get("cpu")) if (q := _quota_v1(folder)) is not None]
+    return min(quotas) if quotas else None
+
+
+def _cgroup_paths(membership: str) -> dict[str, str]:
+    """The process's cgroup path per controller (``""``: the v2 hierarchy), from
+    ``/proc/self/cgroup``'s lines; empty where it cannot be read."""
     try:
-        with open(os.path.join(root, "cpu.max")) as f:
+        with open(membership) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return {}
+    paths = {}
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) == 3:
+            for controller in parts[1].split(",") if parts[1] else [""]:
+                paths[controller] = parts[2]
+    return paths
+
+
+def _folders(root: str, path: str | None) -> list[str]:
+    """``root/path`` and each folder above it up to ``root``, those that exist."""
+    parts = [p for p in (path or "").split("/") if p and p not in (".", "..")]
+    candidates = [os.path.join(root, *parts[:k]) for k in range(len(parts), -1, -1)]
+    return [c for c in candidates if os.path.isdir(c)]
+
+
+def _quota_v2(folder: str) -> int | None:
+    try:
+        with open(os.path.join(folder, "cpu.max")) as f:
             quota, period = f.read().split()[:2]
         return None if quota == "max" else max(1, -(-int(quota) // int(period)))
     except (OSError, ValueError):
-        pass
+        return None
+
+
+def _quota_v1(folder: str) -> int | None:
     try:
-        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as f:
+        with open(os.path.join(folder, "cpu.cfs_quota_us")) as f:
             quota = int(f.read().strip())
-        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as f:
+        with open(os.path.join(folder, "cpu.cfs_period_us")) as f:
             period = int(f.read().strip())
         return None if quota <= 0 or period <= 0 else max(1, -(-quota // period))
     except (OSError, ValueError):

@@ -108,18 +108,46 @@ def test_the_second_family_is_not_fitted_beside_boosting_on_the_same_features(mo
 
 
 def test_cgroup_quota_is_read(tmp_path):
-    assert cgroup_cpus(str(tmp_path)) is None  # no files: no quota
+    none = str(tmp_path / "no-membership")  # root's own files alone
+    assert cgroup_cpus(str(tmp_path), none) is None  # no files: no quota
     (tmp_path / "cpu.max").write_text("max 100000\n")
-    assert cgroup_cpus(str(tmp_path)) is None
+    assert cgroup_cpus(str(tmp_path), none) is None
     (tmp_path / "cpu.max").write_text("150000 100000\n")
-    assert cgroup_cpus(str(tmp_path)) == 2
+    assert cgroup_cpus(str(tmp_path), none) == 2
     v1 = tmp_path / "v1"
     (v1 / "cpu").mkdir(parents=True)
     (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
     (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
-    assert cgroup_cpus(str(v1)) is None
+    assert cgroup_cpus(str(v1), none) is None
     (v1 / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")
-    assert cgroup_cpus(str(v1)) == 1
+    assert cgroup_cpus(str(v1), none) == 1
+
+
+def test_cgroup_quota_of_the_process_own_cgroup_and_those_above_it(tmp_path):
+    membership = tmp_path / "cgroup"
+    root = tmp_path / "fs"
+    slice_ = root / "system.slice" / "job.service"
+    slice_.mkdir(parents=True)
+    (root / "cpu.max").write_text("max 100000\n")
+    (root / "system.slice" / "cpu.max").write_text("max 100000\n")
+    (slice_ / "cpu.max").write_text("300000 100000\n")
+    membership.write_text("0::/system.slice/job.service\n")
+    assert cgroup_cpus(str(root), str(membership)) == 3  # a systemd unit's CPUQuota=300%
+    # the smallest quota on the way up counts
+    (root / "system.slice" / "cpu.max").write_text("50000 100000\n")
+    assert cgroup_cpus(str(root), str(membership)) == 1
+    # a container shows its own cgroup at the root, under a path of the host's: the root's
+    membership.write_text("0::/kubepods/pod1/abc\n")
+    (root / "cpu.max").write_text("400000 100000\n")
+    assert cgroup_cpus(str(root), str(membership)) == 4
+    # cgroup v1: the cpu controller's folder, named with cpuacct as many systems mount it
+    v1 = tmp_path / "v1"
+    job = v1 / "cpu,cpuacct" / "docker" / "abc"
+    job.mkdir(parents=True)
+    (job / "cpu.cfs_quota_us").write_text("200000\n")
+    (job / "cpu.cfs_period_us").write_text("100000\n")
+    membership.write_text("5:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/\n")
+    assert cgroup_cpus(str(v1), str(membership)) == 2
 
 
 def test_model_threads_respect_the_cores_and_workers(monkeypatch):
