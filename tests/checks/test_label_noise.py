@@ -86,6 +86,33 @@ def test_symmetric_flips_on_digits_warn_and_are_found(digits_split, form):
     assert f"{f.n_samples:,} of " in f.message
 
 
+def test_a_pixel_table_is_not_held_back_as_an_outcome(digits_split, monkeypatch):
+    """The confidence slope holds a table's widespread noise back as a possible outcome; a
+    table whose columns are pixels (digits' 8x8) has labels a person can tell, and warns."""
+    from datacheck.checks import label_noise
+
+    monkeypatch.setattr(label_noise, "SLOPE_MAX", 0.0)  # every table's slope would hold it back
+    x_train, x_test, y_train, y_test = digits_split
+    noisy, _ = flip_symmetric(y_train, 0.15, seed=1)
+
+    def noise_finding(columns):
+        findings, _ = run_with_suspects(from_objects({"train": (x_train[:, columns], noisy),
+                                                      "test": (x_test[:, columns], y_test)}))
+        return next(f for f in findings if f.code == "label_noise.noise_rate")
+
+    f = noise_finding(np.arange(64))
+    assert f.severity.value == "warning" and f.metrics["pixel_grid"] == "8x8"
+    assert "pixels of 8x8 images" in f.message
+    # the same columns shuffled: no grid, held back as before
+    f = noise_finding(np.random.default_rng(0).permutation(64))
+    assert f.severity.value == "info" and "pixel_grid" not in f.metrics
+    assert "outcome" in f.message
+    # too few samples a class for the table models' anchors: held back too
+    monkeypatch.setattr(label_noise, "PIXEL_CLASS_SAMPLES", 1_000)
+    f = noise_finding(np.arange(64))
+    assert f.severity.value == "info" and "pixel_grid" not in f.metrics
+
+
 def test_class_pair_swaps_on_digits_are_found(digits_split):
     x_train, x_test, y_train, y_test = digits_split  # train_test_split order
     noisy, at = flip_pair(y_train, 0, 1, 0.4, seed=0)
