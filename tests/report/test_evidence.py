@@ -115,3 +115,17 @@ def test_bars_of_shares_read_as_percentages():
     assert ">7.6%<" in page and ">0.57%<" in page and "0.07648" not in page
     # without the flag, the same values read as numbers
     assert "cat: train 0.07648, test 0.5" in evidence_text(Evidence("bars", "Values", data))
+
+
+def test_a_matrix_of_shares_has_one_format_for_every_cell():
+    from datacheck.report.evidence.matrix import matrix_view
+
+    def cells(values):
+        return [c["text"] for row in matrix_view({"values": values})["rows"] for c in row["cells"]]
+
+    # a noise matrix's shares: fixed decimals for the smallest, no exponent beside them
+    assert cells([[0.0918, 0.0008], [0.0016, 0.0]]) == ["0.0918", "0.0008", "0.0016", "0"]
+    assert cells([[0.5, 0.25], [0.125, 0.75]]) == ["0.50", "0.25", "0.12", "0.75"]
+    # counts, and values too large or too small for fixed decimals, keep their own format
+    assert cells([[10, 2], [3, 40]]) == ["10", "2", "3", "40"]
+    assert cells([[0.9, 0.00002], [1.5, float("nan")]]) == ["0.9", "2.00e-05", "1.5", "—"]

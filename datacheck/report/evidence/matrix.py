@@ -43,6 +43,19 @@ def _label(data: Mapping[str, Any], *keys: str) -> str:
     return "" if value is None else str(value)
 
 
+def _cell_format(grid: np.ndarray):
+    """One format for every cell: values below 1 in fixed decimals, two significant digits of
+    the smallest nonzero one and at most 4 (``0.0918`` beside ``0.0008``, not ``8.00e-04``),
+    zeros as ``0``; other grids (counts, large or tiny values) each value as
+    ``plots.fmt_num`` gives it."""
+    finite = np.abs(grid[np.isfinite(grid)])
+    nonzero = finite[finite > 0]
+    if not len(nonzero) or nonzero.max() >= 1 or nonzero.min() < 1e-4:
+        return lambda v: plots.fmt_num(v if math.isfinite(v) else None)
+    decimals = min(4, max(2, math.ceil(-math.log10(nonzero.min())) + 1))
+    return lambda v: ("0" if v == 0 else f"{v:.{decimals}f}") if math.isfinite(v) else plots.fmt_num(None)
+
+
 def matrix_view(data: Mapping[str, Any]) -> dict:
     """A heat table; on a square matrix the diagonal and the rest are shaded on separate scales."""
     grid, rows, cols = _grid(data)
@@ -53,6 +66,7 @@ def matrix_view(data: Mapping[str, Any]) -> dict:
     max_off = float(finite[~diag].max()) if (~diag).any() else 0.0
     max_diag = float(finite[diag].max()) if diag.any() else 0.0
     r_cap, c_cap = min(n_rows, MAX_CELLS), min(n_cols, MAX_CELLS)
+    text = _cell_format(grid)
     body = []
     for i in range(r_cap):
         cells = []
@@ -62,7 +76,7 @@ def matrix_view(data: Mapping[str, Any]) -> dict:
             level = abs(v) / top if math.isfinite(v) and top > 0 else 0.0
             rgb = "225,87,89" if square and not diag[i, j] else "78,121,167"
             alpha = 0.06 + 0.84 * level if level > 0 else 0.0
-            cells.append({"text": plots.fmt_num(v if math.isfinite(v) else None),
+            cells.append({"text": text(v),
                           "style": f"background:rgba({rgb},{alpha:.2f});"
                                    + ("color:#fff;" if alpha > 0.55 else ""),
                           "zero": v == 0})
