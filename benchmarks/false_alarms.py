@@ -8,6 +8,8 @@ Clean panel (target: no warning and no error on any set):
 - Fashion-MNIST subsets of 300, 600, 1,000, 3,000 and 10,000 images (Debian package
   ``dataset-fashion-mnist``), balanced, split 80/20, as PNG folders ``{train,test}/<class>/``;
   images whose pixels occur more than once in the 60,000 are left out;
+- the Fashion-MNIST subsets of 1,000 and 3,000 as pixel CSVs (one column a pixel, as Kaggle's
+  MNIST ``train.csv``);
 - scikit-learn digits as a 300/100 uint8 ``.npz``, as a PNG folder and as a 64-column table;
   wine and breast_cancer tables; diabetes features with its regression ``target``; tables are
   split 80/20 and standardized on train;
@@ -22,7 +24,7 @@ Planted panel (target: every defect caught at warning or error, no loss against 
 run): shuffled labels (and a shuffled regression target), 20% uniform label flips, 40% of one
 class relabelled as another, rows sorted by label, exact and mirrored copies of training images
 in the test split, a class kept at 5%, NaN cells in a table, '?' marking missing values in a
-numeric column, features on unequal scales. A defect counts as caught when a warning or error
+numeric column, features on unequal scales; 20% flips in the 3,000 Fashion-MNIST images as a pixel CSV. A defect counts as caught when a warning or error
 of its expected check fires.
 
 Also a 300-image Fashion-MNIST subset given as torch ``Dataset``s (needs torch). A full run
@@ -149,6 +151,8 @@ def clean_cases(sizes: list[int], pool, seed: int, quick: bool) -> list[Case]:
              lambda folder: panel.write_npz(panel.digits_images(300, 100, seed=1), folder / "digits.npz")),
         Case("digits 300/100 png", png(lambda: panel.digits_images(300, 100, seed=1))),
         Case("digits table", csvs(lambda: panel.digits_table(seed))),
+        Case("fashion-1000 pixel csv", csvs(lambda: panel.flattened(fashion(pool, 1000, seed)))),
+        Case("fashion-3000 pixel csv", csvs(lambda: panel.flattened(fashion(pool, 3000, seed)))),
         Case("wine table", csvs(lambda: panel.sklearn_table("wine", seed))),
         Case("breast_cancer table", csvs(lambda: panel.sklearn_table("breast_cancer", seed))),
         Case("raw wine table", csvs(lambda: panel.sklearn_table("wine", seed, raw=True))),
@@ -219,6 +223,8 @@ def planted_cases(pool, seed: int, quick: bool) -> list[Case]:
     if not quick:
         f3k = fashion(pool, 3000, seed)
         cases += [
+            Case("20% flips, fashion-3000 pixel csv",
+                 csvs(lambda: panel.flattened(panel.flipped_labels(f3k, 0.2, seed))), "label_noise"),
             Case("20% flips, fashion-3000", png(lambda: panel.flipped_labels(f3k, 0.2, seed)), "label_noise"),
             Case("40% Trouser -> Bag, fashion-3000",
                  png(lambda: panel.pair_flipped_labels(f3k, 1, 8, 0.4, seed)), "label_noise"),

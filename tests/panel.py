@@ -136,6 +136,12 @@ def image_folder_subset(folder: Path, n_train: int, n_test: int) -> Splits:
 
 # --- writers --------------------------------------------------------------------------------------
 
+def flattened(data: Splits) -> Splits:
+    """Images as rows of pixels, one column a pixel (a pixel CSV, as Kaggle's MNIST ``train.csv``)."""
+    return Splits(data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1),
+                  data.y_train, data.y_test, data.classes)
+
+
 def write_npz(data: Splits, path: Path) -> Path:
     """``x_train, y_train, x_test, y_test`` in one ``.npz`` (layout 4)."""
     np.savez_compressed(path, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test,

@@ -9,6 +9,7 @@ import numpy as np
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.checks._grades import class_values
+from datacheck.checks._pixel_tables import pixel_grid
 from datacheck.spec.params import Param
 from datacheck.models import (NoiseEstimate, estimate_noise, oof_skip_reason, out_of_fold,
                               regression_out_of_fold, regression_relation, relation, second_opinion, target_noise)
@@ -16,7 +17,6 @@ from datacheck.models.every_row import (STREAMED_MAX_ROWS, Judged, JudgedTargets
                                         predict_ahead)
 from datacheck.models.oof import second_family_adds, threadpool_limits_to
 from datacheck.models.permutation import balanced_accuracy
-from datacheck.models.pixel_tables import pixel_grid
 from datacheck.models.residuals import DEFAULT_CUT
 from datacheck.report.findings import Evidence, Finding, Severity
 
@@ -58,7 +58,7 @@ SECOND_MARGIN = 0.05
 # and 0.42-0.96 at 1,000; breast cancer and digits with 20% flipped 0.11-0.45. Small tables
 # (wine, 300 digits) cannot narrow the bound enough and are info now, as an outcome would be.
 SLOPE_MAX = 0.7
-# ... except on a table whose columns are the pixels of images (``pixel_tables``): its labels
+# ... except on a table whose columns are the pixels of images (``_pixel_tables``): its labels
 # are categories a person can tell, as an image set's, and the slope does not hold its warning
 # back where this many samples a class or more were modelled. The table models (standardized
 # pixels) are weaker than the image models, so too few samples leave the anchors measuring
@@ -385,7 +385,7 @@ class LabelNoiseCheck(Check):
     def _widespread(self, ctx: CheckContext, est) -> bool:
         """Noise over most classes: the anchors disagree, on a table at a rate that does not
         fall as the models grow surer (``SLOPE_MAX``), unless its columns are the pixels of
-        images (``pixel_tables.pixel_grid``), whose labels are categories a person can tell,
+        images (``_pixel_tables.pixel_grid``), whose labels are categories a person can tell,
         and ``PIXEL_CLASS_SAMPLES`` samples a class or more were modelled."""
         oof = out_of_fold(ctx)
         return self._anchors_disagree(ctx, est) and (oof.kind != "table" or est.slope_high <= SLOPE_MAX

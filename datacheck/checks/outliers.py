@@ -6,6 +6,7 @@ import numpy as np
 
 from datacheck.checks._extremes import EXTREME_Z, ISOLATION_RATIO, RobustScale, isolation
 from datacheck.checks._leakage.stats import sample_rows
+from datacheck.checks._pixel_tables import pixel_grid
 from datacheck.checks.base import Check, register
 from datacheck.checks.context import CheckContext
 from datacheck.models import oof_skip_reason
@@ -42,7 +43,9 @@ class OutliersCheck(Check):
     their side stand apart from the data (a unit slip, a typing error, a -999 sentinel) and
     are a warning that names the rows, columns and values. Extremes that continue a heavy
     tail are left alone: they are the data. Columns where over half the values are equal
-    (indicators, sparse counts) have no robust spread and are not judged.
+    (indicators, sparse counts) have no robust spread and are not judged, nor are the columns
+    of a pixel table (whole numbers 0-255 on a square grid of correlated neighbours, as a
+    Kaggle pixel CSV): every value lies in the image's range.
 
     *Isolated samples*: the mean distance of every modelled sample (a seeded sample of 50,000
     of them when there are more) to its 10 nearest neighbours, on the inputs the models of
@@ -93,6 +96,10 @@ class OutliersCheck(Check):
     def _extreme_values(self, ctx: CheckContext) -> list[Finding]:
         train = ctx.scan.splits[ctx.train_name]
         if train.columns is None or not train.columns.shape[0] or train.feature_stats is None:
+            return []
+        if pixel_grid(ctx) is not None:
+            # pixels: every value lies in the image's range, and a column of a border pixel is
+            # mostly 0 with a few bright strokes, far out by its own spread
             return []
         names = list(train.feature_stats.names)
         scales = _column_scales(train.columns, ctx.seed, model_threads(ctx.options))

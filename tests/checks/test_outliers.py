@@ -83,6 +83,28 @@ def test_heavy_tails_and_sparse_counts_are_not_wrong_entries():
     assert not _extreme(_profile(frame))
 
 
+def smooth_images(n: int, side: int, seed: int) -> np.ndarray:
+    """Dark textured images (values 0-40, neighbours correlated), a bright 255 patch in the
+    corner of one in ten: (n, side, side) whole numbers."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(size=(n, side + 2, side + 2))
+    smooth = sum(noise[:, i:i + side, j:j + side] for i in range(3) for j in range(3)) / 9
+    img = np.clip(np.round(10 + 10 * smooth), 0, 40)
+    img[rng.random(n) < 0.1, side - 6:, side - 6:] = 255
+    return img
+
+
+def test_bright_pixels_of_a_pixel_table_are_not_wrong_entries():
+    img = smooth_images(600, 16, seed=0)
+    y = (img.mean(axis=(1, 2)) > np.median(img.mean(axis=(1, 2)))).astype(int)
+    frame = pd.DataFrame(img.reshape(len(img), -1), columns=[f"pixel{i}" for i in range(256)]).assign(label=y)
+    assert not datacheck.profile(train=frame, checks=["outliers"]).by_check("outliers")
+    # the same values in columns of no grid: 255 among values of 0-40 stands apart
+    shuffled = frame[list(np.random.default_rng(0).permutation(frame.columns[:-1])) + ["label"]]
+    (f,) = datacheck.profile(train=shuffled, checks=["outliers"]).by_check("outliers")
+    assert f.code == "outliers.extreme_values" and f.severity.value == "warning"
+
+
 def test_streamed_table_reads_the_flagged_column_again(tmp_path):
     frame = _frame(datasets.load_wine)
     frame.loc[40, "magnesium"] = 99_999.0

@@ -8,7 +8,7 @@ import pytest
 
 from datacheck.checks import CheckContext
 from datacheck.data import from_objects
-from datacheck.models.pixel_tables import pixel_grid
+from datacheck.checks._pixel_tables import pixel_grid
 from datacheck.scan import scan
 
 

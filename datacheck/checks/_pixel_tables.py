@@ -4,8 +4,9 @@ columns.
 
 Such a table's label is a category a person can tell from the image, not an outcome its
 columns only partly determine, which the label-noise check reads differently
-(``checks.label_noise.SLOPE_MAX``). A table is taken for pixels where its feature columns are
-numeric alone, their number is the area of a square image (of one channel, or of three, as
+(``label_noise.SLOPE_MAX``); and a pixel at 0 or 255 among columns of 0s is the image's
+range, not a wrong entry (``outliers``). A table is taken for pixels where its feature
+columns are numeric alone (in every split), their number is the area of a square image (of one channel, or of three, as
 planes or interleaved), every value is a whole number from 0 to 255, and, each row's mean taken
 off (an image's brightness), neighbouring pixels across and down vary together clearly more
 than pixels half a row or half an image apart. A survey of 64 answers scored 1-5 has the shape
@@ -20,13 +21,11 @@ from math import isqrt
 
 import numpy as np
 
-from datacheck.models.features import pooled_columns
-from datacheck.models.oof import pooled, pooled_features
 
 # Images of at least this many pixels a channel (8 x 8, as digits).
 MIN_PIXELS = 64
 MAX_VALUE = 255
-# Rows the grid is measured on, at most (the first ones of the pool, which is stratified).
+# Rows the grid is measured on, at most (evenly spaced over the training split's).
 SAMPLE_ROWS = 1_000
 # Neighbouring pixels, across and down, correlate at least this much on average ...
 NEIGHBOUR_CORR = 0.25
@@ -61,29 +60,30 @@ class PixelGrid:
 
 
 def pixel_grid(ctx) -> PixelGrid | None:
-    """The square-image grid of the modelled table's columns (``oof.pooled_features``), or None
-    where they are no pixels (cached).
+    """The square-image grid of a table's feature columns (or a 2-D array's), or None where
+    they are no pixels (cached). Read from the scan: the columns' aggregates, then
+    ``SAMPLE_ROWS`` training rows.
 
     Parameters
     ----------
     ctx : CheckContext
-        The dataset, its scan and the cached models.
+        The dataset and its scan.
     """
     return ctx.cached("pixel_grid", lambda: _grid(ctx))
 
 
 def _grid(ctx) -> PixelGrid | None:
-    feats = pooled_features(ctx)
-    if feats.kind != "table" or feats.encoding is None or feats.encoding.text:
+    splits = ctx.splits()
+    if any(s.columns is None or s.feature_stats is None or s.other_columns for s in splits):
         return None
-    names = [name for name, _ in feats.encoding.numeric]
+    names = splits[0].feature_stats.names
     shapes = [(c, isqrt(len(names) // c)) for c in (1, 3)]
     shapes = [(c, side) for c, side in shapes if side * side * c == len(names) and side * side >= MIN_PIXELS]
-    pool = pooled(ctx)
-    if not shapes or not all(_in_range(ctx.scan.splits[split].feature_stats, names) for split in pool.split_names):
+    if not shapes or any(s.feature_stats.names != names or not _in_range(s.feature_stats) for s in splits):
         return None
-    x = pooled_columns(ctx, pool.subset(np.arange(min(len(pool), SAMPLE_ROWS))))
-    if len(x) != len(names) or not np.array_equal(x, np.round(x)):
+    columns = ctx.scan.splits[ctx.train_name].columns
+    x = columns[:, np.unique(np.linspace(0, columns.shape[1] - 1, min(columns.shape[1], SAMPLE_ROWS)).astype(np.int64))]
+    if x.shape[1] < 3 or not np.array_equal(x, np.round(x)):
         return None
     z = _standardized(x)
     for channels, side in shapes:
@@ -94,17 +94,11 @@ def _grid(ctx) -> PixelGrid | None:
     return None
 
 
-def _in_range(stats, names: list[str]) -> bool:
-    """Whether the columns ``names`` hold finite values from 0 to ``MAX_VALUE`` alone."""
-    if stats is None:
-        return False
-    at = {name: j for j, name in enumerate(stats.names)}
-    if not all(name in at for name in names):
-        return False
-    j = np.array([at[name] for name in names])
+def _in_range(stats) -> bool:
+    """Whether every column holds finite values from 0 to ``MAX_VALUE`` alone."""
     with np.errstate(invalid="ignore"):
-        return bool(np.all(stats.n_nan[j] + stats.n_inf[j] == 0) and np.all(stats.min[j] >= 0)
-                    and np.all(stats.max[j] <= MAX_VALUE))
+        return bool(np.all(stats.n_nan + stats.n_inf == 0) and np.all(stats.min >= 0)
+                    and np.all(stats.max <= MAX_VALUE))
 
 
 def _standardized(x: np.ndarray) -> np.ndarray:
