@@ -4,14 +4,15 @@ columns.
 
 Such a table's label is a category a person can tell from the image, not an outcome its
 columns only partly determine, which the label-noise check reads differently
-(``label_noise.SLOPE_MAX``); and a pixel at 0 or 255 among columns of 0s is the image's
-range, not a wrong entry (``outliers``). A table is taken for pixels where its feature
-columns are numeric alone (in every split), their number is the area of a square image (of one channel, or of three, as
-planes or interleaved), every value is a whole number from 0 to 255, and, each row's mean taken
-off (an image's brightness), neighbouring pixels across and down vary together clearly more
-than pixels half a row or half an image apart. A survey of 64 answers scored 1-5 has the shape
-and the values, not the grid; a series of 64 or 784 readings (a random walk, sines) correlates
-half a row apart as much as a row apart, and is no grid either.
+(``label_noise.SLOPE_MAX``); and a bright pixel (255) in a column that is mostly dark is
+within the image's range, not a wrong entry (``outliers``). A table is taken for pixels where
+its feature columns are numeric alone (in every split), their number is the area of a square
+image (of one channel, or of three, as planes or interleaved), every value is a whole number
+from 0 to 255, and, each row's mean taken off (an image's brightness), neighbouring pixels
+across and down vary together clearly more than pixels half a row or half an image apart. A
+survey of 64 answers scored 1-5 has the shape and the values, not the grid; a series of 64 or
+784 readings (a random walk, sines) correlates half a row apart as much as a row apart, and is
+no grid either.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from math import isqrt
 
 import numpy as np
-
 
 # Images of at least this many pixels a channel (8 x 8, as digits).
 MIN_PIXELS = 64
@@ -82,7 +82,8 @@ def _grid(ctx) -> PixelGrid | None:
     if not shapes or any(s.feature_stats.names != names or not _in_range(s.feature_stats) for s in splits):
         return None
     columns = ctx.scan.splits[ctx.train_name].columns
-    x = columns[:, np.unique(np.linspace(0, columns.shape[1] - 1, min(columns.shape[1], SAMPLE_ROWS)).astype(np.int64))]
+    rows = np.unique(np.linspace(0, columns.shape[1] - 1, min(columns.shape[1], SAMPLE_ROWS)).astype(np.int64))
+    x = columns[:, rows]
     if x.shape[1] < 3 or not np.array_equal(x, np.round(x)):
         return None
     z = _standardized(x)
